@@ -1,0 +1,59 @@
+// `convt`: the headless front end. Parses the command line (CLI11), runs one subcommand, and maps every failure
+// to a one-line `error: ...` on stderr with exit code 2 (invalid arguments or parameters) or 3 (I/O).
+#include "demo_command.h"
+#include "run_command.h"
+
+#include <convt/error.h>
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <new>
+#include <string>
+
+namespace {
+
+constexpr int kExitInvalid = 2;
+constexpr int kExitIo = 3;
+constexpr int kExitInternal = 1;
+
+int report_error(std::string message, int code) {
+  std::replace(message.begin(), message.end(), '\n', ' ');  // always exactly one line
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"convt: transposed convolution (PyTorch's conv_transpose2d semantics), headless"};
+  app.require_subcommand(1);
+  convt::cli::RunOptions run_options;
+  convt::cli::DemoOptions demo_options;
+  CLI::App* run = convt::cli::add_run_command(app, run_options);
+  CLI::App* demo = convt::cli::add_demo_command(app, demo_options);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return report_error(e.what(), kExitInvalid);
+  }
+
+  try {
+    if (run->parsed()) convt::cli::execute_run(run_options);
+    if (demo->parsed()) convt::cli::execute_demo(demo_options);
+    return 0;
+  } catch (const convt::Error& e) {
+    return report_error(e.what(), e.kind() == convt::ErrorKind::Io ? kExitIo : kExitInvalid);
+  } catch (const std::bad_alloc&) {
+    return report_error("out of memory while computing; reduce the sizes or set CONVT_MEMORY_BUDGET lower",
+                        kExitInvalid);
+  } catch (const std::exception& e) {
+    return report_error(std::string("internal error: ") + e.what(), kExitInternal);
+  }
+}

@@ -1,0 +1,28 @@
+# Decides whether the CUDA backend is compiled. AUTO compiles it whenever nvcc is found (CI machines have
+# nvcc but no GPU, so the CUDA sources must always build there); whether a device answers is a run-time question.
+set(CONVT_HAVE_CUDA OFF)
+if(NOT CONVT_CUDA STREQUAL "OFF")
+  if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX} AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      # CUDA 13 supports sm_75 and newer; the trailing PTX lets newer GPUs JIT the kernels.
+      set(CMAKE_CUDA_ARCHITECTURES "75-real;80-real;86-real;89-real;90-real;90-virtual"
+          CACHE STRING "CUDA architectures to build for")
+    endif()
+    enable_language(CUDA)
+    set(CMAKE_CUDA_STANDARD 17)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+    set(CONVT_HAVE_CUDA ON)
+    message(STATUS "convt: CUDA backend ON (${CMAKE_CUDA_COMPILER}, architectures ${CMAKE_CUDA_ARCHITECTURES})")
+  elseif(CONVT_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "CONVT_CUDA=ON but no CUDA compiler (nvcc) was found")
+  else()
+    message(STATUS "convt: CUDA backend OFF (nvcc not found)")
+  endif()
+else()
+  message(STATUS "convt: CUDA backend OFF (CONVT_CUDA=OFF)")
+endif()

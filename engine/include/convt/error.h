@@ -1,0 +1,30 @@
+// Errors the engine reports to its front ends. Every message is one line that names the parameter or file,
+// its value and the rule it broke, so the CLI can print it as `error: <message>` and the app can show it as is.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace convt {
+
+enum class ErrorKind {
+  InvalidArgument,  // a parameter, shape or option breaks a rule (CLI exit code 2)
+  OutOfMemoryBudget,  // a tensor would need more bytes than the memory budget allows (exit code 2)
+  Io,  // a file cannot be read, parsed or written (exit code 3)
+};
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  ErrorKind kind() const { return kind_; }
+
+ private:
+  ErrorKind kind_;
+};
+
+[[noreturn]] inline void throw_invalid(const std::string& message) {
+  throw Error(ErrorKind::InvalidArgument, message);
+}
+[[noreturn]] inline void throw_io(const std::string& message) { throw Error(ErrorKind::Io, message); }
+
+}  // namespace convt

@@ -1,0 +1,32 @@
+// File input/output. Writes are atomic: the bytes go to a temporary file in the destination's directory which is
+// then renamed over the destination, so an existing file is either replaced whole or left untouched.
+#pragma once
+
+#include <convt/tensor.h>
+
+#include <string>
+#include <string_view>
+
+namespace convt {
+
+// Reads a .npy array: float32 or float64 (converted to float32), little-endian, C order, any number of
+// dimensions. Anything else (Fortran order, big-endian, other dtypes, truncated data, a shape that disagrees with
+// the file size) is an ErrorKind::Io error naming the file and the problem.
+Tensor read_npy(const std::string& path);
+
+// Parses .npy bytes already in memory; `name` is used in error messages.
+Tensor parse_npy(std::string_view bytes, const std::string& name);
+
+// Serialises a tensor as a version 1.0 '<f4' C-order .npy.
+std::string encode_npy(const Tensor& tensor);
+
+// Writes a tensor as .npy atomically.
+void write_npy(const std::string& path, const Tensor& tensor);
+
+// Replaces `path` with `bytes` atomically (temp file in the same directory, flush, rename).
+void write_file_atomically(const std::string& path, std::string_view bytes);
+
+// Reads a whole file; ErrorKind::Io when it cannot.
+std::string read_file(const std::string& path);
+
+}  // namespace convt

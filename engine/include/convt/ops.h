@@ -1,0 +1,37 @@
+// The reference ops: plain loops that follow the definitions in MATH.md, accumulate in double, and are the
+// oracle every fast path is tested against. PyTorch-compatible argument order and semantics.
+#pragma once
+
+#include <convt/params.h>
+#include <convt/tensor.h>
+
+#include <optional>
+
+namespace convt {
+
+// y[n, g*Cog + co, oy, ox] = bias[..] + sum over ci in group g, ky, kx of x[n, g*Cig + ci, iy, ix] * w[g*Cig + ci, co, ky, kx]
+// where oy = iy*s - p + ky*d. input [N, C_in, H, W] or unbatched [C_in, H, W]; weight [C_in, C_out/groups, kH, kW].
+Tensor conv_transpose2d_reference(const Tensor& input, const Tensor& weight, const Tensor* bias,
+                                  const ConvTranspose2dParams& params);
+
+// PyTorch's functional signature: conv_transpose2d(input, weight, bias, stride, padding, output_padding,
+// groups, dilation). Ints convert to equal pairs. Runs the reference backend.
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias = std::nullopt,
+                        IntPair stride = 1, IntPair padding = 0, IntPair output_padding = 0, int64_t groups = 1,
+                        IntPair dilation = 1);
+
+// Forward convolution (cross-correlation, as PyTorch): weight [C_out, C_in/groups, kH, kW].
+Tensor conv2d_reference(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& params);
+
+// PyTorch's order: conv2d(input, weight, bias, stride, padding, dilation, groups).
+Tensor conv2d(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias = std::nullopt,
+              IntPair stride = 1, IntPair padding = 0, IntPair dilation = 1, int64_t groups = 1);
+
+// F.interpolate for 4-D [N, C, H, W] input: nearest, or bilinear with align_corners false/true, by size or by
+// scale factor (recompute_scale_factor left at its default, as PyTorch does).
+Tensor interpolate(const Tensor& input, const InterpolateParams& params);
+
+// Output size of interpolate for one axis (floor(input * scale) when scaling), validated.
+IntPair interpolate_output_size(const Shape& input_shape, const InterpolateParams& params);
+
+}  // namespace convt

@@ -1,0 +1,53 @@
+// Typed parameters of the convolution ops. Every spatial parameter is a (height, width) pair, as PyTorch's
+// _pair(): an int given for both axes is a pair with equal members.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace convt {
+
+struct IntPair {
+  int64_t h = 0;
+  int64_t w = 0;
+
+  constexpr IntPair() = default;
+  constexpr IntPair(int64_t both) : h(both), w(both) {}  // NOLINT: implicit like PyTorch's int-or-pair
+  constexpr IntPair(int64_t height, int64_t width) : h(height), w(width) {}
+  bool operator==(const IntPair&) const = default;
+  int64_t operator[](int axis) const { return axis == 0 ? h : w; }
+};
+
+// "(2, 3)" or "2" when both members are equal.
+std::string to_string(const IntPair& pair);
+
+struct ConvTranspose2dParams {
+  IntPair stride{1, 1};
+  IntPair padding{0, 0};
+  IntPair output_padding{0, 0};
+  IntPair dilation{1, 1};
+  int64_t groups = 1;
+  bool operator==(const ConvTranspose2dParams&) const = default;
+};
+
+struct Conv2dParams {
+  IntPair stride{1, 1};
+  IntPair padding{0, 0};
+  IntPair dilation{1, 1};
+  int64_t groups = 1;
+  bool operator==(const Conv2dParams&) const = default;
+};
+
+enum class InterpolateMode { Nearest, Bilinear };
+
+// Exactly one of size / scale_factor is set (has_size decides), as in F.interpolate.
+struct InterpolateParams {
+  InterpolateMode mode = InterpolateMode::Nearest;
+  bool has_size = false;
+  IntPair size{0, 0};
+  double scale_h = 0.0;
+  double scale_w = 0.0;
+  bool align_corners = false;  // bilinear only
+};
+
+}  // namespace convt

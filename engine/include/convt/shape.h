@@ -1,0 +1,80 @@
+// Output-size rules and validation. Each axis keeps every term of the formula so a front end can print
+// "(4-1)*2 - 2*2 + 1*(5-1) + 1 + 1 = 8" and update it live; validation implements every rule of MATH.md and
+// throws convt::Error with a one-line message naming the parameter, its value and the rule.
+#pragma once
+
+#include <convt/params.h>
+#include <convt/tensor.h>
+
+#include <optional>
+#include <string>
+
+namespace convt {
+
+// o = (i - 1)*s - 2p + d*(k - 1) + op + 1, one axis.
+struct TransposedAxisSize {
+  int64_t input = 0;           // i
+  int64_t stride = 1;          // s
+  int64_t padding = 0;         // p
+  int64_t dilation = 1;        // d
+  int64_t kernel = 1;          // k
+  int64_t output_padding = 0;  // op
+  int64_t output = 0;          // o (may be < 1 for an invalid configuration)
+
+  // "(4-1)*2 - 2*2 + 1*(5-1) + 1 + 1 = 8"
+  std::string formula() const;
+  // "(i-1)*s - 2*p + d*(k-1) + op + 1"
+  static const char* symbolic();
+};
+
+TransposedAxisSize transposed_axis_size(int64_t input, int64_t kernel, int64_t stride, int64_t padding,
+                                        int64_t output_padding, int64_t dilation);
+
+// o = floor((i + 2p - d*(k - 1) - 1) / s) + 1, one axis of a forward conv2d.
+int64_t conv_axis_size(int64_t input, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation);
+
+// Everything a validated conv_transpose2d call will do, resolved once.
+struct ConvTranspose2dGeometry {
+  bool batched = true;  // false for a 3-D [C, H, W] input
+  int64_t batch = 1;
+  int64_t in_channels = 0;
+  int64_t in_h = 0, in_w = 0;
+  int64_t out_channels = 0;  // weight.size(1) * groups
+  int64_t kernel_h = 0, kernel_w = 0;
+  int64_t out_h = 0, out_w = 0;
+  int64_t groups = 1;
+  int64_t in_channels_per_group = 0;
+  int64_t out_channels_per_group = 0;
+  TransposedAxisSize axis_h, axis_w;
+
+  // [N, C_out, OH, OW], or [C_out, OH, OW] for unbatched input.
+  Shape output_shape() const;
+  // 2 * N * C_in * H * W * (C_out/groups) * kH * kW
+  double useful_flops() const;
+};
+
+// Checks the parameter rules alone (no tensors): stride, dilation >= 1, padding >= 0, output_padding >= 0 and
+// below stride or dilation, groups >= 1.
+void validate_params(const ConvTranspose2dParams& params);
+
+// Checks every rule for conv_transpose2d(input, weight, bias) and returns the resolved geometry; the output's
+// byte size is checked against the memory budget too. `bias_shape` is empty when there is no bias.
+ConvTranspose2dGeometry validate_conv_transpose2d(const Shape& input_shape, const Shape& weight_shape,
+                                                  const std::optional<Shape>& bias_shape,
+                                                  const ConvTranspose2dParams& params);
+
+struct Conv2dGeometry {
+  bool batched = true;
+  int64_t batch = 1;
+  int64_t in_channels = 0, in_h = 0, in_w = 0;
+  int64_t out_channels = 0, kernel_h = 0, kernel_w = 0;
+  int64_t out_h = 0, out_w = 0;
+  int64_t groups = 1;
+  int64_t in_channels_per_group = 0, out_channels_per_group = 0;
+  Shape output_shape() const;
+};
+
+Conv2dGeometry validate_conv2d(const Shape& input_shape, const Shape& weight_shape,
+                               const std::optional<Shape>& bias_shape, const Conv2dParams& params);
+
+}  // namespace convt

@@ -1,0 +1,85 @@
+#include <convt/backend.h>
+#include <convt/error.h>
+#include <convt/ops.h>
+
+#include "cuda/cuda_probe.h"
+
+namespace convt {
+namespace {
+
+class ReferenceBackend final : public Backend {
+ public:
+  std::string name() const override { return "reference"; }
+  Availability availability() const override { return {true, "plain double-accumulating loops (the oracle)"}; }
+  bool supports(const ConvTranspose2dParams&) const override { return true; }
+  Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor* bias,
+                          const ConvTranspose2dParams& params) const override {
+    return conv_transpose2d_reference(input, weight, bias, params);
+  }
+};
+
+// The fast CPU path (phase decomposition, SIMD, threads) is not written yet; the name is reserved so that
+// scripts can ask for it and get a clear answer instead of an unknown-option error.
+class CpuBackend final : public Backend {
+ public:
+  std::string name() const override { return "cpu"; }
+  Availability availability() const override {
+    return {false, "the fast CPU backend is not implemented in this version (use --backend reference)"};
+  }
+  bool supports(const ConvTranspose2dParams&) const override { return false; }
+  Tensor conv_transpose2d(const Tensor&, const Tensor&, const Tensor*, const ConvTranspose2dParams&) const override {
+    throw_invalid("backend 'cpu' is not available: " + availability().reason);
+  }
+};
+
+class CudaBackend final : public Backend {
+ public:
+  std::string name() const override { return "cuda"; }
+  Availability availability() const override {
+    const cuda::DeviceProbe device = cuda::probe_device();
+    if (!device.usable) return {false, device.description};
+    return {false, device.description + " found, but the CUDA kernels are not implemented in this version"};
+  }
+  bool supports(const ConvTranspose2dParams&) const override { return false; }
+  Tensor conv_transpose2d(const Tensor&, const Tensor&, const Tensor*, const ConvTranspose2dParams&) const override {
+    throw_invalid("backend 'cuda' is not available: " + availability().reason);
+  }
+};
+
+const std::vector<const Backend*>& all_backends() {
+  // Fastest first: "auto" takes the first one that is available and supports the parameters.
+  static const CudaBackend cuda_backend;
+  static const CpuBackend cpu_backend;
+  static const ReferenceBackend reference_backend;
+  static const std::vector<const Backend*> backends{&cuda_backend, &cpu_backend, &reference_backend};
+  return backends;
+}
+
+}  // namespace
+
+std::vector<std::string> backend_names() {
+  std::vector<std::string> names;
+  for (const Backend* backend : all_backends()) names.push_back(backend->name());
+  return names;
+}
+
+const Backend& backend_by_name(const std::string& name) {
+  for (const Backend* backend : all_backends())
+    if (backend->name() == name) return *backend;
+  throw_invalid("unknown backend '" + name + "': expected auto, reference, cpu or cuda");
+}
+
+const Backend& select_backend(const std::string& name, const ConvTranspose2dParams& params) {
+  if (name == "auto") {
+    for (const Backend* backend : all_backends())
+      if (backend->availability().available && backend->supports(params)) return *backend;
+    return backend_by_name("reference");
+  }
+  const Backend& backend = backend_by_name(name);
+  const Availability availability = backend.availability();
+  if (!availability.available) throw_invalid("backend '" + name + "' is not available: " + availability.reason);
+  if (!backend.supports(params)) throw_invalid("backend '" + name + "' does not support these parameters");
+  return backend;
+}
+
+}  // namespace convt

@@ -1,0 +1,19 @@
+// Run-time CUDA detection, compiled with nvcc when the toolkit is present and as a stub otherwise, so the rest
+// of the engine asks one question and never includes CUDA headers. Plain types only: nvcc compiles this
+// header in C++17 mode.
+#pragma once
+
+#include <string>
+
+namespace convt::cuda {
+
+struct DeviceProbe {
+  bool usable = false;
+  std::string description;  // "CUDA device NVIDIA H100 (sm_90)" or why there is none
+};
+
+// usable=true with a description of device 0 when a usable device answers; otherwise usable=false with the
+// reason (built without CUDA, no driver, no device, compute capability too old).
+DeviceProbe probe_device();
+
+}  // namespace convt::cuda

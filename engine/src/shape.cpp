@@ -1,0 +1,261 @@
+#include <convt/error.h>
+#include <convt/shape.h>
+
+#include <limits>
+#include <sstream>
+
+namespace convt {
+namespace {
+
+// 128-bit intermediates make the size formulas exact for any int64 parameters a hostile file or flag can give.
+__extension__ using wide_int = __int128;
+
+// Largest spatial size we accept from the formula; anything bigger is refused long before allocation anyway,
+// and staying far below int64's range keeps every later product exact.
+constexpr wide_int kMaxAxisSize = int64_t{1} << 40;
+
+std::string pair_text(const char* name, const IntPair& value) { return std::string(name) + "=" + to_string(value); }
+
+const char* axis_name(int axis) { return axis == 0 ? "height" : "width"; }
+
+bool has_zero_dim(const Shape& shape, size_t from) {
+  for (size_t i = from; i < shape.size(); ++i)
+    if (shape[i] == 0) return true;
+  return false;
+}
+
+void check_positive_pair(const char* op, const char* name, const IntPair& value, const char* what) {
+  if (value.h < 1 || value.w < 1)
+    throw_invalid(std::string(op) + ": " + pair_text(name, value) + ": non-positive " + what +
+                  " is not supported; " + name + " must be >= 1 on each axis");
+}
+
+void check_non_negative_pair(const char* op, const char* name, const IntPair& value) {
+  if (value.h < 0 || value.w < 0)
+    throw_invalid(std::string(op) + ": " + pair_text(name, value) + ": negative " + name +
+                  " is not supported; " + name + " must be >= 0 on each axis");
+}
+
+// Spatial input dims and channels must be >= 1; a zero batch is allowed (the output is empty, as in PyTorch).
+void check_input_shape(const char* op, const Shape& input_shape) {
+  if (input_shape.size() != 3 && input_shape.size() != 4)
+    throw_invalid(std::string(op) + ": input of shape " + shape_to_string(input_shape) +
+                  " is invalid: expected 3-D (unbatched) or 4-D (batched) input");
+  for (int64_t d : input_shape)
+    if (d < 0) throw_invalid(std::string(op) + ": input shape " + shape_to_string(input_shape) + " is negative");
+  if (has_zero_dim(input_shape, input_shape.size() - 3))
+    throw_invalid(std::string(op) + ": input of shape " + shape_to_string(input_shape) +
+                  " has a zero-sized channel or spatial dimension");
+}
+
+void check_weight_shape(const char* op, const Shape& weight_shape, const char* layout) {
+  if (weight_shape.size() != 4)
+    throw_invalid(std::string(op) + ": weight of shape " + shape_to_string(weight_shape) +
+                  " is invalid: expected a 4-D weight " + layout);
+  for (int64_t d : weight_shape)
+    if (d < 1)
+      throw_invalid(std::string(op) + ": weight of shape " + shape_to_string(weight_shape) +
+                    " is invalid: every dimension must be >= 1");
+}
+
+void check_output_bytes(const char* op, const Shape& output_shape) {
+  try {
+    check_memory_budget(output_shape, "output");
+  } catch (const Error& e) {
+    throw Error(e.kind(), std::string(op) + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+std::string to_string(const IntPair& pair) {
+  if (pair.h == pair.w) return std::to_string(pair.h);
+  return "(" + std::to_string(pair.h) + ", " + std::to_string(pair.w) + ")";
+}
+
+std::string TransposedAxisSize::formula() const {
+  std::ostringstream out;
+  out << "(" << input << "-1)*" << stride << " - 2*" << padding << " + " << dilation << "*(" << kernel << "-1) + "
+      << output_padding << " + 1 = " << output;
+  return out.str();
+}
+
+const char* TransposedAxisSize::symbolic() { return "(i-1)*s - 2*p + d*(k-1) + op + 1"; }
+
+TransposedAxisSize transposed_axis_size(int64_t input, int64_t kernel, int64_t stride, int64_t padding,
+                                        int64_t output_padding, int64_t dilation) {
+  TransposedAxisSize axis{input, stride, padding, dilation, kernel, output_padding, 0};
+  const wide_int o = static_cast<wide_int>(input - 1) * stride - static_cast<wide_int>(2) * padding +
+                     static_cast<wide_int>(dilation) * (kernel - 1) + output_padding + 1;
+  if (o > kMaxAxisSize)
+    throw Error(ErrorKind::OutOfMemoryBudget,
+                "conv_transpose2d: calculated output size per axis exceeds 2^40 (input " + std::to_string(input) +
+                    ", kernel " + std::to_string(kernel) + ", stride " + std::to_string(stride) + ", dilation " +
+                    std::to_string(dilation) + "); no memory could hold it");
+  axis.output = o < std::numeric_limits<int64_t>::min() / 2 ? std::numeric_limits<int64_t>::min() / 2
+                                                             : static_cast<int64_t>(o);
+  return axis;
+}
+
+int64_t conv_axis_size(int64_t input, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation) {
+  const wide_int span = static_cast<wide_int>(input) + static_cast<wide_int>(2) * padding -
+                        static_cast<wide_int>(dilation) * (kernel - 1) - 1;
+  if (span < 0) return 0;
+  const wide_int o = span / stride + 1;
+  return o > kMaxAxisSize ? static_cast<int64_t>(kMaxAxisSize) : static_cast<int64_t>(o);
+}
+
+Shape ConvTranspose2dGeometry::output_shape() const {
+  if (batched) return {batch, out_channels, out_h, out_w};
+  return {out_channels, out_h, out_w};
+}
+
+double ConvTranspose2dGeometry::useful_flops() const {
+  return 2.0 * static_cast<double>(batch) * static_cast<double>(in_channels) * static_cast<double>(in_h) *
+         static_cast<double>(in_w) * static_cast<double>(out_channels_per_group) * static_cast<double>(kernel_h) *
+         static_cast<double>(kernel_w);
+}
+
+Shape Conv2dGeometry::output_shape() const {
+  if (batched) return {batch, out_channels, out_h, out_w};
+  return {out_channels, out_h, out_w};
+}
+
+void validate_params(const ConvTranspose2dParams& params) {
+  const char* op = "conv_transpose2d";
+  check_positive_pair(op, "stride", params.stride, "stride");
+  check_positive_pair(op, "dilation", params.dilation, "dilation");
+  check_non_negative_pair(op, "padding", params.padding);
+  check_non_negative_pair(op, "output_padding", params.output_padding);
+  for (int axis = 0; axis < 2; ++axis) {
+    const int64_t op_value = params.output_padding[axis];
+    const int64_t s = params.stride[axis];
+    const int64_t d = params.dilation[axis];
+    if (op_value >= s && op_value >= d) {
+      const std::string name = axis_name(axis);
+      throw_invalid(std::string(op) + ": " + pair_text("output_padding", params.output_padding) +
+                    ": output padding must be smaller than either stride or dilation, but got output_padding_" +
+                    name + "=" + std::to_string(op_value) + " with stride_" + name + "=" + std::to_string(s) +
+                    " and dilation_" + name + "=" + std::to_string(d));
+    }
+  }
+  if (params.groups < 1)
+    throw_invalid(std::string(op) + ": groups=" + std::to_string(params.groups) +
+                  ": non-positive groups is not supported; groups must be >= 1");
+}
+
+ConvTranspose2dGeometry validate_conv_transpose2d(const Shape& input_shape, const Shape& weight_shape,
+                                                  const std::optional<Shape>& bias_shape,
+                                                  const ConvTranspose2dParams& params) {
+  const char* op = "conv_transpose2d";
+  check_input_shape(op, input_shape);
+  check_weight_shape(op, weight_shape, "[C_in, C_out/groups, kH, kW]");
+  validate_params(params);
+
+  ConvTranspose2dGeometry g;
+  g.batched = input_shape.size() == 4;
+  const size_t c = g.batched ? 1 : 0;
+  g.batch = g.batched ? input_shape[0] : 1;
+  g.in_channels = input_shape[c];
+  g.in_h = input_shape[c + 1];
+  g.in_w = input_shape[c + 2];
+  g.groups = params.groups;
+  g.kernel_h = weight_shape[2];
+  g.kernel_w = weight_shape[3];
+
+  if (weight_shape[0] % params.groups != 0)
+    throw_invalid(std::string(op) + ": groups=" + std::to_string(params.groups) + ": weight.size(0) (C_in = " +
+                  std::to_string(weight_shape[0]) + ") must be divisible by groups");
+  if (g.in_channels != weight_shape[0])
+    throw_invalid(std::string(op) + ": input of shape " + shape_to_string(input_shape) + " has " +
+                  std::to_string(g.in_channels) + " channels, but weight of shape " + shape_to_string(weight_shape) +
+                  " expects " + std::to_string(weight_shape[0]) + " (weight.size(0) = C_in)");
+  g.in_channels_per_group = g.in_channels / params.groups;
+  g.out_channels_per_group = weight_shape[1];
+  if (weight_shape[1] > std::numeric_limits<int64_t>::max() / params.groups)
+    throw_invalid(std::string(op) + ": weight.size(1) * groups overflows");
+  g.out_channels = weight_shape[1] * params.groups;
+
+  if (bias_shape) {
+    const int64_t bias_numel = shape_numel(*bias_shape);
+    if (bias_numel != g.out_channels)
+      throw_invalid(std::string(op) + ": bias of shape " + shape_to_string(*bias_shape) + " has " +
+                    std::to_string(bias_numel) + " elements, but needs weight.size(1) * groups = " +
+                    std::to_string(g.out_channels) + " (one per output channel)");
+  }
+
+  g.axis_h = transposed_axis_size(g.in_h, g.kernel_h, params.stride.h, params.padding.h, params.output_padding.h,
+                                  params.dilation.h);
+  g.axis_w = transposed_axis_size(g.in_w, g.kernel_w, params.stride.w, params.padding.w, params.output_padding.w,
+                                  params.dilation.w);
+  g.out_h = g.axis_h.output;
+  g.out_w = g.axis_w.output;
+  if (g.out_h < 1 || g.out_w < 1) {
+    const TransposedAxisSize& bad = g.out_h < 1 ? g.axis_h : g.axis_w;
+    throw_invalid(std::string(op) + ": calculated output size (" + std::to_string(g.out_h) + " x " +
+                  std::to_string(g.out_w) + ") is too small for input size (" + std::to_string(g.in_h) + " x " +
+                  std::to_string(g.in_w) + "): " + axis_name(g.out_h < 1 ? 0 : 1) + " " + bad.formula() +
+                  "; output size must be >= 1 (reduce padding or increase stride, kernel or dilation)");
+  }
+  check_output_bytes(op, g.output_shape());
+  return g;
+}
+
+Conv2dGeometry validate_conv2d(const Shape& input_shape, const Shape& weight_shape,
+                               const std::optional<Shape>& bias_shape, const Conv2dParams& params) {
+  const char* op = "conv2d";
+  check_input_shape(op, input_shape);
+  check_weight_shape(op, weight_shape, "[C_out, C_in/groups, kH, kW]");
+  check_positive_pair(op, "stride", params.stride, "stride");
+  check_positive_pair(op, "dilation", params.dilation, "dilation");
+  check_non_negative_pair(op, "padding", params.padding);
+  if (params.groups < 1)
+    throw_invalid(std::string(op) + ": groups=" + std::to_string(params.groups) +
+                  ": non-positive groups is not supported; groups must be >= 1");
+
+  Conv2dGeometry g;
+  g.batched = input_shape.size() == 4;
+  const size_t c = g.batched ? 1 : 0;
+  g.batch = g.batched ? input_shape[0] : 1;
+  g.in_channels = input_shape[c];
+  g.in_h = input_shape[c + 1];
+  g.in_w = input_shape[c + 2];
+  g.out_channels = weight_shape[0];
+  g.kernel_h = weight_shape[2];
+  g.kernel_w = weight_shape[3];
+  g.groups = params.groups;
+
+  if (g.out_channels % params.groups != 0)
+    throw_invalid(std::string(op) + ": groups=" + std::to_string(params.groups) + ": weight.size(0) (C_out = " +
+                  std::to_string(g.out_channels) + ") must be divisible by groups");
+  if (weight_shape[1] > std::numeric_limits<int64_t>::max() / params.groups ||
+      g.in_channels != weight_shape[1] * params.groups)
+    throw_invalid(std::string(op) + ": input of shape " + shape_to_string(input_shape) + " has " +
+                  std::to_string(g.in_channels) + " channels, but weight of shape " + shape_to_string(weight_shape) +
+                  " with groups=" + std::to_string(params.groups) + " expects weight.size(1) * groups = " +
+                  std::to_string(weight_shape[1] * params.groups));
+  g.in_channels_per_group = weight_shape[1];
+  g.out_channels_per_group = g.out_channels / params.groups;
+  if (bias_shape && shape_numel(*bias_shape) != g.out_channels)
+    throw_invalid(std::string(op) + ": bias of shape " + shape_to_string(*bias_shape) + " has " +
+                  std::to_string(shape_numel(*bias_shape)) + " elements, but needs weight.size(0) = " +
+                  std::to_string(g.out_channels) + " (one per output channel)");
+
+  for (int axis = 0; axis < 2; ++axis) {
+    const int64_t input = axis == 0 ? g.in_h : g.in_w;
+    const int64_t kernel = axis == 0 ? g.kernel_h : g.kernel_w;
+    const wide_int padded = static_cast<wide_int>(input) + static_cast<wide_int>(2) * params.padding[axis];
+    const wide_int extent = static_cast<wide_int>(params.dilation[axis]) * (kernel - 1) + 1;
+    if (extent > padded)
+      throw_invalid(std::string(op) + ": " + axis_name(axis) + ": padded input size " +
+                    std::to_string(static_cast<int64_t>(padded)) + " is smaller than the dilated kernel size " +
+                    std::to_string(static_cast<int64_t>(extent)) + " (dilation*(k-1)+1); kernel size can't be "
+                    "greater than actual input size");
+  }
+  g.out_h = conv_axis_size(g.in_h, g.kernel_h, params.stride.h, params.padding.h, params.dilation.h);
+  g.out_w = conv_axis_size(g.in_w, g.kernel_w, params.stride.w, params.padding.w, params.dilation.w);
+  check_output_bytes(op, g.output_shape());
+  return g;
+}
+
+}  // namespace convt

@@ -1,0 +1,132 @@
+// The reference ops against golden vectors produced by PyTorch (tests/golden/make_goldens.py, Debian's
+// python3-torch). conv goldens were computed in float64 from float32 data, so the bound is float32 rounding of
+// the sum of absolute terms; interpolate goldens are PyTorch's float32 results.
+#include "test_util.h"
+
+#include <convt/io.h>
+#include <convt/ops.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace convt {
+namespace {
+
+using nlohmann::json;
+
+const std::string kGoldenDir = CONVT_GOLDEN_DIR;
+
+const json& manifest() {
+  static const json parsed = [] {
+    std::ifstream in(kGoldenDir + "/manifest.json");
+    if (!in) throw std::runtime_error("cannot open " + kGoldenDir + "/manifest.json");
+    return json::parse(in);
+  }();
+  return parsed;
+}
+
+std::vector<json> cases(const char* op) {
+  std::vector<json> result;
+  for (const json& entry : manifest().at(op)) result.push_back(entry);
+  return result;
+}
+
+Tensor load(const json& entry, const char* key) { return read_npy(kGoldenDir + "/data/" + entry.at(key).get<std::string>()); }
+
+IntPair pair(const json& entry, const char* key) {
+  return {entry.at(key)[0].get<int64_t>(), entry.at(key)[1].get<int64_t>()};
+}
+
+std::string case_name(const ::testing::TestParamInfo<json>& info) { return info.param.at("name").get<std::string>(); }
+
+class GoldenConvTranspose2d : public ::testing::TestWithParam<json> {};
+
+TEST_P(GoldenConvTranspose2d, ReferenceMatchesPyTorch) {
+  const json& entry = GetParam();
+  SCOPED_TRACE(entry.at("note").get<std::string>());
+  const Tensor x = load(entry, "input"), w = load(entry, "weight"), expected = load(entry, "expected");
+  std::optional<Tensor> b;
+  if (!entry.at("bias").is_null()) b = load(entry, "bias");
+  const ConvTranspose2dParams params{pair(entry, "stride"), pair(entry, "padding"), pair(entry, "output_padding"),
+                                     pair(entry, "dilation"), entry.at("groups").get<int64_t>()};
+  // Through the PyTorch-ordered functional entry point, which runs the reference.
+  const Tensor y = conv_transpose2d(x, w, b, params.stride, params.padding, params.output_padding, params.groups,
+                                    params.dilation);
+  const Tensor scale = testing::conv_transpose2d_term_scale(x, w, b ? &*b : nullptr, params);
+  EXPECT_TRUE(testing::all_close_to_scale(y, expected, scale, 1e-6));
+}
+
+INSTANTIATE_TEST_SUITE_P(PyTorch, GoldenConvTranspose2d, ::testing::ValuesIn(cases("conv_transpose2d")), case_name);
+
+class GoldenConv2d : public ::testing::TestWithParam<json> {};
+
+TEST_P(GoldenConv2d, ReferenceMatchesPyTorch) {
+  const json& entry = GetParam();
+  SCOPED_TRACE(entry.at("note").get<std::string>());
+  const Tensor x = load(entry, "input"), w = load(entry, "weight"), expected = load(entry, "expected");
+  std::optional<Tensor> b;
+  if (!entry.at("bias").is_null()) b = load(entry, "bias");
+  const IntPair stride = pair(entry, "stride"), padding = pair(entry, "padding"), dilation = pair(entry, "dilation");
+  const int64_t groups = entry.at("groups").get<int64_t>();
+  const Tensor y = conv2d(x, w, b, stride, padding, dilation, groups);
+  std::optional<Tensor> abs_b;
+  if (b) abs_b = testing::abs_of(*b);
+  const Tensor scale = conv2d(testing::abs_of(x), testing::abs_of(w), abs_b, stride, padding, dilation, groups);
+  EXPECT_TRUE(testing::all_close_to_scale(y, expected, scale, 1e-6));
+}
+
+INSTANTIATE_TEST_SUITE_P(PyTorch, GoldenConv2d, ::testing::ValuesIn(cases("conv2d")), case_name);
+
+class GoldenInterpolate : public ::testing::TestWithParam<json> {};
+
+TEST_P(GoldenInterpolate, ReferenceMatchesPyTorch) {
+  const json& entry = GetParam();
+  SCOPED_TRACE(entry.at("note").get<std::string>());
+  const Tensor x = load(entry, "input"), expected = load(entry, "expected");
+  InterpolateParams params;
+  params.mode = entry.at("mode") == "nearest" ? InterpolateMode::Nearest : InterpolateMode::Bilinear;
+  params.align_corners = entry.at("align_corners").get<bool>();
+  if (!entry.at("size").is_null()) {
+    params.has_size = true;
+    params.size = pair(entry, "size");
+  } else {
+    params.scale_h = entry.at("scale_factor")[0].get<double>();
+    params.scale_w = entry.at("scale_factor")[1].get<double>();
+  }
+  const Tensor y = interpolate(x, params);
+  // Interpolation weights sum to 1, so |input| bounds every term's magnitude.
+  float max_abs = 0;
+  for (int64_t i = 0; i < x.numel(); ++i) max_abs = std::max(max_abs, std::fabs(x[i]));
+  const Tensor scale = Tensor::full(expected.shape(), max_abs);
+  EXPECT_TRUE(testing::all_close_to_scale(y, expected, scale, 2e-6, 0.0));
+}
+
+INSTANTIATE_TEST_SUITE_P(PyTorch, GoldenInterpolate, ::testing::ValuesIn(cases("interpolate")), case_name);
+
+TEST(GoldenManifest, CoversEveryParameter) {
+  bool groups = false, dilation = false, asymmetric = false, op_via_dilation = false, unbatched = false,
+       k_below_s = false, one_by_one = false, batch = false, no_bias = false, big_padding = false;
+  for (const json& entry : manifest().at("conv_transpose2d")) {
+    const Tensor x = load(entry, "input"), w = load(entry, "weight");
+    const IntPair s = pair(entry, "stride"), p = pair(entry, "padding"), op = pair(entry, "output_padding"),
+                  d = pair(entry, "dilation");
+    groups |= entry.at("groups").get<int64_t>() > 1;
+    dilation |= d.h > 1 || d.w > 1;
+    asymmetric |= s.h != s.w || p.h != p.w || op.h != op.w;
+    op_via_dilation |= op.h >= s.h || op.w >= s.w;
+    unbatched |= x.dim() == 3;
+    k_below_s |= w.size(2) < s.h || w.size(3) < s.w;
+    one_by_one |= x.size(-1) == 1 && x.size(-2) == 1;
+    batch |= x.dim() == 4 && x.size(0) > 1;
+    no_bias |= entry.at("bias").is_null();
+    big_padding |= p.h > d.h * (w.size(2) - 1) || p.w > d.w * (w.size(3) - 1);
+  }
+  EXPECT_TRUE(groups && dilation && asymmetric && op_via_dilation && unbatched && k_below_s && one_by_one && batch &&
+              no_bias && big_padding);
+}
+
+}  // namespace
+}  // namespace convt

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Sets up ConvT Lab on a Debian machine and runs it: installs the Debian packages that are missing (apt-get, with
+# sudo when not root), configures and builds in ./build, then
+#   bash scripts/setup.sh          runs the main program
+#   bash scripts/setup.sh --test   runs every test (ctest)
+# Nothing is downloaded except Debian packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=run
+case "${1:-}" in
+  "") ;;
+  --test) mode=test ;;
+  *) echo "usage: bash scripts/setup.sh [--test]" >&2; exit 2 ;;
+esac
+
+packages=(cmake g++ make pkg-config libgtest-dev libcli11-dev nlohmann-json3-dev)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing missing Debian packages: ${missing[*]}"
+  sudo=()
+  [[ $(id -u) -ne 0 ]] && sudo=(sudo)
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCONVT_BUILD_TESTS=ON
+cmake --build build -j"$jobs"
+
+if [[ $mode == test ]]; then
+  exec ctest --test-dir build --output-on-failure -j"$jobs"
+fi
+exec build/app/cli/convt demo

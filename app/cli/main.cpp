@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return report_error(e.what(), kExitInvalid);
+    return report_error(std::string(e.what()) + " (see 'convt --help')", kExitInvalid);
   }
 
   try {

@@ -26,10 +26,16 @@ nlohmann::json pair_json(const IntPair& pair) { return nlohmann::json::array({pa
 
 // Failing after minutes of compute because the output folder is missing would be unkind: check it first.
 void check_output_directory(const std::string& out) {
+  std::error_code error;
   const std::filesystem::path parent = std::filesystem::path(out).parent_path();
-  if (!parent.empty() && !std::filesystem::is_directory(parent))
-    throw_io("cannot write '" + out + "': directory '" + parent.string() + "' does not exist");
-  if (std::filesystem::is_directory(out)) throw_io("cannot write '" + out + "': it is a directory");
+  if (!parent.empty()) {
+    const std::filesystem::file_status status = std::filesystem::status(parent, error);
+    if (!std::filesystem::exists(status))
+      throw_io("cannot write '" + out + "': directory '" + parent.string() + "' does not exist");
+    if (!std::filesystem::is_directory(status))
+      throw_io("cannot write '" + out + "': '" + parent.string() + "' is not a directory");
+  }
+  if (std::filesystem::is_directory(out, error)) throw_io("cannot write '" + out + "': it is a directory");
 }
 
 }  // namespace

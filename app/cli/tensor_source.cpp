@@ -2,14 +2,20 @@
 
 #include "cli_options.h"
 
+#include <convt/error.h>
 #include <convt/io.h>
 
 namespace convt::cli {
 
 Tensor load_tensor(const std::string& option, const std::string& spec, uint64_t seed) {
   const std::string prefix = "random:";
-  if (spec.rfind(prefix, 0) == 0) return Tensor::randn(parse_shape_list(option, spec.substr(prefix.size())), seed);
-  return read_npy(spec);
+  if (spec.rfind(prefix, 0) != 0) return read_npy(spec);
+  try {
+    return Tensor::randn(parse_shape_list(option, spec.substr(prefix.size())), seed);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::OutOfMemoryBudget) throw;
+    throw Error(e.kind(), option + " " + spec + ": " + e.what());
+  }
 }
 
 std::optional<Tensor> load_bias(const std::string& spec, int64_t out_channels, uint64_t seed) {

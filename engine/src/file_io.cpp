@@ -69,7 +69,8 @@ std::string read_file(const std::string& path) {
 
 void write_file_atomically(const std::string& path, std::string_view bytes) {
   if (path.empty()) throw_io("cannot write a file with an empty path");
-  if (std::filesystem::is_directory(path)) throw_io("cannot write '" + path + "': it is a directory");
+  std::error_code ignored;  // the error_code overload: a bad path is reported by open() below, not thrown here
+  if (std::filesystem::is_directory(path, ignored)) throw_io("cannot write '" + path + "': it is a directory");
   const std::string temporary = temporary_path_for(path);
   FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (fd.get() < 0) throw_io("cannot write '" + path + "': " + errno_text());

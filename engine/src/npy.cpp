@@ -4,12 +4,15 @@
 #include <convt/error.h>
 #include <convt/io.h>
 
+#include <bit>
 #include <cctype>
 #include <cstring>
 #include <limits>
 
 namespace convt {
 namespace {
+
+static_assert(std::endian::native == std::endian::little, "the .npy code copies little-endian data as is");
 
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicSize = 6;
@@ -160,10 +163,12 @@ Tensor parse_npy(std::string_view bytes, const std::string& name) {
   }
   const size_t data_size = bytes.size() - header_start - header_length;
   const uint64_t expected = static_cast<uint64_t>(numel);
-  if (expected > std::numeric_limits<uint64_t>::max() / item_size || expected * item_size > data_size)
+  if (expected > std::numeric_limits<uint64_t>::max() / item_size)
+    fail("truncated data: the header shape " + shape_to_string(header.shape) + " (" + header.descr +
+         ") needs more than 2^64 bytes, the file holds " + std::to_string(data_size));
+  if (expected * item_size > data_size)
     fail("truncated data: the header shape " + shape_to_string(header.shape) + " (" + header.descr + ") needs " +
-         std::to_string(static_cast<unsigned long long>(expected) * item_size) + " bytes, the file holds " +
-         std::to_string(data_size));
+         std::to_string(expected * item_size) + " bytes, the file holds " + std::to_string(data_size));
   if (expected * item_size != data_size)
     fail("the header shape " + shape_to_string(header.shape) + " disagrees with the file size: expected " +
          std::to_string(expected * item_size) + " data bytes, found " + std::to_string(data_size));

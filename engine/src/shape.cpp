@@ -24,13 +24,23 @@ bool has_zero_dim(const Shape& shape, size_t from) {
   return false;
 }
 
+// Spatial parameters are capped so every index product in the ops (k*d, i*s, o+p) fits in int64.
+constexpr int64_t kMaxSpatialParameter = (int64_t{1} << 31) - 1;
+
+void check_not_huge(const char* op, const char* name, const IntPair& value) {
+  if (value.h > kMaxSpatialParameter || value.w > kMaxSpatialParameter)
+    throw_invalid(std::string(op) + ": " + pair_text(name, value) + ": " + name + " is too large; each value must be < 2^31");
+}
+
 void check_positive_pair(const char* op, const char* name, const IntPair& value, const char* what) {
+  check_not_huge(op, name, value);
   if (value.h < 1 || value.w < 1)
     throw_invalid(std::string(op) + ": " + pair_text(name, value) + ": non-positive " + what +
                   " is not supported; " + name + " must be >= 1 on each axis");
 }
 
 void check_non_negative_pair(const char* op, const char* name, const IntPair& value) {
+  check_not_huge(op, name, value);
   if (value.h < 0 || value.w < 0)
     throw_invalid(std::string(op) + ": " + pair_text(name, value) + ": negative " + name +
                   " is not supported; " + name + " must be >= 0 on each axis");

@@ -35,6 +35,8 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCONVT_BUILD_TESTS=ON
 cmake --build build -j"$jobs"
 
 if [[ $mode == test ]]; then
+  echo "setup: backends on this machine (tests of an unavailable backend are skipped and say why):"
+  build/app/cli/convt backends | sed 's/^/  /'
   exec ctest --test-dir build --output-on-failure -j"$jobs"
 fi
 exec build/app/cli/convt demo

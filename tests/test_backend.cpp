@@ -37,7 +37,7 @@ TEST(Backend, UnavailableBackendsSayWhy) {
   }
 }
 
-TEST(CudaDevice, ReportsWhetherADeviceAnswers) {
+TEST(Cuda, SkippedWithoutAUsableDevice) {
   const Availability cuda = backend_by_name("cuda").availability();
   if (!cuda.available) GTEST_SKIP() << "CUDA tests skipped: " << cuda.reason;
   SUCCEED() << cuda.reason;

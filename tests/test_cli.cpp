@@ -19,85 +19,13 @@
 #include <unistd.h>
 #include <vector>
 
+#include "cli_sandbox.h"
+
 namespace convt {
 namespace {
 
+using namespace cli_testing;
 namespace fs = std::filesystem;
-
-struct CliResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// The CLI runs in work/ (so relative paths stay short and any stray file it leaves shows up there); its streams
-// are captured in io/, outside work/, so they never count as files the CLI wrote.
-class CliSandbox {
- public:
-  CliSandbox() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    root_ = fs::temp_directory_path() /
-            ("convt-cli-" + std::to_string(::getpid()) + "-" + info->test_suite_name() + "-" + info->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_ / "work");
-    fs::create_directories(root_ / "io");
-  }
-  ~CliSandbox() {
-    std::error_code ignored;
-    fs::remove_all(root_, ignored);
-  }
-  CliSandbox(const CliSandbox&) = delete;
-  CliSandbox& operator=(const CliSandbox&) = delete;
-
-  fs::path work() const { return root_ / "work"; }
-  std::string file(const std::string& name) const { return (work() / name).string(); }
-  std::vector<std::string> work_entries() const {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(work())) names.push_back(entry.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-
-  // `env` is extra VAR=value words; an inherited CONVT_MEMORY_BUDGET is dropped so every run sees the default.
-  CliResult run(const std::string& args, const std::string& env = "") const {
-    const std::string command = "cd '" + work().string() + "' && env -u CONVT_MEMORY_BUDGET " + env + " '" +
-                                CONVT_CLI_PATH + "' " + args + " >'" + (root_ / "io" / "stdout").string() +
-                                "' 2>'" + (root_ / "io" / "stderr").string() + "'";
-    const int status = std::system(command.c_str());
-    CliResult result;
-    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.out = slurp(root_ / "io" / "stdout");
-    result.err = slurp(root_ / "io" / "stderr");
-    return result;
-  }
-
- private:
-  fs::path root_;
-};
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-// Exactly one "error: " line on stderr, nothing on stdout, the documented exit code, and the key words.
-void expect_error(const CliResult& r, int code, const std::vector<std::string>& words) {
-  EXPECT_EQ(r.code, code) << r.err;
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_TRUE(!r.err.empty() && r.err.back() == '\n') << r.err;
-  for (const std::string& word : words) EXPECT_TRUE(contains(r.err, word)) << "'" << word << "' in: " << r.err;
-}
-
-// One line of valid JSON, as a script piping --json output into jq expects.
-nlohmann::json parse_json_line(const CliResult& r) {
-  EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
-  return nlohmann::json::parse(r.out);
-}
 
 const std::string kRandomRun =
     "run --input random:1,3,5,5 --weight random:3,2,3,3 --stride 2 --padding 1 --output-padding 1";
@@ -312,6 +240,16 @@ TEST(CliHelp, HelpExits0) {
   r = box.run("run --help");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "--stride") && contains(r.out, "--out")) << r.out;
+}
+
+TEST(CliBackends, ListsEveryBackendWithAReason) {
+  CliSandbox box;
+  const nlohmann::json report = parse_json_line(box.run("backends --json"));
+  ASSERT_EQ(report.at("backends").size(), 3u);
+  for (const nlohmann::json& backend : report.at("backends")) {
+    EXPECT_FALSE(backend.at("reason").get<std::string>().empty());
+    if (backend.at("name") == "reference") EXPECT_TRUE(backend.at("available").get<bool>());
+  }
 }
 
 }  // namespace

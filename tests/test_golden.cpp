@@ -28,9 +28,15 @@ const json& manifest() {
   return parsed;
 }
 
-std::vector<json> cases(const char* op) {
-  std::vector<json> result;
-  for (const json& entry : manifest().at(op)) result.push_back(entry);
+// One manifest entry; printed by its name so test listings stay readable.
+struct GoldenCase {
+  json entry;
+  friend void PrintTo(const GoldenCase& c, std::ostream* out) { *out << c.entry.at("name").get<std::string>(); }
+};
+
+std::vector<GoldenCase> cases(const char* op) {
+  std::vector<GoldenCase> result;
+  for (const json& entry : manifest().at(op)) result.push_back({entry});
   return result;
 }
 
@@ -40,12 +46,12 @@ IntPair pair(const json& entry, const char* key) {
   return {entry.at(key)[0].get<int64_t>(), entry.at(key)[1].get<int64_t>()};
 }
 
-std::string case_name(const ::testing::TestParamInfo<json>& info) { return info.param.at("name").get<std::string>(); }
+std::string case_name(const ::testing::TestParamInfo<GoldenCase>& info) { return info.param.entry.at("name").get<std::string>(); }
 
-class GoldenConvTranspose2d : public ::testing::TestWithParam<json> {};
+class GoldenConvTranspose2d : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(GoldenConvTranspose2d, ReferenceMatchesPyTorch) {
-  const json& entry = GetParam();
+  const json& entry = GetParam().entry;
   SCOPED_TRACE(entry.at("note").get<std::string>());
   const Tensor x = load(entry, "input"), w = load(entry, "weight"), expected = load(entry, "expected");
   std::optional<Tensor> b;
@@ -61,10 +67,10 @@ TEST_P(GoldenConvTranspose2d, ReferenceMatchesPyTorch) {
 
 INSTANTIATE_TEST_SUITE_P(PyTorch, GoldenConvTranspose2d, ::testing::ValuesIn(cases("conv_transpose2d")), case_name);
 
-class GoldenConv2d : public ::testing::TestWithParam<json> {};
+class GoldenConv2d : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(GoldenConv2d, ReferenceMatchesPyTorch) {
-  const json& entry = GetParam();
+  const json& entry = GetParam().entry;
   SCOPED_TRACE(entry.at("note").get<std::string>());
   const Tensor x = load(entry, "input"), w = load(entry, "weight"), expected = load(entry, "expected");
   std::optional<Tensor> b;
@@ -80,10 +86,10 @@ TEST_P(GoldenConv2d, ReferenceMatchesPyTorch) {
 
 INSTANTIATE_TEST_SUITE_P(PyTorch, GoldenConv2d, ::testing::ValuesIn(cases("conv2d")), case_name);
 
-class GoldenInterpolate : public ::testing::TestWithParam<json> {};
+class GoldenInterpolate : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(GoldenInterpolate, ReferenceMatchesPyTorch) {
-  const json& entry = GetParam();
+  const json& entry = GetParam().entry;
   SCOPED_TRACE(entry.at("note").get<std::string>());
   const Tensor x = load(entry, "input"), expected = load(entry, "expected");
   InterpolateParams params;

@@ -1,5 +1,6 @@
 // `convt`: the headless front end. Parses the command line (CLI11), runs one subcommand, and maps every failure
 // to a one-line `error: ...` on stderr with exit code 2 (invalid arguments or parameters) or 3 (I/O).
+#include "backends_command.h"
 #include "demo_command.h"
 #include "run_command.h"
 
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
   convt::cli::DemoOptions demo_options;
   CLI::App* run = convt::cli::add_run_command(app, run_options);
   CLI::App* demo = convt::cli::add_demo_command(app, demo_options);
+  convt::cli::BackendsOptions backends_options;
+  CLI::App* backends = convt::cli::add_backends_command(app, backends_options);
 
   try {
     app.parse(argc, argv);
@@ -47,6 +50,7 @@ int main(int argc, char** argv) {
   try {
     if (run->parsed()) convt::cli::execute_run(run_options);
     if (demo->parsed()) convt::cli::execute_demo(demo_options);
+    if (backends->parsed()) convt::cli::execute_backends(backends_options);
     return 0;
   } catch (const convt::Error& e) {
     return report_error(e.what(), e.kind() == convt::ErrorKind::Io ? kExitIo : kExitInvalid);

@@ -248,7 +248,9 @@ TEST(CliBackends, ListsEveryBackendWithAReason) {
   ASSERT_EQ(report.at("backends").size(), 3u);
   for (const nlohmann::json& backend : report.at("backends")) {
     EXPECT_FALSE(backend.at("reason").get<std::string>().empty());
-    if (backend.at("name") == "reference") EXPECT_TRUE(backend.at("available").get<bool>());
+    if (backend.at("name") == "reference") {
+      EXPECT_TRUE(backend.at("available").get<bool>());
+    }
   }
 }
 

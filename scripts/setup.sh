@@ -14,7 +14,7 @@ case "${1:-}" in
   *) echo "usage: bash scripts/setup.sh [--test]" >&2; exit 2 ;;
 esac
 
-packages=(cmake g++ make pkg-config libgtest-dev libcli11-dev nlohmann-json3-dev)
+packages=(cmake g++ make pkg-config libgtest-dev libcli11-dev nlohmann-json3-dev libstb-dev)
 
 missing=()
 for package in "${packages[@]}"; do

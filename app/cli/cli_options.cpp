@@ -3,6 +3,7 @@
 #include <convt/error.h>
 
 #include <charconv>
+#include <filesystem>
 #include <vector>
 
 namespace convt::cli {
@@ -46,6 +47,28 @@ Shape parse_shape_list(const std::string& option, const std::string& text) {
     shape.push_back(value);
   }
   return shape;
+}
+
+void check_output_path(const std::string& out) {
+  std::error_code error;
+  const std::filesystem::path parent = std::filesystem::path(out).parent_path();
+  if (!parent.empty()) {
+    const std::filesystem::file_status status = std::filesystem::status(parent, error);
+    if (!std::filesystem::exists(status))
+      throw_io("cannot write '" + out + "': directory '" + parent.string() + "' does not exist");
+    if (!std::filesystem::is_directory(status))
+      throw_io("cannot write '" + out + "': '" + parent.string() + "' is not a directory");
+  }
+  if (std::filesystem::is_directory(out, error)) throw_io("cannot write '" + out + "': it is a directory");
+}
+
+nlohmann::json params_json(const ConvTranspose2dParams& params) {
+  auto pair = [](const IntPair& p) { return nlohmann::json::array({p.h, p.w}); };
+  return {{"stride", pair(params.stride)},
+          {"padding", pair(params.padding)},
+          {"output_padding", pair(params.output_padding)},
+          {"dilation", pair(params.dilation)},
+          {"groups", params.groups}};
 }
 
 }  // namespace convt::cli

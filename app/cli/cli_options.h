@@ -6,6 +6,8 @@
 #include <convt/params.h>
 #include <convt/tensor.h>
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 
 namespace convt::cli {
@@ -15,5 +17,11 @@ IntPair parse_pair(const std::string& option, const std::string& text);
 
 // "1,3,8,8" -> {1, 3, 8, 8}; every entry a positive integer.
 Shape parse_shape_list(const std::string& option, const std::string& text);
+
+// Checks, before any long computation, that `out` can be created: its folder exists and it is not a folder.
+void check_output_path(const std::string& out);
+
+// {"stride": [h, w], "padding": ..., "output_padding": ..., "dilation": ..., "groups": g}
+nlohmann::json params_json(const ConvTranspose2dParams& params);
 
 }  // namespace convt::cli

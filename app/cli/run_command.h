@@ -1,6 +1,8 @@
 // `convt run`: one conv_transpose2d on .npy or random tensors, written to a .npy file.
 #pragma once
 
+#include "layer_options.h"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
@@ -9,15 +11,7 @@
 namespace convt::cli {
 
 struct RunOptions {
-  std::string input;
-  std::string weight;
-  std::string bias = "none";
-  std::string stride = "1";
-  std::string padding = "0";
-  std::string output_padding = "0";
-  std::string dilation = "1";
-  int64_t groups = 1;
-  uint64_t seed = 0;
+  LayerOptions layer;
   std::string backend = "auto";
   std::string out;
   bool json = false;

@@ -2,16 +2,37 @@
 
 #include "cli_options.h"
 
+#include <convt/analysis.h>
 #include <convt/error.h>
 #include <convt/io.h>
 
 namespace convt::cli {
+namespace {
 
-Tensor load_tensor(const std::string& option, const std::string& spec, uint64_t seed) {
-  const std::string prefix = "random:";
-  if (spec.rfind(prefix, 0) != 0) return read_npy(spec);
+Tensor generate(const std::string& option, const std::string& kind, const Shape& shape, uint64_t seed,
+                TensorRole role) {
+  if (kind == "random") return Tensor::randn(shape, seed);
+  if (kind == "uniform") return Tensor::uniform(shape, seed, -1.0f, 1.0f);
+  if (kind == "constant") return Tensor::ones(shape);
+  if (role == TensorRole::Weight && shape.size() == 4)
+    for (const char* name : {"kaiming", "bilinear", "nearest", "impulse"})
+      if (kind == name) return make_weight(parse_weight_init(kind), shape, seed);
+  throw_invalid(option + " '" + kind + ":...': unknown kind '" + kind + "'; expected random, uniform, constant" +
+                (role == TensorRole::Weight ? ", or for a 4-D weight kaiming, bilinear, nearest, impulse" : "") +
+                ", or a .npy path");
+}
+
+}  // namespace
+
+Tensor load_tensor(const std::string& option, const std::string& spec, uint64_t seed, TensorRole role) {
+  const size_t colon = spec.find(':');
+  const bool generated = colon != std::string::npos && colon > 0 &&
+                         spec.find_first_not_of("abcdefghijklmnopqrstuvwxyz") == colon;
+  if (!generated) return read_npy(spec);
+  const std::string kind = spec.substr(0, colon);
+  const Shape shape = parse_shape_list(option, spec.substr(colon + 1));
   try {
-    return Tensor::randn(parse_shape_list(option, spec.substr(prefix.size())), seed);
+    return generate(option, kind, shape, seed, role);
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::OutOfMemoryBudget) throw;
     throw Error(e.kind(), option + " " + spec + ": " + e.what());

@@ -1,4 +1,4 @@
-// Where the CLI's tensors come from: a .npy file or a seeded random tensor ("random:N,C,H,W").
+// Where the CLI's tensors come from: a .npy file, or a generated tensor "KIND:D0,D1,...".
 #pragma once
 
 #include <convt/tensor.h>
@@ -8,9 +8,13 @@
 
 namespace convt::cli {
 
-// `spec` is a .npy path or "random:D0,D1,..." (standard normal, seeded); `option` names the flag in errors.
-// Ranks and sizes are checked by the op's validation, which knows what each operand must be.
-Tensor load_tensor(const std::string& option, const std::string& spec, uint64_t seed);
+enum class TensorRole { Input, Weight };
+
+// `spec` is a .npy path or KIND:dims. Every role accepts random (standard normal, seeded), uniform (U(-1, 1),
+// seeded) and constant (ones); a weight also accepts the teaching kernels kaiming, bilinear, nearest and impulse
+// (see convt::make_weight). `option` names the flag in errors. Ranks and sizes are checked later by the op's
+// validation, which knows what each operand must be.
+Tensor load_tensor(const std::string& option, const std::string& spec, uint64_t seed, TensorRole role);
 
 // --bias: "none" (no bias), "random" (C_out standard normal values), or a .npy path.
 std::optional<Tensor> load_bias(const std::string& spec, int64_t out_channels, uint64_t seed);

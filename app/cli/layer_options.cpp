@@ -1,0 +1,57 @@
+#include "layer_options.h"
+
+#include "cli_options.h"
+#include "tensor_source.h"
+
+namespace convt::cli {
+namespace {
+
+// Separate streams so that input, weight and bias never share random values for the same --seed.
+constexpr uint64_t kWeightSeedOffset = 1;
+constexpr uint64_t kBiasSeedOffset = 2;
+
+}  // namespace
+
+void add_layer_options(CLI::App& command, LayerOptions& options) {
+  command.add_option("--input", options.input, "Input X.npy, or KIND:N,C,H,W (KIND random, uniform or constant; 3 dims = unbatched)")
+      ->required();
+  command
+      .add_option("--weight", options.weight,
+                  "Weight W.npy [C_in, C_out/groups, kH, kW], or KIND:Cin,Cout_per_group,kH,kW (KIND random, uniform, "
+                  "constant, kaiming, bilinear, nearest, impulse)")
+      ->required();
+  command.add_option("--bias", options.bias, "Bias B.npy with C_out values, random, or none")->capture_default_str();
+  command.add_option("--stride", options.stride, "Stride S or SH,SW")->capture_default_str();
+  command.add_option("--padding", options.padding, "Padding P or PH,PW")->capture_default_str();
+  command.add_option("--output-padding", options.output_padding, "Output padding OP or OPH,OPW")->capture_default_str();
+  command.add_option("--dilation", options.dilation, "Dilation D or DH,DW")->capture_default_str();
+  command.add_option("--groups", options.groups, "Groups")->capture_default_str();
+  command.add_option("--seed", options.seed, "Seed for random tensors")->capture_default_str();
+}
+
+ConvTranspose2dParams parse_layer_params(const LayerOptions& options) {
+  ConvTranspose2dParams params;
+  params.stride = parse_pair("--stride", options.stride);
+  params.padding = parse_pair("--padding", options.padding);
+  params.output_padding = parse_pair("--output-padding", options.output_padding);
+  params.dilation = parse_pair("--dilation", options.dilation);
+  params.groups = options.groups;
+  validate_params(params);
+  return params;
+}
+
+Layer load_layer(const LayerOptions& options) {
+  Layer layer;
+  layer.params = parse_layer_params(options);
+  layer.input = load_tensor("--input", options.input, options.seed, TensorRole::Input);
+  layer.weight = load_tensor("--weight", options.weight, options.seed + kWeightSeedOffset, TensorRole::Weight);
+  const int64_t out_channels =
+      validate_conv_transpose2d(layer.input.shape(), layer.weight.shape(), std::nullopt, layer.params).out_channels;
+  layer.bias = load_bias(options.bias, out_channels, options.seed + kBiasSeedOffset);
+  layer.geometry = validate_conv_transpose2d(layer.input.shape(), layer.weight.shape(),
+                                             layer.bias ? std::optional<Shape>(layer.bias->shape()) : std::nullopt,
+                                             layer.params);
+  return layer;
+}
+
+}  // namespace convt::cli

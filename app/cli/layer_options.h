@@ -1,0 +1,44 @@
+// The layer flags shared by `convt run`, `analyze` and `explain`: where the input, weight and bias come from
+// and the conv_transpose2d parameters. Registers them with CLI11 and turns them into validated tensors.
+#pragma once
+
+#include <convt/params.h>
+#include <convt/shape.h>
+#include <convt/tensor.h>
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+namespace convt::cli {
+
+struct LayerOptions {
+  std::string input;
+  std::string weight;
+  std::string bias = "none";
+  std::string stride = "1";
+  std::string padding = "0";
+  std::string output_padding = "0";
+  std::string dilation = "1";
+  int64_t groups = 1;
+  uint64_t seed = 0;
+};
+
+void add_layer_options(CLI::App& command, LayerOptions& options);
+
+struct Layer {
+  Tensor input;
+  Tensor weight;
+  std::optional<Tensor> bias;
+  ConvTranspose2dParams params;
+  ConvTranspose2dGeometry geometry;
+  const Tensor* bias_pointer() const { return bias ? &*bias : nullptr; }
+};
+
+// Parses the pairs, validates the parameters before anything is loaded, loads or generates the tensors, and
+// validates the whole call. Throws convt::Error.
+ConvTranspose2dParams parse_layer_params(const LayerOptions& options);
+Layer load_layer(const LayerOptions& options);
+
+}  // namespace convt::cli

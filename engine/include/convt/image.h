@@ -1,0 +1,53 @@
+// Images for the headless front end: colour-mapping a float plane to RGB and writing PNG (stb_image_write),
+// atomically. The desktop app colour-maps on the GPU with the same colormaps (shaders/), so a PNG from the CLI
+// and the app's view of the same data agree.
+#pragma once
+
+#include <convt/tensor.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace convt {
+
+enum class Colormap { Grey, Viridis, Diverging };
+
+// Parses "grey"/"gray", "viridis", "diverging".
+Colormap parse_colormap(const std::string& name);
+
+struct RgbImage {
+  int64_t width = 0, height = 0;
+  std::vector<uint8_t> pixels;  // row-major RGB, 3 bytes per pixel
+
+  RgbImage() = default;
+  RgbImage(int64_t w, int64_t h, uint8_t fill = 0) : width(w), height(h), pixels(static_cast<size_t>(w * h * 3), fill) {}
+  void set(int64_t x, int64_t y, const uint8_t rgb[3]);
+};
+
+struct ValueRange {
+  float low = 0, high = 1;
+};
+
+// min and max of the finite values (NaN and Inf are skipped; {0, 1} when none is finite).
+ValueRange finite_range(const float* values, int64_t count);
+// The range a colormap should use: symmetric about 0 for Diverging, min..max otherwise.
+ValueRange display_range(const float* values, int64_t count, Colormap colormap);
+
+// The colour of t in [0, 1] (clamped); NaN maps to magenta so it is never mistaken for data.
+void colormap_rgb(Colormap colormap, float t, uint8_t rgb[3]);
+
+// A [h, w] plane, each value mapped through `range` and the colormap, every pixel drawn as a scale x scale block.
+RgbImage colorize(const float* plane, int64_t height, int64_t width, Colormap colormap, ValueRange range,
+                  int64_t scale = 1);
+
+// Copies `tile` into `canvas` with its top-left corner at (x, y), clipped to the canvas.
+void blit(RgbImage& canvas, const RgbImage& tile, int64_t x, int64_t y);
+// A one-pixel rectangle outline (clipped).
+void draw_rectangle(RgbImage& image, int64_t x0, int64_t y0, int64_t x1, int64_t y1, const uint8_t rgb[3]);
+
+// PNG bytes of an image, and an atomic PNG write (ErrorKind::Io on failure).
+std::string encode_png(const RgbImage& image);
+void write_png(const std::string& path, const RgbImage& image);
+
+}  // namespace convt

@@ -1,0 +1,132 @@
+#include <convt/error.h>
+#include <convt/image.h>
+#include <convt/io.h>
+
+#include <stb_image_write.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace convt {
+namespace {
+
+struct Anchor {
+  float t;
+  uint8_t r, g, b;
+};
+
+// Sampled from matplotlib's viridis (perceptually uniform) and Moreland's cool-warm diverging map; the GLSL
+// colormaps in shaders/ use the same anchors.
+constexpr Anchor kViridis[] = {{0.000f, 68, 1, 84},    {0.125f, 71, 44, 122},  {0.250f, 59, 81, 139},
+                               {0.375f, 44, 113, 142}, {0.500f, 33, 144, 141}, {0.625f, 39, 173, 129},
+                               {0.750f, 92, 200, 99},  {0.875f, 170, 220, 50}, {1.000f, 253, 231, 37}};
+constexpr Anchor kDiverging[] = {{0.00f, 59, 76, 192},  {0.25f, 141, 176, 254}, {0.50f, 221, 221, 221},
+                                 {0.75f, 244, 154, 123}, {1.00f, 180, 4, 38}};
+
+template <size_t N>
+void interpolate_anchors(const Anchor (&anchors)[N], float t, uint8_t rgb[3]) {
+  size_t i = 1;
+  while (i < N - 1 && t > anchors[i].t) ++i;
+  const Anchor& a = anchors[i - 1];
+  const Anchor& b = anchors[i];
+  const float u = std::clamp((t - a.t) / (b.t - a.t), 0.0f, 1.0f);
+  rgb[0] = static_cast<uint8_t>(std::lround(a.r + u * (b.r - a.r)));
+  rgb[1] = static_cast<uint8_t>(std::lround(a.g + u * (b.g - a.g)));
+  rgb[2] = static_cast<uint8_t>(std::lround(a.b + u * (b.b - a.b)));
+}
+
+void append_to_string(void* context, void* data, int size) {
+  static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+}
+
+}  // namespace
+
+Colormap parse_colormap(const std::string& name) {
+  if (name == "grey" || name == "gray") return Colormap::Grey;
+  if (name == "viridis") return Colormap::Viridis;
+  if (name == "diverging") return Colormap::Diverging;
+  throw_invalid("unknown colormap '" + name + "': expected grey, viridis or diverging");
+}
+
+void RgbImage::set(int64_t x, int64_t y, const uint8_t rgb[3]) {
+  if (x < 0 || y < 0 || x >= width || y >= height) return;
+  std::copy(rgb, rgb + 3, pixels.begin() + (y * width + x) * 3);
+}
+
+ValueRange finite_range(const float* values, int64_t count) {
+  float low = INFINITY, high = -INFINITY;
+  for (int64_t i = 0; i < count; ++i)
+    if (std::isfinite(values[i])) {
+      low = std::min(low, values[i]);
+      high = std::max(high, values[i]);
+    }
+  if (low > high) return {0.0f, 1.0f};
+  return {low, high};
+}
+
+ValueRange display_range(const float* values, int64_t count, Colormap colormap) {
+  const ValueRange range = finite_range(values, count);
+  if (colormap != Colormap::Diverging) return range;
+  const float extent = std::max(std::fabs(range.low), std::fabs(range.high));
+  return {-extent, extent};
+}
+
+void colormap_rgb(Colormap colormap, float t, uint8_t rgb[3]) {
+  if (std::isnan(t)) {
+    rgb[0] = 255, rgb[1] = 0, rgb[2] = 255;
+    return;
+  }
+  t = std::clamp(t, 0.0f, 1.0f);
+  switch (colormap) {
+    case Colormap::Grey: rgb[0] = rgb[1] = rgb[2] = static_cast<uint8_t>(std::lround(t * 255.0f)); return;
+    case Colormap::Viridis: interpolate_anchors(kViridis, t, rgb); return;
+    case Colormap::Diverging: interpolate_anchors(kDiverging, t, rgb); return;
+  }
+}
+
+RgbImage colorize(const float* plane, int64_t height, int64_t width, Colormap colormap, ValueRange range,
+                  int64_t scale) {
+  RgbImage image(width * scale, height * scale);
+  const float span = range.high > range.low ? range.high - range.low : 1.0f;
+  // A flat plane sits in the middle of the map rather than at one end.
+  const float flat_offset = range.high > range.low ? 0.0f : 0.5f;
+  uint8_t rgb[3];
+  for (int64_t y = 0; y < height; ++y)
+    for (int64_t x = 0; x < width; ++x) {
+      const float value = plane[y * width + x];
+      colormap_rgb(colormap, std::isnan(value) ? NAN : (value - range.low) / span + flat_offset, rgb);
+      for (int64_t dy = 0; dy < scale; ++dy)
+        for (int64_t dx = 0; dx < scale; ++dx) image.set(x * scale + dx, y * scale + dy, rgb);
+    }
+  return image;
+}
+
+void blit(RgbImage& canvas, const RgbImage& tile, int64_t x, int64_t y) {
+  for (int64_t ty = 0; ty < tile.height; ++ty)
+    for (int64_t tx = 0; tx < tile.width; ++tx) canvas.set(x + tx, y + ty, &tile.pixels[(ty * tile.width + tx) * 3]);
+}
+
+void draw_rectangle(RgbImage& image, int64_t x0, int64_t y0, int64_t x1, int64_t y1, const uint8_t rgb[3]) {
+  for (int64_t x = x0; x <= x1; ++x) {
+    image.set(x, y0, rgb);
+    image.set(x, y1, rgb);
+  }
+  for (int64_t y = y0; y <= y1; ++y) {
+    image.set(x0, y, rgb);
+    image.set(x1, y, rgb);
+  }
+}
+
+std::string encode_png(const RgbImage& image) {
+  if (image.width < 1 || image.height < 1 || image.width > (1 << 20) || image.height > (1 << 20))
+    throw_invalid("cannot encode a " + std::to_string(image.width) + "x" + std::to_string(image.height) + " PNG");
+  std::string bytes;
+  if (!stbi_write_png_to_func(append_to_string, &bytes, static_cast<int>(image.width), static_cast<int>(image.height),
+                              3, image.pixels.data(), static_cast<int>(image.width * 3)))
+    throw_io("PNG encoding failed");
+  return bytes;
+}
+
+void write_png(const std::string& path, const RgbImage& image) { write_file_atomically(path, encode_png(image)); }
+
+}  // namespace convt

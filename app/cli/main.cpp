@@ -1,8 +1,11 @@
 // `convt`: the headless front end. Parses the command line (CLI11), runs one subcommand, and maps every failure
 // to a one-line `error: ...` on stderr with exit code 2 (invalid arguments or parameters) or 3 (I/O).
+#include "analyze_command.h"
 #include "backends_command.h"
 #include "demo_command.h"
+#include "explain_command.h"
 #include "run_command.h"
+#include "size_command.h"
 
 #include <convt/error.h>
 
@@ -36,6 +39,12 @@ int main(int argc, char** argv) {
   CLI::App* demo = convt::cli::add_demo_command(app, demo_options);
   convt::cli::BackendsOptions backends_options;
   CLI::App* backends = convt::cli::add_backends_command(app, backends_options);
+  convt::cli::SizeOptions size_options;
+  CLI::App* size = convt::cli::add_size_command(app, size_options);
+  convt::cli::AnalyzeOptions analyze_options;
+  CLI::App* analyze = convt::cli::add_analyze_command(app, analyze_options);
+  convt::cli::ExplainOptions explain_options;
+  CLI::App* explain = convt::cli::add_explain_command(app, explain_options);
 
   try {
     app.parse(argc, argv);
@@ -51,6 +60,9 @@ int main(int argc, char** argv) {
     if (run->parsed()) convt::cli::execute_run(run_options);
     if (demo->parsed()) convt::cli::execute_demo(demo_options);
     if (backends->parsed()) convt::cli::execute_backends(backends_options);
+    if (size->parsed()) convt::cli::execute_size(size_options);
+    if (analyze->parsed()) convt::cli::execute_analyze(analyze_options);
+    if (explain->parsed()) convt::cli::execute_explain(explain_options);
     return 0;
   } catch (const convt::Error& e) {
     return report_error(e.what(), e.kind() == convt::ErrorKind::Io ? kExitIo : kExitInvalid);

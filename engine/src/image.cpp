@@ -2,10 +2,12 @@
 #include <convt/image.h>
 #include <convt/io.h>
 
+#include <stb_image.h>
 #include <stb_image_write.h>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace convt {
 namespace {
@@ -128,5 +130,26 @@ std::string encode_png(const RgbImage& image) {
 }
 
 void write_png(const std::string& path, const RgbImage& image) { write_file_atomically(path, encode_png(image)); }
+
+Tensor read_image(const std::string& path) {
+  const std::string bytes = read_file(path);  // Io error for missing files, folders, unreadable files
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
+    throw_io("cannot load image '" + path + "': the file is larger than 2 GiB");
+  const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
+  const int length = static_cast<int>(bytes.size());
+  int width = 0, height = 0, channels = 0;
+  if (!stbi_info_from_memory(data, length, &width, &height, &channels))
+    throw_io("cannot load image '" + path + "': " + stbi_failure_reason() + " (expected PNG, JPEG, BMP or TGA)");
+  check_memory_budget({1, channels, height, width}, "image '" + path + "'");
+  stbi_uc* pixels = stbi_load_from_memory(data, length, &width, &height, &channels, 0);
+  if (!pixels) throw_io("cannot load image '" + path + "': " + stbi_failure_reason());
+  Tensor t({1, channels, height, width});
+  for (int c = 0; c < channels; ++c)
+    for (int y = 0; y < height; ++y)
+      for (int x = 0; x < width; ++x)
+        t.at(0, c, y, x) = pixels[(static_cast<size_t>(y) * width + x) * channels + c] / 255.0f;
+  stbi_image_free(pixels);
+  return t;
+}
 
 }  // namespace convt

@@ -46,6 +46,11 @@ void blit(RgbImage& canvas, const RgbImage& tile, int64_t x, int64_t y);
 // A one-pixel rectangle outline (clipped).
 void draw_rectangle(RgbImage& image, int64_t x0, int64_t y0, int64_t x1, int64_t y1, const uint8_t rgb[3]);
 
+// Loads a PNG, JPEG, BMP or TGA file (stb_image) as a [1, C, H, W] tensor with values in [0, 1], C being the
+// file's channels (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA). ErrorKind::Io names the file and stb's reason; the
+// pixel count is checked against the memory budget before decoding.
+Tensor read_image(const std::string& path);
+
 // PNG bytes of an image, and an atomic PNG write (ErrorKind::Io on failure).
 std::string encode_png(const RgbImage& image);
 void write_png(const std::string& path, const RgbImage& image);

@@ -1,0 +1,106 @@
+// Colormaps, PNG round trips through stb, image loading errors, and the built-in patterns.
+#include <convt/error.h>
+#include <convt/image.h>
+#include <convt/io.h>
+#include <convt/patterns.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <unistd.h>
+
+namespace convt {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("convt-image-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir / name;
+}
+
+TEST(Colormap, EndpointsNanAndRanges) {
+  uint8_t rgb[3];
+  colormap_rgb(Colormap::Grey, 0.0f, rgb);
+  EXPECT_EQ(rgb[0], 0);
+  colormap_rgb(Colormap::Grey, 1.0f, rgb);
+  EXPECT_EQ(rgb[2], 255);
+  colormap_rgb(Colormap::Viridis, 0.0f, rgb);
+  EXPECT_EQ(std::vector<int>(rgb, rgb + 3), (std::vector<int>{68, 1, 84}));
+  colormap_rgb(Colormap::Diverging, 0.5f, rgb);
+  EXPECT_EQ(rgb[0], rgb[2]);  // zero is neutral grey in the diverging map
+  colormap_rgb(Colormap::Viridis, NAN, rgb);
+  EXPECT_EQ(std::vector<int>(rgb, rgb + 3), (std::vector<int>{255, 0, 255}));
+
+  const float values[] = {-2.0f, 1.0f, NAN, INFINITY};
+  const ValueRange finite = finite_range(values, 4);
+  EXPECT_EQ(finite.low, -2.0f);
+  EXPECT_EQ(finite.high, 1.0f);
+  const ValueRange symmetric = display_range(values, 4, Colormap::Diverging);
+  EXPECT_EQ(symmetric.low, -2.0f);
+  EXPECT_EQ(symmetric.high, 2.0f);
+  EXPECT_THROW(parse_colormap("rainbow"), Error);
+}
+
+TEST(Image, PngRoundTripThroughStb) {
+  const float plane[] = {0.0f, 0.25f, 0.5f, 1.0f, NAN, 0.75f};
+  const RgbImage image = colorize(plane, 2, 3, Colormap::Grey, {0.0f, 1.0f}, 2);
+  ASSERT_EQ(image.width, 6);
+  ASSERT_EQ(image.height, 4);
+  const fs::path path = scratch("round_trip.png");
+  write_png(path.string(), image);
+  const Tensor loaded = read_image(path.string());
+  ASSERT_EQ(loaded.shape(), (Shape{1, 3, 4, 6}));
+  EXPECT_NEAR(loaded.at(0, 0, 0, 2), 64 / 255.0f, 1e-6);  // 0.25 -> 64, drawn as a 2x2 block
+  EXPECT_NEAR(loaded.at(0, 1, 3, 5), 191 / 255.0f, 1e-6);
+  EXPECT_EQ(loaded.at(0, 0, 2, 2), 1.0f);  // NaN is magenta: red 255, green 0
+  EXPECT_EQ(loaded.at(0, 1, 2, 2), 0.0f);
+  EXPECT_EQ(loaded.at(0, 1, 2, 0), 1.0f);  // 1.0 is white
+  fs::remove_all(path.parent_path());
+}
+
+TEST(Image, BadFilesAreIoErrorsNamingTheFile) {
+  const fs::path path = scratch("not_an_image.png");
+  write_file_atomically(path.string(), "this is not a picture");
+  for (const std::string& bad : {path.string(), scratch("missing.png").string()}) {
+    try {
+      read_image(bad);
+      FAIL() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Io);
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+    }
+  }
+  fs::remove_all(path.parent_path());
+}
+
+TEST(Patterns, ValuesAndStructure) {
+  const Tensor impulse = make_pattern(Pattern::Impulse, 1, 5, 7);
+  double sum = 0;
+  for (int64_t i = 0; i < impulse.numel(); ++i) sum += impulse[i];
+  EXPECT_EQ(sum, 1.0);
+  EXPECT_EQ(impulse.at(0, 0, 2, 3), 1.0f);
+
+  const Tensor board = make_pattern(Pattern::Checkerboard, 1, 8, 8);
+  EXPECT_EQ(board.at(0, 0, 0, 0), 1.0f);
+  EXPECT_EQ(board.at(0, 0, 0, 4), 0.0f);
+  EXPECT_EQ(board.at(0, 0, 4, 4), 1.0f);
+
+  for (const Pattern p : {Pattern::ZonePlate, Pattern::Gradient}) {
+    const Tensor t = make_pattern(p, 3, 16, 12);
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      EXPECT_GE(t[i], 0.0f);
+      EXPECT_LE(t[i], 1.0f);
+    }
+  }
+  const Tensor gradient = make_pattern(Pattern::Gradient, 3, 4, 4);
+  EXPECT_NE(gradient.at(0, 0, 0, 3), gradient.at(0, 1, 0, 3));  // channels run in different directions
+  EXPECT_EQ(parse_pattern(to_string(Pattern::ZonePlate)), Pattern::ZonePlate);
+  EXPECT_THROW(parse_pattern("noise"), Error);
+  EXPECT_THROW(make_pattern(Pattern::Impulse, 1, 0, 4), Error);
+}
+
+}  // namespace
+}  // namespace convt

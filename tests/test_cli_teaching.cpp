@@ -15,7 +15,7 @@ TEST(CliSize, PrintsTheFormulaAndSolvesForAWantedSize) {
   const CliResult text = box.run("size --input-size 8 --kernel 4 --stride 2 --padding 1 --want 16,17");
   ASSERT_EQ(text.code, 0) << text.err;
   EXPECT_TRUE(contains(text.out, "(8-1)*2 - 2*1 + 1*(4-1) + 0 + 1 = 16")) << text.out;
-  EXPECT_TRUE(contains(text.out, "input sizes 16, 17 to 8")) << text.out;
+  EXPECT_TRUE(contains(text.out, "input sizes 16 (op 0), 17 (op 1) to 8")) << text.out;
 
   const nlohmann::json report = parse_json_line(box.run("size --input-size 8 --kernel 4 --stride 2 --padding 1 --want 16,17 --json"));
   EXPECT_EQ(report.at("output"), nlohmann::json({16, 16}));

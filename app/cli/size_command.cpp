@@ -16,14 +16,16 @@ namespace {
 struct AxisReport {
   const char* name;
   TransposedAxisSize size;
-  std::vector<int64_t> forward_inputs;  // conv2d inputs that map to this axis's input size
+  std::vector<ForwardInput> forward_inputs;  // conv2d inputs that map to this axis's input size
   std::vector<PaddingChoice> solutions;  // for the wanted size, when one was given
   int64_t wanted = 0;
 };
 
-std::string join(const std::vector<int64_t>& values) {
+// "16 (op 0), 17 (op 1)"
+std::string join(const std::vector<ForwardInput>& values) {
   std::string text;
-  for (size_t i = 0; i < values.size(); ++i) text += (i ? ", " : "") + std::to_string(values[i]);
+  for (size_t i = 0; i < values.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(values[i].input) + " (op " + std::to_string(values[i].output_padding) + ")";
   return text;
 }
 
@@ -67,10 +69,12 @@ void execute_size(const SizeOptions& options) {
     nlohmann::json solutions = nlohmann::json::array();
     for (const PaddingChoice& c : a.solutions)
       solutions.push_back({{"padding", c.padding}, {"output_padding", c.output_padding}});
+    nlohmann::json forward = nlohmann::json::array();
+    for (const ForwardInput& f : a.forward_inputs) forward.push_back({{"input", f.input}, {"output_padding", f.output_padding}});
     json_axes.push_back({{"axis", a.name},
                          {"formula", a.size.formula()},
                          {"output", a.size.output},
-                         {"forward_conv_inputs", a.forward_inputs},
+                         {"forward_conv_inputs", forward},
                          {"wanted", has_want ? nlohmann::json(a.wanted) : nlohmann::json(nullptr)},
                          {"solutions", solutions}});
   }
@@ -95,8 +99,8 @@ void execute_size(const SizeOptions& options) {
       std::printf("  %-7s no input size to %lld\n", a.name, static_cast<long long>(input[axis]));
       continue;
     }
-    std::printf("  %-7s input sizes %s to %lld; output_padding 0..%zu picks among them (now %lld -> %lld)\n", a.name,
-                join(a.forward_inputs).c_str(), static_cast<long long>(input[axis]), a.forward_inputs.size() - 1,
+    std::printf("  %-7s input sizes %s to %lld; output_padding picks one (now %lld -> %lld)\n", a.name,
+                join(a.forward_inputs).c_str(), static_cast<long long>(input[axis]),
                 static_cast<long long>(params.output_padding[axis]), static_cast<long long>(a.size.output));
   }
   if (!has_want) return;

@@ -146,8 +146,9 @@ struct ArtifactScore {
   std::string level;                // "none" (< 0.02), "faint" (< 0.1), "strong"
 };
 
-// Measured on an output tensor of conv_transpose2d with the given kernel and parameters, ignoring a border of
-// d*(k-1) pixels per side (where coverage falls off for geometric reasons that are not a checkerboard).
+// Measured on an output tensor of conv_transpose2d with the given kernel and parameters, over the fully covered
+// interior only: d*(k-1) - p pixels are dropped at the top/left and d*(k-1) - p + op at the bottom/right (where
+// coverage falls off for geometric reasons that are not a checkerboard).
 ArtifactScore artifact_score(const Tensor& output, const ConvTranspose2dParams& params, IntPair kernel);
 
 // ---- 6. Size solver ---------------------------------------------------------------------------------------
@@ -160,10 +161,15 @@ struct PaddingChoice {
 std::vector<PaddingChoice> solve_padding(int64_t input, int64_t kernel, int64_t stride, int64_t dilation,
                                          int64_t wanted_output);
 
-// All input sizes a forward conv2d (k, s, p, d) maps to `output`: the ambiguity output_padding resolves
-// (the transposed conv with output_padding = j produces the j-th of them).
-std::vector<int64_t> conv2d_inputs_mapping_to(int64_t output, int64_t kernel, int64_t stride, int64_t padding,
-                                              int64_t dilation);
+struct ForwardInput {
+  int64_t input = 0;           // an input size the forward conv2d maps to the given output
+  int64_t output_padding = 0;  // the output_padding with which the transposed conv produces that size
+};
+
+// All input sizes a forward conv2d (k, s, p, d) maps to `output` (at most s of them): the ambiguity
+// output_padding resolves. Sizes below 1 are left out, so output_padding need not start at 0.
+std::vector<ForwardInput> conv2d_inputs_mapping_to(int64_t output, int64_t kernel, int64_t stride, int64_t padding,
+                                                   int64_t dilation);
 
 // ---- 7. Kernels worth teaching ----------------------------------------------------------------------------
 
@@ -173,8 +179,9 @@ enum class WeightInit { Bilinear, Nearest, Constant, Impulse, Normal, Uniform, K
 WeightInit parse_weight_init(const std::string& name);
 const char* to_string(WeightInit init);
 
-// A weight [C_in, C_out/groups, kH, kW]. The structured kernels (bilinear, nearest, impulse) go on the channel
-// "diagonal" (in-group input channel j feeds in-group output channel j), so each channel is upsampled on its own;
+// A weight [C_in, C_out/groups, kH, kW]. The structured kernels (bilinear, nearest, impulse) go on a channel
+// "diagonal": input channel ci feeds output channel ci mod (C_out/groups) of its group and no other. With
+// C_in == C_out and groups 1, or groups == C_in, that upsamples each channel on its own;
 // `value` is the constant for Constant; Normal is N(0, 1), Uniform U(-1, 1); KaimingUniform is PyTorch's default
 // for ConvTranspose2d, U(-b, b) with b = 1/sqrt(fan_in), fan_in = (C_out/groups) * kH * kW.
 Tensor make_weight(WeightInit init, const Shape& weight_shape, uint64_t seed, float value = 1.0f);

@@ -141,6 +141,7 @@ CoverageReport coverage_report(const ConvTranspose2dGeometry& g, const ConvTrans
     const int64_t kernel = a.kernel % a.stride == 0 && a.kernel >= a.stride ? a.kernel : nearest_multiple(a.kernel, a.stride);
     (axis == 0 ? r.suggested_dilation.h : r.suggested_dilation.w) = dilation;
     (axis == 0 ? r.suggested_kernel.h : r.suggested_kernel.w) = kernel;
+    if (a.verdict == OverlapVerdict::Even) continue;  // this axis keeps its padding
     const int64_t input = axis == 0 ? g.in_h : g.in_w, output = axis == 0 ? g.out_h : g.out_w;
     const std::vector<PaddingChoice> choices = solve_padding(input, kernel, a.stride, dilation, output);
     if (choices.empty()) {

@@ -18,14 +18,18 @@ std::vector<PaddingChoice> solve_padding(int64_t input, int64_t kernel, int64_t 
   return choices;
 }
 
-std::vector<int64_t> conv2d_inputs_mapping_to(int64_t output, int64_t kernel, int64_t stride, int64_t padding,
-                                              int64_t dilation) {
-  std::vector<int64_t> inputs;
+std::vector<ForwardInput> conv2d_inputs_mapping_to(int64_t output, int64_t kernel, int64_t stride, int64_t padding,
+                                                   int64_t dilation) {
+  std::vector<ForwardInput> inputs;
   if (output < 1 || kernel < 1 || stride < 1 || dilation < 1 || padding < 0) return inputs;
+  // The transposed conv's size with output_padding 0; each further op adds one.
   const int64_t smallest = (output - 1) * stride + dilation * (kernel - 1) + 1 - 2 * padding;
-  for (int64_t i = std::max<int64_t>(1, smallest); i < smallest + stride; ++i)
-    if (i + 2 * padding >= dilation * (kernel - 1) + 1 && conv_axis_size(i, kernel, stride, padding, dilation) == output)
-      inputs.push_back(i);
+  for (int64_t op = 0; op < stride; ++op) {
+    const int64_t i = smallest + op;
+    if (i >= 1 && i + 2 * padding >= dilation * (kernel - 1) + 1 &&
+        conv_axis_size(i, kernel, stride, padding, dilation) == output)
+      inputs.push_back({i, op});
+  }
   return inputs;
 }
 

@@ -111,6 +111,26 @@ TEST(Validation, HugeOutputsAreRefusedWithTheirByteCount) {
   EXPECT_NE(validation_error({1, 1, 4, 4}, {1, 1, 1, 1}, std::nullopt, make(int64_t{1} << 62)), "");
 }
 
+TEST(Validation, ErrorsNameTheOffendingParameter) {
+  auto parameter = [](const Shape& x, const Shape& w, const std::optional<Shape>& b, const ConvTranspose2dParams& p) {
+    try {
+      validate_conv_transpose2d(x, w, b, p);
+      return std::string("(valid)");
+    } catch (const Error& e) {
+      return e.parameter();
+    }
+  };
+  const Shape x{1, 4, 5, 5}, w{4, 2, 3, 3};
+  EXPECT_EQ(parameter(x, w, std::nullopt, make(0)), "stride");
+  EXPECT_EQ(parameter(x, w, std::nullopt, make(1, -1)), "padding");
+  EXPECT_EQ(parameter(x, w, std::nullopt, make(2, 0, 2)), "output_padding");
+  EXPECT_EQ(parameter(x, w, std::nullopt, make(1, 0, 0, 0)), "dilation");
+  EXPECT_EQ(parameter(x, w, std::nullopt, make(1, 0, 0, 1, 3)), "groups");
+  EXPECT_EQ(parameter({1, 3, 5, 5}, w, std::nullopt, make(1)), "input");
+  EXPECT_EQ(parameter(x, w, Shape{3}, make(1)), "bias");
+  EXPECT_EQ(parameter({1, 4, 1, 1}, w, std::nullopt, make(1, 3)), "output_size");
+}
+
 TEST(Conv2dValidation, RulesAndOutputSize) {
   auto error = [](const Shape& x, const Shape& w, Conv2dParams p) -> std::string {
     try {

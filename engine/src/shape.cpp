@@ -29,50 +29,53 @@ constexpr int64_t kMaxSpatialParameter = (int64_t{1} << 31) - 1;
 
 void check_not_huge(const char* op, const char* name, const IntPair& value) {
   if (value.h > kMaxSpatialParameter || value.w > kMaxSpatialParameter)
-    throw_invalid(std::string(op) + ": " + pair_text(name, value) + ": " + name + " is too large; each value must be < 2^31");
+    throw_invalid(std::string(op) + ": " + pair_text(name, value) + ": " + name + " is too large; each value must be < 2^31",
+                  name);
 }
 
 void check_positive_pair(const char* op, const char* name, const IntPair& value, const char* what) {
   check_not_huge(op, name, value);
   if (value.h < 1 || value.w < 1)
     throw_invalid(std::string(op) + ": " + pair_text(name, value) + ": non-positive " + what +
-                  " is not supported; " + name + " must be >= 1 on each axis");
+                      " is not supported; " + name + " must be >= 1 on each axis",
+                  name);
 }
 
 void check_non_negative_pair(const char* op, const char* name, const IntPair& value) {
   check_not_huge(op, name, value);
   if (value.h < 0 || value.w < 0)
     throw_invalid(std::string(op) + ": " + pair_text(name, value) + ": negative " + name +
-                  " is not supported; " + name + " must be >= 0 on each axis");
+                      " is not supported; " + name + " must be >= 0 on each axis",
+                  name);
 }
 
 // Spatial input dims and channels must be >= 1; a zero batch is allowed (the output is empty, as in PyTorch).
 void check_input_shape(const char* op, const Shape& input_shape) {
   if (input_shape.size() != 3 && input_shape.size() != 4)
     throw_invalid(std::string(op) + ": input of shape " + shape_to_string(input_shape) +
-                  " is invalid: expected 3-D (unbatched) or 4-D (batched) input");
+                  " is invalid: expected 3-D (unbatched) or 4-D (batched) input", "input");
   for (int64_t d : input_shape)
-    if (d < 0) throw_invalid(std::string(op) + ": input shape " + shape_to_string(input_shape) + " is negative");
+    if (d < 0) throw_invalid(std::string(op) + ": input shape " + shape_to_string(input_shape) + " is negative", "input");
   if (has_zero_dim(input_shape, input_shape.size() - 3))
     throw_invalid(std::string(op) + ": input of shape " + shape_to_string(input_shape) +
-                  " has a zero-sized channel or spatial dimension");
+                  " has a zero-sized channel or spatial dimension", "input");
 }
 
 void check_weight_shape(const char* op, const Shape& weight_shape, const char* layout) {
   if (weight_shape.size() != 4)
     throw_invalid(std::string(op) + ": weight of shape " + shape_to_string(weight_shape) +
-                  " is invalid: expected a 4-D weight " + layout);
+                  " is invalid: expected a 4-D weight " + layout, "weight");
   for (int64_t d : weight_shape)
     if (d < 1)
       throw_invalid(std::string(op) + ": weight of shape " + shape_to_string(weight_shape) +
-                    " is invalid: every dimension must be >= 1");
+                    " is invalid: every dimension must be >= 1", "weight");
 }
 
 void check_output_bytes(const char* op, const Shape& output_shape) {
   try {
     check_memory_budget(output_shape, "output");
   } catch (const Error& e) {
-    throw Error(e.kind(), std::string(op) + ": " + e.what());
+    throw Error(e.kind(), std::string(op) + ": " + e.what(), "output_size");
   }
 }
 
@@ -146,12 +149,12 @@ void validate_params(const ConvTranspose2dParams& params) {
       throw_invalid(std::string(op) + ": " + pair_text("output_padding", params.output_padding) +
                     ": output padding must be smaller than either stride or dilation, but got output_padding_" +
                     name + "=" + std::to_string(op_value) + " with stride_" + name + "=" + std::to_string(s) +
-                    " and dilation_" + name + "=" + std::to_string(d));
+                    " and dilation_" + name + "=" + std::to_string(d), "output_padding");
     }
   }
   if (params.groups < 1)
     throw_invalid(std::string(op) + ": groups=" + std::to_string(params.groups) +
-                  ": non-positive groups is not supported; groups must be >= 1");
+                  ": non-positive groups is not supported; groups must be >= 1", "groups");
 }
 
 ConvTranspose2dGeometry validate_conv_transpose2d(const Shape& input_shape, const Shape& weight_shape,
@@ -175,15 +178,15 @@ ConvTranspose2dGeometry validate_conv_transpose2d(const Shape& input_shape, cons
 
   if (weight_shape[0] % params.groups != 0)
     throw_invalid(std::string(op) + ": groups=" + std::to_string(params.groups) + ": weight.size(0) (C_in = " +
-                  std::to_string(weight_shape[0]) + ") must be divisible by groups");
+                  std::to_string(weight_shape[0]) + ") must be divisible by groups", "groups");
   if (g.in_channels != weight_shape[0])
     throw_invalid(std::string(op) + ": input of shape " + shape_to_string(input_shape) + " has " +
                   std::to_string(g.in_channels) + " channels, but weight of shape " + shape_to_string(weight_shape) +
-                  " expects " + std::to_string(weight_shape[0]) + " (weight.size(0) = C_in)");
+                  " expects " + std::to_string(weight_shape[0]) + " (weight.size(0) = C_in)", "input");
   g.in_channels_per_group = g.in_channels / params.groups;
   g.out_channels_per_group = weight_shape[1];
   if (weight_shape[1] > std::numeric_limits<int64_t>::max() / params.groups)
-    throw_invalid(std::string(op) + ": weight.size(1) * groups overflows");
+    throw_invalid(std::string(op) + ": weight.size(1) * groups overflows", "groups");
   g.out_channels = weight_shape[1] * params.groups;
 
   if (bias_shape) {
@@ -191,7 +194,7 @@ ConvTranspose2dGeometry validate_conv_transpose2d(const Shape& input_shape, cons
     if (bias_numel != g.out_channels)
       throw_invalid(std::string(op) + ": bias of shape " + shape_to_string(*bias_shape) + " has " +
                     std::to_string(bias_numel) + " elements, but needs weight.size(1) * groups = " +
-                    std::to_string(g.out_channels) + " (one per output channel)");
+                    std::to_string(g.out_channels) + " (one per output channel)", "bias");
   }
 
   g.axis_h = transposed_axis_size(g.in_h, g.kernel_h, params.stride.h, params.padding.h, params.output_padding.h,
@@ -205,7 +208,7 @@ ConvTranspose2dGeometry validate_conv_transpose2d(const Shape& input_shape, cons
     throw_invalid(std::string(op) + ": calculated output size (" + std::to_string(g.out_h) + " x " +
                   std::to_string(g.out_w) + ") is too small for input size (" + std::to_string(g.in_h) + " x " +
                   std::to_string(g.in_w) + "): " + axis_name(g.out_h < 1 ? 0 : 1) + " " + bad.formula() +
-                  "; output size must be >= 1 (reduce padding or increase stride, kernel or dilation)");
+                  "; output size must be >= 1 (reduce padding or increase stride, kernel or dilation)", "output_size");
   }
   check_output_bytes(op, g.output_shape());
   return g;
@@ -221,7 +224,7 @@ Conv2dGeometry validate_conv2d(const Shape& input_shape, const Shape& weight_sha
   check_non_negative_pair(op, "padding", params.padding);
   if (params.groups < 1)
     throw_invalid(std::string(op) + ": groups=" + std::to_string(params.groups) +
-                  ": non-positive groups is not supported; groups must be >= 1");
+                  ": non-positive groups is not supported; groups must be >= 1", "groups");
 
   Conv2dGeometry g;
   g.batched = input_shape.size() == 4;
@@ -237,19 +240,19 @@ Conv2dGeometry validate_conv2d(const Shape& input_shape, const Shape& weight_sha
 
   if (g.out_channels % params.groups != 0)
     throw_invalid(std::string(op) + ": groups=" + std::to_string(params.groups) + ": weight.size(0) (C_out = " +
-                  std::to_string(g.out_channels) + ") must be divisible by groups");
+                  std::to_string(g.out_channels) + ") must be divisible by groups", "groups");
   if (weight_shape[1] > std::numeric_limits<int64_t>::max() / params.groups ||
       g.in_channels != weight_shape[1] * params.groups)
     throw_invalid(std::string(op) + ": input of shape " + shape_to_string(input_shape) + " has " +
                   std::to_string(g.in_channels) + " channels, but weight of shape " + shape_to_string(weight_shape) +
                   " with groups=" + std::to_string(params.groups) + " expects weight.size(1) * groups = " +
-                  std::to_string(weight_shape[1] * params.groups));
+                  std::to_string(weight_shape[1] * params.groups), "input");
   g.in_channels_per_group = weight_shape[1];
   g.out_channels_per_group = g.out_channels / params.groups;
   if (bias_shape && shape_numel(*bias_shape) != g.out_channels)
     throw_invalid(std::string(op) + ": bias of shape " + shape_to_string(*bias_shape) + " has " +
                   std::to_string(shape_numel(*bias_shape)) + " elements, but needs weight.size(0) = " +
-                  std::to_string(g.out_channels) + " (one per output channel)");
+                  std::to_string(g.out_channels) + " (one per output channel)", "bias");
 
   for (int axis = 0; axis < 2; ++axis) {
     const int64_t input = axis == 0 ? g.in_h : g.in_w;
@@ -260,7 +263,7 @@ Conv2dGeometry validate_conv2d(const Shape& input_shape, const Shape& weight_sha
       throw_invalid(std::string(op) + ": " + axis_name(axis) + ": padded input size " +
                     std::to_string(static_cast<int64_t>(padded)) + " is smaller than the dilated kernel size " +
                     std::to_string(static_cast<int64_t>(extent)) + " (dilation*(k-1)+1); kernel size can't be "
-                    "greater than actual input size");
+                    "greater than actual input size", "weight");
   }
   g.out_h = conv_axis_size(g.in_h, g.kernel_h, params.stride.h, params.padding.h, params.dilation.h);
   g.out_w = conv_axis_size(g.in_w, g.kernel_w, params.stride.w, params.padding.w, params.dilation.w);

@@ -15,15 +15,20 @@ enum class ErrorKind {
 
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  // `parameter` names the offending parameter when there is one ("stride", "output_padding", "groups",
+  // "input", "weight", "bias", "output_size"), so a front end can mark that control.
+  Error(ErrorKind kind, const std::string& message, std::string parameter = "")
+      : std::runtime_error(message), kind_(kind), parameter_(std::move(parameter)) {}
   ErrorKind kind() const { return kind_; }
+  const std::string& parameter() const { return parameter_; }
 
  private:
   ErrorKind kind_;
+  std::string parameter_;
 };
 
-[[noreturn]] inline void throw_invalid(const std::string& message) {
-  throw Error(ErrorKind::InvalidArgument, message);
+[[noreturn]] inline void throw_invalid(const std::string& message, const std::string& parameter = "") {
+  throw Error(ErrorKind::InvalidArgument, message, parameter);
 }
 [[noreturn]] inline void throw_io(const std::string& message) { throw Error(ErrorKind::Io, message); }
 

@@ -87,23 +87,15 @@ void execute_explain(const ExplainOptions& options) {
   const ConvTranspose2dGeometry& g = layer.geometry;
   const Colormap colormap = parse_colormap(options.colormap);
   const int64_t in_channel = options.in_channel;
-  const int64_t out_channel = options.out_channel >= 0
-                                  ? options.out_channel
-                                  : (in_channel / std::max<int64_t>(1, g.in_channels_per_group)) * g.out_channels_per_group;
+  const int64_t out_channel = options.out_channel >= 0 ? options.out_channel : first_output_channel_fed_by(g, in_channel);
   const ScatterConvolveSteps steps = scatter_then_convolve_slice(layer.input, layer.weight, layer.params,
                                                                  options.batch_index, in_channel, out_channel);
-  const Tensor input = layer.input.dim() == 3
-                           ? layer.input.reshaped({1, g.in_channels, g.in_h, g.in_w})
-                           : layer.input;
   // The single-channel layer this slice is, so the replay shows exactly this input channel's stamps.
-  Tensor plane({1, 1, g.in_h, g.in_w}), kernel({1, 1, g.kernel_h, g.kernel_w});
-  for (int64_t i = 0; i < g.in_h * g.in_w; ++i) plane[i] = input.data()[(options.batch_index * g.in_channels + in_channel) * g.in_h * g.in_w + i];
-  const int64_t co_local = out_channel % g.out_channels_per_group;
-  for (int64_t i = 0; i < g.kernel_h * g.kernel_w; ++i)
-    kernel[i] = layer.weight.data()[(in_channel * g.out_channels_per_group + co_local) * g.kernel_h * g.kernel_w + i];
-  ConvTranspose2dParams single = layer.params;
-  single.groups = 1;
-  const ScatterReplay replay(plane, kernel, nullptr, single, 0, 0);
+  const ChannelSlice slice = channel_slice(layer.input, layer.weight, layer.params, options.batch_index, in_channel,
+                                           out_channel);
+  const Tensor& plane = slice.input_plane;
+  const Tensor& kernel = slice.kernel;
+  const ScatterReplay replay(plane, kernel, nullptr, slice.params, 0, 0);
 
   const std::filesystem::path dir(options.out_dir);
   std::error_code error;

@@ -2,6 +2,7 @@
 // Everything here follows MATH.md and is checked against brute-force definitions in tests/.
 #pragma once
 
+#include <convt/ops.h>
 #include <convt/params.h>
 #include <convt/shape.h>
 #include <convt/tensor.h>
@@ -34,6 +35,26 @@ ScatterConvolveSteps scatter_then_convolve(const Tensor& input, const Tensor& we
 ScatterConvolveSteps scatter_then_convolve_slice(const Tensor& input, const Tensor& weight,
                                                  const ConvTranspose2dParams& params, int64_t batch_index,
                                                  int64_t in_channel, int64_t out_channel);
+
+// The single-channel layer behind one (batch, input channel, output channel) slice: input_plane [1, 1, H, W],
+// kernel [1, 1, kH, kW] (weight[in_channel, out_channel mod C_out/groups]), and the parameters with groups 1.
+// Both channels must be in the same group (InvalidArgument otherwise, as for out-of-range indices).
+struct ChannelSlice {
+  Tensor input_plane;
+  Tensor kernel;
+  ConvTranspose2dParams params;
+};
+ChannelSlice channel_slice(const Tensor& input, const Tensor& weight, const ConvTranspose2dParams& params,
+                           int64_t batch_index, int64_t in_channel, int64_t out_channel);
+
+// The first output channel that `in_channel` feeds (the first of its group).
+int64_t first_output_channel_fed_by(const ConvTranspose2dGeometry& geometry, int64_t in_channel);
+
+// The artifact-free alternative to a strided transposed conv (Odena et al.): resize the input by the stride
+// (nearest or bilinear, align_corners false), then a stride-1 conv2d with the same kernel flipped (W'), padded by
+// d*(k-1)/2 so the output keeps about the transposed conv's size. For one (batch, output channel): [1, 1, H', W'].
+Tensor resize_then_convolve(const Tensor& input, const Tensor& weight, const ConvTranspose2dParams& params,
+                            int64_t batch_index, int64_t out_channel, InterpolateMode mode);
 
 // Building blocks, exposed for the views and tests.
 Tensor zero_insert(const Tensor& input, IntPair stride);  // 4-D

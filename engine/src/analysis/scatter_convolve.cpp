@@ -87,9 +87,8 @@ ScatterConvolveSteps scatter_then_convolve(const Tensor& input, const Tensor& we
   return steps;
 }
 
-ScatterConvolveSteps scatter_then_convolve_slice(const Tensor& input, const Tensor& weight,
-                                                 const ConvTranspose2dParams& params, int64_t batch_index,
-                                                 int64_t in_channel, int64_t out_channel) {
+ChannelSlice channel_slice(const Tensor& input, const Tensor& weight, const ConvTranspose2dParams& params,
+                           int64_t batch_index, int64_t in_channel, int64_t out_channel) {
   const ConvTranspose2dGeometry g = validate_conv_transpose2d(input.shape(), weight.shape(), std::nullopt, params);
   if (batch_index < 0 || batch_index >= g.batch)
     throw_invalid("batch index " + std::to_string(batch_index) + " is out of range [0, " + std::to_string(g.batch) + ")");
@@ -106,16 +105,53 @@ ScatterConvolveSteps scatter_then_convolve_slice(const Tensor& input, const Tens
                   std::to_string(out_group) + ") with groups=" + std::to_string(params.groups));
 
   const Tensor x = as_batched(input);
-  Tensor plane({1, 1, g.in_h, g.in_w});
+  ChannelSlice slice{Tensor({1, 1, g.in_h, g.in_w}), Tensor({1, 1, g.kernel_h, g.kernel_w}), params};
+  slice.params.groups = 1;
   for (int64_t y = 0; y < g.in_h; ++y)
-    for (int64_t xx = 0; xx < g.in_w; ++xx) plane.at(0, 0, y, xx) = x.at(batch_index, in_channel, y, xx);
-  Tensor kernel({1, 1, g.kernel_h, g.kernel_w});
+    for (int64_t xx = 0; xx < g.in_w; ++xx) slice.input_plane.at(0, 0, y, xx) = x.at(batch_index, in_channel, y, xx);
   const int64_t co_local = out_channel % g.out_channels_per_group;
   for (int64_t ky = 0; ky < g.kernel_h; ++ky)
-    for (int64_t kx = 0; kx < g.kernel_w; ++kx) kernel.at(0, 0, ky, kx) = weight.at(in_channel, co_local, ky, kx);
-  ConvTranspose2dParams single = params;
-  single.groups = 1;
-  return scatter_then_convolve(plane, kernel, nullptr, single);
+    for (int64_t kx = 0; kx < g.kernel_w; ++kx) slice.kernel.at(0, 0, ky, kx) = weight.at(in_channel, co_local, ky, kx);
+  return slice;
+}
+
+int64_t first_output_channel_fed_by(const ConvTranspose2dGeometry& geometry, int64_t in_channel) {
+  return (in_channel / geometry.in_channels_per_group) * geometry.out_channels_per_group;
+}
+
+ScatterConvolveSteps scatter_then_convolve_slice(const Tensor& input, const Tensor& weight,
+                                                 const ConvTranspose2dParams& params, int64_t batch_index,
+                                                 int64_t in_channel, int64_t out_channel) {
+  const ChannelSlice slice = channel_slice(input, weight, params, batch_index, in_channel, out_channel);
+  return scatter_then_convolve(slice.input_plane, slice.kernel, nullptr, slice.params);
+}
+
+Tensor resize_then_convolve(const Tensor& input, const Tensor& weight, const ConvTranspose2dParams& params,
+                            int64_t batch_index, int64_t out_channel, InterpolateMode mode) {
+  const ConvTranspose2dGeometry g = validate_conv_transpose2d(input.shape(), weight.shape(), std::nullopt, params);
+  if (batch_index < 0 || batch_index >= g.batch || out_channel < 0 || out_channel >= g.out_channels)
+    throw_invalid("resize_then_convolve: batch " + std::to_string(batch_index) + " or output channel " +
+                  std::to_string(out_channel) + " is out of range");
+  const Tensor x = as_batched(input);
+  const int64_t group = out_channel / g.out_channels_per_group, co_local = out_channel % g.out_channels_per_group;
+  // The group's input channels of one sample, and the flipped kernels that feed this output channel.
+  Tensor group_input({1, g.in_channels_per_group, g.in_h, g.in_w});
+  Tensor kernels({1, g.in_channels_per_group, g.kernel_h, g.kernel_w});
+  for (int64_t ci = 0; ci < g.in_channels_per_group; ++ci) {
+    const int64_t channel = group * g.in_channels_per_group + ci;
+    for (int64_t y = 0; y < g.in_h; ++y)
+      for (int64_t xx = 0; xx < g.in_w; ++xx) group_input.at(0, ci, y, xx) = x.at(batch_index, channel, y, xx);
+    for (int64_t ky = 0; ky < g.kernel_h; ++ky)
+      for (int64_t kx = 0; kx < g.kernel_w; ++kx)
+        kernels.at(0, ci, ky, kx) = weight.at(channel, co_local, g.kernel_h - 1 - ky, g.kernel_w - 1 - kx);
+  }
+  InterpolateParams resize;
+  resize.mode = mode;
+  resize.scale_h = static_cast<double>(params.stride.h);
+  resize.scale_w = static_cast<double>(params.stride.w);
+  const Tensor resized = interpolate(group_input, resize);
+  const IntPair padding{params.dilation.h * (g.kernel_h - 1) / 2, params.dilation.w * (g.kernel_w - 1) / 2};
+  return conv2d_reference(resized, kernels, nullptr, Conv2dParams{1, padding, params.dilation, 1});
 }
 
 }  // namespace convt

@@ -151,6 +151,10 @@ struct CoverageReport {
   std::string fix;          // a concrete change, or "" when the geometry is fine
   IntPair suggested_kernel;    // equal to the current kernel when nothing needs changing
   IntPair suggested_dilation;  // likewise
+  // With the suggested kernel and dilation: a padding and output_padding that keep the output size, when
+  // `keeps_output_size`; otherwise the current ones.
+  IntPair suggested_padding, suggested_output_padding;
+  bool keeps_output_size = true;
 };
 
 CoverageReport coverage_report(const ConvTranspose2dGeometry& geometry, const ConvTranspose2dParams& params);

@@ -111,6 +111,8 @@ CoverageReport coverage_report(const ConvTranspose2dGeometry& g, const ConvTrans
 
   r.suggested_kernel = {g.kernel_h, g.kernel_w};
   r.suggested_dilation = p.dilation;
+  r.suggested_padding = p.padding;
+  r.suggested_output_padding = p.output_padding;
   if (r.verdict == OverlapVerdict::Even) {
     r.explanation = "Every interior output receives the same number of kernel taps (" +
                     std::to_string(r.height.max_taps * r.width.max_taps) +
@@ -150,6 +152,11 @@ CoverageReport coverage_report(const ConvTranspose2dGeometry& g, const ConvTrans
       (axis == 0 ? padding.h : padding.w) = choices.front().padding;
       (axis == 0 ? output_padding.h : output_padding.w) = choices.front().output_padding;
     }
+  }
+  r.keeps_output_size = keeps_size;
+  if (keeps_size) {
+    r.suggested_padding = padding;
+    r.suggested_output_padding = output_padding;
   }
   fix << "Use kernel_size " << to_string(r.suggested_kernel);
   if (r.suggested_dilation != p.dilation) fix << " with dilation " << to_string(r.suggested_dilation);

@@ -30,9 +30,10 @@ Tensor make_pattern(Pattern pattern, int64_t channels, int64_t height, int64_t w
                   std::to_string(width) + " is invalid: every dimension must be >= 1");
   Tensor t({1, channels, height, width});
   const double cy = (height - 1) / 2.0, cx = (width - 1) / 2.0;
-  // Zone plate: the local frequency grows linearly with the radius and reaches Nyquist at the shorter edge.
+  // Zone plate: the local frequency grows linearly with the radius and reaches half the Nyquist frequency at
+  // the shorter edge, so the rings stay readable at small sizes.
   const double radius = std::max(1.0, std::min(height, width) / 2.0);
-  const double chirp = std::numbers::pi / (2.0 * radius);
+  const double chirp = std::numbers::pi / (4.0 * radius);
   for (int64_t c = 0; c < channels; ++c)
     for (int64_t y = 0; y < height; ++y)
       for (int64_t x = 0; x < width; ++x) {

@@ -1,0 +1,90 @@
+#include "lab_app.h"
+
+#include "ui/panels.h"
+
+#include <imgui.h>
+
+#include <GLFW/glfw3.h>
+
+#include <ctime>
+#include <string>
+
+namespace convt::lab {
+namespace {
+
+constexpr ImGuiWindowFlags kFixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+                                    ImGuiWindowFlags_NoSavedSettings;
+
+// A fixed window at (x, y) of size (w, h), in viewport coordinates.
+bool begin_pane(const char* title, float x, float y, float w, float h, ImGuiWindowFlags extra = 0) {
+  const ImVec2 origin = ImGui::GetMainViewport()->WorkPos;
+  ImGui::SetNextWindowPos(ImVec2(origin.x + x, origin.y + y));
+  ImGui::SetNextWindowSize(ImVec2(w, h));
+  return ImGui::Begin(title, nullptr, kFixed | extra);
+}
+
+}  // namespace
+
+LabApp::LabApp(LabModel& model) : model_(model), planes_(colormap_pass_) {}
+
+bool LabApp::animating() const { return model_.computing() || ui_.replay_playing; }
+
+void LabApp::shortcuts() {
+  ImGuiIO& io = ImGui::GetIO();
+  if (io.WantTextInput) return;  // typing into a field: keys belong to it
+  const bool ctrl = io.KeyCtrl;
+  if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) ui_.replay_playing = !ui_.replay_playing;
+  if (ImGui::IsKeyPressed(GLFW_KEY_LEFT) && ui_.replay_step > 0) --ui_.replay_step, ui_.replay_playing = false;
+  if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) ++ui_.replay_step, ui_.replay_playing = false;
+  if (ImGui::IsKeyPressed(GLFW_KEY_HOME, false)) {
+    model_.state().view.zoom = 0;
+    ui_.input_pan = ui_.output_pan = {};
+  }
+  if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_O, false)) ui_.browse = BrowseTarget::Image;
+  if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_Q, false)) ui_.quit_requested = true;
+  if (ImGui::IsKeyPressed(GLFW_KEY_F12, false)) {
+    char name[64];
+    const std::time_t now = std::time(nullptr);
+    std::strftime(name, sizeof name, "convt-lab-%Y%m%d-%H%M%S.png", std::localtime(&now));
+    ui_.screenshot_request = name;
+  }
+}
+
+void LabApp::frame(double time) {
+  shortcuts();
+  ui::PanelContext context{model_, ui_, planes_, time};
+  const ImVec2 size = ImGui::GetMainViewport()->WorkSize;
+  const float status_height = ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().WindowPadding.y * 2;
+  const float left = std::max(300.0f, size.x * 0.22f);
+  const float right = std::max(320.0f, size.x * 0.27f);
+  const float centre = size.x - left - right;
+  const float body = size.y - status_height;
+
+  if (begin_pane("Controls", 0, 0, left, body)) {
+    ImGui::SetNextItemOpen(true, ImGuiCond_Once);
+    if (ImGui::CollapsingHeader("Input")) ui::draw_input_panel(context);
+    ImGui::SetNextItemOpen(true, ImGuiCond_Once);
+    if (ImGui::CollapsingHeader("Layer")) ui::draw_layer_panel(context);
+  }
+  ImGui::End();
+
+  const float maps_height = body * 0.56f;
+  if (begin_pane("Feature maps", left, 0, centre, maps_height)) ui::draw_feature_maps_panel(context);
+  ImGui::End();
+  if (begin_pane("Scatter-then-convolve", left, maps_height, centre, body - maps_height)) ui::draw_scatter_panel(context);
+  ImGui::End();
+
+  const float size_height = body * 0.3f;
+  if (begin_pane("Output size", left + centre, 0, right, size_height)) ui::draw_output_size_panel(context);
+  ImGui::End();
+  if (begin_pane("Checkerboard", left + centre, size_height, right, body - size_height)) ui::draw_checkerboard_panel(context);
+  ImGui::End();
+
+  if (begin_pane("##status", 0, body, size.x, status_height, ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar))
+    ui::draw_status_bar(context);
+  ImGui::End();
+
+  ui::draw_file_browser(context);
+}
+
+}  // namespace convt::lab

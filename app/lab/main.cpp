@@ -1,0 +1,191 @@
+// convt-lab: window, frame loop, shutdown. Everything else lives in LabApp (UI), LabModel (state and results)
+// and the engine. The loop idles when minimised or when nothing moves.
+#include "gfx/gl.h"  // before GLFW: one GL header
+#define GLFW_INCLUDE_NONE
+#include <GLFW/glfw3.h>
+
+#include "gfx/screenshot.h"
+#include "lab_app.h"
+#include "model/presets.h"
+#include "model/state_keys.h"
+
+#include <convt/error.h>
+#include <convt/tensor.h>
+
+#include <CLI/CLI.hpp>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+#include <imgui.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Options {
+  std::string screenshot;
+  std::string preset;
+  std::vector<std::string> settings;
+  int frames = 3;
+  int width = 1600, height = 1000;
+};
+
+// Dropped files: an image becomes the input, a .npy the weight.
+convt::lab::LabModel* g_model = nullptr;
+convt::lab::UiState* g_ui = nullptr;
+
+void on_drop(GLFWwindow*, int count, const char** paths) {
+  if (!g_model || count < 1) return;
+  const std::string path = paths[0];
+  if (std::filesystem::path(path).extension() == ".npy") {
+    g_model->state().layer.weight.from_file = true;
+    g_model->state().layer.weight.npy_path = path;
+    g_ui->weight_path_text = path;
+  } else {
+    g_model->state().input.kind = convt::lab::InputKind::Image;
+    g_model->state().input.image_path = path;
+    g_ui->image_path_text = path;
+  }
+}
+
+void on_glfw_error(int code, const char* description) { std::fprintf(stderr, "glfw error %d: %s\n", code, description); }
+
+void load_font() {
+  // DejaVu Sans (fonts-dejavu-core) reads better than ImGui's pixel font; fall back to that when it is absent.
+  const char* path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  ImGuiIO& io = ImGui::GetIO();
+  if (std::filesystem::exists(path)) io.Fonts->AddFontFromFileTTF(path, 15.0f);
+  else io.Fonts->AddFontDefault();
+}
+
+int fail(const std::string& message, int code) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  CLI::App cli{"convt-lab: see, teach and debug transposed convolution"};
+  cli.add_option("--screenshot", options.screenshot, "Render --frames frames, write the window to this PNG, and exit");
+  std::string preset_help = "Start from a preset:";
+  for (const auto& preset : convt::lab::presets()) preset_help += " " + preset.name;
+  cli.add_option("--preset", options.preset, preset_help);
+  std::string keys_help = "Set a value, key=value (repeatable). Keys:";
+  for (const std::string& key : convt::lab::setting_keys()) keys_help += "\n    " + key;
+  cli.add_option("--set", options.settings, keys_help);
+  cli.add_option("--frames", options.frames, "Frames to render before --screenshot captures")->capture_default_str();
+  cli.add_option("--width", options.width, "Window width")->capture_default_str();
+  cli.add_option("--height", options.height, "Window height")->capture_default_str();
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return fail(std::string(e.what()) + " (see 'convt-lab --help')", 2);
+  }
+
+  // The app keeps every tensor in memory at once: refuse layers whose output alone needs over 1 GiB.
+  if (!std::getenv("CONVT_MEMORY_BUDGET")) convt::set_memory_budget_bytes(uint64_t{1} << 30);
+
+  convt::lab::LabState state;
+  convt::lab::apply_preset("checkerboard", state);
+  try {
+    if (!options.preset.empty()) convt::lab::apply_preset(options.preset, state);
+    for (const std::string& setting : options.settings) convt::lab::apply_setting(setting, state);
+  } catch (const convt::Error& e) {
+    return fail(e.what(), 2);
+  }
+  convt::lab::LabModel model(state);
+
+  glfwSetErrorCallback(on_glfw_error);
+  if (!glfwInit()) return fail("cannot initialise GLFW: no display? Run on a desktop session, or under xvfb-run", 1);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+  GLFWwindow* window = glfwCreateWindow(options.width, options.height, "ConvT Lab", nullptr, nullptr);
+  if (!window) {
+    glfwTerminate();
+    return fail("cannot open an OpenGL 3.3 window (see the glfw error above)", 1);
+  }
+  glfwMakeContextCurrent(window);
+  glfwSwapInterval(options.screenshot.empty() ? 1 : 0);
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGui::GetIO().IniFilename = nullptr;  // the layout is computed from the window size, nothing to remember
+  ImGui::StyleColorsDark();
+  ImGui::GetStyle().WindowRounding = 0;
+  load_font();
+  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGui_ImplOpenGL3_Init("#version 330 core");
+
+  int exit_code = 0;
+  {
+    convt::lab::LabApp app(model);
+    g_model = &model;
+    g_ui = &app.ui();
+    app.ui().preset = options.preset.empty() ? "checkerboard" : options.preset;
+    glfwSetDropCallback(window, on_drop);
+    const bool capture = !options.screenshot.empty();
+    if (capture && !model.wait_until_idle(120)) exit_code = fail("timed out waiting for the computation", 1);
+
+    for (int frame = 0; !glfwWindowShouldClose(window) && !app.ui().quit_requested; ++frame) {
+      if (capture) {
+        glfwPollEvents();
+      } else if (glfwGetWindowAttrib(window, GLFW_ICONIFIED)) {
+        glfwWaitEvents();  // minimised: sleep until something happens
+        continue;
+      } else if (app.animating()) {
+        glfwPollEvents();
+      } else {
+        glfwWaitEventsTimeout(0.25);  // idle: wake for input, or a few times a second
+      }
+      model.update();
+      if (capture && frame + 1 >= options.frames) model.wait_until_idle(120);
+
+      ImGui_ImplOpenGL3_NewFrame();
+      ImGui_ImplGlfw_NewFrame();
+      ImGui::NewFrame();
+      app.frame(glfwGetTime());
+      ImGui::Render();
+      int width = 0, height = 0;
+      glfwGetFramebufferSize(window, &width, &height);
+      glViewport(0, 0, width, height);
+      glClearColor(0.09f, 0.09f, 0.11f, 1.0f);
+      glClear(GL_COLOR_BUFFER_BIT);
+      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+
+      std::string shot = app.ui().screenshot_request;
+      if (capture && frame + 1 >= options.frames) shot = options.screenshot;
+      if (!shot.empty()) {
+        try {
+          convt::lab::gfx::write_screenshot(shot, width, height);
+          app.ui().notice = "saved " + shot;
+          app.ui().notice_until = glfwGetTime() + 4;
+        } catch (const convt::Error& e) {
+          if (capture) exit_code = fail(e.what(), 3);
+          app.ui().notice = e.what();
+          app.ui().notice_until = glfwGetTime() + 6;
+        }
+        app.ui().screenshot_request.clear();
+        if (capture) break;
+      }
+      glfwSwapBuffers(window);
+    }
+    g_model = nullptr;
+    g_ui = nullptr;
+  }
+
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return exit_code;
+}

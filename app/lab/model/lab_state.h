@@ -1,0 +1,76 @@
+// Everything the user can set in ConvT Lab, as typed structs. The model (lab_model.h) turns this state into
+// results; the panels edit it; presets and `--set key=value` write it. No ImGui here.
+#pragma once
+
+#include <convt/analysis.h>
+#include <convt/image.h>
+#include <convt/params.h>
+#include <convt/patterns.h>
+
+#include <cstdint>
+#include <string>
+
+namespace convt::lab {
+
+enum class InputKind { Pattern, Random, Image };
+enum class Distribution { Normal, Uniform };
+
+struct InputSettings {
+  InputKind kind = InputKind::Pattern;
+  // Pattern
+  Pattern pattern = Pattern::ZonePlate;
+  int64_t pattern_channels = 1;
+  int64_t pattern_size = 24;
+  // Random tensor
+  int64_t batch = 1, channels = 3, height = 12, width = 12;
+  Distribution distribution = Distribution::Normal;
+  uint64_t seed = 0;
+  // Image file
+  std::string image_path;
+  bool resize_image = true;
+  int64_t working_size = 48;  // longer side after resizing
+  bool operator==(const InputSettings&) const = default;
+};
+
+// Where the weight comes from: one of the engine's initialisers, or a .npy file.
+struct WeightSource {
+  bool from_file = false;
+  WeightInit init = WeightInit::KaimingUniform;
+  float constant = 1.0f;
+  std::string npy_path;
+  uint64_t seed = 1;
+  bool operator==(const WeightSource&) const = default;
+};
+
+struct LayerSettings {
+  int64_t out_channels = 1;  // C_out = weight.size(1) * groups
+  IntPair kernel{4, 4};
+  ConvTranspose2dParams params{2, 1, 0, 1, 1};
+  bool bias = false;
+  WeightSource weight;
+  std::string backend = "auto";
+  bool operator==(const LayerSettings&) const = default;
+};
+
+enum class ComparisonResize { Nearest, Bilinear };
+
+// What is looked at: it changes views, not the main computation (except the chosen slice and comparison).
+struct ViewSettings {
+  Colormap colormap = Colormap::Viridis;
+  bool global_range = false;  // one range for all channels, else per channel
+  int64_t batch_index = 0;
+  int64_t in_channel = 0;
+  int64_t out_channel = 0;
+  ComparisonResize comparison = ComparisonResize::Bilinear;
+  float zoom = 0;  // screen pixels per tensor pixel; 0 = fit
+  bool operator==(const ViewSettings&) const = default;
+};
+
+struct LabState {
+  InputSettings input;
+  LayerSettings layer;
+  ViewSettings view;
+  bool operator==(const LabState&) const = default;
+};
+
+}  // namespace convt::lab

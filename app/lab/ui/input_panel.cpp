@@ -1,0 +1,99 @@
+// Input: a built-in pattern, a seeded random tensor, or an image file (path field, Browse, drag and drop onto the
+// window, or one of the sample images in assets/).
+#include "panels.h"
+#include "widgets.h"
+
+#include <imgui_stdlib.h>
+
+#include <filesystem>
+
+namespace convt::lab::ui {
+namespace {
+
+const char* kPatternNames[] = {"impulse", "checkerboard", "zone plate", "gradient"};
+
+void pattern_controls(PanelContext& context) {
+  InputSettings& input = context.model.state().input;
+  int pattern = static_cast<int>(input.pattern);
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
+  if (ImGui::Combo("pattern", &pattern, kPatternNames, IM_ARRAYSIZE(kPatternNames)))
+    input.pattern = static_cast<Pattern>(pattern);
+  const bool invalid = context.model.error_is("input.pattern_size");
+  int_input("size", input.pattern_size, 1, 1024, invalid);
+  int_input("channels", input.pattern_channels, 1, 64, invalid);
+}
+
+void random_controls(PanelContext& context) {
+  InputSettings& input = context.model.state().input;
+  const bool invalid = context.model.error_is("input.shape") || context.model.error_is("input");
+  int_input("N (batch)", input.batch, 1, 4096, invalid);
+  int_input("C (channels)", input.channels, 1, 4096, invalid);
+  int_input("H", input.height, 1, 4096, invalid);
+  int_input("W", input.width, 1, 4096, invalid);
+  int distribution = static_cast<int>(input.distribution);
+  ImGui::RadioButton("normal", &distribution, 0);
+  ImGui::SameLine();
+  ImGui::RadioButton("uniform", &distribution, 1);
+  input.distribution = static_cast<Distribution>(distribution);
+  int64_t seed = static_cast<int64_t>(input.seed);
+  if (int_input("seed##input", seed, 0, INT64_MAX)) input.seed = static_cast<uint64_t>(seed);
+}
+
+void image_controls(PanelContext& context) {
+  InputSettings& input = context.model.state().input;
+  UiState& ui = context.ui;
+  if (ui.image_path_text.empty() && !input.image_path.empty()) ui.image_path_text = input.image_path;
+  {
+    InvalidScope scope(context.model.error_is("input.image"));
+    ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 4.5f);
+    if (ImGui::InputText("##image_path", &ui.image_path_text, ImGuiInputTextFlags_EnterReturnsTrue))
+      input.image_path = ui.image_path_text;
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Load")) input.image_path = ui.image_path_text;
+  if (ImGui::Button("Browse... (Ctrl+O)")) ui.browse = BrowseTarget::Image;
+  ImGui::SameLine();
+  ImGui::TextDisabled("or drop a file on the window");
+  ImGui::Checkbox("resize, longer side", &input.resize_image);
+  ImGui::SameLine();
+  ImGui::BeginDisabled(!input.resize_image);
+  int_input("##working_size", input.working_size, 1, 1024, context.model.error_is("input.working_size"));
+  ImGui::EndDisabled();
+
+  // Sample images the project generates into assets/ (see scripts/make_assets.sh).
+  const std::filesystem::path samples = std::filesystem::path(CONVT_ASSETS_DIR) / "samples";
+  std::error_code error;
+  if (std::filesystem::is_directory(samples, error)) {
+    ImGui::TextDisabled("samples:");
+    for (const auto& entry : std::filesystem::directory_iterator(samples, error)) {
+      if (entry.path().extension() != ".png") continue;
+      ImGui::SameLine();
+      if (ImGui::SmallButton(entry.path().stem().string().c_str())) {
+        input.image_path = entry.path().string();
+        ui.image_path_text = input.image_path;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void draw_input_panel(PanelContext& context) {
+  InputSettings& input = context.model.state().input;
+  int kind = static_cast<int>(input.kind);
+  ImGui::RadioButton("pattern", &kind, 0);
+  ImGui::SameLine();
+  ImGui::RadioButton("random tensor", &kind, 1);
+  ImGui::SameLine();
+  ImGui::RadioButton("image", &kind, 2);
+  input.kind = static_cast<InputKind>(kind);
+  switch (input.kind) {
+    case InputKind::Pattern: pattern_controls(context); break;
+    case InputKind::Random: random_controls(context); break;
+    case InputKind::Image: image_controls(context); break;
+  }
+  const Shape& shape = context.model.input_shape();
+  if (!shape.empty()) ImGui::TextDisabled("input tensor %s", shape_to_string(shape).c_str());
+}
+
+}  // namespace convt::lab::ui

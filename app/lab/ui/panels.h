@@ -1,0 +1,29 @@
+// The panels of ConvT Lab, one per file. Each draws into the current ImGui window and edits the model's state
+// or the UI state; none does tensor math (the engine and the model do).
+#pragma once
+
+#include "../gfx/colormap_pass.h"
+#include "../model/lab_model.h"
+#include "ui_state.h"
+
+#include <imgui.h>
+
+namespace convt::lab::ui {
+
+struct PanelContext {
+  LabModel& model;
+  UiState& ui;
+  gfx::PlaneCache& planes;
+  double time = 0;  // seconds since start, for animations
+};
+
+void draw_input_panel(PanelContext& context);
+void draw_layer_panel(PanelContext& context);
+void draw_output_size_panel(PanelContext& context);
+void draw_feature_maps_panel(PanelContext& context);
+void draw_scatter_panel(PanelContext& context);
+void draw_checkerboard_panel(PanelContext& context);
+void draw_status_bar(PanelContext& context);
+void draw_file_browser(PanelContext& context);
+
+}  // namespace convt::lab::ui

@@ -1,0 +1,46 @@
+// Status bar: backend, time per run, useful GFLOP/s, output size in bytes, and progress while the worker runs.
+#include "panels.h"
+#include "widgets.h"
+
+#include <cmath>
+
+namespace convt::lab::ui {
+namespace {
+
+std::string bytes_text(uint64_t bytes) {
+  char text[64];
+  if (bytes >= (uint64_t{1} << 20)) std::snprintf(text, sizeof text, "%.1f MiB (%llu bytes)", bytes / 1048576.0, static_cast<unsigned long long>(bytes));
+  else std::snprintf(text, sizeof text, "%llu bytes", static_cast<unsigned long long>(bytes));
+  return text;
+}
+
+}  // namespace
+
+void draw_status_bar(PanelContext& context) {
+  LabModel& model = context.model;
+  const ComputeResult* r = model.result();
+  if (r) {
+    ImGui::Text("backend %s   %.2f ms per run   %.2f GFLOP/s useful   output %s   %s", r->backend_name.c_str(), r->run_ms,
+                r->gflops(), shape_to_string(r->output.shape()).c_str(), bytes_text(r->output_bytes()).c_str());
+  } else {
+    ImGui::TextDisabled("no result yet");
+  }
+  if (model.computing()) {
+    ImGui::SameLine();
+    // The reference backend cannot report its own progress, so the bar moves by stage and a spinner shows life.
+    const char spinner[] = "|/-\\";
+    ImGui::Text("   %c %s (%.1f s)", spinner[static_cast<int>(context.time * 8) % 4], model.progress_stage().c_str(),
+                model.busy_seconds());
+    ImGui::SameLine();
+    ImGui::ProgressBar(model.progress(), ImVec2(ImGui::GetFontSize() * 8, 0));
+  } else if (model.stale() && r) {
+    ImGui::SameLine();
+    badge("stale", IM_COL32(170, 90, 20, 255));
+  }
+  if (!context.ui.notice.empty() && context.time < context.ui.notice_until) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("   %s", context.ui.notice.c_str());
+  }
+}
+
+}  // namespace convt::lab::ui

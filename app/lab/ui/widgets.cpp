@@ -1,0 +1,188 @@
+#include "widgets.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace convt::lab::ui {
+namespace {
+
+constexpr ImU32 kInvalidFrame = IM_COL32(150, 30, 30, 255);
+constexpr ImU32 kInvalidFrameHovered = IM_COL32(180, 40, 40, 255);
+constexpr float kGridFromScale = 8.0f;
+
+}  // namespace
+
+InvalidScope::InvalidScope(bool invalid) {
+  if (!invalid) return;
+  ImGui::PushStyleColor(ImGuiCol_FrameBg, kInvalidFrame);
+  ImGui::PushStyleColor(ImGuiCol_FrameBgHovered, kInvalidFrameHovered);
+  ImGui::PushStyleColor(ImGuiCol_FrameBgActive, kInvalidFrameHovered);
+  pushed_ = 3;
+}
+
+InvalidScope::~InvalidScope() {
+  if (pushed_) ImGui::PopStyleColor(pushed_);
+}
+
+void help_marker(const char* text) {
+  ImGui::SameLine();
+  ImGui::TextDisabled("(?)");
+  if (ImGui::IsItemHovered()) {
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30.0f);
+    ImGui::TextUnformatted(text);
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+  }
+}
+
+bool int_input(const char* label, int64_t& value, int64_t minimum, int64_t maximum, bool invalid) {
+  InvalidScope scope(invalid);
+  const int64_t step = 1;
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7.5f);
+  const bool changed = ImGui::InputScalar(label, ImGuiDataType_S64, &value, &step, nullptr, "%lld");
+  value = std::clamp(value, minimum, maximum);
+  return changed;
+}
+
+bool pair_input(const char* label, IntPair& value, bool& linked, int64_t minimum, bool invalid, const char* help) {
+  ImGui::PushID(label);
+  bool changed = false;
+  {
+    InvalidScope scope(invalid);
+    const int64_t step = 1;
+    if (linked) {
+      int64_t both = value.h;
+      ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7.5f);
+      if (ImGui::InputScalar("##both", ImGuiDataType_S64, &both, &step, nullptr, "%lld")) {
+        both = std::max(both, minimum);
+        value = {both, both};
+        changed = true;
+      }
+    } else {
+      ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6.0f);
+      if (ImGui::InputScalar("##h", ImGuiDataType_S64, &value.h, &step, nullptr, "%lld")) changed = true;
+      ImGui::SameLine(0, 4);
+      ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6.0f);
+      if (ImGui::InputScalar("##w", ImGuiDataType_S64, &value.w, &step, nullptr, "%lld")) changed = true;
+      value.h = std::max(value.h, minimum);
+      value.w = std::max(value.w, minimum);
+    }
+  }
+  ImGui::SameLine();
+  if (ImGui::Checkbox("##link", &linked) && linked && value.h != value.w) {
+    value.w = value.h;
+    changed = true;
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip(linked ? "Linked: one value for height and width (click to split)"
+                                                       : "Separate height, width (click to link)");
+  ImGui::SameLine();
+  ImGui::TextUnformatted(label);
+  if (help) help_marker(help);
+  ImGui::PopID();
+  return changed;
+}
+
+void badge(const char* text, ImU32 background) {
+  const ImVec2 padding(8, 3);
+  const ImVec2 text_size = ImGui::CalcTextSize(text);
+  const ImVec2 start = ImGui::GetCursorScreenPos();
+  const ImVec2 end(start.x + text_size.x + 2 * padding.x, start.y + text_size.y + 2 * padding.y);
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->AddRectFilled(start, end, background, 6.0f);
+  draw->AddText(ImVec2(start.x + padding.x, start.y + padding.y), IM_COL32(255, 255, 255, 255), text);
+  ImGui::Dummy(ImVec2(end.x - start.x, end.y - start.y));
+}
+
+void colour_bar(Colormap colormap, float low, float high, float width) {
+  constexpr int kSteps = 48;
+  const float height = ImGui::GetFontSize() * 0.7f;
+  const ImVec2 start = ImGui::GetCursorScreenPos();
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  for (int i = 0; i < kSteps; ++i) {
+    uint8_t rgb[3];
+    colormap_rgb(colormap, (i + 0.5f) / kSteps, rgb);
+    draw->AddRectFilled(ImVec2(start.x + width * i / kSteps, start.y), ImVec2(start.x + width * (i + 1) / kSteps, start.y + height),
+                        IM_COL32(rgb[0], rgb[1], rgb[2], 255));
+  }
+  ImGui::Dummy(ImVec2(width, height));
+  ImGui::Text("%.4g", low);
+  char high_text[32];
+  std::snprintf(high_text, sizeof high_text, "%.4g", high);
+  ImGui::SameLine(std::max(0.0f, width - ImGui::CalcTextSize(high_text).x));
+  ImGui::TextUnformatted(high_text);
+}
+
+ViewGeometry tensor_view(const char* id, ImTextureID texture, int64_t height, int64_t width, ImVec2 size, float& zoom,
+                         float& pan_x, float& pan_y) {
+  ViewGeometry view;
+  size.x = std::max(size.x, 16.0f);
+  size.y = std::max(size.y, 16.0f);
+  const ImVec2 box_min = ImGui::GetCursorScreenPos();
+  const ImVec2 box_max(box_min.x + size.x, box_min.y + size.y);
+  ImGui::InvisibleButton(id, size);
+  const bool hovered = ImGui::IsItemHovered();
+  ImGuiIO& io = ImGui::GetIO();
+
+  const float fit = std::min(size.x / static_cast<float>(width), size.y / static_cast<float>(height));
+  float scale = zoom > 0 ? zoom : fit;
+  if (hovered && io.MouseWheel != 0) {
+    // Zoom about the pointer: the tensor point under it stays put.
+    const float new_scale = std::clamp(scale * std::pow(1.2f, io.MouseWheel), 0.25f, 128.0f);
+    const ImVec2 centre((box_min.x + box_max.x) / 2 + pan_x, (box_min.y + box_max.y) / 2 + pan_y);
+    pan_x += (io.MousePos.x - centre.x) * (1 - new_scale / scale);
+    pan_y += (io.MousePos.y - centre.y) * (1 - new_scale / scale);
+    scale = new_scale;
+    zoom = new_scale;
+  }
+  if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 1.0f)) {
+    pan_x += io.MouseDelta.x;
+    pan_y += io.MouseDelta.y;
+  }
+  if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
+    zoom = 0;
+    pan_x = pan_y = 0;
+    scale = fit;
+  }
+
+  view.box_min = box_min;
+  view.box_max = box_max;
+  view.scale = scale;
+  view.origin = ImVec2(std::floor((box_min.x + box_max.x) / 2 + pan_x - width * scale / 2),
+                       std::floor((box_min.y + box_max.y) / 2 + pan_y - height * scale / 2));
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->PushClipRect(box_min, box_max, true);
+  draw->AddRectFilled(box_min, box_max, IM_COL32(22, 22, 26, 255));
+  const ImVec2 image_max(view.origin.x + width * scale, view.origin.y + height * scale);
+  draw->AddImage(texture, view.origin, image_max);
+  if (scale >= kGridFromScale) {
+    const ImU32 grid = IM_COL32(0, 0, 0, 90);
+    for (int64_t x = 0; x <= width; ++x)
+      draw->AddLine(ImVec2(view.origin.x + x * scale, view.origin.y), ImVec2(view.origin.x + x * scale, image_max.y), grid);
+    for (int64_t y = 0; y <= height; ++y)
+      draw->AddLine(ImVec2(view.origin.x, view.origin.y + y * scale), ImVec2(image_max.x, view.origin.y + y * scale), grid);
+  }
+  draw->AddRect(box_min, box_max, IM_COL32(70, 70, 80, 255));
+  draw->PopClipRect();
+
+  if (hovered) {
+    const int64_t x = static_cast<int64_t>(std::floor((io.MousePos.x - view.origin.x) / scale));
+    const int64_t y = static_cast<int64_t>(std::floor((io.MousePos.y - view.origin.y) / scale));
+    if (x >= 0 && x < width && y >= 0 && y < height) {
+      view.hovered = true;
+      view.hover_x = x;
+      view.hover_y = y;
+    }
+  }
+  return view;
+}
+
+void outline_pixel(const ViewGeometry& view, int64_t y, int64_t x, ImU32 colour, float thickness) {
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->PushClipRect(view.box_min, view.box_max, true);
+  draw->AddRect(view.pixel_min(y, x), view.pixel_max(y, x), colour, 0.0f, 0, thickness);
+  draw->PopClipRect();
+}
+
+}  // namespace convt::lab::ui

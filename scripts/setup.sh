@@ -14,7 +14,10 @@ case "${1:-}" in
   *) echo "usage: bash scripts/setup.sh [--test]" >&2; exit 2 ;;
 esac
 
-packages=(cmake g++ make pkg-config libgtest-dev libcli11-dev nlohmann-json3-dev libstb-dev)
+# Build: compiler and the engine's libraries. App: Dear ImGui 1.86 with its GLFW/OpenGL3 backends, GLFW, libepoxy
+# (GL loader), DejaVu Sans, Mesa (software GL when there is no GPU). Tests: GoogleTest, Xvfb for the GUI test.
+packages=(cmake g++ make pkg-config libgtest-dev libcli11-dev nlohmann-json3-dev libstb-dev
+          libimgui-dev libglfw3-dev libepoxy-dev fonts-dejavu-core libgl1-mesa-dri xvfb xauth)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -39,4 +42,9 @@ if [[ $mode == test ]]; then
   build/app/cli/convt backends | sed 's/^/  /'
   exec ctest --test-dir build --output-on-failure -j"$jobs"
 fi
-exec build/app/cli/convt demo
+if [[ -z "${DISPLAY:-}" && -z "${WAYLAND_DISPLAY:-}" ]]; then
+  echo "setup: no display found; to try the app headless: xvfb-run -a build/app/lab/convt-lab --screenshot shot.png" >&2
+  echo "setup: running the headless demo instead" >&2
+  exec build/app/cli/convt demo
+fi
+exec build/app/lab/convt-lab

@@ -4,6 +4,7 @@
 #include "backends_command.h"
 #include "demo_command.h"
 #include "explain_command.h"
+#include "pattern_command.h"
 #include "run_command.h"
 #include "size_command.h"
 
@@ -45,6 +46,8 @@ int main(int argc, char** argv) {
   CLI::App* analyze = convt::cli::add_analyze_command(app, analyze_options);
   convt::cli::ExplainOptions explain_options;
   CLI::App* explain = convt::cli::add_explain_command(app, explain_options);
+  convt::cli::PatternOptions pattern_options;
+  CLI::App* pattern = convt::cli::add_pattern_command(app, pattern_options);
 
   try {
     app.parse(argc, argv);
@@ -63,6 +66,7 @@ int main(int argc, char** argv) {
     if (size->parsed()) convt::cli::execute_size(size_options);
     if (analyze->parsed()) convt::cli::execute_analyze(analyze_options);
     if (explain->parsed()) convt::cli::execute_explain(explain_options);
+    if (pattern->parsed()) convt::cli::execute_pattern(pattern_options);
     return 0;
   } catch (const convt::Error& e) {
     return report_error(e.what(), e.kind() == convt::ErrorKind::Io ? kExitIo : kExitInvalid);

@@ -103,6 +103,21 @@ RgbImage colorize(const float* plane, int64_t height, int64_t width, Colormap co
   return image;
 }
 
+RgbImage image_from_tensor(const Tensor& tensor) {
+  if (tensor.dim() != 4 || tensor.size(0) != 1 || (tensor.size(1) != 1 && tensor.size(1) != 3))
+    throw_invalid("image_from_tensor: expected a [1, 1 or 3, H, W] tensor, got " + shape_to_string(tensor.shape()));
+  const int64_t channels = tensor.size(1), h = tensor.size(2), w = tensor.size(3);
+  RgbImage image(w, h);
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x)
+      for (int64_t c = 0; c < 3; ++c) {
+        const float v = tensor.at(0, channels == 3 ? c : 0, y, x);
+        image.pixels[static_cast<size_t>((y * w + x) * 3 + c)] =
+            static_cast<uint8_t>(std::lround(std::clamp(std::isnan(v) ? 0.0f : v, 0.0f, 1.0f) * 255.0f));
+      }
+  return image;
+}
+
 void blit(RgbImage& canvas, const RgbImage& tile, int64_t x, int64_t y) {
   for (int64_t ty = 0; ty < tile.height; ++ty)
     for (int64_t tx = 0; tx < tile.width; ++tx) canvas.set(x + tx, y + ty, &tile.pixels[(ty * tile.width + tx) * 3]);

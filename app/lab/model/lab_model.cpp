@@ -95,11 +95,14 @@ PreparedLayer LabModel::prepare() {
   PreparedLayer prepared;
   prepared.params = layer.params;
   prepared.backend = layer.backend;
-  validate_params(layer.params);
-
+  // The input first, so the live formula has its sizes even when a parameter is invalid.
   prepared.input = prepare_input();
   input_shape_ = prepared.input->shape();
   const int64_t in_channels = input_shape_[1];
+  if (!layer.weight.from_file)
+    weight_shape_ = {in_channels, std::max<int64_t>(1, layer.out_channels / std::max<int64_t>(1, layer.params.groups)),
+                     layer.kernel.h, layer.kernel.w};
+  validate_params(layer.params);
 
   Shape weight_shape;
   if (!layer.weight.from_file) {

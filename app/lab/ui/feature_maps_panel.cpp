@@ -72,6 +72,11 @@ void draw_feature_maps_panel(PanelContext& context) {
   const ComputeResult* result = model.result();
   if (!result) {
     ImGui::TextDisabled(model.computing() ? "computing the first result..." : "no valid layer yet");
+    if (model.error()) {
+      ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 110, 110, 255));
+      ImGui::TextWrapped("%s", model.error()->message.c_str());
+      ImGui::PopStyleColor();
+    }
     return;
   }
   const ComputeResult& r = *result;

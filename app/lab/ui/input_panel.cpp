@@ -67,8 +67,12 @@ void image_controls(PanelContext& context) {
     ImGui::TextDisabled("samples:");
     for (const auto& entry : std::filesystem::directory_iterator(samples, error)) {
       if (entry.path().extension() != ".png") continue;
+      const std::string name = entry.path().stem().string();
+      // Wrap to a new line rather than run past the panel's edge.
+      const float width = ImGui::CalcTextSize(name.c_str()).x + ImGui::GetStyle().FramePadding.x * 2;
       ImGui::SameLine();
-      if (ImGui::SmallButton(entry.path().stem().string().c_str())) {
+      if (ImGui::GetContentRegionAvail().x < width) ImGui::NewLine();
+      if (ImGui::SmallButton(name.c_str())) {
         input.image_path = entry.path().string();
         ui.image_path_text = input.image_path;
       }

@@ -89,10 +89,10 @@ void draw_scatter_panel(PanelContext& context) {
   const float side = std::max(48.0f, (avail - 5 * (arrow + 3 * ImGui::GetStyle().ItemSpacing.x)) / 6 - 4);
   const Step steps[] = {
       {"1 input", size_text(*r.layer.input), nullptr, "sc.input"},
-      {"2 zero-insert", size_text(s.zero_inserted) + ", s-1 zeros", &s.zero_inserted, "sc.zero"},
-      {"3 pad / crop", size_text(s.padded) + ": " + to_string(s.pad_low) + " top-left, " + to_string(s.pad_high) + " bottom-right", &s.padded, "sc.padded"},
-      {"4 flip kernel", "rotated 180 degrees", &s.transformed_weight, "sc.flipped"},
-      {"5 conv, stride 1", size_text(s.convolved) + ", dilation " + to_string(p.dilation), &s.convolved, "sc.conv"},
+      {"2 zero-insert", size_text(s.zero_inserted), &s.zero_inserted, "sc.zero"},
+      {"3 pad / crop", size_text(s.padded) + ", pad " + to_string(s.pad_low) + "/" + to_string(s.pad_high), &s.padded, "sc.padded"},
+      {"4 flip kernel", "rotated 180\u00b0", &s.transformed_weight, "sc.flipped"},
+      {"5 conv, stride 1", size_text(s.convolved) + ", d " + to_string(p.dilation), &s.convolved, "sc.conv"},
       {"= output", size_text(s.direct), &s.direct, "sc.direct"},
   };
   // Step 1 is a plane of the input tensor itself (steps[0] has no tensor of its own).

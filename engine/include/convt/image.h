@@ -41,6 +41,9 @@ void colormap_rgb(Colormap colormap, float t, uint8_t rgb[3]);
 RgbImage colorize(const float* plane, int64_t height, int64_t width, Colormap colormap, ValueRange range,
                   int64_t scale = 1);
 
+// A [1, 1 or 3, H, W] tensor with values in [0, 1] as an image (grey or RGB, clamped): the inverse of read_image.
+RgbImage image_from_tensor(const Tensor& tensor);
+
 // Copies `tile` into `canvas` with its top-left corner at (x, y), clipped to the canvas.
 void blit(RgbImage& canvas, const RgbImage& tile, int64_t x, int64_t y);
 // A one-pixel rectangle outline (clipped).

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Regenerates the README's screenshots with the app's own --screenshot option under Xvfb.
+# Usage: bash scripts/screenshots.sh   (after a build; needs xvfb-run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lab=build/app/lab/convt-lab
+mkdir -p docs/screenshots
+shot() {
+  local name=$1
+  shift
+  xvfb-run -a -s "-screen 0 1600x1000x24" "$lab" --screenshot "docs/screenshots/$name.png" "$@"
+  echo "wrote docs/screenshots/$name.png"
+}
+shot checkerboard --preset checkerboard
+shot bilinear-rgb --preset bilinear --set input.image=assets/samples/gradient-rgb.png --set input.working_size=24 \
+  --set out_channels=3 --set groups=3
+shot holes --preset holes-k2s2d2 --set view.colormap=grey

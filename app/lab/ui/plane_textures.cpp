@@ -1,8 +1,25 @@
 #include "plane_textures.h"
 
 #include <cstdint>
+#include <map>
 
 namespace convt::lab::ui {
+namespace {
+
+// Ranges are scans over the data: computed once per (slot, data, mode), not every frame.
+struct CachedRange {
+  const float* data = nullptr;
+  uint64_t version = 0;
+  int mode = -1;
+  ValueRange ranges[3];
+};
+
+std::map<std::string, CachedRange>& range_cache() {
+  static std::map<std::string, CachedRange> cache;
+  return cache;
+}
+
+}  // namespace
 
 PlaneImage plane_image(PanelContext& context, const std::string& slot, const Tensor& tensor, int64_t batch,
                        int64_t channel, uint64_t version, Colormap colormap, bool global, bool composite) {
@@ -18,18 +35,22 @@ PlaneImage plane_image(PanelContext& context, const std::string& slot, const Ten
   gfx::ColourSettings colours;
   colours.colormap = colormap;
   gfx::PlaneSource source{data, image.height, image.width, composite ? 3 : 1, plane, version};
-  if (composite) {
-    for (int c = 0; c < 3; ++c) {
-      const ValueRange range = finite_range(data + c * plane, plane);
-      colours.low[c] = range.low;
-      colours.high[c] = range.high;
-    }
-    image.range = {colours.low[0], colours.high[0]};
-  } else {
-    image.range = global ? display_range(tensor.data(), tensor.numel(), colormap) : display_range(data, plane, colormap);
-    colours.low[0] = image.range.low;
-    colours.high[0] = image.range.high;
+  const int mode = composite ? 3 : (global ? 1 : 0) + 4 * static_cast<int>(colormap);
+  CachedRange& cached = range_cache()[slot];
+  if (cached.data != data || cached.version != version || cached.mode != mode) {
+    if (composite)
+      for (int c = 0; c < 3; ++c) cached.ranges[c] = finite_range(data + c * plane, plane);
+    else
+      cached.ranges[0] = global ? display_range(tensor.data(), tensor.numel(), colormap) : display_range(data, plane, colormap);
+    cached.data = data;
+    cached.version = version;
+    cached.mode = mode;
   }
+  for (int c = 0; c < (composite ? 3 : 1); ++c) {
+    colours.low[c] = cached.ranges[c].low;
+    colours.high[c] = cached.ranges[c].high;
+  }
+  image.range = cached.ranges[0];
   const GLuint texture = context.planes.texture(slot, source, colours);
   image.texture = reinterpret_cast<ImTextureID>(static_cast<uintptr_t>(texture));
   return image;

@@ -17,6 +17,8 @@
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
 
+#include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -50,6 +52,10 @@ void on_drop(GLFWwindow*, int count, const char** paths) {
     g_ui->image_path_text = path;
   }
 }
+
+// Ctrl+C or a kill from the terminal ends the loop like closing the window, so shutdown stays orderly.
+volatile std::sig_atomic_t g_stop_requested = 0;
+void on_stop_signal(int) { g_stop_requested = 1; }
 
 void on_glfw_error(int code, const char* description) { std::fprintf(stderr, "glfw error %d: %s\n", code, description); }
 
@@ -133,9 +139,14 @@ int main(int argc, char** argv) {
     app.ui().preset = options.preset.empty() ? "checkerboard" : options.preset;
     glfwSetDropCallback(window, on_drop);
     const bool capture = !options.screenshot.empty();
+    // CONVT_LAB_TRACE_FRAMES=1 reports every frame that took over 50 ms (the UI's budget) on stderr.
+    const bool trace_frames = std::getenv("CONVT_LAB_TRACE_FRAMES") != nullptr;
+    double slowest_frame_ms = 0;
     if (capture && !model.wait_until_idle(120)) exit_code = fail("timed out waiting for the computation", 1);
 
-    for (int frame = 0; !glfwWindowShouldClose(window) && !app.ui().quit_requested; ++frame) {
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    for (int frame = 0; !glfwWindowShouldClose(window) && !app.ui().quit_requested && !g_stop_requested; ++frame) {
       if (capture) {
         glfwPollEvents();
       } else if (glfwGetWindowAttrib(window, GLFW_ICONIFIED)) {
@@ -146,6 +157,7 @@ int main(int argc, char** argv) {
       } else {
         glfwWaitEventsTimeout(0.25);  // idle: wake for input, or a few times a second
       }
+      const double frame_start = glfwGetTime();
       model.update();
       if (capture && frame + 1 >= options.frames) model.wait_until_idle(120);
 
@@ -176,8 +188,12 @@ int main(int argc, char** argv) {
         app.ui().screenshot_request.clear();
         if (capture) break;
       }
+      const double frame_ms = (glfwGetTime() - frame_start) * 1e3;
+      slowest_frame_ms = std::max(slowest_frame_ms, frame_ms);
+      if (trace_frames && frame_ms > 50) std::fprintf(stderr, "slow frame %d: %.1f ms\n", frame, frame_ms);
       glfwSwapBuffers(window);
     }
+    if (trace_frames) std::fprintf(stderr, "slowest frame: %.1f ms\n", slowest_frame_ms);
     g_model = nullptr;
     g_ui = nullptr;
   }

@@ -1,4 +1,5 @@
 #include <convt/backend.h>
+#include <convt/cpu.h>
 #include <convt/error.h>
 #include <convt/ops.h>
 
@@ -18,17 +19,17 @@ class ReferenceBackend final : public Backend {
   }
 };
 
-// The fast CPU path (phase decomposition, SIMD, threads) is not written yet; the name is reserved so that
-// scripts can ask for it and get a clear answer instead of an unknown-option error.
+// The fast CPU path: phase decomposition, packed weights, SIMD microkernels, OpenMP threads (convt/cpu.h).
 class CpuBackend final : public Backend {
  public:
   std::string name() const override { return "cpu"; }
   Availability availability() const override {
-    return {false, "the fast CPU backend is not implemented in this version (use --backend reference)"};
+    return {true, "phase-decomposed implicit GEMM, " + cpu::active_kernel_level() + " microkernel"};
   }
-  bool supports(const ConvTranspose2dParams&) const override { return false; }
-  Tensor conv_transpose2d(const Tensor&, const Tensor&, const Tensor*, const ConvTranspose2dParams&) const override {
-    throw_invalid("backend 'cpu' is not available: " + availability().reason);
+  bool supports(const ConvTranspose2dParams&) const override { return true; }
+  Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor* bias,
+                          const ConvTranspose2dParams& params) const override {
+    return cpu::conv_transpose2d_cpu(input, weight, bias, params);
   }
 };
 

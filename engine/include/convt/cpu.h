@@ -1,0 +1,33 @@
+// The fast CPU backend: phase-decomposed conv_transpose2d and conv2d on packed weights, register-blocked
+// microkernels for AVX-512, AVX2+FMA or plain C++ chosen at run time, and OpenMP threads. Same contract and
+// results as the reference ops (to float32 rounding): validated inputs, unbatched 3-D input, optional bias.
+#pragma once
+
+#include <convt/params.h>
+#include <convt/tensor.h>
+
+#include <string>
+#include <vector>
+
+namespace convt::cpu {
+
+Tensor conv_transpose2d_cpu(const Tensor& input, const Tensor& weight, const Tensor* bias,
+                            const ConvTranspose2dParams& params);
+Tensor conv2d_cpu(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& params);
+
+// The same ops writing into an existing output of the right shape (InvalidArgument otherwise). Every element is
+// written exactly once, which tests check by filling the output with NaN first.
+void conv_transpose2d_cpu_into(const Tensor& input, const Tensor& weight, const Tensor* bias,
+                               const ConvTranspose2dParams& params, Tensor& output);
+void conv2d_cpu_into(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& params,
+                     Tensor& output);
+
+// The microkernel levels this processor runs, best first: "avx512", "avx2", "generic".
+std::vector<std::string> supported_kernel_levels();
+// Forces one level (tests cover every supported level this way); "" restores the automatic choice.
+// Unknown or unsupported levels throw convt::Error.
+void force_kernel_level(const std::string& level);
+// The level the fast ops use now.
+std::string active_kernel_level();
+
+}  // namespace convt::cpu

@@ -1,0 +1,59 @@
+// Phase (sub-pixel) decomposition of a transposed convolution, one axis at a time. Shared by the CPU backend and
+// (later) the CUDA kernels, so it is header-only, allocation-free, and marked host/device under nvcc.
+//
+// Output position o belongs to phase r = (o + p) mod s. Writing o = s*q + r - p, the taps that reach o are the
+// k with (k*d) mod s == r, and tap k reads input i = q + (r - k*d)/s (an exact division). So each phase is an
+// ordinary stride-1 correlation over q with a sub-kernel of ceil-ish (k - r')/s taps and no inserted zeros.
+#pragma once
+
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define CONVT_HOST_DEVICE __host__ __device__
+#else
+#define CONVT_HOST_DEVICE
+#endif
+
+namespace convt::phase {
+
+// floor(a / b) for b > 0 and any sign of a.
+CONVT_HOST_DEVICE inline int64_t floor_div(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+// ceil(a / b) for b > 0 and any sign of a.
+CONVT_HOST_DEVICE inline int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+
+struct AxisPhase {
+  int64_t q_begin = 0;  // first q of the phase (o = s*q + r - p >= 0)
+  int64_t count = 0;    // outputs in the phase (0 when the output is shorter than the stride)
+  int64_t out_base = 0; // o = s*q + out_base for q in [q_begin, q_begin + count)
+};
+
+// The outputs of phase r on an axis of output size `output`.
+CONVT_HOST_DEVICE inline AxisPhase axis_phase(int64_t r, int64_t output, int64_t stride, int64_t padding) {
+  AxisPhase phase;
+  phase.out_base = r - padding;
+  phase.q_begin = ceil_div(padding - r, stride);
+  const int64_t q_end = floor_div(output - 1 + padding - r, stride) + 1;
+  phase.count = q_end > phase.q_begin ? q_end - phase.q_begin : 0;
+  return phase;
+}
+
+// Whether kernel tap k lands on phase r, and the input offset it reads with (input i = q + offset).
+CONVT_HOST_DEVICE inline bool tap_in_phase(int64_t k, int64_t r, int64_t stride, int64_t dilation) {
+  return (k * dilation) % stride == r % stride;
+}
+CONVT_HOST_DEVICE inline int64_t tap_offset(int64_t k, int64_t r, int64_t stride, int64_t dilation) {
+  return (r - k * dilation) / stride;  // exact when tap_in_phase
+}
+
+// The number of taps of a k-tap kernel that land on phase r.
+CONVT_HOST_DEVICE inline int64_t taps_in_phase(int64_t r, int64_t kernel, int64_t stride, int64_t dilation) {
+  int64_t taps = 0;
+  for (int64_t k = 0; k < kernel; ++k) taps += tap_in_phase(k, r, stride, dilation) ? 1 : 0;
+  return taps;
+}
+
+}  // namespace convt::phase

@@ -1,0 +1,53 @@
+// Run-time choice of the microkernel from what the CPU reports (cpuid via __builtin_cpu_supports).
+#include "microkernels.h"
+
+#include <convt/error.h>
+
+#include <atomic>
+
+namespace convt::cpu {
+namespace {
+
+std::atomic<const MicroKernel*> g_forced{nullptr};
+
+bool supports(const std::string& level) {
+  if (level == "avx512") return __builtin_cpu_supports("avx512f");
+  if (level == "avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return level == "generic";
+}
+
+const MicroKernel& kernel_for(const std::string& level) {
+  if (level == "avx512") return microkernel_avx512();
+  if (level == "avx2") return microkernel_avx2();
+  return microkernel_generic();
+}
+
+}  // namespace
+
+std::vector<std::string> supported_kernel_levels() {
+  std::vector<std::string> levels;
+  for (const char* level : {"avx512", "avx2", "generic"})
+    if (supports(level)) levels.push_back(level);
+  return levels;
+}
+
+const MicroKernel& active_microkernel() {
+  if (const MicroKernel* forced = g_forced.load()) return *forced;
+  static const MicroKernel& best = kernel_for(supported_kernel_levels().front());
+  return best;
+}
+
+std::string active_kernel_level() { return active_microkernel().name; }
+
+void force_kernel_level(const std::string& level) {
+  if (level.empty()) {
+    g_forced.store(nullptr);
+    return;
+  }
+  if (level != "avx512" && level != "avx2" && level != "generic")
+    throw_invalid("unknown CPU kernel level '" + level + "': expected avx512, avx2 or generic");
+  if (!supports(level)) throw_invalid("CPU kernel level '" + level + "' is not supported by this processor");
+  g_forced.store(&kernel_for(level));
+}
+
+}  // namespace convt::cpu

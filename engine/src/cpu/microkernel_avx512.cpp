@@ -1,0 +1,37 @@
+// AVX-512 microkernel: 8 output channels x 32 pixels, 16 zmm accumulators; each k step is 2 loads of B,
+// 8 broadcasts of A and 16 FMAs, enough independent chains to keep both FMA ports busy.
+#include "microkernels.h"
+
+#include <immintrin.h>
+
+namespace convt::cpu {
+namespace {
+
+constexpr int64_t kMr = 8, kNr = 32;
+
+void run(int64_t kc, const float* a, const float* b, float* c) {
+  __m512 acc[kMr][2];
+  for (int64_t m = 0; m < kMr; ++m) acc[m][0] = acc[m][1] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(b + k * kNr);
+    const __m512 b1 = _mm512_loadu_ps(b + k * kNr + 16);
+    for (int64_t m = 0; m < kMr; ++m) {
+      const __m512 am = _mm512_set1_ps(a[k * kMr + m]);
+      acc[m][0] = _mm512_fmadd_ps(am, b0, acc[m][0]);
+      acc[m][1] = _mm512_fmadd_ps(am, b1, acc[m][1]);
+    }
+  }
+  for (int64_t m = 0; m < kMr; ++m) {
+    _mm512_storeu_ps(c + m * kNr, _mm512_add_ps(_mm512_loadu_ps(c + m * kNr), acc[m][0]));
+    _mm512_storeu_ps(c + m * kNr + 16, _mm512_add_ps(_mm512_loadu_ps(c + m * kNr + 16), acc[m][1]));
+  }
+}
+
+}  // namespace
+
+const MicroKernel& microkernel_avx512() {
+  static const MicroKernel kernel{"avx512", kMr, kNr, run};
+  return kernel;
+}
+
+}  // namespace convt::cpu

@@ -1,0 +1,25 @@
+// Portable microkernel: plain loops the compiler may vectorise for the baseline ISA.
+#include "microkernels.h"
+
+namespace convt::cpu {
+namespace {
+
+constexpr int64_t kMr = 4, kNr = 16;
+
+void run(int64_t kc, const float* a, const float* b, float* c) {
+  float acc[kMr][kNr] = {};
+  for (int64_t k = 0; k < kc; ++k)
+    for (int64_t m = 0; m < kMr; ++m)
+      for (int64_t n = 0; n < kNr; ++n) acc[m][n] += a[k * kMr + m] * b[k * kNr + n];
+  for (int64_t m = 0; m < kMr; ++m)
+    for (int64_t n = 0; n < kNr; ++n) c[m * kNr + n] += acc[m][n];
+}
+
+}  // namespace
+
+const MicroKernel& microkernel_generic() {
+  static const MicroKernel kernel{"generic", kMr, kNr, run};
+  return kernel;
+}
+
+}  // namespace convt::cpu

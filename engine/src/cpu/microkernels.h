@@ -1,0 +1,27 @@
+// Register-blocked GEMM microkernels: C[MR][NR] += A[kc][MR]^T * B[kc][NR], A and B packed contiguously.
+// One per instruction-set level, chosen at run time (AVX-512, AVX2+FMA, portable), each in its own translation
+// unit compiled with its own -m flags so the binary runs on any x86-64.
+#pragma once
+
+#include <convt/cpu.h>
+
+#include <cstdint>
+
+namespace convt::cpu {
+
+struct MicroKernel {
+  const char* name;  // "avx512", "avx2", "generic"
+  int64_t mr;        // output channels per tile
+  int64_t nr;        // output pixels per tile
+  // C is row-major [mr][nr] (ldc = nr); accumulates.
+  void (*run)(int64_t kc, const float* a, const float* b, float* c);
+};
+
+const MicroKernel& microkernel_avx512();
+const MicroKernel& microkernel_avx2();
+const MicroKernel& microkernel_generic();
+
+// The kernel used by the fast paths: the best supported, or the one forced by force_kernel_level (convt/cpu.h).
+const MicroKernel& active_microkernel();
+
+}  // namespace convt::cpu

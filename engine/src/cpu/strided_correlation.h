@@ -1,0 +1,47 @@
+// The engine's fast convolution core: a batch of "strided correlations", each an implicit GEMM
+//     y[n, g*Cog + co, oy(q)] = bias + sum over ci, taps  x[n, g*Cig + ci, in(q, tap)] * w(g, ci, co, tap)
+// with oy(q) = q*out_stride + out_base and in(q, tap) = q*in_stride + tap_offset per axis. A transposed conv is
+// s_h*s_w of them (one per output phase, in_stride 1, out_stride s); a conv2d is one (in_stride s, out_stride 1).
+// Weights are packed once per call; input tiles are packed per pixel block; every output element is written once.
+#pragma once
+
+#include "microkernels.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace convt::cpu {
+
+struct AxisPlan {
+  int64_t q_begin = 0, count = 0;        // q in [q_begin, q_begin + count)
+  int64_t out_stride = 1, out_base = 0;  // output index of q
+  int64_t in_stride = 1;                 // input index of q, before the tap offset
+  std::vector<int64_t> tap_kernel;       // kernel index of each tap
+  std::vector<int64_t> tap_offset;       // input offset of each tap
+};
+
+struct CorrelationPlan {
+  AxisPlan y, x;
+};
+
+struct ConvShape {
+  int64_t batch = 1, groups = 1;
+  int64_t in_channels = 0, in_h = 0, in_w = 0;
+  int64_t out_channels = 0, out_h = 0, out_w = 0;
+  int64_t in_per_group = 0, out_per_group = 0;
+  int64_t kernel_h = 0, kernel_w = 0;
+};
+
+enum class WeightLayout {
+  Transposed,  // [C_in, C_out/groups, kH, kW]  (conv_transpose2d)
+  Forward,     // [C_out, C_in/groups, kH, kW]  (conv2d)
+};
+
+// Runs every plan over every group and batch element, threaded (OpenMP), with the active microkernel.
+// Outputs not covered by any plan are not touched: the caller's plans must cover the output exactly once.
+void run_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
+                      const float* weight, WeightLayout layout, const float* bias, float* output);
+
+// Plans with no taps (an empty phase when k < s) still write the bias: their outputs receive nothing else.
+
+}  // namespace convt::cpu

@@ -2,6 +2,7 @@
 // to a one-line `error: ...` on stderr with exit code 2 (invalid arguments or parameters) or 3 (I/O).
 #include "analyze_command.h"
 #include "backends_command.h"
+#include "bench_command.h"
 #include "demo_command.h"
 #include "explain_command.h"
 #include "pattern_command.h"
@@ -48,6 +49,8 @@ int main(int argc, char** argv) {
   CLI::App* explain = convt::cli::add_explain_command(app, explain_options);
   convt::cli::PatternOptions pattern_options;
   CLI::App* pattern = convt::cli::add_pattern_command(app, pattern_options);
+  convt::cli::BenchOptions bench_options;
+  CLI::App* bench = convt::cli::add_bench_command(app, bench_options);
 
   try {
     app.parse(argc, argv);
@@ -67,6 +70,7 @@ int main(int argc, char** argv) {
     if (analyze->parsed()) convt::cli::execute_analyze(analyze_options);
     if (explain->parsed()) convt::cli::execute_explain(explain_options);
     if (pattern->parsed()) convt::cli::execute_pattern(pattern_options);
+    if (bench->parsed()) convt::cli::execute_bench(bench_options);
     return 0;
   } catch (const convt::Error& e) {
     return report_error(e.what(), e.kind() == convt::ErrorKind::Io ? kExitIo : kExitInvalid);

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The fast CPU backend on the layers of the fast-CPU issue, against oneDNN's deconvolution (plain NCHW
+# activations) measured in the same run, and against the machine's measured fp32 FMA peak.
+# Usage: bash bench/run_suite.sh [threads=2] [repeat=10]     Prints a Markdown table for bench/RESULTS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads=${1:-2}
+repeat=${2:-10}
+# Peers linked against OpenBLAS must not run with the slow-path settings some machines export.
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCONVT_BUILD_BENCH=ON > /dev/null
+cmake --build build -j"$(nproc)" --target convt fma_peak > /dev/null
+have_onednn=0
+if cmake --build build -j"$(nproc)" --target onednn_deconv > /dev/null 2>&1; then have_onednn=1; fi
+
+field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
+
+peak=$(build/bench/fma_peak "$threads" | field gflops)
+echo "Measured fp32 FMA peak with $threads threads: $peak GFLOP/s ($(build/bench/fma_peak 1 | field gflops) with 1)"
+echo
+echo "| layer | input | weight | params | ours (ms) | ours GFLOP/s | % of peak | oneDNN (ms) | oneDNN impl | ours vs oneDNN |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+
+# name  N C H W  Cout/groups K  stride padding op_h op_w groups dilation
+while read -r name n c h w cog k s p oph opw g d; do
+  [[ -z "$name" || "$name" == \#* ]] && continue
+  json=$(build/app/cli/convt bench --backend cpu --threads "$threads" --repeat "$repeat" --json \
+    --input "random:$n,$c,$h,$w" --weight "random:$c,$cog,$k,$k" --stride "$s" --padding "$p" \
+    --output-padding "$oph,$opw" --groups "$g" --dilation "$d")
+  ours=$(echo "$json" | field median_ms)
+  gflops=$(echo "$json" | field gflops)
+  percent=$(awk -v a="$gflops" -v b="$peak" 'BEGIN { printf "%.0f%%", 100 * a / b }')
+  theirs="n/a"; impl="not built"; ratio="n/a"
+  if ((have_onednn)); then
+    peer=$(build/bench/onednn_deconv "$n" "$c" "$h" "$w" "$((cog * g))" "$k" "$s" "$p" "$oph" "$opw" "$g" "$d" "$threads" "$repeat")
+    theirs=$(echo "$peer" | field median_ms)
+    impl=$(echo "$peer" | field implementation)
+    ratio=$(awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "%.2fx faster", a / b }')
+  fi
+  printf "| %s | [%s,%s,%s,%s] | [%s,%s,%s,%s] | s%s p%s op(%s,%s) g%s d%s | %.3f | %.1f | %s | %s | %s | %s |\n" \
+    "$name" "$n" "$c" "$h" "$w" "$c" "$cog" "$k" "$k" "$s" "$p" "$oph" "$opw" "$g" "$d" "$ours" "$gflops" "$percent" \
+    "$theirs" "$impl" "$ratio"
+done <<'LAYERS'
+gan_k5s2   32 128 4  4   256 5 2 2 1 1 1 1
+unet_k4s2  8  512 8  8   256 4 2 1 1 1 1 1
+seg_k4s2   4  256 33 33  256 4 2 1 1 1 1 1
+sr_k3s2    1  3   32 32  32  3 2 1 1 1 1 1
+progan     8  256 31 31  256 4 2 1 1 1 1 1
+frac       1  64  16 16  128 3 2 1 1 0 1 1
+dcgan      64 512 4  4   256 4 2 1 0 0 1 1
+grouped    8  256 16 16  32  4 2 1 0 0 8 1
+dilated    8  64  32 32  64  3 2 2 1 1 1 2
+LAYERS

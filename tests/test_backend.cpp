@@ -23,7 +23,7 @@ TEST(Backend, UnknownNameIsAClearError) {
 }
 
 TEST(Backend, UnavailableBackendsSayWhy) {
-  for (const std::string name : {"cpu", "cuda"}) {
+  for (const std::string name : {"reference", "cpu", "cuda"}) {
     const Availability availability = backend_by_name(name).availability();
     if (availability.available) continue;
     EXPECT_FALSE(availability.reason.empty()) << name;

@@ -71,7 +71,17 @@ class JobRunner {
     std::lock_guard<std::mutex> lock(mutex_);
     std::optional<Result> result = std::move(finished_);
     finished_.reset();
+    if (finished_generation_ != latest_generation_) return std::nullopt;
     return result;
+  }
+
+  // Drops any pending job and marks a running one stale, without queueing anything (the state became invalid).
+  void cancel(uint64_t generation) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_.reset();
+    finished_.reset();
+    latest_generation_ = generation;
+    context_.cancelled_.store(running_);
   }
 
   bool busy() const {
@@ -110,7 +120,10 @@ class JobRunner {
       }
       lock.lock();
       running_ = false;
-      if (result && generation == latest_generation_) finished_ = std::move(result);
+      if (result && generation == latest_generation_) {
+        finished_ = std::move(result);
+        finished_generation_ = generation;
+      }
     }
   }
 
@@ -120,6 +133,7 @@ class JobRunner {
   uint64_t pending_generation_ = 0;
   uint64_t latest_generation_ = 0;
   std::optional<Result> finished_;
+  uint64_t finished_generation_ = 0;
   bool running_ = false;
   bool stopping_ = false;
   std::chrono::steady_clock::time_point started_;

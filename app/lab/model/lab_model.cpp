@@ -81,12 +81,12 @@ TransposedAxisSize LabModel::live_axis(int axis) const {
 }
 
 std::shared_ptr<const Tensor> LabModel::prepare_input() {
-  if (!cached_input_settings_ || !(*cached_input_settings_ == state_.input)) {
+  if (!cached_input_ || !cached_input_settings_ || !(*cached_input_settings_ == state_.input)) {
     cached_input_.reset();
-    cached_input_settings_ = state_.input;
+    cached_input_settings_.reset();  // a failed load is retried (and reports its own reason) next time
     cached_input_ = std::make_shared<const Tensor>(build_input(state_.input));
+    cached_input_settings_ = state_.input;
   }
-  if (!cached_input_) throw_invalid("input: not available", "input");
   return cached_input_;
 }
 
@@ -117,9 +117,9 @@ PreparedLayer LabModel::prepare() {
     weight_shape = {in_channels, layer.out_channels / layer.params.groups, layer.kernel.h, layer.kernel.w};
   }
   const std::pair<WeightSource, Shape> weight_key{layer.weight, weight_shape};
-  if (!cached_weight_key_ || !(*cached_weight_key_ == weight_key)) {
+  if (!cached_weight_ || !cached_weight_key_ || !(*cached_weight_key_ == weight_key)) {
     cached_weight_.reset();
-    cached_weight_key_ = weight_key;
+    cached_weight_key_.reset();  // as for the input: a failed load is retried with its own reason
     if (layer.weight.from_file) {
       try {
         cached_weight_ = std::make_shared<const Tensor>(read_npy(layer.weight.npy_path));
@@ -131,15 +131,22 @@ PreparedLayer LabModel::prepare() {
           make_weight(layer.weight.init, weight_shape, layer.weight.seed, layer.weight.constant));
     }
   }
-  if (!cached_weight_) throw_invalid("weight: not available", "weight.file");
+  cached_weight_key_ = weight_key;
   prepared.weight = cached_weight_;
   weight_shape_ = prepared.weight->shape();
 
   if (layer.bias && prepared.weight->dim() == 4) {
     // PyTorch's default bias initialisation: U(-b, b), b = 1/sqrt(fan_in), fan_in = C_out/groups * kH * kW.
+    // Cached with the weight it belongs to, so an unchanged layer is recognised (and its output reused).
     const Shape& w = prepared.weight->shape();
-    const float bound = 1.0f / std::sqrt(static_cast<float>(w[1] * w[2] * w[3]));
-    prepared.bias = std::make_shared<const Tensor>(Tensor::uniform({w[1] * layer.params.groups}, layer.weight.seed + 1, -bound, bound));
+    const std::pair<std::shared_ptr<const Tensor>, int64_t> bias_key{prepared.weight, layer.params.groups};
+    if (!cached_bias_ || cached_bias_key_ != bias_key) {
+      const float bound = 1.0f / std::sqrt(static_cast<float>(w[1] * w[2] * w[3]));
+      cached_bias_ = std::make_shared<const Tensor>(
+          Tensor::uniform({w[1] * layer.params.groups}, layer.weight.seed + 1, -bound, bound));
+      cached_bias_key_ = bias_key;
+    }
+    prepared.bias = cached_bias_;
   }
   prepared.geometry = validate_conv_transpose2d(input_shape_, weight_shape_,
                                                 prepared.bias ? std::optional<Shape>(prepared.bias->shape()) : std::nullopt,
@@ -181,7 +188,7 @@ void LabModel::update() {
   } catch (const Error& e) {
     geometry_.reset();
     error_ = FieldError{e.parameter().empty() ? "layer" : e.parameter(), e.what()};
-    runner_.submit(generation_, [](JobContext&) -> ComputeResult { throw JobCancelled{}; });  // drop older jobs
+    runner_.cancel(generation_);  // results of older states must not replace the error
     return;
   }
 

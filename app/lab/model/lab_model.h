@@ -76,6 +76,8 @@ class LabModel {
   std::shared_ptr<const Tensor> cached_input_;
   std::optional<std::pair<WeightSource, Shape>> cached_weight_key_;
   std::shared_ptr<const Tensor> cached_weight_;
+  std::pair<std::shared_ptr<const Tensor>, int64_t> cached_bias_key_;  // (weight, groups)
+  std::shared_ptr<const Tensor> cached_bias_;
 
   JobRunner<ComputeResult> runner_;  // last: its thread stops before the members above go away
 };

@@ -3,6 +3,8 @@
 #include <convt/error.h>
 
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <map>
 
@@ -28,6 +30,14 @@ IntPair to_pair(const std::string& key, const std::string& text) {
   const size_t comma = text.find(',');
   if (comma == std::string::npos) return to_int(key, text);
   return {to_int(key, text.substr(0, comma)), to_int(key, text.substr(comma + 1))};
+}
+
+float to_float(const std::string& key, const std::string& text) {
+  char* end = nullptr;
+  const float value = std::strtof(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !std::isfinite(value))
+    throw_invalid("--set " + key + "=" + text + ": expected a number", key);
+  return value;
 }
 
 bool to_bool(const std::string& key, const std::string& text) {
@@ -77,19 +87,18 @@ const std::map<std::string, Key>& keys() {
       {"layer.bias", {"true|false", [](LabState& s, const std::string& v) { s.layer.bias = to_bool("layer.bias", v); }}},
       {"layer.weight", {"kaiming|normal|uniform|constant|bilinear|nearest|impulse or a .npy path", [](LabState& s, const std::string& v) {
          const bool is_file = v.size() > 4 && v.substr(v.size() - 4) == ".npy";
-         s.layer.weight.from_file = is_file;
-         if (is_file) s.layer.weight.npy_path = v;
-         else s.layer.weight.init = parse_weight_init(v);
-       }}},
-      {"layer.constant", {"float", [](LabState& s, const std::string& v) {
-         try {
-           s.layer.weight.constant = std::stof(v);
-         } catch (const std::exception&) {
-           throw_invalid("--set layer.constant=" + v + ": expected a number", "layer.constant");
+         if (is_file) {
+           s.layer.weight.npy_path = v;
+         } else {
+           s.layer.weight.init = parse_weight_init(v);  // throws before anything changes
          }
+         s.layer.weight.from_file = is_file;
        }}},
+      {"layer.constant", {"float", [](LabState& s, const std::string& v) { s.layer.weight.constant = to_float("layer.constant", v); }}},
       {"layer.seed", {"int", [](LabState& s, const std::string& v) { s.layer.weight.seed = static_cast<uint64_t>(to_int("layer.seed", v)); }}},
-      {"layer.backend", {"auto|reference|cpu|cuda", [](LabState& s, const std::string& v) { s.layer.backend = v; }}},
+      {"layer.backend", {"auto|reference|cpu|cuda", [](LabState& s, const std::string& v) {
+         s.layer.backend = to_enum<std::string>("layer.backend", v, {{"auto", "auto"}, {"reference", "reference"}, {"cpu", "cpu"}, {"cuda", "cuda"}});
+       }}},
       {"view.colormap", {"grey|viridis|diverging", [](LabState& s, const std::string& v) { s.view.colormap = parse_colormap(v); }}},
       {"view.range", {"channel|global", [](LabState& s, const std::string& v) {
          s.view.global_range = to_enum<bool>("view.range", v, {{"channel", false}, {"global", true}});
@@ -100,13 +109,7 @@ const std::map<std::string, Key>& keys() {
       {"view.comparison", {"nearest|bilinear", [](LabState& s, const std::string& v) {
          s.view.comparison = to_enum<ComparisonResize>("view.comparison", v, {{"nearest", ComparisonResize::Nearest}, {"bilinear", ComparisonResize::Bilinear}});
        }}},
-      {"view.zoom", {"float (screen pixels per tensor pixel, 0 = fit)", [](LabState& s, const std::string& v) {
-         try {
-           s.view.zoom = std::stof(v);
-         } catch (const std::exception&) {
-           throw_invalid("--set view.zoom=" + v + ": expected a number", "view.zoom");
-         }
-       }}},
+      {"view.zoom", {"float (screen pixels per tensor pixel, 0 = fit)", [](LabState& s, const std::string& v) { s.view.zoom = to_float("view.zoom", v); }}},
   };
   return table;
 }
@@ -126,10 +129,11 @@ void apply_setting(const std::string& assignment, LabState& state) {
   if (found == keys().end()) throw_invalid("--set: unknown key '" + key + "' (see convt-lab --help for the keys)", "set");
   try {
     found->second.set(state, value);
-  } catch (const Error& e) {
-    throw;
   } catch (const std::exception& e) {
-    throw_invalid("--set " + assignment + ": " + e.what(), key);
+    const std::string message = e.what();
+    // Messages from the engine's parsers do not know the key: name it.
+    if (message.rfind("--set", 0) == 0) throw;
+    throw_invalid("--set " + found->first + "=" + value + ": " + message, found->first);
   }
 }
 

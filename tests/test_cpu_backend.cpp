@@ -1,0 +1,109 @@
+// The fast CPU backend against the reference on random configurations, at every microkernel level this machine
+// supports, with outputs poisoned (NaN) first so an element the fast path forgets to write fails the test.
+#include "random_config.h"
+#include "test_util.h"
+
+#include <convt/backend.h>
+#include <convt/cpu.h>
+#include <convt/error.h>
+#include <convt/ops.h>
+
+#include <cmath>
+#include <random>
+
+namespace convt {
+namespace {
+
+Tensor poisoned(const Shape& shape) { return Tensor::full(shape, NAN); }
+
+// Restores the automatic kernel choice however a test ends.
+struct KernelLevel {
+  explicit KernelLevel(const std::string& level) { cpu::force_kernel_level(level); }
+  ~KernelLevel() { cpu::force_kernel_level(""); }
+};
+
+TEST(CpuBackend, ConvTranspose2dMatchesReferenceAtEveryKernelLevel) {
+  std::mt19937_64 rng(99);
+  int checked = 0;
+  for (const std::string& level : cpu::supported_kernel_levels()) {
+    SCOPED_TRACE("kernel level " + level);
+    KernelLevel forced(level);
+    for (int trial = 0; trial < 100; ++trial) {
+      // Mostly small odd shapes, and every tenth case wide enough to span several pixel tiles and K blocks.
+      const testing::RandomCase c = testing::random_conv_transpose2d_case(rng, trial % 10 == 0 ? 23 : 9);
+      const Tensor* bias = c.bias ? &*c.bias : nullptr;
+      const Tensor expected = conv_transpose2d_reference(c.input, c.weight, bias, c.params);
+      Tensor actual = poisoned(expected.shape());
+      cpu::conv_transpose2d_cpu_into(c.input, c.weight, bias, c.params, actual);
+      const Tensor scale = testing::conv_transpose2d_term_scale(c.input, c.weight, bias, c.params);
+      ASSERT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
+          << "trial " << trial << " input " << shape_to_string(c.input.shape()) << " weight "
+          << shape_to_string(c.weight.shape()) << " stride " << to_string(c.params.stride) << " padding "
+          << to_string(c.params.padding) << " op " << to_string(c.params.output_padding) << " dilation "
+          << to_string(c.params.dilation) << " groups " << c.params.groups;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 200);
+}
+
+TEST(CpuBackend, ManyChannelsCrossTheKBlocks) {
+  // K = C_in/groups * taps beyond one 256-deep block, and C_out not a multiple of any register tile.
+  const Tensor x = Tensor::randn({2, 300, 5, 4}, 1), w = Tensor::randn({300, 13, 3, 3}, 2), b = Tensor::randn({13}, 3);
+  const ConvTranspose2dParams params{2, 1, 1, 1, 1};
+  const Tensor expected = conv_transpose2d_reference(x, w, &b, params);
+  for (const std::string& level : cpu::supported_kernel_levels()) {
+    KernelLevel forced(level);
+    Tensor actual = poisoned(expected.shape());
+    cpu::conv_transpose2d_cpu_into(x, w, &b, params, actual);
+    EXPECT_TRUE(testing::all_close_to_scale(actual, expected, testing::conv_transpose2d_term_scale(x, w, &b, params), 2e-6))
+        << level;
+  }
+}
+
+TEST(CpuBackend, Conv2dMatchesReference) {
+  std::mt19937_64 rng(17);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  int checked = 0;
+  while (checked < 120) {
+    Conv2dParams p;
+    p.groups = pick(1, 3);
+    p.stride = {pick(1, 3), pick(1, 3)};
+    p.padding = {pick(0, 3), pick(0, 3)};
+    p.dilation = {pick(1, 3), pick(1, 3)};
+    const Shape x_shape{pick(1, 2), p.groups * pick(1, 3), pick(1, 11), pick(1, 11)};
+    const Shape w_shape{p.groups * pick(1, 3), x_shape[1] / p.groups, pick(1, 4), pick(1, 4)};
+    try {
+      validate_conv2d(x_shape, w_shape, std::nullopt, p);
+    } catch (const std::exception&) {
+      continue;
+    }
+    const Tensor x = Tensor::randn(x_shape, rng()), w = Tensor::randn(w_shape, rng()), b = Tensor::randn({w_shape[0]}, rng());
+    const Tensor expected = conv2d_reference(x, w, &b, p);
+    Tensor actual = poisoned(expected.shape());
+    cpu::conv2d_cpu_into(x, w, &b, p, actual);
+    std::optional<Tensor> abs_b = testing::abs_of(b);
+    const Tensor scale = conv2d(testing::abs_of(x), testing::abs_of(w), abs_b, p.stride, p.padding, p.dilation, p.groups);
+    ASSERT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6)) << "case " << checked;
+    ++checked;
+  }
+}
+
+TEST(CpuBackend, IsTheAutoChoiceAndReportsItsKernel) {
+  const Availability cpu = backend_by_name("cpu").availability();
+  ASSERT_TRUE(cpu.available);
+  EXPECT_NE(cpu.reason.find(cpu::active_kernel_level()), std::string::npos);
+  if (!backend_by_name("cuda").availability().available) {
+    EXPECT_EQ(select_backend("auto", ConvTranspose2dParams{}).name(), "cpu");
+  }
+  EXPECT_FALSE(cpu::supported_kernel_levels().empty());
+  EXPECT_EQ(cpu::supported_kernel_levels().back(), "generic");
+  EXPECT_THROW(cpu::force_kernel_level("sse9"), Error);
+  Tensor wrong({1, 1, 2, 2});
+  EXPECT_THROW(cpu::conv_transpose2d_cpu_into(Tensor::ones({1, 1, 2, 2}), Tensor::ones({1, 1, 2, 2}), nullptr,
+                                              ConvTranspose2dParams{}, wrong),
+               Error);
+}
+
+}  // namespace
+}  // namespace convt

@@ -47,6 +47,32 @@ TEST(CpuBackend, ConvTranspose2dMatchesReferenceAtEveryKernelLevel) {
   EXPECT_GE(checked, 200);
 }
 
+TEST(CpuBackend, PackedWeightsServeAnyInputSize) {
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 40; ++trial) {
+    const testing::RandomCase c = testing::random_conv_transpose2d_case(rng);
+    const auto packed = cpu::pack_conv_transpose2d_weight(c.weight, c.params);
+    const Tensor* bias = c.bias ? &*c.bias : nullptr;
+    // The same packed weight on the case's input and on a larger one with the same channels.
+    for (const Tensor& x : {c.input, Tensor::randn({2, c.input.size(-3), c.input.size(-2) + 3, c.input.size(-1) + 1}, rng())}) {
+      const Tensor expected = conv_transpose2d_reference(x, c.weight, bias, c.params);
+      Tensor actual = poisoned(expected.shape());
+      cpu::conv_transpose2d_cpu_into(x, *packed, bias, c.params, actual);
+      ASSERT_TRUE(testing::all_close_to_scale(actual, expected,
+                                              testing::conv_transpose2d_term_scale(x, c.weight, bias, c.params), 2e-6))
+          << "trial " << trial << " input " << shape_to_string(x.shape());
+    }
+  }
+  // Packed for one microkernel, refused by another; packed for other parameters, refused.
+  const Tensor w = Tensor::randn({2, 2, 3, 3}, 1), x = Tensor::randn({1, 2, 4, 4}, 2);
+  const auto packed = cpu::pack_conv_transpose2d_weight(w, ConvTranspose2dParams{2, 1, 0, 1, 1});
+  EXPECT_THROW(cpu::conv_transpose2d_cpu(x, *packed, nullptr, ConvTranspose2dParams{1, 1, 0, 1, 1}), Error);
+  if (cpu::supported_kernel_levels().size() > 1) {
+    KernelLevel other(cpu::supported_kernel_levels().back());
+    EXPECT_THROW(cpu::conv_transpose2d_cpu(x, *packed, nullptr, ConvTranspose2dParams{2, 1, 0, 1, 1}), Error);
+  }
+}
+
 TEST(CpuBackend, ManyChannelsCrossTheKBlocks) {
   // K = C_in/groups * taps beyond one 256-deep block, and C_out not a multiple of any register tile.
   const Tensor x = Tensor::randn({2, 300, 5, 4}, 1), w = Tensor::randn({300, 13, 3, 3}, 2), b = Tensor::randn({13}, 3);

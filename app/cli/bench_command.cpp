@@ -27,6 +27,8 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& options) {
   bench->add_option("--repeat", options.repeat, "Timed runs (the median is reported)")->capture_default_str();
   bench->add_option("--warmup", options.warmup, "Untimed runs first")->capture_default_str();
   bench->add_option("--kernel", options.kernel_level, "Force a CPU microkernel: avx512, avx2 or generic");
+  bench->add_flag("--prepacked", options.prepacked,
+                  "cpu backend: pack the weights once before timing (a caller that keeps packed weights)");
   bench->add_flag("--json", options.json, "Print one JSON object with median_ms");
   return bench;
 }
@@ -39,11 +41,20 @@ void execute_bench(const BenchOptions& options) {
   const Layer layer = load_layer(options.layer);
   const Backend& backend = select_backend(options.backend, layer.params);
 
-  for (int i = 0; i < options.warmup; ++i) backend.conv_transpose2d(layer.input, layer.weight, layer.bias_pointer(), layer.params);
+  std::shared_ptr<const cpu::PackedWeight> packed;
+  if (options.prepacked) {
+    if (backend.name() != "cpu") throw_invalid("--prepacked needs --backend cpu (it packs for the CPU microkernels)");
+    packed = cpu::pack_conv_transpose2d_weight(layer.weight, layer.params);
+  }
+  auto run_once = [&] {
+    return packed ? cpu::conv_transpose2d_cpu(layer.input, *packed, layer.bias_pointer(), layer.params)
+                  : backend.conv_transpose2d(layer.input, layer.weight, layer.bias_pointer(), layer.params);
+  };
+  for (int i = 0; i < options.warmup; ++i) run_once();
   std::vector<double> times_ms;
   for (int i = 0; i < options.repeat; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    const Tensor output = backend.conv_transpose2d(layer.input, layer.weight, layer.bias_pointer(), layer.params);
+    const Tensor output = run_once();
     times_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
   std::sort(times_ms.begin(), times_ms.end());
@@ -60,6 +71,7 @@ void execute_bench(const BenchOptions& options) {
                                 {"backend", backend.name()},
                                 {"kernel", kernel},
                                 {"threads", threads},
+                                {"prepacked", options.prepacked},
                                 {"repeat", options.repeat},
                                 {"median_ms", median},
                                 {"min_ms", times_ms.front()},
@@ -71,8 +83,8 @@ void execute_bench(const BenchOptions& options) {
   }
   std::printf("layer    input %s, weight %s -> output %s\n", shape_to_string(layer.input.shape()).c_str(),
               shape_to_string(layer.weight.shape()).c_str(), shape_to_string(layer.geometry.output_shape()).c_str());
-  std::printf("backend  %s%s%s, %d threads, %d runs\n", backend.name().c_str(), kernel.empty() ? "" : " / ",
-              kernel.c_str(), threads, options.repeat);
+  std::printf("backend  %s%s%s, %d threads, %d runs%s\n", backend.name().c_str(), kernel.empty() ? "" : " / ",
+              kernel.c_str(), threads, options.repeat, options.prepacked ? ", weights packed beforehand" : "");
   std::printf("median   %.3f ms (min %.3f ms), %.2f GFLOP/s useful\n", median, times_ms.front(), gflops);
 }
 

@@ -17,6 +17,7 @@ struct BenchOptions {
   int repeat = 10;
   int warmup = 2;
   std::string kernel_level;  // "" automatic, else avx512 | avx2 | generic
+  bool prepacked = false;    // cpu backend: pack the weights once, outside the timed runs
   bool json = false;
 };
 

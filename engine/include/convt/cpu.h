@@ -6,6 +6,7 @@
 #include <convt/params.h>
 #include <convt/tensor.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,16 @@ void conv_transpose2d_cpu_into(const Tensor& input, const Tensor& weight, const 
                                const ConvTranspose2dParams& params, Tensor& output);
 void conv2d_cpu_into(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& params,
                      Tensor& output);
+
+// Weights packed for the fast conv_transpose2d once, for a caller that runs the same layer many times (as a
+// framework holding a layer's weights would, and as oneDNN's reordered weights are): reusable for any input with
+// the same weight shape and parameters, tied to the microkernel level active when packed.
+struct PackedWeight;
+std::shared_ptr<const PackedWeight> pack_conv_transpose2d_weight(const Tensor& weight, const ConvTranspose2dParams& params);
+Tensor conv_transpose2d_cpu(const Tensor& input, const PackedWeight& weight, const Tensor* bias,
+                            const ConvTranspose2dParams& params);
+void conv_transpose2d_cpu_into(const Tensor& input, const PackedWeight& weight, const Tensor* bias,
+                               const ConvTranspose2dParams& params, Tensor& output);
 
 // The microkernel levels this processor runs, best first: "avx512", "avx2", "generic".
 std::vector<std::string> supported_kernel_levels();

@@ -9,6 +9,8 @@
 #include <convt/error.h>
 #include <convt/shape.h>
 
+#include <memory>
+
 namespace convt::cpu {
 namespace {
 
@@ -28,33 +30,84 @@ AxisPlan phase_axis(int64_t r, int64_t output, int64_t kernel, int64_t stride, i
   return axis;
 }
 
+// Every phase, in a fixed order (ry major), including phases with no outputs, so packed panels line up with
+// the plans whatever the input size.
+std::vector<CorrelationPlan> phase_plans(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params) {
+  std::vector<CorrelationPlan> plans;
+  for (int64_t ry = 0; ry < params.stride.h; ++ry)
+    for (int64_t rx = 0; rx < params.stride.w; ++rx)
+      plans.push_back({phase_axis(ry, g.out_h, g.kernel_h, params.stride.h, params.padding.h, params.dilation.h),
+                       phase_axis(rx, g.out_w, g.kernel_w, params.stride.w, params.padding.w, params.dilation.w)});
+  return plans;
+}
+
+ConvShape conv_shape(const ConvTranspose2dGeometry& g) {
+  return {g.batch,        g.groups, g.in_channels, g.in_h, g.in_w, g.out_channels, g.out_h, g.out_w,
+          g.in_channels_per_group, g.out_channels_per_group, g.kernel_h, g.kernel_w};
+}
+
+ConvTranspose2dGeometry checked_geometry(const Tensor& input, const Shape& weight_shape, const Tensor* bias,
+                                         const ConvTranspose2dParams& params, const Tensor& output) {
+  const ConvTranspose2dGeometry g = validate_conv_transpose2d(
+      input.shape(), weight_shape, bias ? std::optional<Shape>(bias->shape()) : std::nullopt, params);
+  if (output.shape() != g.output_shape())
+    throw_invalid("conv_transpose2d_cpu: output of shape " + shape_to_string(output.shape()) +
+                  " does not match the expected " + shape_to_string(g.output_shape()));
+  return g;
+}
+
 }  // namespace
+
+struct PackedWeight {
+  Shape weight_shape;
+  ConvTranspose2dParams params;
+  PackedPanels panels;
+};
+
+std::shared_ptr<const PackedWeight> pack_conv_transpose2d_weight(const Tensor& weight,
+                                                                 const ConvTranspose2dParams& params) {
+  validate_params(params);
+  if (weight.dim() != 4)
+    throw_invalid("conv_transpose2d: weight of shape " + shape_to_string(weight.shape()) +
+                  " is invalid: expected a 4-D weight [C_in, C_out/groups, kH, kW]", "weight");
+  // The taps do not depend on the input size: any input with a valid output will do, e.g. 2p + 2 pixels.
+  const ConvTranspose2dGeometry g = validate_conv_transpose2d(
+      {1, weight.size(0), 2 * params.padding.h + 2, 2 * params.padding.w + 2}, weight.shape(), std::nullopt, params);
+  auto packed = std::make_shared<PackedWeight>();
+  packed->weight_shape = weight.shape();
+  packed->params = params;
+  packed->panels = pack_panels(phase_plans(g, params), conv_shape(g), weight.data(), WeightLayout::Transposed);
+  return packed;
+}
 
 void conv_transpose2d_cpu_into(const Tensor& input, const Tensor& weight, const Tensor* bias,
                                const ConvTranspose2dParams& params, Tensor& output) {
-  const ConvTranspose2dGeometry g = validate_conv_transpose2d(
-      input.shape(), weight.shape(), bias ? std::optional<Shape>(bias->shape()) : std::nullopt, params);
-  if (output.shape() != g.output_shape())
-    throw_invalid(std::string("conv_transpose2d_cpu_into: output of shape ") + shape_to_string(output.shape()) +
-                  " does not match the expected " + shape_to_string(g.output_shape()));
-  const ConvShape shape{g.batch,        g.groups, g.in_channels, g.in_h, g.in_w, g.out_channels, g.out_h, g.out_w,
-                        g.in_channels_per_group, g.out_channels_per_group, g.kernel_h, g.kernel_w};
-  std::vector<CorrelationPlan> plans;
-  for (int64_t ry = 0; ry < params.stride.h; ++ry) {
-    const AxisPlan y = phase_axis(ry, g.out_h, g.kernel_h, params.stride.h, params.padding.h, params.dilation.h);
-    if (y.count == 0) continue;
-    for (int64_t rx = 0; rx < params.stride.w; ++rx) {
-      AxisPlan x = phase_axis(rx, g.out_w, g.kernel_w, params.stride.w, params.padding.w, params.dilation.w);
-      if (x.count > 0) plans.push_back({y, std::move(x)});
-    }
-  }
-  run_correlations(plans, shape, input.data(), weight.data(), WeightLayout::Transposed, bias ? bias->data() : nullptr,
-                   output.data());
+  const ConvTranspose2dGeometry g = checked_geometry(input, weight.shape(), bias, params, output);
+  run_correlations(phase_plans(g, params), conv_shape(g), input.data(), weight.data(), WeightLayout::Transposed,
+                   bias ? bias->data() : nullptr, output.data());
+}
+
+void conv_transpose2d_cpu_into(const Tensor& input, const PackedWeight& weight, const Tensor* bias,
+                               const ConvTranspose2dParams& params, Tensor& output) {
+  if (!(params == weight.params))
+    throw_invalid("conv_transpose2d_cpu: the weight was packed for other parameters; pack it again");
+  const ConvTranspose2dGeometry g = checked_geometry(input, weight.weight_shape, bias, params, output);
+  run_correlations_packed(phase_plans(g, params), conv_shape(g), input.data(), weight.panels,
+                          bias ? bias->data() : nullptr, output.data());
 }
 
 Tensor conv_transpose2d_cpu(const Tensor& input, const Tensor& weight, const Tensor* bias,
                             const ConvTranspose2dParams& params) {
   Tensor output(validate_conv_transpose2d(input.shape(), weight.shape(),
+                                          bias ? std::optional<Shape>(bias->shape()) : std::nullopt, params)
+                    .output_shape());
+  conv_transpose2d_cpu_into(input, weight, bias, params, output);
+  return output;
+}
+
+Tensor conv_transpose2d_cpu(const Tensor& input, const PackedWeight& weight, const Tensor* bias,
+                            const ConvTranspose2dParams& params) {
+  Tensor output(validate_conv_transpose2d(input.shape(), weight.weight_shape,
                                           bias ? std::optional<Shape>(bias->shape()) : std::nullopt, params)
                     .output_shape());
   conv_transpose2d_cpu_into(input, weight, bias, params, output);

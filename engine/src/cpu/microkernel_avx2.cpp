@@ -29,7 +29,7 @@ void run(int64_t kc, const float* a, const float* b, float* c) {
 }  // namespace
 
 const MicroKernel& microkernel_avx2() {
-  static const MicroKernel kernel{"avx2", kMr, kNr, run};
+  static const MicroKernel kernel{"avx2", kMr, kNr, run, pack_row_portable};
   return kernel;
 }
 

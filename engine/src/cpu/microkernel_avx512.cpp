@@ -27,10 +27,24 @@ void run(int64_t kc, const float* a, const float* b, float* c) {
   }
 }
 
+// Runs are short (a row of one phase), so masked 16-lane copies beat memcpy calls by a wide margin.
+void pack_row(const Run* runs, int64_t count, const float* channel, float* row) {
+  for (int64_t r = 0; r < count; ++r) {
+    float* destination = row + runs[r].first;
+    const float* source = channel + runs[r].source;
+    for (int32_t done = 0; done < runs[r].length; done += 16) {
+      const int32_t lanes = runs[r].length - done < 16 ? runs[r].length - done : 16;
+      const __mmask16 mask = static_cast<__mmask16>((1u << lanes) - 1u);
+      const __m512 values = runs[r].source < 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, source + done);
+      _mm512_mask_storeu_ps(destination + done, mask, values);
+    }
+  }
+}
+
 }  // namespace
 
 const MicroKernel& microkernel_avx512() {
-  static const MicroKernel kernel{"avx512", kMr, kNr, run};
+  static const MicroKernel kernel{"avx512", kMr, kNr, run, pack_row};
   return kernel;
 }
 

@@ -17,8 +17,20 @@ void run(int64_t kc, const float* a, const float* b, float* c) {
 
 }  // namespace
 
+void pack_row_portable(const Run* runs, int64_t count, const float* channel, float* row) {
+  for (int64_t r = 0; r < count; ++r) {
+    float* destination = row + runs[r].first;
+    if (runs[r].source < 0) {
+      for (int32_t i = 0; i < runs[r].length; ++i) destination[i] = 0.0f;
+    } else {
+      const float* source = channel + runs[r].source;
+      for (int32_t i = 0; i < runs[r].length; ++i) destination[i] = source[i];
+    }
+  }
+}
+
 const MicroKernel& microkernel_generic() {
-  static const MicroKernel kernel{"generic", kMr, kNr, run};
+  static const MicroKernel kernel{"generic", kMr, kNr, run, pack_row_portable};
   return kernel;
 }
 

@@ -9,13 +9,25 @@
 
 namespace convt::cpu {
 
+// A run of tile pixels whose sources are consecutive input elements, or all outside the input (source < 0:
+// zeros). Packing one row of B (one input channel and tap, nr pixels) is copying its few runs.
+struct Run {
+  int32_t first, length;
+  int64_t source;
+};
+
 struct MicroKernel {
   const char* name;  // "avx512", "avx2", "generic"
   int64_t mr;        // output channels per tile
   int64_t nr;        // output pixels per tile
   // C is row-major [mr][nr] (ldc = nr); accumulates.
   void (*run)(int64_t kc, const float* a, const float* b, float* c);
+  // Copies runs[0, count) of `channel` into `row` (nr floats), zero-filling the runs outside the input.
+  void (*pack_row)(const Run* runs, int64_t count, const float* channel, float* row);
 };
+
+// The portable pack_row, shared by the kernels that have no faster one.
+void pack_row_portable(const Run* runs, int64_t count, const float* channel, float* row);
 
 const MicroKernel& microkernel_avx512();
 const MicroKernel& microkernel_avx2();

@@ -37,10 +37,26 @@ enum class WeightLayout {
   Forward,     // [C_out, C_in/groups, kH, kW]  (conv2d)
 };
 
-// Runs every plan over every group and batch element, threaded (OpenMP), with the active microkernel.
+// Weights rearranged for the microkernel, one panel per (plan, group), each [M blocks][K][MR]. Panels depend on
+// the plans' taps only, not on their output ranges, so they serve any input size with the same parameters.
+struct PackedPanels {
+  const MicroKernel* kernel = nullptr;
+  int64_t groups = 1;
+  std::vector<std::vector<float>> panels;  // [plan * groups + group]
+};
+
+PackedPanels pack_panels(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* weight,
+                         WeightLayout layout);
+
+// Runs every plan over every group and batch element, threaded (OpenMP), with the active microkernel, packing the
+// weights on the way (in the same parallel region). Plans with no outputs are skipped.
 // Outputs not covered by any plan are not touched: the caller's plans must cover the output exactly once.
 void run_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
                       const float* weight, WeightLayout layout, const float* bias, float* output);
+
+// The same with weights packed beforehand (pack_panels, with the kernel that is active now).
+void run_correlations_packed(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
+                             const PackedPanels& packed, const float* bias, float* output);
 
 // Plans with no taps (an empty phase when k < s) still write the bias: their outputs receive nothing else.
 

@@ -48,4 +48,16 @@ inline RandomCase random_conv_transpose2d_case(std::mt19937_64& rng, int64_t max
   }
 }
 
+// Random conv2d parameters (groups, stride, padding, dilation up to 3); the caller draws shapes and skips the
+// combinations validate_conv2d refuses.
+inline Conv2dParams random_conv2d_params(std::mt19937_64& rng) {
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  Conv2dParams p;
+  p.groups = pick(1, 3);
+  p.stride = {pick(1, 3), pick(1, 3)};
+  p.padding = {pick(0, 3), pick(0, 3)};
+  p.dilation = {pick(1, 3), pick(1, 3)};
+  return p;
+}
+
 }  // namespace convt::testing

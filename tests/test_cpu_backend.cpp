@@ -92,11 +92,7 @@ TEST(CpuBackend, Conv2dMatchesReference) {
   auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
   int checked = 0;
   while (checked < 120) {
-    Conv2dParams p;
-    p.groups = pick(1, 3);
-    p.stride = {pick(1, 3), pick(1, 3)};
-    p.padding = {pick(0, 3), pick(0, 3)};
-    p.dilation = {pick(1, 3), pick(1, 3)};
+    const Conv2dParams p = testing::random_conv2d_params(rng);
     const Shape x_shape{pick(1, 2), p.groups * pick(1, 3), pick(1, 11), pick(1, 11)};
     const Shape w_shape{p.groups * pick(1, 3), x_shape[1] / p.groups, pick(1, 4), pick(1, 4)};
     try {

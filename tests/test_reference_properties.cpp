@@ -66,11 +66,7 @@ TEST(ReferenceProperties, AdjointOfConv2d) {
   auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
   int checked = 0;
   while (checked < 120) {
-    Conv2dParams p;
-    p.groups = pick(1, 3);
-    p.stride = {pick(1, 3), pick(1, 3)};
-    p.padding = {pick(0, 3), pick(0, 3)};
-    p.dilation = {pick(1, 3), pick(1, 3)};
+    const Conv2dParams p = testing::random_conv2d_params(rng);
     const int64_t ci = p.groups * pick(1, 3), co = p.groups * pick(1, 3), n = pick(1, 2);
     const Shape a_shape{n, ci, pick(1, 10), pick(1, 10)};
     const Shape w_shape{co, ci / p.groups, pick(1, 4), pick(1, 4)};

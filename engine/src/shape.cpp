@@ -71,6 +71,18 @@ void check_weight_shape(const char* op, const Shape& weight_shape, const char* l
                     " is invalid: every dimension must be >= 1", "weight");
 }
 
+// Batch, channels and spatial size of a validated 3-D (unbatched) or 4-D input.
+struct InputDims {
+  bool batched;
+  int64_t batch, channels, h, w;
+};
+
+InputDims input_dims(const Shape& input_shape) {
+  const bool batched = input_shape.size() == 4;
+  const size_t c = batched ? 1 : 0;
+  return {batched, batched ? input_shape[0] : 1, input_shape[c], input_shape[c + 1], input_shape[c + 2]};
+}
+
 void check_output_bytes(const char* op, const Shape& output_shape) {
   try {
     check_memory_budget(output_shape, "output");
@@ -166,12 +178,12 @@ ConvTranspose2dGeometry validate_conv_transpose2d(const Shape& input_shape, cons
   validate_params(params);
 
   ConvTranspose2dGeometry g;
-  g.batched = input_shape.size() == 4;
-  const size_t c = g.batched ? 1 : 0;
-  g.batch = g.batched ? input_shape[0] : 1;
-  g.in_channels = input_shape[c];
-  g.in_h = input_shape[c + 1];
-  g.in_w = input_shape[c + 2];
+  const InputDims dims = input_dims(input_shape);
+  g.batched = dims.batched;
+  g.batch = dims.batch;
+  g.in_channels = dims.channels;
+  g.in_h = dims.h;
+  g.in_w = dims.w;
   g.groups = params.groups;
   g.kernel_h = weight_shape[2];
   g.kernel_w = weight_shape[3];
@@ -227,12 +239,12 @@ Conv2dGeometry validate_conv2d(const Shape& input_shape, const Shape& weight_sha
                   ": non-positive groups is not supported; groups must be >= 1", "groups");
 
   Conv2dGeometry g;
-  g.batched = input_shape.size() == 4;
-  const size_t c = g.batched ? 1 : 0;
-  g.batch = g.batched ? input_shape[0] : 1;
-  g.in_channels = input_shape[c];
-  g.in_h = input_shape[c + 1];
-  g.in_w = input_shape[c + 2];
+  const InputDims dims = input_dims(input_shape);
+  g.batched = dims.batched;
+  g.batch = dims.batch;
+  g.in_channels = dims.channels;
+  g.in_h = dims.h;
+  g.in_w = dims.w;
   g.out_channels = weight_shape[0];
   g.kernel_h = weight_shape[2];
   g.kernel_w = weight_shape[3];

@@ -2,6 +2,7 @@
 // ordinary stride-1 dilated conv2d with the rotated, channel-swapped weight. Each step is kept so the views can
 // show it, and the result is compared with the direct op to prove the equivalence on the user's own numbers.
 #include <convt/analysis.h>
+#include <convt/cpu.h>
 #include <convt/error.h>
 #include <convt/ops.h>
 
@@ -151,7 +152,8 @@ Tensor resize_then_convolve(const Tensor& input, const Tensor& weight, const Con
   resize.scale_w = static_cast<double>(params.stride.w);
   const Tensor resized = interpolate(group_input, resize);
   const IntPair padding{params.dilation.h * (g.kernel_h - 1) / 2, params.dilation.w * (g.kernel_w - 1) / 2};
-  return conv2d_reference(resized, kernels, nullptr, Conv2dParams{1, padding, params.dilation, 1});
+  // The fast conv2d: this comparison runs on the full upsampled image, often the biggest conv the views need.
+  return cpu::conv2d_cpu(resized, kernels, nullptr, Conv2dParams{1, padding, params.dilation, 1});
 }
 
 }  // namespace convt

@@ -9,8 +9,9 @@
 namespace convt::cpu {
 namespace {
 
-// K is blocked so a packed B block (kKc x NR floats) stays in L1 while every output-channel block reuses it.
-constexpr int64_t kKc = 256;
+// K is blocked so a packed B block (kKc x NR floats, 64 KB for AVX-512) stays close to L1 while every
+// output-channel block reuses it; 512 measured a few per cent faster than 256 on the bench/ layers.
+constexpr int64_t kKc = 512;
 
 int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
 

@@ -37,10 +37,11 @@ TEST(Backend, UnavailableBackendsSayWhy) {
   }
 }
 
-TEST(Cuda, SkippedWithoutAUsableDevice) {
+TEST(Backend, CudaWithoutADeviceIsAClearErrorNotACrash) {
   const Availability cuda = backend_by_name("cuda").availability();
-  if (!cuda.available) GTEST_SKIP() << "CUDA tests skipped: " << cuda.reason;
-  SUCCEED() << cuda.reason;
+  if (cuda.available) GTEST_SKIP() << "a usable CUDA device is present: " << cuda.reason;
+  EXPECT_FALSE(cuda.reason.empty());
+  EXPECT_NE(select_backend("auto", ConvTranspose2dParams{}).name(), "cuda");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <convt/error.h>
 #include <convt/ops.h>
 
+#include "cuda/cuda_ops.h"
 #include "cuda/cuda_probe.h"
 
 namespace convt {
@@ -33,17 +34,20 @@ class CpuBackend final : public Backend {
   }
 };
 
+// CUDA: the gather kernel on device 0 (cuda/conv_gather.cu), when a usable device answers.
 class CudaBackend final : public Backend {
  public:
   std::string name() const override { return "cuda"; }
   Availability availability() const override {
-    const cuda::DeviceProbe device = cuda::probe_device();
+    // Asking the driver is slow-ish and the answer does not change while the process runs.
+    static const cuda::DeviceProbe device = cuda::probe_device();
     if (!device.usable) return {false, device.description};
-    return {false, device.description + " found, but the CUDA kernels are not implemented in this version"};
+    return {true, device.description + ", gather kernel"};
   }
-  bool supports(const ConvTranspose2dParams&) const override { return false; }
-  Tensor conv_transpose2d(const Tensor&, const Tensor&, const Tensor*, const ConvTranspose2dParams&) const override {
-    throw_invalid("backend 'cuda' is not available: " + availability().reason);
+  bool supports(const ConvTranspose2dParams&) const override { return availability().available; }
+  Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor* bias,
+                          const ConvTranspose2dParams& params) const override {
+    return cuda::conv_transpose2d_cuda(input, weight, bias, params);
   }
 };
 

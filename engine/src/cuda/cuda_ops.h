@@ -1,0 +1,17 @@
+// The CUDA backend's host entry points, as plain C++ (no CUDA headers), so backend.cpp and the tests compile
+// the same with or without nvcc. Without CUDA support the functions throw convt::Error saying so.
+#pragma once
+
+#include <convt/params.h>
+#include <convt/tensor.h>
+
+namespace convt::cuda {
+
+// Uploads, runs the gather kernel on device 0, downloads. `poison_output` fills the device output with NaN first
+// (tests use it to catch unwritten elements).
+Tensor conv_transpose2d_cuda(const Tensor& input, const Tensor& weight, const Tensor* bias,
+                             const ConvTranspose2dParams& params, bool poison_output = false);
+Tensor conv2d_cuda(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& params,
+                   bool poison_output = false);
+
+}  // namespace convt::cuda

@@ -10,7 +10,7 @@ TEST(Backend, ReferenceIsAlwaysAvailableAndAutoFallsBackToIt) {
   EXPECT_TRUE(backend_by_name("reference").availability().available);
   const Backend& chosen = select_backend("auto", ConvTranspose2dParams{});
   EXPECT_TRUE(chosen.availability().available);
-  EXPECT_EQ(backend_names(), (std::vector<std::string>{"cuda", "cpu", "reference"}));
+  EXPECT_EQ(backend_names(), (std::vector<std::string>{"cpu", "cuda", "reference"}));
 }
 
 TEST(Backend, UnknownNameIsAClearError) {

@@ -22,19 +22,26 @@ class CudaBackend : public ::testing::Test {
   }
 };
 
-TEST_F(CudaBackend, GatherKernelMatchesReference) {
+class CudaKernels : public CudaBackend, public ::testing::WithParamInterface<cuda::Kernel> {};
+
+TEST_P(CudaKernels, ConvTranspose2dMatchesReference) {
   std::mt19937_64 rng(31);
   for (int trial = 0; trial < 200; ++trial) {
     const testing::RandomCase c = testing::random_conv_transpose2d_case(rng, trial % 10 == 0 ? 23 : 9);
     const Tensor* bias = c.bias ? &*c.bias : nullptr;
     const Tensor expected = conv_transpose2d_reference(c.input, c.weight, bias, c.params);
-    const Tensor actual = cuda::conv_transpose2d_cuda(c.input, c.weight, bias, c.params, /*poison_output=*/true);
+    const Tensor actual = cuda::conv_transpose2d_cuda(c.input, c.weight, bias, c.params, GetParam(), /*poison_output=*/true);
     ASSERT_TRUE(testing::all_close_to_scale(actual, expected,
                                             testing::conv_transpose2d_term_scale(c.input, c.weight, bias, c.params), 2e-6))
         << "trial " << trial << " input " << shape_to_string(c.input.shape()) << " weight "
         << shape_to_string(c.weight.shape());
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(GatherAndGemm, CudaKernels, ::testing::Values(cuda::Kernel::Gather, cuda::Kernel::Gemm),
+                         [](const ::testing::TestParamInfo<cuda::Kernel>& info) {
+                           return info.param == cuda::Kernel::Gather ? "gather" : "gemm";
+                         });
 
 TEST_F(CudaBackend, Conv2dGatherMatchesReference) {
   std::mt19937_64 rng(37);

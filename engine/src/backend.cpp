@@ -34,7 +34,7 @@ class CpuBackend final : public Backend {
   }
 };
 
-// CUDA: the gather kernel on device 0 (cuda/conv_gather.cu), when a usable device answers.
+// CUDA: the phase-decomposed implicit-GEMM kernel on device 0 (cuda/conv_gemm.cu), when a usable device answers.
 class CudaBackend final : public Backend {
  public:
   std::string name() const override { return "cuda"; }
@@ -42,7 +42,7 @@ class CudaBackend final : public Backend {
     // Asking the driver is slow-ish and the answer does not change while the process runs.
     static const cuda::DeviceProbe device = cuda::probe_device();
     if (!device.usable) return {false, device.description};
-    return {true, device.description + ", gather kernel"};
+    return {true, device.description + ", implicit-GEMM kernel"};
   }
   bool supports(const ConvTranspose2dParams&) const override { return availability().available; }
   Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor* bias,

@@ -1,6 +1,7 @@
 // Host side of the CUDA ops: validation (the same rules and messages as every backend), transfers through RAII
 // buffers, the kernel, and errors with file and line.
 #include "conv_gather.cuh"
+#include "conv_gemm.cuh"
 #include "cuda_check.h"
 #include "cuda_ops.h"
 
@@ -9,7 +10,7 @@
 namespace convt::cuda {
 
 Tensor conv_transpose2d_cuda(const Tensor& input, const Tensor& weight, const Tensor* bias,
-                             const ConvTranspose2dParams& params, bool poison_output) {
+                             const ConvTranspose2dParams& params, Kernel kernel, bool poison_output) {
   const ConvTranspose2dGeometry g = validate_conv_transpose2d(
       input.shape(), weight.shape(), bias ? std::optional<Shape>(bias->shape()) : std::nullopt, params);
   Tensor output(g.output_shape());
@@ -19,7 +20,10 @@ Tensor conv_transpose2d_cuda(const Tensor& input, const Tensor& weight, const Te
   d_weight.upload(weight.data());
   if (bias) d_bias.upload(bias->data());
   if (poison_output) d_output.poison();
-  conv_transpose2d_gather(d_input.get(), d_weight.get(), bias ? d_bias.get() : nullptr, d_output.get(), g, params);
+  if (kernel == Kernel::Gather)
+    conv_transpose2d_gather(d_input.get(), d_weight.get(), bias ? d_bias.get() : nullptr, d_output.get(), g, params);
+  else
+    conv_transpose2d_gemm(d_input.get(), d_weight.get(), bias ? d_bias.get() : nullptr, d_output.get(), g, params);
   CONVT_CUDA_CHECK(cudaDeviceSynchronize());
   d_output.download(output.data());
   return output;

@@ -7,10 +7,16 @@
 
 namespace convt::cuda {
 
-// Uploads, runs the gather kernel on device 0, downloads. `poison_output` fills the device output with NaN first
+enum class Kernel {
+  Gather,  // one thread per output element: the deterministic baseline
+  Gemm,    // phase-decomposed implicit GEMM with shared-memory tiles: the fast path
+};
+
+// Uploads, runs the kernel on device 0, downloads. `poison_output` fills the device output with NaN first
 // (tests use it to catch unwritten elements).
 Tensor conv_transpose2d_cuda(const Tensor& input, const Tensor& weight, const Tensor* bias,
-                             const ConvTranspose2dParams& params, bool poison_output = false);
+                             const ConvTranspose2dParams& params, Kernel kernel = Kernel::Gemm,
+                             bool poison_output = false);
 Tensor conv2d_cuda(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& params,
                    bool poison_output = false);
 

@@ -5,7 +5,7 @@
 
 namespace convt::cuda {
 
-Tensor conv_transpose2d_cuda(const Tensor&, const Tensor&, const Tensor*, const ConvTranspose2dParams&, bool) {
+Tensor conv_transpose2d_cuda(const Tensor&, const Tensor&, const Tensor*, const ConvTranspose2dParams&, Kernel, bool) {
   throw_invalid("this build has no CUDA support (nvcc was not found when it was configured)", "backend");
 }
 

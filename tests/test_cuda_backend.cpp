@@ -22,6 +22,17 @@ class CudaBackend : public ::testing::Test {
   }
 };
 
+}  // namespace
+}  // namespace convt
+
+namespace convt::cuda {
+// Test names and ctest listings show the kernel by name.
+void PrintTo(Kernel kernel, std::ostream* out) { *out << (kernel == Kernel::Gather ? "gather" : "gemm"); }
+}  // namespace convt::cuda
+
+namespace convt {
+namespace {
+
 class CudaKernels : public CudaBackend, public ::testing::WithParamInterface<cuda::Kernel> {};
 
 TEST_P(CudaKernels, ConvTranspose2dMatchesReference) {

@@ -13,14 +13,17 @@ constexpr uint64_t kBiasSeedOffset = 2;
 }  // namespace
 
 void add_layer_options(CLI::App& command, LayerOptions& options) {
-  command.add_option("--input", options.input, "Input X.npy, or KIND:N,C,H,W (KIND random, uniform or constant; 3 dims = unbatched)")
+  command.add_option("--input", options.input, "Input X.npy, FILE.safetensors:NAME, or KIND:N,C,H,W (KIND random, uniform or constant; 3 dims = unbatched)")
       ->required();
   command
       .add_option("--weight", options.weight,
-                  "Weight W.npy [C_in, C_out/groups, kH, kW], or KIND:Cin,Cout_per_group,kH,kW (KIND random, uniform, "
-                  "constant, kaiming, bilinear, nearest, impulse)")
+                  "Weight W.npy or MODEL.safetensors:NAME [C_in, C_out/groups, kH, kW], or KIND:Cin,Cout_per_group,kH,kW "
+                  "(KIND random, uniform, constant, kaiming, bilinear, nearest, impulse)")
       ->required();
-  command.add_option("--bias", options.bias, "Bias B.npy with C_out values, random, or none")->capture_default_str();
+  command.add_option("--bias", options.bias,
+                     "Bias B.npy or FILE.safetensors:NAME with C_out values, random, none, or auto (the weight's NAME.bias "
+                     "in its .safetensors file, else none)")
+      ->capture_default_str();
   command.add_option("--stride", options.stride, "Stride S or SH,SW")->capture_default_str();
   command.add_option("--padding", options.padding, "Padding P or PH,PW")->capture_default_str();
   command.add_option("--output-padding", options.output_padding, "Output padding OP or OPH,OPW")->capture_default_str();
@@ -47,7 +50,7 @@ Layer load_layer(const LayerOptions& options) {
   layer.weight = load_tensor("--weight", options.weight, options.seed + kWeightSeedOffset, TensorRole::Weight);
   const int64_t out_channels =
       validate_conv_transpose2d(layer.input.shape(), layer.weight.shape(), std::nullopt, layer.params).out_channels;
-  layer.bias = load_bias(options.bias, out_channels, options.seed + kBiasSeedOffset);
+  layer.bias = load_bias(options.bias, options.weight, out_channels, options.seed + kBiasSeedOffset);
   layer.geometry = validate_conv_transpose2d(layer.input.shape(), layer.weight.shape(),
                                              layer.bias ? std::optional<Shape>(layer.bias->shape()) : std::nullopt,
                                              layer.params);

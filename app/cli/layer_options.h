@@ -16,7 +16,7 @@ namespace convt::cli {
 struct LayerOptions {
   std::string input;
   std::string weight;
-  std::string bias = "none";
+  std::string bias = "auto";
   std::string stride = "1";
   std::string padding = "0";
   std::string output_padding = "0";

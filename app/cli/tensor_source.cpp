@@ -24,7 +24,15 @@ Tensor generate(const std::string& option, const std::string& kind, const Shape&
 
 }  // namespace
 
+std::optional<std::pair<std::string, std::string>> split_safetensors_spec(const std::string& spec) {
+  const std::string marker = ".safetensors:";
+  const size_t at = spec.find(marker);
+  if (at == std::string::npos) return std::nullopt;
+  return std::make_pair(spec.substr(0, at + marker.size() - 1), spec.substr(at + marker.size()));
+}
+
 Tensor load_tensor(const std::string& option, const std::string& spec, uint64_t seed, TensorRole role) {
+  if (const auto file = split_safetensors_spec(spec)) return read_safetensors(file->first, file->second);
   const size_t colon = spec.find(':');
   const bool generated = colon != std::string::npos && colon > 0 &&
                          spec.find_first_not_of("abcdefghijklmnopqrstuvwxyz") == colon;
@@ -39,8 +47,21 @@ Tensor load_tensor(const std::string& option, const std::string& spec, uint64_t 
   }
 }
 
-std::optional<Tensor> load_bias(const std::string& spec, int64_t out_channels, uint64_t seed) {
+std::optional<Tensor> load_bias(const std::string& spec, const std::string& weight_spec, int64_t out_channels,
+                                uint64_t seed) {
+  if (spec == "auto") {
+    // A model's layer keeps its bias next to its weight: NAME.weight and NAME.bias.
+    const auto file = split_safetensors_spec(weight_spec);
+    const std::string suffix = ".weight";
+    if (!file || file->second.size() <= suffix.size() ||
+        file->second.compare(file->second.size() - suffix.size(), suffix.size(), suffix) != 0)
+      return std::nullopt;
+    const std::string bias_name = file->second.substr(0, file->second.size() - suffix.size()) + ".bias";
+    if (!safetensors_has(file->first, bias_name)) return std::nullopt;
+    return read_safetensors(file->first, bias_name);
+  }
   if (spec == "none") return std::nullopt;
+  if (const auto file = split_safetensors_spec(spec)) return read_safetensors(file->first, file->second);
   if (spec == "random") return Tensor::randn({out_channels}, seed);
   return read_npy(spec);
 }

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace convt {
 
@@ -22,6 +23,24 @@ std::string encode_npy(const Tensor& tensor);
 
 // Writes a tensor as .npy atomically.
 void write_npy(const std::string& path, const Tensor& tensor);
+
+// ---- .safetensors (JSON header + raw little-endian data; F32, F16, BF16 and F64 converted to float32) ----------
+
+struct SafetensorsEntry {
+  std::string name;
+  std::string dtype;  // "F32", "F16", "BF16", "F64", or another the file declares (which cannot be loaded)
+  Shape shape;
+};
+
+// Every tensor the file declares, in the order of its data, after checking the header and every offset against the file.
+// ErrorKind::Io names the file and the problem (truncated header, bad JSON, offsets past the end, a byte range that
+// disagrees with the shape and dtype, overlapping tensors).
+std::vector<SafetensorsEntry> list_safetensors(const std::string& path);
+
+// One tensor, converted to float32; ErrorKind::Io when the name is missing (listing the 4-D tensors) or its dtype
+// is not a float type.
+Tensor read_safetensors(const std::string& path, const std::string& name);
+bool safetensors_has(const std::string& path, const std::string& name);
 
 // Replaces `path` with `bytes` atomically (temp file in the same directory, flush, rename).
 void write_file_atomically(const std::string& path, std::string_view bytes);

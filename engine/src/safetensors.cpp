@@ -1,0 +1,187 @@
+// .safetensors: an 8-byte little-endian header length, a JSON header {"name": {"dtype", "shape",
+// "data_offsets": [begin, end]}, "__metadata__": {...}}, then the data, offsets relative to its start. Nothing in
+// the file is trusted: lengths, offsets, shape products and overlaps are all checked before any byte is used.
+#include <convt/error.h>
+#include <convt/io.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+namespace convt {
+namespace {
+
+constexpr uint64_t kMaxHeaderBytes = 100ull << 20;  // the format's own limit is 100 MB
+
+struct Parsed {
+  std::string bytes;
+  uint64_t data_start = 0;
+  struct Entry {
+    SafetensorsEntry info;
+    uint64_t begin = 0, end = 0;
+  };
+  std::vector<Entry> entries;
+};
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw_io("invalid .safetensors file '" + path + "': " + what);
+}
+
+uint64_t item_size(const std::string& dtype) {
+  if (dtype == "F32") return 4;
+  if (dtype == "F16" || dtype == "BF16") return 2;
+  if (dtype == "F64") return 8;
+  if (dtype == "I64" || dtype == "U64") return 8;
+  if (dtype == "I32" || dtype == "U32") return 4;
+  if (dtype == "I16" || dtype == "U16") return 2;
+  if (dtype == "I8" || dtype == "U8" || dtype == "BOOL" || dtype == "F8_E4M3" || dtype == "F8_E5M2") return 1;
+  return 0;
+}
+
+Parsed parse(const std::string& path) {
+  Parsed parsed;
+  parsed.bytes = read_file(path);
+  const std::string& bytes = parsed.bytes;
+  if (bytes.size() < 8) fail(path, "the file is shorter than its 8-byte header length");
+  uint64_t header_length = 0;
+  for (int i = 7; i >= 0; --i) header_length = (header_length << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
+  if (header_length > kMaxHeaderBytes) fail(path, "the header claims " + std::to_string(header_length) + " bytes (over 100 MB)");
+  if (header_length > bytes.size() - 8)
+    fail(path, "truncated: the header claims " + std::to_string(header_length) + " bytes, the file has " +
+                   std::to_string(bytes.size() - 8) + " after the length");
+  parsed.data_start = 8 + header_length;
+  const uint64_t data_size = bytes.size() - parsed.data_start;
+
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + static_cast<ptrdiff_t>(parsed.data_start));
+  } catch (const std::exception& e) {
+    fail(path, std::string("the header is not valid JSON (") + e.what() + ")");
+  }
+  if (!header.is_object()) fail(path, "the header is not a JSON object");
+  for (const auto& [name, value] : header.items()) {
+    if (name == "__metadata__") continue;
+    if (!value.is_object() || !value.contains("dtype") || !value.contains("shape") || !value.contains("data_offsets") ||
+        !value["dtype"].is_string() || !value["shape"].is_array() || !value["data_offsets"].is_array() ||
+        value["data_offsets"].size() != 2)
+      fail(path, "tensor '" + name + "' lacks a string dtype, a shape list or two data_offsets");
+    Parsed::Entry entry;
+    entry.info.name = name;
+    entry.info.dtype = value["dtype"].get<std::string>();
+    for (const auto& d : value["shape"]) {
+      if (!d.is_number_unsigned()) fail(path, "tensor '" + name + "' has a shape entry that is not a non-negative integer");
+      const uint64_t dim = d.get<uint64_t>();
+      if (dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) fail(path, "tensor '" + name + "' has a dimension that overflows");
+      entry.info.shape.push_back(static_cast<int64_t>(dim));
+    }
+    for (const auto& o : value["data_offsets"])
+      if (!o.is_number_unsigned()) fail(path, "tensor '" + name + "' has data_offsets that are not non-negative integers");
+    entry.begin = value["data_offsets"][0].get<uint64_t>();
+    entry.end = value["data_offsets"][1].get<uint64_t>();
+    if (entry.begin > entry.end || entry.end > data_size)
+      fail(path, "tensor '" + name + "' has data_offsets [" + std::to_string(entry.begin) + ", " + std::to_string(entry.end) +
+                     "] outside the " + std::to_string(data_size) + "-byte data");
+    const uint64_t size = item_size(entry.info.dtype);
+    if (size == 0) fail(path, "tensor '" + name + "' has unknown dtype '" + entry.info.dtype + "'");
+    int64_t numel = 0;
+    try {
+      numel = shape_numel(entry.info.shape);
+    } catch (const Error&) {
+      fail(path, "tensor '" + name + "' has a shape " + shape_to_string(entry.info.shape) + " whose size overflows");
+    }
+    if (static_cast<uint64_t>(numel) > std::numeric_limits<uint64_t>::max() / size ||
+        static_cast<uint64_t>(numel) * size != entry.end - entry.begin)
+      fail(path, "tensor '" + name + "' (" + entry.info.dtype + " " + shape_to_string(entry.info.shape) + ") needs " +
+                     (static_cast<uint64_t>(numel) > std::numeric_limits<uint64_t>::max() / size
+                          ? std::string("more than 2^64")
+                          : std::to_string(static_cast<uint64_t>(numel) * size)) +
+                     " bytes, its data_offsets give " + std::to_string(entry.end - entry.begin));
+    parsed.entries.push_back(std::move(entry));
+  }
+  // File order is data order (the JSON object's keys come back sorted); tensors may not share bytes.
+  std::stable_sort(parsed.entries.begin(), parsed.entries.end(),
+                   [](const Parsed::Entry& a, const Parsed::Entry& b) { return a.begin < b.begin; });
+  for (size_t i = 1; i < parsed.entries.size(); ++i)
+    if (parsed.entries[i].begin < parsed.entries[i - 1].end)
+      fail(path, "tensors '" + parsed.entries[i - 1].info.name + "' and '" + parsed.entries[i].info.name + "' overlap");
+  return parsed;
+}
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t exponent = (h >> 10) & 0x1Fu, mantissa = h & 0x3FFu;
+  uint32_t bits;
+  if (exponent == 0) {
+    if (mantissa == 0) {
+      bits = sign;
+    } else {  // subnormal: normalise
+      int shift = 0;
+      uint32_t m = mantissa;
+      while (!(m & 0x400u)) {
+        m <<= 1;
+        ++shift;
+      }
+      bits = sign | ((127 - 15 - shift + 1) << 23) | ((m & 0x3FFu) << 13);
+    }
+  } else if (exponent == 0x1F) {
+    bits = sign | 0x7F800000u | (mantissa << 13);  // inf or NaN
+  } else {
+    bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
+  }
+  float value;
+  std::memcpy(&value, &bits, 4);
+  return value;
+}
+
+}  // namespace
+
+std::vector<SafetensorsEntry> list_safetensors(const std::string& path) {
+  std::vector<SafetensorsEntry> list;
+  for (const auto& e : parse(path).entries) list.push_back(e.info);
+  return list;
+}
+
+bool safetensors_has(const std::string& path, const std::string& name) {
+  for (const auto& e : parse(path).entries)
+    if (e.info.name == name) return true;
+  return false;
+}
+
+Tensor read_safetensors(const std::string& path, const std::string& name) {
+  const Parsed parsed = parse(path);
+  const Parsed::Entry* found = nullptr;
+  std::string four_d;
+  for (const auto& e : parsed.entries) {
+    if (e.info.name == name) found = &e;
+    if (e.info.shape.size() == 4) four_d += (four_d.empty() ? "" : ", ") + e.info.name;
+  }
+  if (!found) fail(path, "no tensor named '" + name + "'" + (four_d.empty() ? "" : "; its 4-D tensors are: " + four_d));
+  const std::string& dtype = found->info.dtype;
+  if (dtype != "F32" && dtype != "F16" && dtype != "BF16" && dtype != "F64")
+    fail(path, "tensor '" + name + "' has dtype " + dtype + "; only F32, F16, BF16 and F64 convert to float32");
+  Tensor tensor(found->info.shape);
+  const char* data = parsed.bytes.data() + parsed.data_start + found->begin;
+  for (int64_t i = 0; i < tensor.numel(); ++i) {
+    if (dtype == "F32") {
+      std::memcpy(&tensor[i], data + 4 * i, 4);
+    } else if (dtype == "F64") {
+      double value;
+      std::memcpy(&value, data + 8 * i, 8);
+      tensor[i] = static_cast<float>(value);
+    } else {
+      uint16_t half;
+      std::memcpy(&half, data + 2 * i, 2);
+      if (dtype == "F16") {
+        tensor[i] = half_to_float(half);
+      } else {
+        const uint32_t bits = static_cast<uint32_t>(half) << 16;  // bfloat16 is the top half of a float32
+        std::memcpy(&tensor[i], &bits, 4);
+      }
+    }
+  }
+  return tensor;
+}
+
+}  // namespace convt

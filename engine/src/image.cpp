@@ -146,8 +146,9 @@ std::string encode_png(const RgbImage& image) {
 
 void write_png(const std::string& path, const RgbImage& image) { write_file_atomically(path, encode_png(image)); }
 
-Tensor read_image(const std::string& path) {
-  const std::string bytes = read_file(path);  // Io error for missing files, folders, unreadable files
+Tensor read_image(const std::string& path) { return decode_image(read_file(path), path); }
+
+Tensor decode_image(std::string_view bytes, const std::string& path) {
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
     throw_io("cannot load image '" + path + "': the file is larger than 2 GiB");
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());

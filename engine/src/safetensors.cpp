@@ -40,9 +40,9 @@ uint64_t item_size(const std::string& dtype) {
   return 0;
 }
 
-Parsed parse(const std::string& path) {
+Parsed parse_bytes(std::string bytes_in, const std::string& path) {
   Parsed parsed;
-  parsed.bytes = read_file(path);
+  parsed.bytes = std::move(bytes_in);
   const std::string& bytes = parsed.bytes;
   if (bytes.size() < 8) fail(path, "the file is shorter than its 8-byte header length");
   uint64_t header_length = 0;
@@ -109,6 +109,8 @@ Parsed parse(const std::string& path) {
   return parsed;
 }
 
+Parsed parse(const std::string& path) { return parse_bytes(read_file(path), path); }
+
 float half_to_float(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   const uint32_t exponent = (h >> 10) & 0x1Fu, mantissa = h & 0x3FFu;
@@ -149,8 +151,22 @@ bool safetensors_has(const std::string& path, const std::string& name) {
   return false;
 }
 
-Tensor read_safetensors(const std::string& path, const std::string& name) {
-  const Parsed parsed = parse(path);
+// Defined below the public functions that share it.
+static Tensor read_parsed(const Parsed& parsed, const std::string& path, const std::string& name);
+
+Tensor read_safetensors(const std::string& path, const std::string& name) { return read_parsed(parse(path), path, name); }
+
+std::vector<SafetensorsEntry> list_safetensors_bytes(std::string bytes, const std::string& file_name) {
+  std::vector<SafetensorsEntry> list;
+  for (const auto& e : parse_bytes(std::move(bytes), file_name).entries) list.push_back(e.info);
+  return list;
+}
+
+Tensor read_safetensors_bytes(std::string bytes, const std::string& file_name, const std::string& name) {
+  return read_parsed(parse_bytes(std::move(bytes), file_name), file_name, name);
+}
+
+static Tensor read_parsed(const Parsed& parsed, const std::string& path, const std::string& name) {
   const Parsed::Entry* found = nullptr;
   std::string four_d;
   for (const auto& e : parsed.entries) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace convt {
@@ -53,6 +54,8 @@ void draw_rectangle(RgbImage& image, int64_t x0, int64_t y0, int64_t x1, int64_t
 // file's channels (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA). ErrorKind::Io names the file and stb's reason; the
 // pixel count is checked against the memory budget before decoding.
 Tensor read_image(const std::string& path);
+// The same from encoded bytes in memory; `name` is used in error messages.
+Tensor decode_image(std::string_view bytes, const std::string& name);
 
 // PNG bytes of an image, and an atomic PNG write (ErrorKind::Io on failure).
 std::string encode_png(const RgbImage& image);

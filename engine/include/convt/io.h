@@ -42,6 +42,10 @@ std::vector<SafetensorsEntry> list_safetensors(const std::string& path);
 Tensor read_safetensors(const std::string& path, const std::string& name);
 bool safetensors_has(const std::string& path, const std::string& name);
 
+// The same from bytes already in memory; `file_name` is used in error messages (the fuzz targets use these).
+std::vector<SafetensorsEntry> list_safetensors_bytes(std::string bytes, const std::string& file_name);
+Tensor read_safetensors_bytes(std::string bytes, const std::string& file_name, const std::string& name);
+
 // Replaces `path` with `bytes` atomically (temp file in the same directory, flush, rename).
 void write_file_atomically(const std::string& path, std::string_view bytes);
 

@@ -6,6 +6,7 @@
 #include <convt/backend.h>
 #include <convt/error.h>
 #include <convt/io.h>
+#include <convt/pytorch_export.h>
 #include <convt/shape.h>
 
 #include <nlohmann/json.hpp>
@@ -48,6 +49,11 @@ void execute_run(const RunOptions& options) {
   write_npy(options.out, output);
 
   const double gflops = seconds > 0 ? geometry.useful_flops() / seconds * 1e-9 : 0.0;
+  const NonFiniteCount nonfinite = count_nonfinite(output);
+  const std::string pytorch = pytorch_conv_transpose2d_call(params, bias.has_value(), input.shape(), weight.shape());
+  if (nonfinite.any())
+    std::fprintf(stderr, "warning: the output has %lld NaN and %lld infinite values (they come from the input, weight "
+                         "or bias)\n", static_cast<long long>(nonfinite.nan), static_cast<long long>(nonfinite.inf));
   if (options.json) {
     nlohmann::json report = {
         {"command", "run"},
@@ -61,6 +67,8 @@ void execute_run(const RunOptions& options) {
         {"time_ms", seconds * 1e3},
         {"gflops", gflops},
         {"out", options.out},
+        {"nonfinite", {{"nan", nonfinite.nan}, {"inf", nonfinite.inf}}},
+        {"pytorch", pytorch},
     };
     std::cout << report.dump() << "\n";
     return;
@@ -72,6 +80,7 @@ void execute_run(const RunOptions& options) {
   std::printf("height   %s\n", geometry.axis_h.formula().c_str());
   std::printf("width    %s\n", geometry.axis_w.formula().c_str());
   std::printf("backend  %s, %.3f ms, %.2f GFLOP/s useful\n", backend.name().c_str(), seconds * 1e3, gflops);
+  std::printf("pytorch  %s\n", pytorch.c_str());
   std::printf("wrote    %s\n", options.out.c_str());
 }
 

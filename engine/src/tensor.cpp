@@ -105,6 +105,15 @@ void check_memory_budget(const Shape& shape, const std::string& what) {
                     " bytes (set CONVT_MEMORY_BUDGET to change it)");
 }
 
+NonFiniteCount count_nonfinite(const Tensor& tensor) {
+  NonFiniteCount count;
+  for (int64_t i = 0; i < tensor.numel(); ++i) {
+    count.nan += std::isnan(tensor[i]) ? 1 : 0;
+    count.inf += std::isinf(tensor[i]) ? 1 : 0;
+  }
+  return count;
+}
+
 Tensor::Tensor(Shape shape) : shape_(std::move(shape)) {
   check_memory_budget(shape_, "tensor");
   data_.assign(static_cast<size_t>(shape_numel(shape_)), 0.0f);

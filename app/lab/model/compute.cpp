@@ -46,6 +46,8 @@ ComputeResult compute_or_throw(const LabState& state, const PreparedLayer& layer
   const ChannelSlice slice = channel_slice(input, weight, layer.params, r.batch_index, r.in_channel, r.out_channel);
   r.replay = std::make_shared<ScatterReplay>(slice.input_plane, slice.kernel, nullptr, slice.params, 0, 0);
 
+  r.input_nonfinite = count_nonfinite(input);
+  r.output_nonfinite = count_nonfinite(r.output);
   checkpoint(context, 0.8f, "coverage and artifact score");
   r.coverage = coverage_report(g, layer.params);
   r.score = artifact_score(r.output, layer.params, {g.kernel_h, g.kernel_w});

@@ -50,6 +50,7 @@ struct ComputeResult {
   CoverageReport coverage;
   ArtifactScore score;
   Tensor comparison;  // resize-then-convolve of the chosen (batch, out_channel): [1, 1, H', W']
+  NonFiniteCount input_nonfinite, output_nonfinite;  // reported in the views, drawn magenta
 
   uint64_t output_bytes() const { return static_cast<uint64_t>(output.numel()) * sizeof(float); }
   double gflops() const { return run_ms > 0 ? layer.geometry.useful_flops() / (run_ms * 1e6) : 0.0; }

@@ -161,6 +161,11 @@ void draw_feature_maps_panel(PanelContext& context) {
                  std::to_string(x.at(n, r.in_channel, in_view.hover_y, in_view.hover_x)) + "   -> stamps " +
                  std::to_string(links.size()) + " output pixels (outlined)";
   }
+  for (const auto& [what, count] : {std::pair<const char*, NonFiniteCount>{"input", r.input_nonfinite},
+                                    std::pair<const char*, NonFiniteCount>{"output", r.output_nonfinite}})
+    if (count.any())
+      ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.45f, 1.0f), "the %s has %lld NaN and %lld infinite values (drawn magenta)",
+                         what, static_cast<long long>(count.nan), static_cast<long long>(count.inf));
   if (hover_text.empty()) ImGui::TextDisabled("hover a pixel: an output shows its input pixels and kernel taps, an input its footprint");
   else ImGui::TextUnformatted(hover_text.c_str());
 

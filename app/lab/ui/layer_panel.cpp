@@ -7,6 +7,7 @@
 #include "../model/presets.h"
 
 #include <convt/backend.h>
+#include <convt/pytorch_export.h>
 
 #include <imgui_stdlib.h>
 
@@ -116,6 +117,13 @@ void draw_layer_panel(PanelContext& context) {
   ImGui::Separator();
   weight_controls(context);
   backend_picker(context);
+  if (ImGui::Button("Copy as PyTorch")) {
+    const std::string code = pytorch_conv_transpose2d_call(p, layer.bias, model.input_shape(), model.weight_shape());
+    ImGui::SetClipboardText(("import torch\n" + code + "\n").c_str());
+    context.ui.notice = "copied: " + code;
+    context.ui.notice_until = context.time + 5;
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("The torch.nn.functional.conv_transpose2d call for this layer, to the clipboard");
 
   if (const auto& error = model.error()) {
     ImGui::Spacing();

@@ -28,6 +28,15 @@ void set_memory_budget_bytes(uint64_t bytes);
 // Throws ErrorKind::OutOfMemoryBudget naming `what`, the shape and the bytes needed when over the budget.
 void check_memory_budget(const Shape& shape, const std::string& what);
 
+class Tensor;
+
+// NaN and infinite values in a tensor: reported to the user rather than silently drawn or written.
+struct NonFiniteCount {
+  int64_t nan = 0, inf = 0;
+  bool any() const { return nan || inf; }
+};
+NonFiniteCount count_nonfinite(const Tensor& tensor);
+
 class Tensor {
  public:
   Tensor() = default;

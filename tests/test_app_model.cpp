@@ -12,6 +12,7 @@
 #include <convt/ops.h>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <map>
@@ -348,7 +349,7 @@ TEST(StateKeys, PairsShortKeysEnumsBoolsAndWeightSources) {
   EXPECT_FALSE(init.layer.weight.from_file);
   EXPECT_EQ(init.layer.weight.init, WeightInit::Normal);
   EXPECT_TRUE(file.layer.weight.from_file);
-  EXPECT_EQ(file.layer.weight.npy_path, "/data/w.npy");
+  EXPECT_EQ(file.layer.weight.path, "/data/w.npy");
   EXPECT_FALSE(with(file, {"weight=bilinear"}).layer.weight.from_file);
   const LabState image = with({"input.image=cat.png"});
   EXPECT_EQ(image.input.kind, InputKind::Image);
@@ -414,6 +415,38 @@ TEST(StateKeys, EveryListedKeyAppliesASampleValue) {
   for (const auto& [key, value] : samples) EXPECT_TRUE(listed.count(key)) << key << " is no longer listed";
 }
 
+
+TEST(AppModel, SafetensorsWeightAndItsBias) {
+  // A model file with a layer's weight and bias, written through the engine's own .npy-free path: the raw format.
+  const Tensor w = Tensor::randn({1, 2, 3, 3}, 5), b = Tensor::randn({2}, 6);
+  nlohmann::json header = {{"up.weight", {{"dtype", "F32"}, {"shape", w.shape()}, {"data_offsets", {0, 72}}}},
+                           {"up.bias", {{"dtype", "F32"}, {"shape", b.shape()}, {"data_offsets", {72, 80}}}}};
+  const std::string text = header.dump();
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[static_cast<size_t>(i)] = static_cast<char>((text.size() >> (8 * i)) & 0xFF);
+  bytes += text + std::string(reinterpret_cast<const char*>(w.data()), 72) + std::string(reinterpret_cast<const char*>(b.data()), 8);
+  const std::string path = (std::filesystem::temp_directory_path() / ("convt-model-" + std::to_string(::getpid()) + ".safetensors")).string();
+  write_file_atomically(path, bytes);
+
+  LabState state;
+  apply_setting("input.kind=pattern", state);
+  apply_setting("layer.weight=" + path, state);  // no tensor chosen yet: the model says so
+  state.layer.weight.from_file = true;
+  LabModel model(state);
+  model.update();
+  ASSERT_TRUE(model.error());
+  EXPECT_EQ(model.error()->parameter, "weight.file");
+  apply_setting("layer.weight=" + path + ":up.weight", model.state());
+  apply_setting("layer.bias=true", model.state());
+  model.update();
+  ASSERT_TRUE(model.wait_until_idle(10));
+  ASSERT_FALSE(model.error()) << model.error()->message;
+  ASSERT_NE(model.result(), nullptr);
+  EXPECT_EQ(model.result()->layer.weight->shape(), w.shape());
+  ASSERT_NE(model.result()->layer.bias, nullptr);
+  EXPECT_EQ((*model.result()->layer.bias)[1], b[1]);  // the model's own bias, not a random one
+  std::filesystem::remove(path);
+}
 
 }  // namespace
 }  // namespace convt::lab

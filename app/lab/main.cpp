@@ -35,16 +35,18 @@ struct Options {
   int width = 1600, height = 1000;
 };
 
-// Dropped files: an image becomes the input, a .npy the weight.
+// Dropped files: an image becomes the input, a .npy or .safetensors the weight.
 convt::lab::LabModel* g_model = nullptr;
 convt::lab::UiState* g_ui = nullptr;
 
 void on_drop(GLFWwindow*, int count, const char** paths) {
   if (!g_model || count < 1) return;
   const std::string path = paths[0];
-  if (std::filesystem::path(path).extension() == ".npy") {
+  const std::string extension = std::filesystem::path(path).extension().string();
+  if (extension == ".npy" || extension == ".safetensors") {
     g_model->state().layer.weight.from_file = true;
-    g_model->state().layer.weight.npy_path = path;
+    g_model->state().layer.weight.path = path;
+    g_model->state().layer.weight.tensor_name.clear();
     g_ui->weight_path_text = path;
   } else {
     g_model->state().input.kind = convt::lab::InputKind::Image;

@@ -57,6 +57,29 @@ Tensor build_input(const InputSettings& input) {
   throw_invalid("input: unknown kind", "input.kind");
 }
 
+bool is_safetensors(const std::string& path) {
+  const std::string suffix = ".safetensors";
+  return path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Tensor load_weight_file(const WeightSource& weight) {
+  if (!is_safetensors(weight.path)) return read_npy(weight.path);
+  if (weight.tensor_name.empty())
+    throw_invalid("weight: choose one of the 4-D tensors of '" + weight.path + "'", "weight.file");
+  return read_safetensors(weight.path, weight.tensor_name);
+}
+
+// A model's bias sits next to its weight: NAME.weight and NAME.bias in the same .safetensors file.
+std::shared_ptr<const Tensor> model_bias(const WeightSource& weight) {
+  const std::string suffix = ".weight";
+  if (!weight.from_file || !is_safetensors(weight.path) || weight.tensor_name.size() <= suffix.size() ||
+      weight.tensor_name.compare(weight.tensor_name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return nullptr;
+  const std::string name = weight.tensor_name.substr(0, weight.tensor_name.size() - suffix.size()) + ".bias";
+  if (!safetensors_has(weight.path, name)) return nullptr;
+  return std::make_shared<const Tensor>(read_safetensors(weight.path, name));
+}
+
 }  // namespace
 
 LabModel::LabModel(LabState initial) : state_(std::move(initial)) {}
@@ -122,7 +145,7 @@ PreparedLayer LabModel::prepare() {
     cached_weight_key_.reset();  // as for the input: a failed load is retried with its own reason
     if (layer.weight.from_file) {
       try {
-        cached_weight_ = std::make_shared<const Tensor>(read_npy(layer.weight.npy_path));
+        cached_weight_ = std::make_shared<const Tensor>(load_weight_file(layer.weight));
       } catch (const Error& e) {
         throw Error(e.kind(), e.what(), "weight.file");
       }
@@ -141,9 +164,12 @@ PreparedLayer LabModel::prepare() {
     const Shape& w = prepared.weight->shape();
     const std::pair<std::shared_ptr<const Tensor>, int64_t> bias_key{prepared.weight, layer.params.groups};
     if (!cached_bias_ || cached_bias_key_ != bias_key) {
-      const float bound = 1.0f / std::sqrt(static_cast<float>(w[1] * w[2] * w[3]));
-      cached_bias_ = std::make_shared<const Tensor>(
-          Tensor::uniform({w[1] * layer.params.groups}, layer.weight.seed + 1, -bound, bound));
+      cached_bias_ = model_bias(layer.weight);  // a model's own bias first
+      if (!cached_bias_) {
+        const float bound = 1.0f / std::sqrt(static_cast<float>(w[1] * w[2] * w[3]));
+        cached_bias_ = std::make_shared<const Tensor>(
+            Tensor::uniform({w[1] * layer.params.groups}, layer.weight.seed + 1, -bound, bound));
+      }
       cached_bias_key_ = bias_key;
     }
     prepared.bias = cached_bias_;

@@ -32,12 +32,14 @@ struct InputSettings {
   bool operator==(const InputSettings&) const = default;
 };
 
-// Where the weight comes from: one of the engine's initialisers, or a .npy file.
+// Where the weight comes from: one of the engine's initialisers, or a file: a .npy, or a tensor of a model's
+// .safetensors (tensor_name; its NAME.bias becomes the bias when bias is on).
 struct WeightSource {
   bool from_file = false;
   WeightInit init = WeightInit::KaimingUniform;
   float constant = 1.0f;
-  std::string npy_path;
+  std::string path;
+  std::string tensor_name;
   uint64_t seed = 1;
   bool operator==(const WeightSource&) const = default;
 };

@@ -12,12 +12,18 @@ struct PresetDefinition {
   std::function<void(LabState&)> apply;
 };
 
+WeightSource initialiser(WeightInit init) {
+  WeightSource weight;
+  weight.init = init;
+  return weight;
+}
+
 void layer(LabState& s, int64_t out_channels, IntPair kernel, IntPair stride, IntPair padding, IntPair output_padding,
            IntPair dilation = 1, int64_t groups = 1) {
   s.layer.out_channels = out_channels;
   s.layer.kernel = kernel;
   s.layer.params = {stride, padding, output_padding, dilation, groups};
-  s.layer.weight = {false, WeightInit::KaimingUniform, 1.0f, "", 1};  // PyTorch's default; demos override it
+  s.layer.weight = initialiser(WeightInit::KaimingUniform);  // PyTorch's default; demos override it
 }
 
 void random_input(LabState& s, int64_t n, int64_t c, int64_t h, int64_t w) {
@@ -31,7 +37,7 @@ void constant_demo(LabState& s, IntPair kernel, IntPair stride, IntPair dilation
   s.input.pattern_channels = 1;
   s.input.pattern_size = 24;
   layer(s, 1, kernel, stride, 0, 0, dilation);
-  s.layer.weight = {false, WeightInit::Constant, 1.0f, "", 1};
+  s.layer.weight = initialiser(WeightInit::Constant);
 }
 
 const std::vector<PresetDefinition>& definitions() {
@@ -84,7 +90,7 @@ const std::vector<PresetDefinition>& definitions() {
          s.input.pattern_channels = 1;
          s.input.pattern_size = 24;
          layer(s, 1, 4, 2, 1, 0);
-         s.layer.weight = {false, WeightInit::Bilinear, 1.0f, "", 1};
+         s.layer.weight = initialiser(WeightInit::Bilinear);
        }},
   };
   return list;

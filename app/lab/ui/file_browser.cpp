@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 bool accepted(const fs::path& path, BrowseTarget target) {
   std::string extension = path.extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (target == BrowseTarget::Weight) return extension == ".npy";
+  if (target == BrowseTarget::Weight) return extension == ".npy" || extension == ".safetensors";
   return extension == ".png" || extension == ".jpg" || extension == ".jpeg" || extension == ".bmp" || extension == ".tga";
 }
 
@@ -27,8 +27,9 @@ void choose(PanelContext& context, const fs::path& path) {
   } else {
     WeightSource& weight = context.model.state().layer.weight;
     weight.from_file = true;
-    weight.npy_path = path.string();
-    context.ui.weight_path_text = weight.npy_path;
+    weight.path = path.string();
+    weight.tensor_name.clear();
+    context.ui.weight_path_text = weight.path;
   }
   context.ui.browse = BrowseTarget::None;
 }
@@ -52,7 +53,7 @@ void draw_file_browser(PanelContext& context) {
   }
   fs::path directory(ui.browse_directory);
   ImGui::TextWrapped("%s", directory.string().c_str());
-  ImGui::TextDisabled(ui.browse == BrowseTarget::Weight ? "weights: .npy [C_in, C_out/groups, kH, kW]"
+  ImGui::TextDisabled(ui.browse == BrowseTarget::Weight ? "weights: .npy or .safetensors [C_in, C_out/groups, kH, kW]"
                                                         : "images: PNG, JPEG, BMP, TGA");
   std::vector<fs::directory_entry> folders, files;
   std::error_code error;

@@ -7,6 +7,8 @@
 #include "../model/presets.h"
 
 #include <convt/backend.h>
+#include <convt/error.h>
+#include <convt/io.h>
 #include <convt/pytorch_export.h>
 
 #include <imgui_stdlib.h>
@@ -38,13 +40,46 @@ void preset_picker(PanelContext& context) {
   if (chosen >= 0) ImGui::TextWrapped("%s", list[static_cast<size_t>(chosen)].description.c_str());
 }
 
+// For a .safetensors weight: pick one of its 4-D tensors (listed once per file).
+void tensor_picker(PanelContext& context) {
+  WeightSource& weight = context.model.state().layer.weight;
+  const std::string suffix = ".safetensors";
+  if (weight.path.size() <= suffix.size() || weight.path.compare(weight.path.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return;
+  static std::string listed_path;
+  static std::vector<SafetensorsEntry> tensors;
+  static std::string listing_error;
+  if (listed_path != weight.path) {
+    listed_path = weight.path;
+    tensors.clear();
+    listing_error.clear();
+    try {
+      for (const SafetensorsEntry& e : list_safetensors(weight.path))
+        if (e.shape.size() == 4) tensors.push_back(e);
+    } catch (const Error& e) {
+      listing_error = e.what();
+    }
+  }
+  if (!listing_error.empty()) return;  // the model's error (weight.file) says why
+  ImGui::SetNextItemWidth(-1);
+  InvalidScope scope(weight.tensor_name.empty());
+  if (ImGui::BeginCombo("##tensor", weight.tensor_name.empty() ? "choose a 4-D tensor..." : weight.tensor_name.c_str())) {
+    for (const SafetensorsEntry& e : tensors) {
+      const std::string label = e.name + "  " + shape_to_string(e.shape) + " " + e.dtype;
+      if (ImGui::Selectable(label.c_str(), e.name == weight.tensor_name)) weight.tensor_name = e.name;
+    }
+    ImGui::EndCombo();
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("With bias on, the tensor's NAME.bias (if the file has one) is the bias");
+}
+
 void weight_controls(PanelContext& context) {
   LayerSettings& layer = context.model.state().layer;
   WeightSource& weight = layer.weight;
   int source = weight.from_file ? 1 : 0;
   ImGui::RadioButton("initialiser", &source, 0);
   ImGui::SameLine();
-  ImGui::RadioButton(".npy file", &source, 1);
+  ImGui::RadioButton(".npy / .safetensors", &source, 1);
   weight.from_file = source == 1;
   if (!weight.from_file) {
     int init = static_cast<int>(weight.init);
@@ -61,16 +96,22 @@ void weight_controls(PanelContext& context) {
     return;
   }
   UiState& ui = context.ui;
-  if (ui.weight_path_text.empty()) ui.weight_path_text = weight.npy_path;
+  if (ui.weight_path_text.empty()) ui.weight_path_text = weight.path;
   {
     InvalidScope scope(context.model.error_is("weight.file"));
     ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 4.5f);
-    if (ImGui::InputText("##weight_path", &ui.weight_path_text, ImGuiInputTextFlags_EnterReturnsTrue))
-      weight.npy_path = ui.weight_path_text;
+    if (ImGui::InputText("##weight_path", &ui.weight_path_text, ImGuiInputTextFlags_EnterReturnsTrue)) {
+      weight.path = ui.weight_path_text;
+      weight.tensor_name.clear();
+    }
   }
   ImGui::SameLine();
-  if (ImGui::Button("Load##weight")) weight.npy_path = ui.weight_path_text;
+  if (ImGui::Button("Load##weight") && weight.path != ui.weight_path_text) {
+    weight.path = ui.weight_path_text;
+    weight.tensor_name.clear();
+  }
   if (ImGui::Button("Browse...##weight")) ui.browse = BrowseTarget::Weight;
+  tensor_picker(context);
   ImGui::TextDisabled("[C_in, C_out/groups, kH, kW]: C_out and kernel come from the file");
 }
 
@@ -102,7 +143,13 @@ void draw_layer_panel(PanelContext& context) {
   ImGui::Separator();
 
   ImGui::BeginDisabled(layer.weight.from_file);
-  int_input("C_out", layer.out_channels, 1, 65536, model.error_is("out_channels"));
+  if (layer.weight.from_file && model.weight_shape().size() == 4) {
+    // The file decides: show what it gives rather than the setting it overrides.
+    int64_t from_file = model.weight_shape()[1] * p.groups;
+    int_input("C_out", from_file, 1, INT64_MAX);
+  } else {
+    int_input("C_out", layer.out_channels, 1, 65536, model.error_is("out_channels"));
+  }
   pair_input("kernel_size", layer.kernel, ui.link_kernel, 1, model.error_is("kernel") || model.error_is("weight"),
              "kH, kW: the weight is [C_in, C_out/groups, kH, kW]");
   ImGui::EndDisabled();
@@ -113,7 +160,10 @@ void draw_layer_panel(PanelContext& context) {
              "op: adds real computed rows/columns at the bottom/right; must be < stride or < dilation");
   pair_input("dilation", p.dilation, ui.link_dilation, 1, model.error_is("dilation"), "d: kernel taps land d apart");
   int_input("groups", p.groups, 1, 4096, model.error_is("groups"));
-  ImGui::Checkbox("bias (PyTorch's default init)", &layer.bias);
+  ImGui::Checkbox("bias", &layer.bias);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("The weight's NAME.bias from its .safetensors file when there is one, else PyTorch's default "
+                      "initialisation U(-1/sqrt(fan_in), 1/sqrt(fan_in))");
   ImGui::Separator();
   weight_controls(context);
   backend_picker(context);

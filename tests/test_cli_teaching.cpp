@@ -108,11 +108,12 @@ TEST(CliRun, ReportsNonFiniteOutputsAndThePyTorchCall) {
   x[4] = NAN;
   write_npy(box.file("x.npy"), x);
   const CliResult r = box.run("run --input x.npy --weight constant:1,1,3,3 --stride 2 --padding 1 --output-padding 1,0 "
-                              "--out y.npy --json");
+                              "--out y.npy --png y.png --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(contains(r.err, "warning: the output has 9 NaN")) << r.err;
   const nlohmann::json report = nlohmann::json::parse(r.out);
   EXPECT_EQ(report.at("nonfinite").at("nan"), 9);
+  EXPECT_EQ(slurp(box.work() / "y.png").substr(1, 3), "PNG");  // NaN drawn magenta, not a crash
   EXPECT_EQ(report.at("pytorch").get<std::string>(),
             "y = torch.nn.functional.conv_transpose2d(x, weight, None, stride=2, padding=1, output_padding=(1, 0), "
             "groups=1, dilation=1)  # x: [1, 1, 3, 3], weight: [1, 1, 3, 3] -> y: [1, 1, 6, 5]");

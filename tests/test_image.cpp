@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <unistd.h>
@@ -100,6 +101,18 @@ TEST(Patterns, ValuesAndStructure) {
   EXPECT_EQ(parse_pattern(to_string(Pattern::ZonePlate)), Pattern::ZonePlate);
   EXPECT_THROW(parse_pattern("noise"), Error);
   EXPECT_THROW(make_pattern(Pattern::Impulse, 1, 0, 4), Error);
+}
+
+TEST(Image, ChannelGridTilesEveryChannelWithALabelledBar) {
+  const Tensor t = Tensor::randn({2, 5, 6, 7}, 3);
+  const RgbImage grid = channel_grid(t, 1, Colormap::Diverging, false, 2);
+  // 5 channels -> 3 columns x 2 rows of 14x12 tiles with 4-pixel gaps, then the bar (12) and its labels (14).
+  EXPECT_EQ(grid.width, 160);  // at least 160 wide, so both labels fit
+  EXPECT_EQ(grid.height, 2 * (12 + 4) + 4 + 12 + 14 + 8);
+  // The first tile is sample 1's channel 0, not sample 0's.
+  const RgbImage first = colorize(t.data() + 5 * 42, 6, 7, Colormap::Diverging, display_range(t.data() + 5 * 42, 42, Colormap::Diverging), 2);
+  EXPECT_TRUE(std::equal(first.pixels.begin(), first.pixels.begin() + 3 * 14, grid.pixels.begin() + (4 * grid.width + 4) * 3));
+  EXPECT_THROW(channel_grid(t, 2, Colormap::Grey, false, 1), Error);
 }
 
 }  // namespace

@@ -5,12 +5,14 @@
 
 #include <convt/backend.h>
 #include <convt/error.h>
+#include <convt/image.h>
 #include <convt/io.h>
 #include <convt/pytorch_export.h>
 #include <convt/shape.h>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -28,6 +30,10 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
       ->check(CLI::IsMember({"auto", "reference", "cpu", "cuda"}))
       ->capture_default_str();
   run->add_option("--out", options.out, "Output .npy (written atomically)")->required();
+  run->add_option("--png", options.png, "Also write the output's channels (sample 0) as a PNG grid with a colour bar");
+  run->add_option("--colormap", options.colormap, "Colormap of --png: grey, viridis or diverging")
+      ->check(CLI::IsMember({"grey", "gray", "viridis", "diverging"}))
+      ->capture_default_str();
   run->add_flag("--json", options.json, "Print one JSON object instead of text");
   return run;
 }
@@ -35,6 +41,7 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
 void execute_run(const RunOptions& options) {
   parse_layer_params(options.layer);  // parameter mistakes are reported before the output folder is checked
   check_output_path(options.out);
+  if (!options.png.empty()) check_output_path(options.png);
   const Layer layer = load_layer(options.layer);
   const ConvTranspose2dParams& params = layer.params;
   const ConvTranspose2dGeometry& geometry = layer.geometry;
@@ -47,6 +54,8 @@ void execute_run(const RunOptions& options) {
   const Tensor output = backend.conv_transpose2d(input, weight, bias ? &*bias : nullptr, params);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   write_npy(options.out, output);
+  if (!options.png.empty())
+    write_png(options.png, channel_grid(output, 0, parse_colormap(options.colormap), false, std::max<int64_t>(1, 96 / std::max(output.size(-2), output.size(-1)))));
 
   const double gflops = seconds > 0 ? geometry.useful_flops() / seconds * 1e-9 : 0.0;
   const NonFiniteCount nonfinite = count_nonfinite(output);
@@ -67,6 +76,7 @@ void execute_run(const RunOptions& options) {
         {"time_ms", seconds * 1e3},
         {"gflops", gflops},
         {"out", options.out},
+        {"png", options.png.empty() ? nlohmann::json(nullptr) : nlohmann::json(options.png)},
         {"nonfinite", {{"nan", nonfinite.nan}, {"inf", nonfinite.inf}}},
         {"pytorch", pytorch},
     };
@@ -81,7 +91,7 @@ void execute_run(const RunOptions& options) {
   std::printf("width    %s\n", geometry.axis_w.formula().c_str());
   std::printf("backend  %s, %.3f ms, %.2f GFLOP/s useful\n", backend.name().c_str(), seconds * 1e3, gflops);
   std::printf("pytorch  %s\n", pytorch.c_str());
-  std::printf("wrote    %s\n", options.out.c_str());
+  std::printf("wrote    %s%s%s\n", options.out.c_str(), options.png.empty() ? "" : " and ", options.png.c_str());
 }
 
 }  // namespace convt::cli

@@ -14,6 +14,8 @@ struct RunOptions {
   LayerOptions layer;
   std::string backend = "auto";
   std::string out;
+  std::string png;  // optional: the output's channels as a colour-mapped grid with a labelled colour bar
+  std::string colormap = "diverging";
   bool json = false;
 };
 

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <limits>
 
 namespace convt {
@@ -132,6 +134,70 @@ void draw_rectangle(RgbImage& image, int64_t x0, int64_t y0, int64_t x1, int64_t
     image.set(x0, y, rgb);
     image.set(x1, y, rgb);
   }
+}
+
+namespace {
+
+// 3x5 glyphs, one row of three bits per entry, top row first.
+struct Glyph {
+  char c;
+  uint8_t rows[5];
+};
+constexpr Glyph kGlyphs[] = {
+    {'0', {7, 5, 5, 5, 7}}, {'1', {2, 6, 2, 2, 7}}, {'2', {7, 1, 7, 4, 7}}, {'3', {7, 1, 7, 1, 7}},
+    {'4', {5, 5, 7, 1, 1}}, {'5', {7, 4, 7, 1, 7}}, {'6', {7, 4, 7, 5, 7}}, {'7', {7, 1, 1, 1, 1}},
+    {'8', {7, 5, 7, 5, 7}}, {'9', {7, 5, 7, 1, 7}}, {'-', {0, 0, 7, 0, 0}}, {'+', {0, 2, 7, 2, 0}},
+    {'.', {0, 0, 0, 0, 2}}, {'e', {0, 7, 7, 4, 7}}, {' ', {0, 0, 0, 0, 0}},
+};
+
+}  // namespace
+
+void draw_text(RgbImage& image, int64_t x, int64_t y, const std::string& text, const uint8_t rgb[3], int64_t size) {
+  for (char c : text) {
+    for (const Glyph& glyph : kGlyphs) {
+      if (glyph.c != c) continue;
+      for (int64_t row = 0; row < 5; ++row)
+        for (int64_t column = 0; column < 3; ++column)
+          if (glyph.rows[row] & (4 >> column))
+            for (int64_t dy = 0; dy < size; ++dy)
+              for (int64_t dx = 0; dx < size; ++dx) image.set(x + column * size + dx, y + row * size + dy, rgb);
+    }
+    x += 4 * size;
+  }
+}
+
+RgbImage channel_grid(const Tensor& tensor, int64_t batch, Colormap colormap, bool global, int64_t scale) {
+  if (tensor.dim() != 3 && tensor.dim() != 4)
+    throw_invalid("channel_grid: expected a 3-D or 4-D tensor, got " + shape_to_string(tensor.shape()));
+  const int64_t channels = tensor.size(-3), h = tensor.size(-2), w = tensor.size(-1);
+  const int64_t samples = tensor.dim() == 4 ? tensor.size(0) : 1;
+  if (batch < 0 || batch >= samples) throw_invalid("channel_grid: sample " + std::to_string(batch) + " is out of range");
+  scale = std::max<int64_t>(1, scale);
+  const float* base = tensor.data() + batch * channels * h * w;
+  const ValueRange all = display_range(base, channels * h * w, colormap);
+  const int64_t columns = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(channels))));
+  const int64_t rows = (channels + columns - 1) / columns, gap = 4, bar_height = 12, label_height = 14;
+  const int64_t width = std::max<int64_t>(columns * (w * scale + gap) + gap, 160);
+  RgbImage grid(width, rows * (h * scale + gap) + gap + bar_height + label_height + 2 * gap, 24);
+  for (int64_t c = 0; c < channels; ++c) {
+    const float* plane = base + c * h * w;
+    const ValueRange range = global ? all : display_range(plane, h * w, colormap);
+    blit(grid, colorize(plane, h, w, colormap, range, scale), gap + (c % columns) * (w * scale + gap),
+         gap + (c / columns) * (h * scale + gap));
+  }
+  const int64_t bar_top = rows * (h * scale + gap) + gap, bar_width = width - 2 * gap;
+  for (int64_t x = 0; x < bar_width; ++x) {
+    uint8_t rgb[3];
+    colormap_rgb(colormap, (static_cast<float>(x) + 0.5f) / static_cast<float>(bar_width), rgb);
+    for (int64_t y = 0; y < bar_height; ++y) grid.set(gap + x, bar_top + y, rgb);
+  }
+  char low[32], high[32];
+  std::snprintf(low, sizeof low, "%.4g", all.low);
+  std::snprintf(high, sizeof high, "%.4g", all.high);
+  const uint8_t white[3] = {230, 230, 230};
+  draw_text(grid, gap, bar_top + bar_height + 3, low, white);
+  draw_text(grid, width - gap - static_cast<int64_t>(std::strlen(high)) * 8, bar_top + bar_height + 3, high, white);
+  return grid;
 }
 
 std::string encode_png(const RgbImage& image) {

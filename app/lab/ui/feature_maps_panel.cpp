@@ -7,8 +7,12 @@
 #include "widgets.h"
 
 #include <convt/analysis.h>
+#include <convt/error.h>
+#include <convt/image.h>
+#include <convt/io.h>
 
 #include <algorithm>
+#include <ctime>
 #include <string>
 
 namespace convt::lab::ui {
@@ -18,6 +22,23 @@ constexpr int64_t kMaxThumbnails = 16;
 constexpr ImU32 kLinkColour = IM_COL32(255, 214, 0, 255);
 constexpr ImU32 kHoverColour = IM_COL32(255, 255, 255, 255);
 const char* kColormapNames[] = {"grey", "viridis", "diverging"};
+
+// Output as .npy and as a colour-mapped channel grid (engine's channel_grid), named by the time.
+void export_output(PanelContext& context, const ComputeResult& r) {
+  char stem[64];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(stem, sizeof stem, "convt-output-%Y%m%d-%H%M%S", std::localtime(&now));
+  const ViewSettings& view = context.model.state().view;
+  try {
+    write_npy(std::string(stem) + ".npy", r.output);
+    const int64_t scale = std::max<int64_t>(1, 96 / std::max(r.output.size(-2), r.output.size(-1)));
+    write_png(std::string(stem) + ".png", channel_grid(r.output, r.batch_index, view.colormap, view.global_range, scale));
+    context.ui.notice = std::string("wrote ") + stem + ".npy and .png";
+  } catch (const Error& e) {
+    context.ui.notice = e.what();
+  }
+  context.ui.notice_until = context.time + 5;
+}
 
 void view_controls(PanelContext& context, const ComputeResult& r) {
   ViewSettings& view = context.model.state().view;
@@ -42,6 +63,10 @@ void view_controls(PanelContext& context, const ComputeResult& r) {
     int batch = static_cast<int>(view.batch_index);
     if (ImGui::SliderInt("sample", &batch, 0, static_cast<int>(g.batch - 1))) view.batch_index = batch;
   }
+  ImGui::SameLine();
+  if (ImGui::SmallButton("Export output")) export_output(context, r);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Write the output as .npy and as a PNG channel grid with a colour bar, in the current folder");
   ImGui::SameLine();
   ImGui::TextDisabled("wheel: zoom, drag: pan, double-click: fit");
 }

@@ -57,6 +57,15 @@ Tensor read_image(const std::string& path);
 // The same from encoded bytes in memory; `name` is used in error messages.
 Tensor decode_image(std::string_view bytes, const std::string& name);
 
+// Every channel of sample `batch` of a 4-D tensor (or of a 3-D one) as a grid of tiles, each pixel drawn as a
+// scale x scale block, on a dark background, with a colour bar labelled with the range's low and high values
+// underneath: the picture a user attaches to a bug report or a slide. `global` uses one range for all channels
+// (otherwise each tile has its own, and the bar shows the global one).
+RgbImage channel_grid(const Tensor& tensor, int64_t batch, Colormap colormap, bool global, int64_t scale);
+
+// Draws `text` (digits, '-', '+', '.', 'e', ' ') in a 3x5 pixel font, each font pixel `size` pixels wide.
+void draw_text(RgbImage& image, int64_t x, int64_t y, const std::string& text, const uint8_t rgb[3], int64_t size = 2);
+
 // PNG bytes of an image, and an atomic PNG write (ErrorKind::Io on failure).
 std::string encode_png(const RgbImage& image);
 void write_png(const std::string& path, const RgbImage& image);

@@ -8,6 +8,7 @@
 #include "pattern_command.h"
 #include "run_command.h"
 #include "size_command.h"
+#include "stack_command.h"
 #include "tensors_command.h"
 
 #include <convt/error.h>
@@ -54,6 +55,8 @@ int main(int argc, char** argv) {
   CLI::App* bench = convt::cli::add_bench_command(app, bench_options);
   convt::cli::TensorsOptions tensors_options;
   CLI::App* tensors = convt::cli::add_tensors_command(app, tensors_options);
+  convt::cli::StackOptions stack_options;
+  CLI::App* stack = convt::cli::add_stack_command(app, stack_options);
 
   try {
     app.parse(argc, argv);
@@ -75,6 +78,7 @@ int main(int argc, char** argv) {
     if (pattern->parsed()) convt::cli::execute_pattern(pattern_options);
     if (bench->parsed()) convt::cli::execute_bench(bench_options);
     if (tensors->parsed()) convt::cli::execute_tensors(tensors_options);
+    if (stack->parsed()) convt::cli::execute_stack(stack_options);
     return 0;
   } catch (const convt::Error& e) {
     return report_error(e.what(), e.kind() == convt::ErrorKind::Io ? kExitIo : kExitInvalid);

@@ -1,0 +1,53 @@
+// Layer stacks: a chain of conv_transpose2d layers with an optional activation after each, like a GAN generator
+// or a decoder path, with the shapes of every stage and the overlap pattern of the whole chain. Coverage compounds:
+// each layer's pattern is stretched by the next stride and filtered by the next kernel (k3 s2 followed by k4 s2
+// sums neighbouring 1s and 2s into an even 3, while k1 s2 after anything leaves holes), so the chain's own route
+// count decides whether the whole stack is even.
+#pragma once
+
+#include <convt/analysis.h>
+#include <convt/backend.h>
+#include <convt/params.h>
+#include <convt/shape.h>
+#include <convt/tensor.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace convt {
+
+enum class Activation { None, ReLU, LeakyReLU, Tanh };
+Activation parse_activation(const std::string& name);  // "none", "relu", "leaky_relu", "tanh"
+const char* to_string(Activation activation);
+
+struct StackLayer {
+  Tensor weight;  // [C_in, C_out/groups, kH, kW]
+  std::optional<Tensor> bias;
+  ConvTranspose2dParams params;
+  Activation activation = Activation::None;
+  float negative_slope = 0.01f;  // LeakyReLU
+};
+
+// The geometry of every layer, checking that each layer's C_in matches the previous output. Errors name the layer
+// ("layer 3: ...").
+std::vector<ConvTranspose2dGeometry> validate_stack(const Shape& input_shape, const std::vector<StackLayer>& layers);
+
+// Every stage's output (after its activation), computed with `backend`.
+std::vector<Tensor> run_stack(const Tensor& input, const std::vector<StackLayer>& layers, const Backend& backend);
+
+// Applies an activation in place.
+void apply_activation(Tensor& tensor, Activation activation, float negative_slope);
+
+// The whole chain's coverage: how many (input pixel, tap path) routes reach each final output pixel, counted by
+// running the chain's geometry on ones (one channel, unit kernels, no activations). [OH, OW].
+Tensor stack_coverage(const Shape& input_shape, const std::vector<StackLayer>& layers);
+
+struct StackCoverageSummary {
+  double interior_max = 0, interior_min = 0;  // over the fully covered interior of the final output
+  double ratio = 1;                           // max/min (infinite when some interior output gets no route)
+  OverlapVerdict verdict = OverlapVerdict::Even;
+};
+StackCoverageSummary summarize_stack_coverage(const Tensor& coverage, int64_t border);
+
+}  // namespace convt

@@ -1,0 +1,108 @@
+#include <convt/error.h>
+#include <convt/ops.h>
+#include <convt/stack.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace convt {
+
+Activation parse_activation(const std::string& name) {
+  if (name == "none") return Activation::None;
+  if (name == "relu") return Activation::ReLU;
+  if (name == "leaky_relu") return Activation::LeakyReLU;
+  if (name == "tanh") return Activation::Tanh;
+  throw_invalid("unknown activation '" + name + "': expected none, relu, leaky_relu or tanh", "activation");
+}
+
+const char* to_string(Activation activation) {
+  switch (activation) {
+    case Activation::None: return "none";
+    case Activation::ReLU: return "relu";
+    case Activation::LeakyReLU: return "leaky_relu";
+    case Activation::Tanh: return "tanh";
+  }
+  return "?";
+}
+
+std::vector<ConvTranspose2dGeometry> validate_stack(const Shape& input_shape, const std::vector<StackLayer>& layers) {
+  if (layers.empty()) throw_invalid("stack: it has no layers", "layers");
+  std::vector<ConvTranspose2dGeometry> geometry;
+  Shape current = input_shape;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const StackLayer& layer = layers[i];
+    try {
+      geometry.push_back(validate_conv_transpose2d(
+          current, layer.weight.shape(), layer.bias ? std::optional<Shape>(layer.bias->shape()) : std::nullopt,
+          layer.params));
+    } catch (const Error& e) {
+      throw Error(e.kind(), "layer " + std::to_string(i + 1) + ": " + e.what(), e.parameter());
+    }
+    current = geometry.back().output_shape();
+  }
+  return geometry;
+}
+
+void apply_activation(Tensor& tensor, Activation activation, float negative_slope) {
+  if (activation == Activation::None) return;
+  for (int64_t i = 0; i < tensor.numel(); ++i) {
+    float& v = tensor[i];
+    switch (activation) {
+      case Activation::ReLU: v = v > 0 ? v : 0.0f; break;
+      case Activation::LeakyReLU: v = v > 0 ? v : v * negative_slope; break;
+      case Activation::Tanh: v = std::tanh(v); break;
+      case Activation::None: break;
+    }
+  }
+}
+
+std::vector<Tensor> run_stack(const Tensor& input, const std::vector<StackLayer>& layers, const Backend& backend) {
+  validate_stack(input.shape(), layers);
+  std::vector<Tensor> outputs;
+  const Tensor* current = &input;
+  for (const StackLayer& layer : layers) {
+    Tensor y = backend.conv_transpose2d(*current, layer.weight, layer.bias ? &*layer.bias : nullptr, layer.params);
+    apply_activation(y, layer.activation, layer.negative_slope);
+    outputs.push_back(std::move(y));
+    current = &outputs.back();
+  }
+  return outputs;
+}
+
+Tensor stack_coverage(const Shape& input_shape, const std::vector<StackLayer>& layers) {
+  validate_stack(input_shape, layers);
+  const bool batched = input_shape.size() == 4;
+  Tensor counts = Tensor::ones({1, 1, input_shape[batched ? 2 : 1], input_shape[batched ? 3 : 2]});
+  for (const StackLayer& layer : layers) {
+    ConvTranspose2dParams params = layer.params;
+    params.groups = 1;
+    counts = conv_transpose2d_reference(counts, Tensor::ones({1, 1, layer.weight.size(2), layer.weight.size(3)}), nullptr,
+                                        params);
+  }
+  return counts.reshaped({counts.size(2), counts.size(3)});
+}
+
+StackCoverageSummary summarize_stack_coverage(const Tensor& coverage, int64_t border) {
+  StackCoverageSummary summary;
+  const int64_t h = coverage.size(0), w = coverage.size(1);
+  int64_t y0 = border, y1 = h - border, x0 = border, x1 = w - border;
+  if (y1 <= y0 || x1 <= x0) y0 = x0 = 0, y1 = h, x1 = w;  // too small: measure everything
+  summary.interior_min = std::numeric_limits<double>::infinity();
+  for (int64_t y = y0; y < y1; ++y)
+    for (int64_t x = x0; x < x1; ++x) {
+      const double v = coverage[y * w + x];
+      summary.interior_max = std::max(summary.interior_max, v);
+      summary.interior_min = std::min(summary.interior_min, v);
+    }
+  if (summary.interior_min <= 0) {
+    summary.ratio = std::numeric_limits<double>::infinity();
+    summary.verdict = OverlapVerdict::Holes;
+  } else {
+    summary.ratio = summary.interior_max / summary.interior_min;
+    summary.verdict = summary.ratio > 1.0 + 1e-9 ? OverlapVerdict::Uneven : OverlapVerdict::Even;
+  }
+  return summary;
+}
+
+}  // namespace convt

@@ -3,6 +3,8 @@
 // dilation, padding beyond the kernel extent, k < s, 1x1 inputs, batch, unbatched input, bias or not).
 #pragma once
 
+#include "test_util.h"
+
 #include <convt/shape.h>
 #include <convt/tensor.h>
 
@@ -58,6 +60,31 @@ inline Conv2dParams random_conv2d_params(std::mt19937_64& rng) {
   p.padding = {pick(0, 3), pick(0, 3)};
   p.dilation = {pick(1, 3), pick(1, 3)};
   return p;
+}
+
+// A random valid conv2d case with bias, and the sum of absolute terms at every output (the tolerance scale).
+struct RandomConv2dCase {
+  Tensor input, weight, bias;
+  Conv2dParams params;
+  Tensor scale;
+};
+
+inline RandomConv2dCase random_conv2d_case(std::mt19937_64& rng) {
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  for (;;) {
+    const Conv2dParams p = random_conv2d_params(rng);
+    const Shape x_shape{pick(1, 2), p.groups * pick(1, 3), pick(1, 11), pick(1, 11)};
+    const Shape w_shape{p.groups * pick(1, 3), x_shape[1] / p.groups, pick(1, 4), pick(1, 4)};
+    try {
+      validate_conv2d(x_shape, w_shape, std::nullopt, p);
+    } catch (const std::exception&) {
+      continue;  // kernel larger than the padded input: draw again
+    }
+    RandomConv2dCase c{Tensor::randn(x_shape, rng()), Tensor::randn(w_shape, rng()), Tensor::randn({w_shape[0]}, rng()), p, {}};
+    const Tensor abs_b = abs_of(c.bias);
+    c.scale = conv2d_reference(abs_of(c.input), abs_of(c.weight), &abs_b, p);
+    return c;
+  }
 }
 
 }  // namespace convt::testing

@@ -89,25 +89,12 @@ TEST(CpuBackend, ManyChannelsCrossTheKBlocks) {
 
 TEST(CpuBackend, Conv2dMatchesReference) {
   std::mt19937_64 rng(17);
-  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
-  int checked = 0;
-  while (checked < 120) {
-    const Conv2dParams p = testing::random_conv2d_params(rng);
-    const Shape x_shape{pick(1, 2), p.groups * pick(1, 3), pick(1, 11), pick(1, 11)};
-    const Shape w_shape{p.groups * pick(1, 3), x_shape[1] / p.groups, pick(1, 4), pick(1, 4)};
-    try {
-      validate_conv2d(x_shape, w_shape, std::nullopt, p);
-    } catch (const std::exception&) {
-      continue;
-    }
-    const Tensor x = Tensor::randn(x_shape, rng()), w = Tensor::randn(w_shape, rng()), b = Tensor::randn({w_shape[0]}, rng());
-    const Tensor expected = conv2d_reference(x, w, &b, p);
+  for (int checked = 0; checked < 120; ++checked) {
+    const testing::RandomConv2dCase c = testing::random_conv2d_case(rng);
+    const Tensor expected = conv2d_reference(c.input, c.weight, &c.bias, c.params);
     Tensor actual = poisoned(expected.shape());
-    cpu::conv2d_cpu_into(x, w, &b, p, actual);
-    std::optional<Tensor> abs_b = testing::abs_of(b);
-    const Tensor scale = conv2d(testing::abs_of(x), testing::abs_of(w), abs_b, p.stride, p.padding, p.dilation, p.groups);
-    ASSERT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6)) << "case " << checked;
-    ++checked;
+    cpu::conv2d_cpu_into(c.input, c.weight, &c.bias, c.params, actual);
+    ASSERT_TRUE(testing::all_close_to_scale(actual, expected, c.scale, 2e-6)) << "case " << checked;
   }
 }
 

@@ -56,24 +56,11 @@ INSTANTIATE_TEST_SUITE_P(GatherAndGemm, CudaKernels, ::testing::Values(cuda::Ker
 
 TEST_F(CudaBackend, Conv2dGatherMatchesReference) {
   std::mt19937_64 rng(37);
-  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
-  int checked = 0;
-  while (checked < 200) {
-    const Conv2dParams p = testing::random_conv2d_params(rng);
-    const Shape x_shape{pick(1, 2), p.groups * pick(1, 3), pick(1, 11), pick(1, 11)};
-    const Shape w_shape{p.groups * pick(1, 3), x_shape[1] / p.groups, pick(1, 4), pick(1, 4)};
-    try {
-      validate_conv2d(x_shape, w_shape, std::nullopt, p);
-    } catch (const std::exception&) {
-      continue;
-    }
-    const Tensor x = Tensor::randn(x_shape, rng()), w = Tensor::randn(w_shape, rng()), b = Tensor::randn({w_shape[0]}, rng());
-    const Tensor expected = conv2d_reference(x, w, &b, p);
-    const Tensor actual = cuda::conv2d_cuda(x, w, &b, p, /*poison_output=*/true);
-    std::optional<Tensor> abs_b = testing::abs_of(b);
-    const Tensor scale = conv2d(testing::abs_of(x), testing::abs_of(w), abs_b, p.stride, p.padding, p.dilation, p.groups);
-    ASSERT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6)) << "case " << checked;
-    ++checked;
+  for (int checked = 0; checked < 200; ++checked) {
+    const testing::RandomConv2dCase c = testing::random_conv2d_case(rng);
+    const Tensor expected = conv2d_reference(c.input, c.weight, &c.bias, c.params);
+    const Tensor actual = cuda::conv2d_cuda(c.input, c.weight, &c.bias, c.params, /*poison_output=*/true);
+    ASSERT_TRUE(testing::all_close_to_scale(actual, expected, c.scale, 2e-6)) << "case " << checked;
   }
 }
 

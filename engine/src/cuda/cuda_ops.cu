@@ -8,24 +8,38 @@
 #include <convt/shape.h>
 
 namespace convt::cuda {
+namespace {
+
+// One call's device copies: inputs uploaded, output allocated (and poisoned on request), freed on every path.
+struct DeviceOperands {
+  DeviceBuffer input, weight, bias, output;
+  DeviceOperands(const Tensor& x, const Tensor& w, const Tensor* b, const Tensor& y, bool poison)
+      : input(static_cast<size_t>(x.numel())),
+        weight(static_cast<size_t>(w.numel())),
+        bias(b ? static_cast<size_t>(b->numel()) : 0),
+        output(static_cast<size_t>(y.numel())) {
+    input.upload(x.data());
+    weight.upload(w.data());
+    if (b) bias.upload(b->data());
+    if (poison) output.poison();
+  }
+  const float* bias_or_null(const Tensor* b) const { return b ? bias.get() : nullptr; }
+};
+
+}  // namespace
 
 Tensor conv_transpose2d_cuda(const Tensor& input, const Tensor& weight, const Tensor* bias,
                              const ConvTranspose2dParams& params, Kernel kernel, bool poison_output) {
   const ConvTranspose2dGeometry g = validate_conv_transpose2d(
       input.shape(), weight.shape(), bias ? std::optional<Shape>(bias->shape()) : std::nullopt, params);
   Tensor output(g.output_shape());
-  DeviceBuffer d_input(static_cast<size_t>(input.numel())), d_weight(static_cast<size_t>(weight.numel()));
-  DeviceBuffer d_bias(bias ? static_cast<size_t>(bias->numel()) : 0), d_output(static_cast<size_t>(output.numel()));
-  d_input.upload(input.data());
-  d_weight.upload(weight.data());
-  if (bias) d_bias.upload(bias->data());
-  if (poison_output) d_output.poison();
+  DeviceOperands d(input, weight, bias, output, poison_output);
   if (kernel == Kernel::Gather)
-    conv_transpose2d_gather(d_input.get(), d_weight.get(), bias ? d_bias.get() : nullptr, d_output.get(), g, params);
+    conv_transpose2d_gather(d.input.get(), d.weight.get(), d.bias_or_null(bias), d.output.get(), g, params);
   else
-    conv_transpose2d_gemm(d_input.get(), d_weight.get(), bias ? d_bias.get() : nullptr, d_output.get(), g, params);
+    conv_transpose2d_gemm(d.input.get(), d.weight.get(), d.bias_or_null(bias), d.output.get(), g, params);
   CONVT_CUDA_CHECK(cudaDeviceSynchronize());
-  d_output.download(output.data());
+  d.output.download(output.data());
   return output;
 }
 
@@ -34,15 +48,10 @@ Tensor conv2d_cuda(const Tensor& input, const Tensor& weight, const Tensor* bias
   const Conv2dGeometry g = validate_conv2d(input.shape(), weight.shape(),
                                            bias ? std::optional<Shape>(bias->shape()) : std::nullopt, params);
   Tensor output(g.output_shape());
-  DeviceBuffer d_input(static_cast<size_t>(input.numel())), d_weight(static_cast<size_t>(weight.numel()));
-  DeviceBuffer d_bias(bias ? static_cast<size_t>(bias->numel()) : 0), d_output(static_cast<size_t>(output.numel()));
-  d_input.upload(input.data());
-  d_weight.upload(weight.data());
-  if (bias) d_bias.upload(bias->data());
-  if (poison_output) d_output.poison();
-  conv2d_gather(d_input.get(), d_weight.get(), bias ? d_bias.get() : nullptr, d_output.get(), g, params);
+  DeviceOperands d(input, weight, bias, output, poison_output);
+  conv2d_gather(d.input.get(), d.weight.get(), d.bias_or_null(bias), d.output.get(), g, params);
   CONVT_CUDA_CHECK(cudaDeviceSynchronize());
-  d_output.download(output.data());
+  d.output.download(output.data());
   return output;
 }
 

@@ -3,6 +3,9 @@
 #include "cli_options.h"
 #include "tensor_source.h"
 
+#include <convt/error.h>
+#include <convt/workspace.h>
+
 namespace convt::cli {
 namespace {
 
@@ -13,13 +16,11 @@ constexpr uint64_t kBiasSeedOffset = 2;
 }  // namespace
 
 void add_layer_options(CLI::App& command, LayerOptions& options) {
-  command.add_option("--input", options.input, "Input X.npy, FILE.safetensors:NAME, or KIND:N,C,H,W (KIND random, uniform or constant; 3 dims = unbatched)")
-      ->required();
+  command.add_option("--input", options.input, "Input X.npy, FILE.safetensors:NAME, or KIND:N,C,H,W (KIND random, uniform or constant; 3 dims = unbatched)");
   command
       .add_option("--weight", options.weight,
                   "Weight W.npy or MODEL.safetensors:NAME [C_in, C_out/groups, kH, kW], or KIND:Cin,Cout_per_group,kH,kW "
-                  "(KIND random, uniform, constant, kaiming, bilinear, nearest, impulse)")
-      ->required();
+                  "(KIND random, uniform, constant, kaiming, bilinear, nearest, impulse)");
   command.add_option("--bias", options.bias,
                      "Bias B.npy or FILE.safetensors:NAME with C_out values, random, none, or auto (the weight's NAME.bias "
                      "in its .safetensors file, else none)")
@@ -30,9 +31,12 @@ void add_layer_options(CLI::App& command, LayerOptions& options) {
   command.add_option("--dilation", options.dilation, "Dilation D or DH,DW")->capture_default_str();
   command.add_option("--groups", options.groups, "Groups")->capture_default_str();
   command.add_option("--seed", options.seed, "Seed for random tensors")->capture_default_str();
+  command.add_option("--workspace", options.workspace,
+                     "Take the input and the layer from a workspace saved by convt-lab (replaces the flags above)");
 }
 
 ConvTranspose2dParams parse_layer_params(const LayerOptions& options) {
+  if (!options.workspace.empty()) return read_workspace(options.workspace).layers.front().params;
   ConvTranspose2dParams params;
   params.stride = parse_pair("--stride", options.stride);
   params.padding = parse_pair("--padding", options.padding);
@@ -45,6 +49,21 @@ ConvTranspose2dParams parse_layer_params(const LayerOptions& options) {
 
 Layer load_layer(const LayerOptions& options) {
   Layer layer;
+  if (!options.workspace.empty()) {
+    const Workspace workspace = read_workspace(options.workspace);
+    const LayerSpec& spec = workspace.layers.front();
+    layer.params = spec.params;
+    validate_params(layer.params);
+    layer.input = build_input(workspace.input);
+    layer.weight = build_weight(spec, layer.input.size(1));
+    layer.bias = build_bias(spec, layer.weight);
+    layer.geometry = validate_conv_transpose2d(layer.input.shape(), layer.weight.shape(),
+                                               layer.bias ? std::optional<Shape>(layer.bias->shape()) : std::nullopt,
+                                               layer.params);
+    return layer;
+  }
+  if (options.input.empty()) throw_invalid("--input is required (or --workspace)");
+  if (options.weight.empty()) throw_invalid("--weight is required (or --workspace)");
   layer.params = parse_layer_params(options);
   layer.input = load_tensor("--input", options.input, options.seed, TensorRole::Input);
   layer.weight = load_tensor("--weight", options.weight, options.seed + kWeightSeedOffset, TensorRole::Weight);

@@ -23,6 +23,7 @@ struct LayerOptions {
   std::string dilation = "1";
   int64_t groups = 1;
   uint64_t seed = 0;
+  std::string workspace;  // when set, the input and the layer come from this convt-lab workspace instead
 };
 
 void add_layer_options(CLI::App& command, LayerOptions& options);

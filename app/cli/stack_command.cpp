@@ -9,6 +9,7 @@
 #include <convt/io.h>
 #include <convt/pytorch_export.h>
 #include <convt/stack.h>
+#include <convt/workspace.h>
 
 #include <nlohmann/json.hpp>
 
@@ -101,11 +102,36 @@ CLI::App* add_stack_command(CLI::App& app, StackOptions& options) {
       ->check(CLI::IsMember({"auto", "reference", "cpu", "cuda"}))
       ->capture_default_str();
   stack->add_option("--out-dir", options.out_dir, "Write every stage's output as layerN.npy here");
+  stack->add_option("--workspace", options.workspace, "Take the input and every layer from a convt-lab workspace");
   stack->add_flag("--json", options.json, "Print one JSON object instead of text");
   return stack;
 }
 
+void report_stack(const StackOptions& options, const Tensor& input, const std::vector<StackLayer>& layers);
+
+// The layers of a convt-lab workspace, built the way the app builds them.
+void execute_workspace_stack(const StackOptions& options) {
+  const Workspace workspace = read_workspace(options.workspace);
+  const Tensor input = build_input(workspace.input);
+  std::vector<StackLayer> layers;
+  int64_t channels = input.size(1);
+  for (const LayerSpec& spec : workspace.layers) {
+    StackLayer layer;
+    layer.params = spec.params;
+    layer.weight = build_weight(spec, channels);
+    layer.bias = build_bias(spec, layer.weight);
+    layer.activation = parse_activation(spec.activation);
+    channels = layer.weight.size(1) * layer.params.groups;
+    layers.push_back(std::move(layer));
+  }
+  report_stack(options, input, layers);
+}
+
 void execute_stack(const StackOptions& options) {
+  if (!options.workspace.empty()) {
+    execute_workspace_stack(options);
+    return;
+  }
   std::string input_spec = options.input;
   std::vector<std::string> layer_specs = options.layers;
   if (!options.preset.empty()) {
@@ -125,6 +151,10 @@ void execute_stack(const StackOptions& options) {
   const Tensor input = load_tensor("--input", input_spec, options.seed, TensorRole::Input);
   std::vector<StackLayer> layers;
   for (size_t i = 0; i < layer_specs.size(); ++i) layers.push_back(parse_layer(layer_specs[i], i, options.seed, "auto"));
+  report_stack(options, input, layers);
+}
+
+void report_stack(const StackOptions& options, const Tensor& input, const std::vector<StackLayer>& layers) {
   const std::vector<ConvTranspose2dGeometry> geometry = validate_stack(input.shape(), layers);
   const Backend& backend = select_backend(options.backend, layers.front().params);
   const std::vector<Tensor> outputs = run_stack(input, layers, backend);

@@ -16,6 +16,7 @@ struct StackOptions {
   uint64_t seed = 0;
   std::string backend = "auto";
   std::string out_dir;
+  std::string workspace;
   bool json = false;
 };
 

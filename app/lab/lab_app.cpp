@@ -42,6 +42,7 @@ void LabApp::shortcuts() {
   }
   if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_O, false)) ui_.browse = BrowseTarget::Image;
   if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_Q, false)) ui_.quit_requested = true;
+  if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_S, false)) ui_.save_requested = true;
   if (ImGui::IsKeyPressed(GLFW_KEY_F12, false)) {
     char name[64];
     const std::time_t now = std::time(nullptr);
@@ -65,6 +66,7 @@ void LabApp::frame(double time) {
     if (ImGui::CollapsingHeader("Input")) ui::draw_input_panel(context);
     ImGui::SetNextItemOpen(true, ImGuiCond_Once);
     if (ImGui::CollapsingHeader("Layer")) ui::draw_layer_panel(context);
+    if (ImGui::CollapsingHeader("Workspace")) ui::draw_workspace_panel(context);
   }
   ImGui::End();
 
@@ -85,6 +87,10 @@ void LabApp::frame(double time) {
   ImGui::End();
 
   ui::draw_file_browser(context);
+  if (ui_.save_requested) {
+    ui_.save_requested = false;
+    ui::save_workspace(context);
+  }
 }
 
 }  // namespace convt::lab

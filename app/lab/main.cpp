@@ -8,6 +8,7 @@
 #include "lab_app.h"
 #include "model/presets.h"
 #include "model/state_keys.h"
+#include "model/workspace_state.h"
 
 #include <convt/error.h>
 #include <convt/tensor.h>
@@ -30,6 +31,7 @@ namespace {
 struct Options {
   std::string screenshot;
   std::string preset;
+  std::string workspace;
   std::vector<std::string> settings;
   int frames = 3;
   int width = 1600, height = 1000;
@@ -83,6 +85,7 @@ int main(int argc, char** argv) {
   std::string preset_help = "Start from a preset:";
   for (const auto& preset : convt::lab::presets()) preset_help += " " + preset.name;
   cli.add_option("--preset", options.preset, preset_help);
+  cli.add_option("--workspace", options.workspace, "Open a saved workspace (JSON); --set values apply on top");
   std::string keys_help = "Set a value, key=value (repeatable). Keys:";
   for (const std::string& key : convt::lab::setting_keys()) keys_help += "\n    " + key;
   cli.add_option("--set", options.settings, keys_help);
@@ -104,9 +107,11 @@ int main(int argc, char** argv) {
   convt::lab::apply_preset("checkerboard", state);
   try {
     if (!options.preset.empty()) convt::lab::apply_preset(options.preset, state);
+    if (!options.workspace.empty())
+      convt::lab::apply_workspace(convt::read_workspace(options.workspace), options.workspace, state);
     for (const std::string& setting : options.settings) convt::lab::apply_setting(setting, state);
   } catch (const convt::Error& e) {
-    return fail(e.what(), 2);
+    return fail(e.what(), e.kind() == convt::ErrorKind::Io ? 3 : 2);
   }
   convt::lab::LabModel model(state);
 
@@ -139,6 +144,7 @@ int main(int argc, char** argv) {
     g_model = &model;
     g_ui = &app.ui();
     app.ui().preset = options.preset.empty() ? "checkerboard" : options.preset;
+    if (!options.workspace.empty()) app.ui().workspace_path = options.workspace;
     glfwSetDropCallback(window, on_drop);
     const bool capture = !options.screenshot.empty();
     // CONVT_LAB_TRACE_FRAMES=1 reports every frame that took over 50 ms (the UI's budget) on stderr.

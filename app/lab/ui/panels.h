@@ -25,5 +25,7 @@ void draw_scatter_panel(PanelContext& context);
 void draw_checkerboard_panel(PanelContext& context);
 void draw_status_bar(PanelContext& context);
 void draw_file_browser(PanelContext& context);
+void draw_workspace_panel(PanelContext& context);
+void save_workspace(PanelContext& context);  // to ui.workspace_path (Ctrl+S)
 
 }  // namespace convt::lab::ui

@@ -39,6 +39,8 @@ struct UiState {
   BrowseTarget browse = BrowseTarget::None;
   std::string browse_directory;
   std::string image_path_text, weight_path_text;
+  std::string workspace_path = "workspace.json";
+  bool save_requested = false;  // Ctrl+S
 
   int64_t want_h = 0, want_w = 0;  // size solver
   std::string notice;              // one-line message in the status bar (e.g. a saved screenshot)

@@ -4,6 +4,7 @@
 #include <convt/error.h>
 #include <convt/image.h>
 #include <convt/io.h>
+#include <convt/workspace.h>
 
 #include <gtest/gtest.h>
 
@@ -52,6 +53,19 @@ TEST(FuzzCorpus, SafetensorsFilesLoadOrAreRefused) {
 TEST(FuzzCorpus, ImagesLoadOrAreRefused) {
   set_memory_budget_bytes(64u << 20);
   const int files = replay("image", [](const std::string& bytes) { decode_image(bytes, "corpus.png"); });
+  set_memory_budget_bytes(0);
+  EXPECT_GT(files, 1);
+}
+
+TEST(FuzzCorpus, WorkspacesLoadOrAreRefused) {
+  set_memory_budget_bytes(64u << 20);
+  const int files = replay("workspace", [](const std::string& bytes) {
+    const Workspace workspace = workspace_from_json(bytes, "corpus.json");
+    if (workspace.input.kind != "image") {
+      const Tensor input = build_input(workspace.input);
+      if (workspace.layers.front().weight.source != "file") build_weight(workspace.layers.front(), input.size(1));
+    }
+  });
   set_memory_budget_bytes(0);
   EXPECT_GT(files, 1);
 }

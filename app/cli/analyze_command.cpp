@@ -46,7 +46,7 @@ CLI::App* add_analyze_command(CLI::App& app, AnalyzeOptions& options) {
 }
 
 void execute_analyze(const AnalyzeOptions& options) {
-  parse_layer_params(options.layer);
+  check_layer_flags(options.layer);
   if (!options.out.empty()) check_output_path(options.out);
   const Layer layer = load_layer(options.layer);
   const ConvTranspose2dGeometry& g = layer.geometry;

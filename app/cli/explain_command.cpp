@@ -82,7 +82,7 @@ CLI::App* add_explain_command(CLI::App& app, ExplainOptions& options) {
 }
 
 void execute_explain(const ExplainOptions& options) {
-  parse_layer_params(options.layer);
+  check_layer_flags(options.layer);
   const Layer layer = load_layer(options.layer);
   const ConvTranspose2dGeometry& g = layer.geometry;
   const Colormap colormap = parse_colormap(options.colormap);

@@ -35,8 +35,11 @@ void add_layer_options(CLI::App& command, LayerOptions& options) {
                      "Take the input and the layer from a workspace saved by convt-lab (replaces the flags above)");
 }
 
+void check_layer_flags(const LayerOptions& options) {
+  if (options.workspace.empty()) parse_layer_params(options);  // a workspace is read and checked once, by load_layer
+}
+
 ConvTranspose2dParams parse_layer_params(const LayerOptions& options) {
-  if (!options.workspace.empty()) return read_workspace(options.workspace).layers.front().params;
   ConvTranspose2dParams params;
   params.stride = parse_pair("--stride", options.stride);
   params.padding = parse_pair("--padding", options.padding);

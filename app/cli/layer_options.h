@@ -40,6 +40,8 @@ struct Layer {
 // Parses the pairs, validates the parameters before anything is loaded, loads or generates the tensors, and
 // validates the whole call. Throws convt::Error.
 ConvTranspose2dParams parse_layer_params(const LayerOptions& options);
+// Reports parameter-flag mistakes before any file is touched (nothing to do for a workspace).
+void check_layer_flags(const LayerOptions& options);
 Layer load_layer(const LayerOptions& options);
 
 }  // namespace convt::cli

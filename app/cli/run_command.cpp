@@ -39,7 +39,7 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
 }
 
 void execute_run(const RunOptions& options) {
-  parse_layer_params(options.layer);  // parameter mistakes are reported before the output folder is checked
+  check_layer_flags(options.layer);  // parameter mistakes are reported before the output folder is checked
   check_output_path(options.out);
   if (!options.png.empty()) check_output_path(options.png);
   const Layer layer = load_layer(options.layer);

@@ -50,15 +50,8 @@ Tensor load_tensor(const std::string& option, const std::string& spec, uint64_t 
 std::optional<Tensor> load_bias(const std::string& spec, const std::string& weight_spec, int64_t out_channels,
                                 uint64_t seed) {
   if (spec == "auto") {
-    // A model's layer keeps its bias next to its weight: NAME.weight and NAME.bias.
     const auto file = split_safetensors_spec(weight_spec);
-    const std::string suffix = ".weight";
-    if (!file || file->second.size() <= suffix.size() ||
-        file->second.compare(file->second.size() - suffix.size(), suffix.size(), suffix) != 0)
-      return std::nullopt;
-    const std::string bias_name = file->second.substr(0, file->second.size() - suffix.size()) + ".bias";
-    if (!safetensors_has(file->first, bias_name)) return std::nullopt;
-    return read_safetensors(file->first, bias_name);
+    return file ? read_matching_bias(file->first, file->second) : std::nullopt;
   }
   if (spec == "none") return std::nullopt;
   if (const auto file = split_safetensors_spec(spec)) return read_safetensors(file->first, file->second);

@@ -139,20 +139,27 @@ float half_to_float(uint16_t h) {
 
 }  // namespace
 
+// Defined below the public functions that share it.
+static Tensor read_parsed(const Parsed& parsed, const std::string& path, const std::string& name);
+
 std::vector<SafetensorsEntry> list_safetensors(const std::string& path) {
   std::vector<SafetensorsEntry> list;
   for (const auto& e : parse(path).entries) list.push_back(e.info);
   return list;
 }
 
-bool safetensors_has(const std::string& path, const std::string& name) {
-  for (const auto& e : parse(path).entries)
-    if (e.info.name == name) return true;
-  return false;
+std::optional<Tensor> read_matching_bias(const std::string& path, const std::string& weight_name) {
+  const std::string suffix = ".weight";
+  if (weight_name.size() <= suffix.size() ||
+      weight_name.compare(weight_name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return std::nullopt;
+  const std::string bias_name = weight_name.substr(0, weight_name.size() - suffix.size()) + ".bias";
+  const Parsed parsed = parse(path);
+  for (const auto& e : parsed.entries)
+    if (e.info.name == bias_name) return read_parsed(parsed, path, bias_name);
+  return std::nullopt;
 }
 
-// Defined below the public functions that share it.
-static Tensor read_parsed(const Parsed& parsed, const std::string& path, const std::string& name);
 
 Tensor read_safetensors(const std::string& path, const std::string& name) { return read_parsed(parse(path), path, name); }
 

@@ -202,11 +202,8 @@ Tensor build_weight(const LayerSpec& layer, int64_t in_channels) {
 std::optional<Tensor> build_bias(const LayerSpec& layer, const Tensor& weight) {
   if (!layer.bias || weight.dim() != 4) return std::nullopt;
   // A model's bias sits next to its weight: NAME.weight and NAME.bias in the same .safetensors file.
-  const std::string& name = layer.weight.tensor;
-  if (layer.weight.source == "file" && ends_with(layer.weight.path, ".safetensors") && ends_with(name, ".weight")) {
-    const std::string bias_name = name.substr(0, name.size() - 7) + ".bias";
-    if (safetensors_has(layer.weight.path, bias_name)) return read_safetensors(layer.weight.path, bias_name);
-  }
+  if (layer.weight.source == "file" && ends_with(layer.weight.path, ".safetensors"))
+    if (std::optional<Tensor> bias = read_matching_bias(layer.weight.path, layer.weight.tensor)) return bias;
   // PyTorch's default: U(-b, b), b = 1/sqrt(fan_in), fan_in = C_out/groups * kH * kW.
   const float bound = 1.0f / std::sqrt(static_cast<float>(weight.size(1) * weight.size(2) * weight.size(3)));
   return Tensor::uniform({weight.size(1) * layer.params.groups}, layer.weight.seed + 1, -bound, bound);

@@ -5,6 +5,7 @@
 #include <convt/tensor.h>
 
 #include <string>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -40,7 +41,9 @@ std::vector<SafetensorsEntry> list_safetensors(const std::string& path);
 // One tensor, converted to float32; ErrorKind::Io when the name is missing (listing the 4-D tensors) or its dtype
 // is not a float type.
 Tensor read_safetensors(const std::string& path, const std::string& name);
-bool safetensors_has(const std::string& path, const std::string& name);
+// A model keeps a layer's bias next to its weight: for weight NAME.weight, the tensor NAME.bias of the same file,
+// or nullopt when the name does not end in .weight or the file has no such tensor. Reads the file once.
+std::optional<Tensor> read_matching_bias(const std::string& path, const std::string& weight_name);
 
 // The same from bytes already in memory; `file_name` is used in error messages (the fuzz targets use these).
 std::vector<SafetensorsEntry> list_safetensors_bytes(std::string bytes, const std::string& file_name);

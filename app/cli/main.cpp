@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <cstdio>
 #include <new>
 #include <string>
@@ -32,54 +33,40 @@ int report_error(std::string message, int code) {
   return code;
 }
 
+// Registers a subcommand whose options live as long as the app and whose execution is its CLI11 callback.
+template <typename Options>
+void add_command(CLI::App& app, CLI::App* (*add)(CLI::App&, Options&), void (*execute)(const Options&)) {
+  auto options = std::make_shared<Options>();
+  add(app, *options)->callback([options, execute] { execute(*options); });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"convt: transposed convolution (PyTorch's conv_transpose2d semantics), headless"};
   app.require_subcommand(1);
-  convt::cli::RunOptions run_options;
-  convt::cli::DemoOptions demo_options;
-  CLI::App* run = convt::cli::add_run_command(app, run_options);
-  CLI::App* demo = convt::cli::add_demo_command(app, demo_options);
-  convt::cli::BackendsOptions backends_options;
-  CLI::App* backends = convt::cli::add_backends_command(app, backends_options);
-  convt::cli::SizeOptions size_options;
-  CLI::App* size = convt::cli::add_size_command(app, size_options);
-  convt::cli::AnalyzeOptions analyze_options;
-  CLI::App* analyze = convt::cli::add_analyze_command(app, analyze_options);
-  convt::cli::ExplainOptions explain_options;
-  CLI::App* explain = convt::cli::add_explain_command(app, explain_options);
-  convt::cli::PatternOptions pattern_options;
-  CLI::App* pattern = convt::cli::add_pattern_command(app, pattern_options);
-  convt::cli::BenchOptions bench_options;
-  CLI::App* bench = convt::cli::add_bench_command(app, bench_options);
-  convt::cli::TensorsOptions tensors_options;
-  CLI::App* tensors = convt::cli::add_tensors_command(app, tensors_options);
-  convt::cli::StackOptions stack_options;
-  CLI::App* stack = convt::cli::add_stack_command(app, stack_options);
+  using namespace convt::cli;
+  add_command(app, add_run_command, execute_run);
+  add_command(app, add_demo_command, execute_demo);
+  add_command(app, add_backends_command, execute_backends);
+  add_command(app, add_size_command, execute_size);
+  add_command(app, add_analyze_command, execute_analyze);
+  add_command(app, add_explain_command, execute_explain);
+  add_command(app, add_pattern_command, execute_pattern);
+  add_command(app, add_bench_command, execute_bench);
+  add_command(app, add_tensors_command, execute_tensors);
+  add_command(app, add_stack_command, execute_stack);
 
+  // The chosen subcommand runs inside parse(), as its callback: one try covers parsing and running.
   try {
     app.parse(argc, argv);
+    return 0;
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return report_error(std::string(e.what()) + " (see 'convt --help')", kExitInvalid);
-  }
-
-  try {
-    if (run->parsed()) convt::cli::execute_run(run_options);
-    if (demo->parsed()) convt::cli::execute_demo(demo_options);
-    if (backends->parsed()) convt::cli::execute_backends(backends_options);
-    if (size->parsed()) convt::cli::execute_size(size_options);
-    if (analyze->parsed()) convt::cli::execute_analyze(analyze_options);
-    if (explain->parsed()) convt::cli::execute_explain(explain_options);
-    if (pattern->parsed()) convt::cli::execute_pattern(pattern_options);
-    if (bench->parsed()) convt::cli::execute_bench(bench_options);
-    if (tensors->parsed()) convt::cli::execute_tensors(tensors_options);
-    if (stack->parsed()) convt::cli::execute_stack(stack_options);
-    return 0;
   } catch (const convt::Error& e) {
     return report_error(e.what(), e.kind() == convt::ErrorKind::Io ? kExitIo : kExitInvalid);
   } catch (const std::bad_alloc&) {

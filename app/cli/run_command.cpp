@@ -12,7 +12,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -55,7 +54,7 @@ void execute_run(const RunOptions& options) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   write_npy(options.out, output);
   if (!options.png.empty())
-    write_png(options.png, channel_grid(output, 0, parse_colormap(options.colormap), false, std::max<int64_t>(1, 96 / std::max(output.size(-2), output.size(-1)))));
+    write_png(options.png, channel_grid(output, 0, parse_colormap(options.colormap), false));
 
   const double gflops = seconds > 0 ? geometry.useful_flops() / seconds * 1e-9 : 0.0;
   const NonFiniteCount nonfinite = count_nonfinite(output);

@@ -172,7 +172,7 @@ RgbImage channel_grid(const Tensor& tensor, int64_t batch, Colormap colormap, bo
   const int64_t channels = tensor.size(-3), h = tensor.size(-2), w = tensor.size(-1);
   const int64_t samples = tensor.dim() == 4 ? tensor.size(0) : 1;
   if (batch < 0 || batch >= samples) throw_invalid("channel_grid: sample " + std::to_string(batch) + " is out of range");
-  scale = std::max<int64_t>(1, scale);
+  if (scale <= 0) scale = std::max<int64_t>(1, 96 / std::max(h, w));
   const float* base = tensor.data() + batch * channels * h * w;
   const ValueRange all = display_range(base, channels * h * w, colormap);
   const int64_t columns = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(channels))));

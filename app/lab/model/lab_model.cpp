@@ -52,17 +52,18 @@ PreparedLayer LabModel::prepare() {
   prepared.input = prepare_input();
   input_shape_ = prepared.input->shape();
   const int64_t in_channels = input_shape_[1];
-  if (!layer.weight.from_file)
-    weight_shape_ = {in_channels, std::max<int64_t>(1, layer.out_channels / std::max<int64_t>(1, layer.params.groups)),
-                     layer.kernel.h, layer.kernel.w};
+  // A generated weight's shape is known before it is built (a file's comes from the file): the live formula uses
+  // it at once, and it keys the weight cache.
+  Shape planned_weight_shape;
+  if (!layer.weight.from_file) {
+    planned_weight_shape = {in_channels, layer.out_channels / std::max<int64_t>(1, layer.params.groups),
+                            layer.kernel.h, layer.kernel.w};
+    weight_shape_ = planned_weight_shape;
+  }
   validate_params(layer.params);
 
-  // Only a generated weight's shape is known before it is built (a file's comes from the file).
-  Shape weight_shape;
-  if (!layer.weight.from_file)
-    weight_shape = {in_channels, layer.out_channels / std::max<int64_t>(1, layer.params.groups), layer.kernel.h, layer.kernel.w};
   const LayerSpec spec = to_layer_spec(layer);
-  const std::pair<WeightSource, Shape> weight_key{layer.weight, weight_shape};
+  const std::pair<WeightSource, Shape> weight_key{layer.weight, planned_weight_shape};
   if (!cached_weight_ || !cached_weight_key_ || !(*cached_weight_key_ == weight_key)) {
     cached_weight_.reset();
     cached_weight_key_.reset();  // a failed load is retried (and reports its own reason) next time

@@ -31,8 +31,7 @@ void export_output(PanelContext& context, const ComputeResult& r) {
   const ViewSettings& view = context.model.state().view;
   try {
     write_npy(std::string(stem) + ".npy", r.output);
-    const int64_t scale = std::max<int64_t>(1, 96 / std::max(r.output.size(-2), r.output.size(-1)));
-    write_png(std::string(stem) + ".png", channel_grid(r.output, r.batch_index, view.colormap, view.global_range, scale));
+    write_png(std::string(stem) + ".png", channel_grid(r.output, r.batch_index, view.colormap, view.global_range));
     context.ui.notice = std::string("wrote ") + stem + ".npy and .png";
   } catch (const Error& e) {
     context.ui.notice = e.what();

@@ -60,8 +60,9 @@ Tensor decode_image(std::string_view bytes, const std::string& name);
 // Every channel of sample `batch` of a 4-D tensor (or of a 3-D one) as a grid of tiles, each pixel drawn as a
 // scale x scale block, on a dark background, with a colour bar labelled with the range's low and high values
 // underneath: the picture a user attaches to a bug report or a slide. `global` uses one range for all channels
-// (otherwise each tile has its own, and the bar shows the global one).
-RgbImage channel_grid(const Tensor& tensor, int64_t batch, Colormap colormap, bool global, int64_t scale);
+// (otherwise each tile has its own, and the bar shows the global one). scale 0 picks one that makes each tile
+// about 96 pixels across.
+RgbImage channel_grid(const Tensor& tensor, int64_t batch, Colormap colormap, bool global, int64_t scale = 0);
 
 // Draws `text` (digits, '-', '+', '.', 'e', ' ') in a 3x5 pixel font, each font pixel `size` pixels wide.
 void draw_text(RgbImage& image, int64_t x, int64_t y, const std::string& text, const uint8_t rgb[3], int64_t size = 2);

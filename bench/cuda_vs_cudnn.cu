@@ -1,4 +1,4 @@
-// GPU benchmark: our CUDA kernels (gather baseline, implicit GEMM) against cuDNN's
+// GPU benchmark: our CUDA kernels (gather baseline, implicit GEMM in FP32 and TF32) against cuDNN's
 // cudnnConvolutionBackwardData (the transposed conv) on NCHW FP32 and TF32, all device-resident and timed with CUDA
 // events (median of --repeat). Usage: cuda_vs_cudnn [repeat] ; prints a Markdown table for bench/RESULTS.md.
 // Built when nvcc and cuDNN are found; needs a GPU to run (it says so and exits 1 without one).
@@ -114,8 +114,10 @@ int main(int argc, char** argv) {
   cudaDeviceProp properties{};
   CONVT_CUDA_CHECK(cudaGetDeviceProperties(&properties, 0));
   std::printf("Device: %s (sm_%d%d)\n\n", properties.name, properties.major, properties.minor);
-  std::printf("| layer | gather (ms) | ours GEMM (ms) | GFLOP/s | cuDNN FP32 (ms) | cuDNN TF32 (ms) | cuDNN FP32 / ours |\n");
-  std::printf("|---|---|---|---|---|---|---|\n");
+  const bool tf32_ok = properties.major >= 8;
+  std::printf("| layer | gather (ms) | ours FP32 (ms) | GFLOP/s | cuDNN FP32 (ms) | cuDNN FP32 / ours FP32 | ours TF32 (ms) "
+              "| cuDNN TF32 (ms) | cuDNN TF32 / ours TF32 |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|\n");
   cudnnHandle_t handle;
   CUDNN_CHECK(cudnnCreate(&handle));
   for (const Layer& l : kLayers) {
@@ -131,10 +133,13 @@ int main(int argc, char** argv) {
     weight.upload(host.data());
     const double gather = median_ms(repeat, [&] { convt::cuda::conv_transpose2d_gather(input.get(), weight.get(), nullptr, output.get(), g, p); });
     const double gemm = median_ms(repeat, [&] { convt::cuda::conv_transpose2d_gemm(input.get(), weight.get(), nullptr, output.get(), g, p); });
+    const double gemm_tf32 = tf32_ok ? median_ms(repeat, [&] {
+      convt::cuda::conv_transpose2d_gemm(input.get(), weight.get(), nullptr, output.get(), g, p, convt::cuda::GemmMath::Tf32);
+    }) : 0.0;
     const double fp32 = cudnn_ms(handle, l, g, input.get(), weight.get(), output.get(), CUDNN_FMA_MATH, repeat);
     const double tf32 = cudnn_ms(handle, l, g, input.get(), weight.get(), output.get(), CUDNN_TENSOR_OP_MATH, repeat);
-    std::printf("| %s | %.3f | %.3f | %.0f | %.3f | %.3f | %.2f |\n", l.name, gather, gemm, g.useful_flops() / (gemm * 1e6),
-                fp32, tf32, fp32 / gemm);
+    std::printf("| %s | %.3f | %.3f | %.0f | %.3f | %.2f | %.3f | %.3f | %.2f |\n", l.name, gather, gemm,
+                g.useful_flops() / (gemm * 1e6), fp32, fp32 / gemm, gemm_tf32, tf32, tf32_ok ? tf32 / gemm_tf32 : 0.0);
   }
   cudnnDestroy(handle);
   return 0;

@@ -10,7 +10,16 @@ TEST(Backend, ReferenceIsAlwaysAvailableAndAutoFallsBackToIt) {
   EXPECT_TRUE(backend_by_name("reference").availability().available);
   const Backend& chosen = select_backend("auto", ConvTranspose2dParams{});
   EXPECT_TRUE(chosen.availability().available);
-  EXPECT_EQ(backend_names(), (std::vector<std::string>{"cpu", "cuda", "reference"}));
+  EXPECT_EQ(backend_names(), (std::vector<std::string>{"cuda", "cpu", "reference", "cuda-tf32"}));
+  EXPECT_EQ(backend_choices().front(), "auto");
+}
+
+TEST(Backend, AutoPicksAnExactBackendNeverTf32OrTheReference) {
+  const std::string chosen = select_backend("auto", ConvTranspose2dParams{}).name();
+  EXPECT_TRUE(chosen == "cuda" || chosen == "cpu") << chosen;
+  if (backend_by_name("cuda").availability().available) {
+    EXPECT_EQ(chosen, "cuda");
+  }
 }
 
 TEST(Backend, UnknownNameIsAClearError) {
@@ -23,7 +32,7 @@ TEST(Backend, UnknownNameIsAClearError) {
 }
 
 TEST(Backend, UnavailableBackendsSayWhy) {
-  for (const std::string name : {"reference", "cpu", "cuda"}) {
+  for (const std::string& name : backend_names()) {
     const Availability availability = backend_by_name(name).availability();
     if (availability.available) continue;
     EXPECT_FALSE(availability.reason.empty()) << name;
@@ -42,6 +51,9 @@ TEST(Backend, CudaWithoutADeviceIsAClearErrorNotACrash) {
   if (cuda.available) GTEST_SKIP() << "a usable CUDA device is present: " << cuda.reason;
   EXPECT_FALSE(cuda.reason.empty());
   EXPECT_NE(select_backend("auto", ConvTranspose2dParams{}).name(), "cuda");
+  const Availability tf32 = backend_by_name("cuda-tf32").availability();
+  EXPECT_FALSE(tf32.available);
+  EXPECT_EQ(tf32.reason, cuda.reason) << "without a device, TF32 gives the same reason";
 }
 
 }  // namespace

@@ -27,7 +27,10 @@ class CudaBackend : public ::testing::Test {
 
 namespace convt::cuda {
 // Test names and ctest listings show the kernel by name.
-void PrintTo(Kernel kernel, std::ostream* out) { *out << (kernel == Kernel::Gather ? "gather" : "gemm"); }
+const char* kernel_name(Kernel kernel) {
+  return kernel == Kernel::Gather ? "gather" : kernel == Kernel::Gemm ? "gemm" : "gemm_tf32";
+}
+void PrintTo(Kernel kernel, std::ostream* out) { *out << kernel_name(kernel); }
 }  // namespace convt::cuda
 
 namespace convt {
@@ -36,6 +39,13 @@ namespace {
 class CudaKernels : public CudaBackend, public ::testing::WithParamInterface<cuda::Kernel> {};
 
 TEST_P(CudaKernels, ConvTranspose2dMatchesReference) {
+  // TF32 rounds both factors to 10 mantissa bits (relative error up to 2^-11 each) before FP32 sums, so its
+  // bound is about 2 * 2^-11 of the sum of |terms|; the exact kernels only differ from the double reference
+  // by float32 rounding.
+  const bool tf32 = GetParam() == cuda::Kernel::GemmTf32;
+  if (tf32 && !backend_by_name("cuda-tf32").availability().available)
+    GTEST_SKIP() << "TF32 test skipped: " << backend_by_name("cuda-tf32").availability().reason;
+  const double tolerance = tf32 ? 1.5e-3 : 2e-6;
   std::mt19937_64 rng(31);
   for (int trial = 0; trial < 200; ++trial) {
     const testing::RandomCase c = testing::random_conv_transpose2d_case(rng, trial % 10 == 0 ? 23 : 9);
@@ -43,16 +53,40 @@ TEST_P(CudaKernels, ConvTranspose2dMatchesReference) {
     const Tensor expected = conv_transpose2d_reference(c.input, c.weight, bias, c.params);
     const Tensor actual = cuda::conv_transpose2d_cuda(c.input, c.weight, bias, c.params, GetParam(), /*poison_output=*/true);
     ASSERT_TRUE(testing::all_close_to_scale(actual, expected,
-                                            testing::conv_transpose2d_term_scale(c.input, c.weight, bias, c.params), 2e-6))
+                                            testing::conv_transpose2d_term_scale(c.input, c.weight, bias, c.params), tolerance))
         << "trial " << trial << " input " << shape_to_string(c.input.shape()) << " weight "
         << shape_to_string(c.weight.shape());
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(GatherAndGemm, CudaKernels, ::testing::Values(cuda::Kernel::Gather, cuda::Kernel::Gemm),
+INSTANTIATE_TEST_SUITE_P(AllKernels, CudaKernels,
+                         ::testing::Values(cuda::Kernel::Gather, cuda::Kernel::Gemm, cuda::Kernel::GemmTf32),
                          [](const ::testing::TestParamInfo<cuda::Kernel>& info) {
-                           return info.param == cuda::Kernel::Gather ? "gather" : "gemm";
+                           return std::string(cuda::kernel_name(info.param));
                          });
+
+// Layers big enough for every tile shape the GEMM launcher picks (32/64/128 rows, 64/128 columns) and for
+// several K steps and partial tiles at once.
+TEST_F(CudaBackend, GemmMatchesReferenceOnLayersThatUseEveryTileShape) {
+  const struct {
+    Shape input, weight;
+    ConvTranspose2dParams params;
+  } layers[] = {
+      {{2, 40, 33, 47}, {40, 150, 4, 4}, {IntPair(2), IntPair(1), IntPair(0), IntPair(1), 1}},
+      {{3, 24, 20, 21}, {24, 48, 3, 5}, {IntPair(2, 3), IntPair(1, 2), IntPair(1, 0), IntPair(1, 2), 1}},
+      {{1, 32, 9, 9}, {32, 20, 5, 5}, {IntPair(3), IntPair(2), IntPair(2), IntPair(1), 2}},
+  };
+  uint64_t seed = 100;
+  for (const auto& layer : layers) {
+    const Tensor input = Tensor::randn(layer.input, seed++), weight = Tensor::randn(layer.weight, seed++);
+    const Tensor bias = Tensor::randn({layer.weight[1] * layer.params.groups}, seed++);
+    const Tensor expected = conv_transpose2d_reference(input, weight, &bias, layer.params);
+    const Tensor actual = cuda::conv_transpose2d_cuda(input, weight, &bias, layer.params, cuda::Kernel::Gemm, true);
+    ASSERT_TRUE(testing::all_close_to_scale(actual, expected,
+                                            testing::conv_transpose2d_term_scale(input, weight, &bias, layer.params), 2e-6))
+        << shape_to_string(layer.weight);
+  }
+}
 
 TEST_F(CudaBackend, Conv2dGatherMatchesReference) {
   std::mt19937_64 rng(37);

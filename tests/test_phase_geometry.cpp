@@ -62,5 +62,21 @@ TEST(PhaseGeometry, PhasesPartitionTheOutputAndTapsMatchTheDefinition) {
           }
 }
 
+TEST(PhaseGeometry, TapProgressionEnumeratesExactlyTheTapsOfEachPhase) {
+  for (int64_t s = 1; s <= 7; ++s)
+    for (int64_t d = 1; d <= 7; ++d)
+      for (int64_t k = 1; k <= 9; ++k)
+        for (int64_t r = 0; r < s; ++r) {
+          std::vector<std::pair<int64_t, int64_t>> expected;  // (kernel index, input offset), by kernel index
+          for (int64_t tap = 0; tap < k; ++tap)
+            if (phase::tap_in_phase(tap, r, s, d)) expected.push_back({tap, phase::tap_offset(tap, r, s, d)});
+          const phase::AxisTaps taps = phase::axis_taps(r, k, s, d);
+          std::vector<std::pair<int64_t, int64_t>> got;
+          for (int64_t t = 0; t < taps.count; ++t)
+            got.push_back({taps.first_kernel + t * taps.kernel_step, taps.first_offset + t * taps.offset_step});
+          ASSERT_EQ(got, expected) << "s" << s << " d" << d << " k" << k << " r" << r;
+        }
+}
+
 }  // namespace
 }  // namespace convt

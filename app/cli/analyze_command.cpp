@@ -37,9 +37,7 @@ CLI::App* add_analyze_command(CLI::App& app, AnalyzeOptions& options) {
   CLI::App* analyze =
       app.add_subcommand("analyze", "Coverage per phase, checkerboard verdict with reason and fix, measured artifact score");
   add_layer_options(*analyze, options.layer);
-  analyze->add_option("--backend", options.backend, "auto, reference, cpu or cuda")
-      ->check(CLI::IsMember({"auto", "reference", "cpu", "cuda"}))
-      ->capture_default_str();
+  add_backend_option(*analyze, options.backend);
   analyze->add_option("--out", options.out, "Also write the output .npy (atomically)");
   analyze->add_flag("--json", options.json, "Print one JSON object instead of text");
   return analyze;

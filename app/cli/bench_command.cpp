@@ -20,9 +20,7 @@ namespace convt::cli {
 CLI::App* add_bench_command(CLI::App& app, BenchOptions& options) {
   CLI::App* bench = app.add_subcommand("bench", "Time one layer: median time and useful GFLOP/s");
   add_layer_options(*bench, options.layer);
-  bench->add_option("--backend", options.backend, "auto, reference, cpu or cuda")
-      ->check(CLI::IsMember({"auto", "reference", "cpu", "cuda"}))
-      ->capture_default_str();
+  add_backend_option(*bench, options.backend);
   bench->add_option("--threads", options.threads, "CPU threads (0: all cores)")->capture_default_str();
   bench->add_option("--repeat", options.repeat, "Timed runs (the median is reported)")->capture_default_str();
   bench->add_option("--warmup", options.warmup, "Untimed runs first")->capture_default_str();

@@ -1,5 +1,7 @@
 #include "layer_options.h"
 
+#include <convt/backend.h>
+
 #include "cli_options.h"
 #include "tensor_source.h"
 
@@ -14,6 +16,15 @@ constexpr uint64_t kWeightSeedOffset = 1;
 constexpr uint64_t kBiasSeedOffset = 2;
 
 }  // namespace
+
+void add_backend_option(CLI::App& command, std::string& backend) {
+  command
+      .add_option("--backend", backend,
+                  "auto (cuda when a GPU answers, else cpu), cuda, cpu, reference, or cuda-tf32 (TF32 tensor cores, "
+                  "only when named)")
+      ->check(CLI::IsMember(backend_choices()))
+      ->capture_default_str();
+}
 
 void add_layer_options(CLI::App& command, LayerOptions& options) {
   command.add_option("--input", options.input, "Input X.npy, FILE.safetensors:NAME, or KIND:N,C,H,W (KIND random, uniform or constant; 3 dims = unbatched)");

@@ -28,6 +28,9 @@ struct LayerOptions {
 
 void add_layer_options(CLI::App& command, LayerOptions& options);
 
+// --backend, checked against the engine's own list (auto, cuda, cpu, reference, cuda-tf32).
+void add_backend_option(CLI::App& command, std::string& backend);
+
 struct Layer {
   Tensor input;
   Tensor weight;

@@ -25,9 +25,7 @@ namespace {
 CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
   CLI::App* run = app.add_subcommand("run", "Run conv_transpose2d on .npy or random tensors and write the output");
   add_layer_options(*run, options.layer);
-  run->add_option("--backend", options.backend, "auto, reference, cpu or cuda")
-      ->check(CLI::IsMember({"auto", "reference", "cpu", "cuda"}))
-      ->capture_default_str();
+  add_backend_option(*run, options.backend);
   run->add_option("--out", options.out, "Output .npy (written atomically)")->required();
   run->add_option("--png", options.png, "Also write the output's channels (sample 0) as a PNG grid with a colour bar");
   run->add_option("--colormap", options.colormap, "Colormap of --png: grey, viridis or diverging")

@@ -1,4 +1,5 @@
 #include "stack_command.h"
+#include "layer_options.h"
 
 #include "cli_options.h"
 #include "tensor_source.h"
@@ -98,9 +99,7 @@ CLI::App* add_stack_command(CLI::App& app, StackOptions& options) {
                     "A layer, repeatable, in order: \"weight=SPEC;stride=S;padding=P;output_padding=OP;dilation=D;"
                     "groups=G;bias=auto|none|random|FILE;act=none|relu|leaky_relu|tanh\"");
   stack->add_option("--seed", options.seed, "Seed for generated tensors")->capture_default_str();
-  stack->add_option("--backend", options.backend, "auto, reference, cpu or cuda")
-      ->check(CLI::IsMember({"auto", "reference", "cpu", "cuda"}))
-      ->capture_default_str();
+  add_backend_option(*stack, options.backend);
   stack->add_option("--out-dir", options.out_dir, "Write every stage's output as layerN.npy here");
   stack->add_option("--workspace", options.workspace, "Take the input and every layer from a convt-lab workspace");
   stack->add_flag("--json", options.json, "Print one JSON object instead of text");

@@ -1,5 +1,7 @@
 #include "state_keys.h"
 
+#include <convt/backend.h>
+
 #include <convt/error.h>
 
 #include <charconv>
@@ -103,8 +105,10 @@ const std::map<std::string, Key>& keys() {
        }}},
       {"layer.constant", {"float", [](LabState& s, const std::string& v) { s.layer.weight.constant = to_float("layer.constant", v); }}},
       {"layer.seed", {"int", [](LabState& s, const std::string& v) { s.layer.weight.seed = static_cast<uint64_t>(to_int("layer.seed", v)); }}},
-      {"layer.backend", {"auto|reference|cpu|cuda", [](LabState& s, const std::string& v) {
-         s.layer.backend = to_enum<std::string>("layer.backend", v, {{"auto", "auto"}, {"reference", "reference"}, {"cpu", "cpu"}, {"cuda", "cuda"}});
+      {"layer.backend", {"auto|cuda|cpu|reference|cuda-tf32", [](LabState& s, const std::string& v) {
+         std::map<std::string, std::string> names;
+         for (const std::string& name : backend_choices()) names[name] = name;
+         s.layer.backend = to_enum<std::string>("layer.backend", v, names);
        }}},
       {"view.colormap", {"grey|viridis|diverging", [](LabState& s, const std::string& v) { s.view.colormap = parse_colormap(v); }}},
       {"view.range", {"channel|global", [](LabState& s, const std::string& v) {

@@ -121,7 +121,8 @@ void backend_picker(PanelContext& context) {
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
   if (ImGui::BeginCombo("backend", layer.backend.c_str())) {
     if (ImGui::Selectable("auto", layer.backend == "auto")) layer.backend = "auto";
-    for (const std::string& name : {std::string("reference"), std::string("cpu"), std::string("cuda")}) {
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("cuda when a GPU answers and passes its self-check, else cpu");
+    for (const std::string& name : backend_names()) {
       const Availability availability = backend_by_name(name).availability();
       ImGui::BeginDisabled(!availability.available);
       if (ImGui::Selectable(name.c_str(), layer.backend == name)) layer.backend = name;

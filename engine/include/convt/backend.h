@@ -27,13 +27,17 @@ class Backend {
                                   const ConvTranspose2dParams& params) const = 0;
 };
 
-// Names accepted by backend_by_name / select_backend: "reference", "cpu", "cuda".
+// Names accepted by backend_by_name / select_backend: "cuda", "cpu", "reference", "cuda-tf32".
 std::vector<std::string> backend_names();
+
+// What a front end offers: "auto" followed by backend_names().
+std::vector<std::string> backend_choices();
 
 // The backend of that name (ErrorKind::InvalidArgument for an unknown name).
 const Backend& backend_by_name(const std::string& name);
 
-// "auto" picks the fastest available backend that supports the parameters; any other name must be available,
+// "auto" picks the fastest available exact backend that supports the parameters (cuda when a device answers
+// and passes its self-check, else cpu; never the TF32 one); any other name must be available,
 // else an InvalidArgument error says why (e.g. "backend 'cuda' is not available: no CUDA device found").
 const Backend& select_backend(const std::string& name, const ConvTranspose2dParams& params);
 

@@ -1,5 +1,5 @@
 // Phase (sub-pixel) decomposition of a transposed convolution, one axis at a time. Shared by the CPU backend and
-// (later) the CUDA kernels, so it is header-only, allocation-free, and marked host/device under nvcc.
+// the CUDA kernels, so it is header-only, allocation-free, and marked host/device under nvcc.
 //
 // Output position o belongs to phase r = (o + p) mod s. Writing o = s*q + r - p, the taps that reach o are the
 // k with (k*d) mod s == r, and tap k reads input i = q + (r - k*d)/s (an exact division). So each phase is an
@@ -53,6 +53,38 @@ CONVT_HOST_DEVICE inline int64_t tap_offset(int64_t k, int64_t r, int64_t stride
 CONVT_HOST_DEVICE inline int64_t taps_in_phase(int64_t r, int64_t kernel, int64_t stride, int64_t dilation) {
   int64_t taps = 0;
   for (int64_t k = 0; k < kernel; ++k) taps += tap_in_phase(k, r, stride, dilation) ? 1 : 0;
+  return taps;
+}
+
+// The taps of phase r as an arithmetic progression, so a kernel can index them without a table. With
+// g = gcd(s, d), k*d = r (mod s) has solutions only when g divides r, and then they are k0, k0 + s/g, ...;
+// each step moves the input offset (r - k*d)/s by -d/g.
+struct AxisTaps {
+  int64_t count = 0;         // taps in the phase (0: the phase only gets the bias)
+  int64_t first_kernel = 0;  // kernel index of tap 0
+  int64_t kernel_step = 1;   // s / g
+  int64_t first_offset = 0;  // input offset of tap 0: input i = q + first_offset + t * offset_step
+  int64_t offset_step = 0;   // -d / g
+};
+
+CONVT_HOST_DEVICE inline AxisTaps axis_taps(int64_t r, int64_t kernel, int64_t stride, int64_t dilation) {
+  AxisTaps taps;
+  int64_t a = stride, b = dilation;  // gcd by Euclid
+  while (b != 0) {
+    const int64_t t = a % b;
+    a = b;
+    b = t;
+  }
+  const int64_t g = a;
+  taps.kernel_step = stride / g;
+  taps.offset_step = -(dilation / g);
+  for (int64_t k = 0; k < taps.kernel_step && k < kernel; ++k)
+    if (tap_in_phase(k, r, stride, dilation)) {
+      taps.first_kernel = k;
+      taps.first_offset = tap_offset(k, r, stride, dilation);
+      taps.count = (kernel - k + taps.kernel_step - 1) / taps.kernel_step;
+      break;
+    }
   return taps;
 }
 

@@ -33,8 +33,8 @@ DeviceProbe probe_device() {
   const std::string description =
       std::string(properties.name) + " (sm_" + std::to_string(capability) + ")";
   if (capability < kMinimumComputeCapability)
-    return {false, "CUDA device " + description + " is older than sm_75, the oldest this build supports"};
-  return {true, "CUDA device " + description};
+    return {false, "CUDA device " + description + " is older than sm_75, the oldest this build supports", capability};
+  return {true, "CUDA device " + description, capability};
 }
 
 }  // namespace convt::cuda

@@ -10,6 +10,7 @@ namespace convt::cuda {
 struct DeviceProbe {
   bool usable = false;
   std::string description;  // "CUDA device NVIDIA H100 (sm_90)" or why there is none
+  int compute_capability = 0;  // 90 for sm_90; 0 when there is no device
 };
 
 // usable=true with a description of device 0 when a usable device answers; otherwise usable=false with the

@@ -65,13 +65,13 @@ TEST(AppModel, SmallLayerComputesInlineAndMatchesTheReference) {
   const ComputeResult& r = *model.result();
   EXPECT_EQ(r.state, model.state());
   ASSERT_TRUE(model.geometry());
-  EXPECT_EQ(r.output.shape(), model.geometry()->output_shape());
-  EXPECT_EQ(r.output.shape(), (Shape{1, 4, 12, 12}));  // (5-1)*2 - 2 + 2*2 + 1 + 1
+  EXPECT_EQ(r.output().shape(), model.geometry()->output_shape());
+  EXPECT_EQ(r.output().shape(), (Shape{1, 4, 12, 12}));  // (5-1)*2 - 2 + 2*2 + 1 + 1
   ASSERT_NE(r.layer.bias, nullptr);                    // bias=true must reach the computation
   const Tensor &x = *r.layer.input, &w = *r.layer.weight;
   EXPECT_EQ(w.shape(), (Shape{4, 2, 3, 3}));  // [C_in, C_out/groups, kH, kW]
   const Tensor expected = conv_transpose2d_reference(x, w, r.layer.bias.get(), r.layer.params);
-  EXPECT_TRUE(testing::all_close_to_scale(r.output, expected,
+  EXPECT_TRUE(testing::all_close_to_scale(r.output(), expected,
                                           testing::conv_transpose2d_term_scale(x, w, r.layer.bias.get(), r.layer.params), 1e-5));
 }
 
@@ -146,7 +146,7 @@ TEST(AppModel, BigLayerRunsOnTheWorker) {
   EXPECT_FALSE(model.computing());
   EXPECT_FALSE(model.stale());
   EXPECT_EQ(model.result()->state, model.state());
-  EXPECT_EQ(model.result()->output.shape(), (Shape{1, 32, 64, 64}));
+  EXPECT_EQ(model.result()->output().shape(), (Shape{1, 32, 64, 64}));
 }
 
 TEST(AppModel, RapidChangesDeliverOnlyTheLatestState) {
@@ -194,7 +194,7 @@ void expect_slice_change_reuses_output(LabModel& model) {
   const ComputeResult& r = *model.result();
   EXPECT_NE(r.generation, first.generation);
   EXPECT_EQ(r.out_channel, 3);
-  EXPECT_EQ(values(r.output), values(first.output));
+  EXPECT_EQ(values(r.output()), values(first.output()));
   EXPECT_EQ(r.run_ms, first.run_ms);  // the timing of the original run, carried over: it did not run again
 }
 
@@ -233,7 +233,7 @@ TEST(AppModel, WeightFromNpyFileAndAMissingOne) {
   fs::remove(path);
   ASSERT_FALSE(model.error()) << model.error()->message;
   EXPECT_EQ(values(*model.result()->layer.weight), values(w));
-  EXPECT_EQ(model.result()->output.shape()[1], 3);  // C_out comes from the file, not from layer.out_channels
+  EXPECT_EQ(model.result()->output().shape()[1], 3);  // C_out comes from the file, not from layer.out_channels
   apply_setting("weight=" + path.string() + ".gone.npy", model.state());
   model.update();
   EXPECT_TRUE(model.error_is("weight.file")) << (model.error() ? model.error()->parameter : "no error");
@@ -291,9 +291,9 @@ TEST(Presets, EveryPresetIsAValidLayerWithItsTrueShape) {
       // GFLOP layers (gan-k5s2, unet, segmentation) take seconds and their backend call cannot be interrupted,
       // so they are validated the way the model does, without submitting the computation.
       const Shape input{state.input.batch, state.input.channels, state.input.height, state.input.width};
-      const Shape weight{input[1], state.layer.out_channels / state.layer.params.groups, state.layer.kernel.h,
-                         state.layer.kernel.w};
-      const ConvTranspose2dGeometry g = validate_conv_transpose2d(input, weight, std::nullopt, state.layer.params);
+      const Shape weight{input[1], state.layer().out_channels / state.layer().params.groups, state.layer().kernel.h,
+                         state.layer().kernel.w};
+      const ConvTranspose2dGeometry g = validate_conv_transpose2d(input, weight, std::nullopt, state.layer().params);
       ASSERT_TRUE(shapes.count(preset.name)) << "add the preset's true shape above";
       EXPECT_EQ(g.output_shape(), shapes.at(preset.name));
       if (g.useful_flops() > 1e8) continue;
@@ -329,28 +329,28 @@ TEST(StateKeys, PairsShortKeysEnumsBoolsAndWeightSources) {
                            "groups=2", "colormap=diverging", "zoom=2.5", "input.kind=random", "distribution=uniform",
                            "pattern=checkerboard", "bias=on", "resize=false", "range=global", "comparison=nearest"});
   // One number means both axes, as PyTorch's _pair; "kernel" is the short key of layer.kernel.
-  EXPECT_EQ(s.layer.params, (ConvTranspose2dParams{{2, 3}, 1, {1, 0}, 2, 2}));
-  EXPECT_EQ(s.layer.kernel, IntPair(4, 4));
+  EXPECT_EQ(s.layer().params, (ConvTranspose2dParams{{2, 3}, 1, {1, 0}, 2, 2}));
+  EXPECT_EQ(s.layer().kernel, IntPair(4, 4));
   EXPECT_EQ(s.view.colormap, Colormap::Diverging);
   EXPECT_FLOAT_EQ(s.view.zoom, 2.5f);
   EXPECT_EQ(s.input.kind, InputKind::Random);
   EXPECT_EQ(s.input.distribution, Distribution::Uniform);
   EXPECT_EQ(s.input.pattern, Pattern::Checkerboard);
-  EXPECT_TRUE(s.layer.bias && s.view.global_range);
+  EXPECT_TRUE(s.layer().bias && s.view.global_range);
   EXPECT_FALSE(s.input.resize_image);
   EXPECT_EQ(s.view.comparison, ComparisonResize::Nearest);
-  EXPECT_FALSE(with(s, {"bias=0"}).layer.bias);
+  EXPECT_FALSE(with(s, {"bias=0"}).layer().bias);
   // A short key that exists in several sections resolves layer., then input., then view.
-  EXPECT_EQ(with({"seed=7"}).layer.weight.seed, 7u);
+  EXPECT_EQ(with({"seed=7"}).layer().weight.seed, 7u);
   EXPECT_EQ(with({"batch=3"}).input.batch, 3);
 
   // layer.weight takes an initialiser name or a .npy path; input.image also switches the input kind.
   const LabState init = with({"weight=normal"}), file = with({"layer.weight=/data/w.npy"});
-  EXPECT_FALSE(init.layer.weight.from_file);
-  EXPECT_EQ(init.layer.weight.init, WeightInit::Normal);
-  EXPECT_TRUE(file.layer.weight.from_file);
-  EXPECT_EQ(file.layer.weight.path, "/data/w.npy");
-  EXPECT_FALSE(with(file, {"weight=bilinear"}).layer.weight.from_file);
+  EXPECT_FALSE(init.layer().weight.from_file);
+  EXPECT_EQ(init.layer().weight.init, WeightInit::Normal);
+  EXPECT_TRUE(file.layer().weight.from_file);
+  EXPECT_EQ(file.layer().weight.path, "/data/w.npy");
+  EXPECT_FALSE(with(file, {"weight=bilinear"}).layer().weight.from_file);
   const LabState image = with({"input.image=cat.png"});
   EXPECT_EQ(image.input.kind, InputKind::Image);
   EXPECT_EQ(image.input.image_path, "cat.png");
@@ -431,7 +431,7 @@ TEST(AppModel, SafetensorsWeightAndItsBias) {
   LabState state;
   apply_setting("input.kind=pattern", state);
   apply_setting("layer.weight=" + path, state);  // no tensor chosen yet: the model says so
-  state.layer.weight.from_file = true;
+  state.layer().weight.from_file = true;
   LabModel model(state);
   model.update();
   ASSERT_TRUE(model.error());

@@ -59,7 +59,7 @@ TEST(Stack, ShapeErrorsNameTheLayer) {
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()).rfind("layer 2: ", 0), 0u) << e.what();
   }
-  EXPECT_THROW(validate_stack({1, 4, 3, 3}, {}), Error);
+  EXPECT_THROW(validate_stack({1, 4, 3, 3}, std::vector<StackLayer>{}), Error);
   EXPECT_THROW(parse_activation("gelu"), Error);
 }
 

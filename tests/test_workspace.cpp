@@ -66,7 +66,7 @@ TEST(Workspace, TheCliReproducesTheAppsOutput) {
   const CliResult r = box.run("run --workspace w.json --backend reference --out y.npy");
   ASSERT_EQ(r.code, 0) << r.err;
   const Tensor y = read_npy(box.file("y.npy"));
-  const Tensor& expected = model.result()->output;
+  const Tensor& expected = model.result()->output();
   ASSERT_EQ(y.shape(), expected.shape());
   for (int64_t i = 0; i < y.numel(); ++i) EXPECT_NEAR(y[i], expected[i], 1e-4 * (1 + std::fabs(expected[i])));
 
@@ -74,7 +74,7 @@ TEST(Workspace, TheCliReproducesTheAppsOutput) {
   lab::LabState reloaded;
   lab::apply_workspace(read_workspace(box.file("w.json")), "w.json", reloaded);
   EXPECT_EQ(reloaded.input, model.state().input);
-  EXPECT_EQ(reloaded.layer, model.state().layer);
+  EXPECT_EQ(reloaded.layer(), model.state().layer());
   EXPECT_EQ(reloaded.view, model.state().view);
   expect_error(box.run("run --workspace missing.json --out y.npy"), 3, {"missing.json"});
 }

@@ -10,6 +10,7 @@
 #include <convt/io.h>
 #include <convt/pytorch_export.h>
 #include <convt/stack.h>
+#include <convt/stack_presets.h>
 #include <convt/workspace.h>
 
 #include <nlohmann/json.hpp>
@@ -23,36 +24,6 @@
 
 namespace convt::cli {
 namespace {
-
-struct PresetStack {
-  std::string input;
-  std::vector<std::string> layers;
-};
-
-// The stacks people meet: DCGAN's generator, and the reference page's progressive and segmentation stacks as
-// written (their true shapes are 3, 7, ..., 127 and 33, 67, 135, 271), and a U-Net decoder path.
-const std::map<std::string, PresetStack>& preset_stacks() {
-  static const std::map<std::string, PresetStack> presets = {
-      {"dcgan",
-       {"random:1,512,4,4",
-        {"weight=kaiming:512,256,4,4;stride=2;padding=1;act=relu", "weight=kaiming:256,128,4,4;stride=2;padding=1;act=relu",
-         "weight=kaiming:128,64,4,4;stride=2;padding=1;act=relu", "weight=kaiming:64,3,4,4;stride=2;padding=1;act=tanh"}}},
-      {"progressive",
-       {"random:8,512,1,1",
-        {"weight=kaiming:512,256,4,4;stride=2;padding=1;output_padding=1", "weight=kaiming:256,256,4,4;stride=2;padding=1;output_padding=1",
-         "weight=kaiming:256,256,4,4;stride=2;padding=1;output_padding=1", "weight=kaiming:256,256,4,4;stride=2;padding=1;output_padding=1",
-         "weight=kaiming:256,256,4,4;stride=2;padding=1;output_padding=1", "weight=kaiming:256,256,4,4;stride=2;padding=1;output_padding=1"}}},
-      {"segmentation",
-       {"random:4,512,16,16",
-        {"weight=kaiming:512,256,4,4;stride=2;padding=1;output_padding=1", "weight=kaiming:256,256,4,4;stride=2;padding=1;output_padding=1",
-         "weight=kaiming:256,256,4,4;stride=2;padding=1;output_padding=1", "weight=kaiming:256,256,4,4;stride=2;padding=1;output_padding=1"}}},
-      {"unet",
-       {"random:1,512,8,8",
-        {"weight=kaiming:512,256,4,4;stride=2;padding=1;act=relu", "weight=kaiming:256,128,4,4;stride=2;padding=1;act=relu",
-         "weight=kaiming:128,64,4,4;stride=2;padding=1;act=relu"}}},
-  };
-  return presets;
-}
 
 StackLayer parse_layer(const std::string& spec, size_t index, uint64_t seed, const std::string& bias_default) {
   std::map<std::string, std::string> fields{{"stride", "1"}, {"padding", "0"}, {"output_padding", "0"}, {"dilation", "1"},
@@ -93,8 +64,10 @@ StackLayer parse_layer(const std::string& spec, size_t index, uint64_t seed, con
 CLI::App* add_stack_command(CLI::App& app, StackOptions& options) {
   CLI::App* stack = app.add_subcommand("stack", "Run a chain of conv_transpose2d layers and analyse the whole chain");
   stack->add_option("--input", options.input, "Input X.npy, FILE.safetensors:NAME or KIND:N,C,H,W (a preset sets one)");
-  stack->add_option("--preset", options.preset, "dcgan, progressive, segmentation or unet")
-      ->check(CLI::IsMember({"dcgan", "progressive", "segmentation", "unet"}));
+  std::vector<std::string> preset_names;
+  for (const StackPreset& preset : stack_presets()) preset_names.push_back(preset.name);
+  stack->add_option("--preset", options.preset, "dcgan, progressive, segmentation or unet (the app's stack presets)")
+      ->check(CLI::IsMember(preset_names));
   stack->add_option("--layer", options.layers,
                     "A layer, repeatable, in order: \"weight=SPEC;stride=S;padding=P;output_padding=OP;dilation=D;"
                     "groups=G;bias=auto|none|random|FILE;act=none|relu|leaky_relu|tanh\"");
@@ -108,13 +81,11 @@ CLI::App* add_stack_command(CLI::App& app, StackOptions& options) {
 
 void report_stack(const StackOptions& options, const Tensor& input, const std::vector<StackLayer>& layers);
 
-// The layers of a convt-lab workspace, built the way the app builds them.
-void execute_workspace_stack(const StackOptions& options) {
-  const Workspace workspace = read_workspace(options.workspace);
-  const Tensor input = build_input(workspace.input);
+// The layers of a workspace (a convt-lab file or a stack preset), built the way the app builds them.
+void execute_workspace_layers(const StackOptions& options, const Tensor& input, const std::vector<LayerSpec>& specs) {
   std::vector<StackLayer> layers;
   int64_t channels = input.size(1);
-  for (const LayerSpec& spec : workspace.layers) {
+  for (const LayerSpec& spec : specs) {
     StackLayer layer;
     layer.params = spec.params;
     layer.weight = build_weight(spec, channels);
@@ -126,30 +97,37 @@ void execute_workspace_stack(const StackOptions& options) {
   report_stack(options, input, layers);
 }
 
+void prepare_out_dir(const StackOptions& options) {
+  if (options.out_dir.empty()) return;
+  std::error_code error;
+  std::filesystem::create_directories(options.out_dir, error);
+  if (!std::filesystem::is_directory(options.out_dir, error))
+    throw_io("cannot create the output folder '" + options.out_dir + "'");
+}
+
 void execute_stack(const StackOptions& options) {
+  prepare_out_dir(options);
   if (!options.workspace.empty()) {
-    execute_workspace_stack(options);
+    const Workspace workspace = read_workspace(options.workspace);
+    execute_workspace_layers(options, build_input(workspace.input), workspace.layers);
     return;
   }
-  std::string input_spec = options.input;
-  std::vector<std::string> layer_specs = options.layers;
   if (!options.preset.empty()) {
-    const PresetStack& preset = preset_stacks().at(options.preset);
-    if (input_spec.empty()) input_spec = preset.input;
-    if (layer_specs.empty()) layer_specs = preset.layers;
+    // The preset's layers, on its own input or on --input (the first layer takes whatever channels it has).
+    if (!options.layers.empty()) throw_invalid("stack: --preset sets the layers; give either --preset or --layer");
+    const Workspace& preset = stack_preset(options.preset).workspace;
+    execute_workspace_layers(options,
+                             options.input.empty() ? build_input(preset.input)
+                                                   : load_tensor("--input", options.input, options.seed, TensorRole::Input),
+                             preset.layers);
+    return;
   }
-  if (input_spec.empty()) throw_invalid("stack: --input is required (or a --preset)");
-  if (layer_specs.empty()) throw_invalid("stack: give at least one --layer (or a --preset)");
-  if (!options.out_dir.empty()) {
-    std::error_code error;
-    std::filesystem::create_directories(options.out_dir, error);
-    if (!std::filesystem::is_directory(options.out_dir, error))
-      throw_io("cannot create the output folder '" + options.out_dir + "'");
-  }
-
-  const Tensor input = load_tensor("--input", input_spec, options.seed, TensorRole::Input);
+  if (options.input.empty()) throw_invalid("stack: --input is required (or a --preset)");
+  if (options.layers.empty()) throw_invalid("stack: give at least one --layer (or a --preset)");
+  const Tensor input = load_tensor("--input", options.input, options.seed, TensorRole::Input);
   std::vector<StackLayer> layers;
-  for (size_t i = 0; i < layer_specs.size(); ++i) layers.push_back(parse_layer(layer_specs[i], i, options.seed, "auto"));
+  for (size_t i = 0; i < options.layers.size(); ++i)
+    layers.push_back(parse_layer(options.layers[i], i, options.seed, "auto"));
   report_stack(options, input, layers);
 }
 
@@ -158,35 +136,16 @@ void report_stack(const StackOptions& options, const Tensor& input, const std::v
   const Backend& backend = select_backend(options.backend, layers.front().params);
   const std::vector<Tensor> outputs = run_stack(input, layers, backend);
 
-  // Coverage of the chain, over its interior: each layer's partially covered border (d*(k-1) - p, the same as a
-  // single layer's) is stretched by every later stride.
-  int64_t border = 0;
-  for (const StackLayer& layer : layers) {
-    const int64_t own = std::max<int64_t>({0, layer.params.dilation.h * (layer.weight.size(2) - 1) - layer.params.padding.h,
-                                           layer.params.dilation.w * (layer.weight.size(3) - 1) - layer.params.padding.w});
-    border = border * std::max(layer.params.stride.h, layer.params.stride.w) + own;
-  }
-  const StackCoverageSummary chain = summarize_stack_coverage(stack_coverage(input.shape(), layers), border);
+  const std::vector<StackLayerShape> shapes = shapes_of(layers);
+  const StackCoverageSummary chain = summarize_stack_coverage(stack_coverage(input.shape(), shapes), stack_border(shapes));
   const StackLayer& last = layers.back();
   const ArtifactScore score = artifact_score(outputs.back(), last.params, {last.weight.size(2), last.weight.size(3)});
 
   nlohmann::json json_layers = nlohmann::json::array();
-  std::string pytorch = "import torch\nimport torch.nn.functional as F\n";
+  const std::string pytorch = pytorch_stack_code(input.shape(), shapes);
   for (size_t i = 0; i < layers.size(); ++i) {
     const ConvTranspose2dGeometry& g = geometry[i];
     const CoverageReport coverage = coverage_report(g, layers[i].params);
-    const std::string x = i == 0 ? "x" : "h" + std::to_string(i);
-    const std::string y = i + 1 == layers.size() ? "y" : "h" + std::to_string(i + 1);
-    std::string call = pytorch_conv_transpose2d_call(layers[i].params, layers[i].bias.has_value(),
-                                                     i == 0 ? input.shape() : geometry[i - 1].output_shape(),
-                                                     layers[i].weight.shape(), x, y);
-    const size_t weight_at = call.find("weight");
-    call.replace(weight_at, 6, "w" + std::to_string(i + 1));
-    if (layers[i].bias) call.replace(call.find(", bias,"), 7, ", b" + std::to_string(i + 1) + ",");
-    pytorch += call + "\n";
-    if (layers[i].activation == Activation::ReLU) pytorch += y + " = F.relu(" + y + ")\n";
-    if (layers[i].activation == Activation::LeakyReLU) pytorch += y + " = F.leaky_relu(" + y + ", 0.01)\n";
-    if (layers[i].activation == Activation::Tanh) pytorch += y + " = torch.tanh(" + y + ")\n";
     if (!options.out_dir.empty())
       write_npy((std::filesystem::path(options.out_dir) / ("layer" + std::to_string(i + 1) + ".npy")).string(), outputs[i]);
     json_layers.push_back({{"output_shape", g.output_shape()},

@@ -46,9 +46,9 @@ void on_drop(GLFWwindow*, int count, const char** paths) {
   const std::string path = paths[0];
   const std::string extension = std::filesystem::path(path).extension().string();
   if (extension == ".npy" || extension == ".safetensors") {
-    g_model->state().layer.weight.from_file = true;
-    g_model->state().layer.weight.path = path;
-    g_model->state().layer.weight.tensor_name.clear();
+    g_model->state().layer().weight.from_file = true;
+    g_model->state().layer().weight.path = path;
+    g_model->state().layer().weight.tensor_name.clear();
     g_ui->weight_path_text = path;
   } else {
     g_model->state().input.kind = convt::lab::InputKind::Image;

@@ -26,15 +26,24 @@ const char* to_string(Activation activation) {
   return "?";
 }
 
-std::vector<ConvTranspose2dGeometry> validate_stack(const Shape& input_shape, const std::vector<StackLayer>& layers) {
+std::vector<StackLayerShape> shapes_of(const std::vector<StackLayer>& layers) {
+  std::vector<StackLayerShape> shapes;
+  for (const StackLayer& layer : layers)
+    shapes.push_back({layer.weight.shape(), layer.bias.has_value(), layer.params, layer.activation, layer.negative_slope});
+  return shapes;
+}
+
+std::vector<ConvTranspose2dGeometry> validate_stack(const Shape& input_shape, const std::vector<StackLayerShape>& layers) {
   if (layers.empty()) throw_invalid("stack: it has no layers", "layers");
   std::vector<ConvTranspose2dGeometry> geometry;
   Shape current = input_shape;
   for (size_t i = 0; i < layers.size(); ++i) {
-    const StackLayer& layer = layers[i];
+    const StackLayerShape& layer = layers[i];
+    // A bias has the right shape by construction here; its own checks ran where it was built.
+    const int64_t out_channels = layer.weight_shape.size() == 4 ? layer.weight_shape[1] * layer.params.groups : 0;
     try {
       geometry.push_back(validate_conv_transpose2d(
-          current, layer.weight.shape(), layer.bias ? std::optional<Shape>(layer.bias->shape()) : std::nullopt,
+          current, layer.weight_shape, layer.has_bias ? std::optional<Shape>(Shape{out_channels}) : std::nullopt,
           layer.params));
     } catch (const Error& e) {
       throw Error(e.kind(), "layer " + std::to_string(i + 1) + ": " + e.what(), e.parameter());
@@ -42,6 +51,20 @@ std::vector<ConvTranspose2dGeometry> validate_stack(const Shape& input_shape, co
     current = geometry.back().output_shape();
   }
   return geometry;
+}
+
+std::vector<ConvTranspose2dGeometry> validate_stack(const Shape& input_shape, const std::vector<StackLayer>& layers) {
+  // The biases' own shapes are checked here, with the layer's number.
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].bias && layers[i].weight.dim() == 4 &&
+        layers[i].bias->shape() != Shape{layers[i].weight.size(1) * layers[i].params.groups})
+      try {
+        validate_conv_transpose2d({1, layers[i].weight.size(0), 1, 1}, layers[i].weight.shape(), layers[i].bias->shape(),
+                                  layers[i].params);
+      } catch (const Error& e) {
+        throw Error(e.kind(), "layer " + std::to_string(i + 1) + ": " + e.what(), e.parameter());
+      }
+  return validate_stack(input_shape, shapes_of(layers));
 }
 
 void apply_activation(Tensor& tensor, Activation activation, float negative_slope) {
@@ -70,17 +93,32 @@ std::vector<Tensor> run_stack(const Tensor& input, const std::vector<StackLayer>
   return outputs;
 }
 
-Tensor stack_coverage(const Shape& input_shape, const std::vector<StackLayer>& layers) {
+Tensor stack_coverage(const Shape& input_shape, const std::vector<StackLayerShape>& layers) {
   validate_stack(input_shape, layers);
   const bool batched = input_shape.size() == 4;
   Tensor counts = Tensor::ones({1, 1, input_shape[batched ? 2 : 1], input_shape[batched ? 3 : 2]});
-  for (const StackLayer& layer : layers) {
+  for (const StackLayerShape& layer : layers) {
     ConvTranspose2dParams params = layer.params;
     params.groups = 1;
-    counts = conv_transpose2d_reference(counts, Tensor::ones({1, 1, layer.weight.size(2), layer.weight.size(3)}), nullptr,
-                                        params);
+    counts = conv_transpose2d_reference(counts, Tensor::ones({1, 1, layer.weight_shape[2], layer.weight_shape[3]}),
+                                        nullptr, params);
   }
   return counts.reshaped({counts.size(2), counts.size(3)});
+}
+
+Tensor stack_coverage(const Shape& input_shape, const std::vector<StackLayer>& layers) {
+  return stack_coverage(input_shape, shapes_of(layers));
+}
+
+int64_t stack_border(const std::vector<StackLayerShape>& layers) {
+  int64_t border = 0;
+  for (const StackLayerShape& layer : layers) {
+    const ConvTranspose2dParams& p = layer.params;
+    const int64_t own = std::max<int64_t>({0, p.dilation.h * (layer.weight_shape[2] - 1) - p.padding.h,
+                                           p.dilation.w * (layer.weight_shape[3] - 1) - p.padding.w});
+    border = border * std::max(p.stride.h, p.stride.w) + own;
+  }
+  return border;
 }
 
 StackCoverageSummary summarize_stack_coverage(const Tensor& coverage, int64_t border) {

@@ -1,6 +1,7 @@
-// The lab's computation, as a pure function of prepared inputs: the layer's output through the chosen backend,
-// the scatter-then-convolve steps and replay of the chosen slice, coverage and verdict, the artifact score, and
-// the resize-then-convolve comparison. Runs on the worker for big layers, inline for small ones.
+// The lab's computation, as a pure function of prepared inputs: every layer of the stack through the chosen
+// backend (with its activation), then for the selected layer the scatter-then-convolve steps and replay of the
+// chosen slice, coverage and verdict, the artifact score and the resize-then-convolve comparison, and the whole
+// chain's coverage. Runs on the worker for big stacks, inline for small ones.
 #pragma once
 
 #include "job_runner.h"
@@ -8,39 +9,74 @@
 
 #include <convt/analysis.h>
 #include <convt/shape.h>
+#include <convt/stack.h>
 #include <convt/tensor.h>
 
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace convt::lab {
 
-// Tensors built from the state on the UI thread (cheap) and shared read-only with the worker.
+// One layer's tensors, built from the state on the UI thread (cheap) and shared read-only with the worker.
 struct PreparedLayer {
-  std::shared_ptr<const Tensor> input;   // always 4-D
+  std::shared_ptr<const Tensor> input;   // always 4-D; for a later layer of a stack, the previous stage's output
   std::shared_ptr<const Tensor> weight;  // [C_in, C_out/groups, kH, kW]
   std::shared_ptr<const Tensor> bias;    // null without bias
   ConvTranspose2dParams params;
   ConvTranspose2dGeometry geometry;  // validated
   std::string backend;
+  Activation activation = Activation::None;
 };
 
+// The whole stack: its input, every layer (input left null: it is the previous stage's output), which one the
+// panels look at.
+struct PreparedStack {
+  std::shared_ptr<const Tensor> input;
+  std::vector<PreparedLayer> layers;
+  std::string backend;
+  int64_t selected = 0;
+};
+
+// Shapes and parameters of the stack, for the engine's chain analysis and PyTorch export.
+std::vector<StackLayerShape> stack_shapes(const PreparedStack& stack);
+
 // The offending parameter (a key of the engine's Error::parameter(), or "input.image", "weight.file",
-// "out_channels", "backend", "memory") and the one-line rule it broke.
+// "out_channels", "backend", "memory"), the one-line rule it broke, and the layer it belongs to (-1: not one
+// layer's, like the input or the backend).
 struct FieldError {
   std::string parameter;
   std::string message;
+  int64_t layer = -1;
+};
+
+// Every stage of the stack: the conv's output, and what goes on to the next layer (the same tensor without an
+// activation).
+struct StageResult {
+  std::shared_ptr<const Tensor> conv_output;
+  std::shared_ptr<const Tensor> output;  // after the activation
+  double run_ms = 0;
+  CoverageReport coverage;  // this layer's own overlap pattern
 };
 
 struct ComputeResult {
   uint64_t generation = 0;
   std::optional<FieldError> error;  // set when the computation itself failed; nothing else is then valid
   LabState state;  // the state these results belong to
-  PreparedLayer layer;
-  Tensor output;  // [N, C_out, OH, OW]
+  PreparedStack stack;
+  std::vector<StageResult> stages;
+  PreparedLayer layer;  // the selected layer, its input filled in
   std::string backend_name;
-  double run_ms = 0;
+  double run_ms = 0;  // the selected layer's
+  double stack_ms = 0;  // every layer's
+
+  // The whole chain (more than one layer): routes per final output pixel, and its summary over the interior.
+  Tensor stack_coverage;
+  StackCoverageSummary stack_summary;
+
+  // The selected layer's conv output [N, C_out, OH, OW] (before its activation).
+  const Tensor& output() const { return *stages.at(static_cast<size_t>(stack.selected)).conv_output; }
 
   // The chosen slice (view.batch_index, in_channel, out_channel), clamped to valid, same-group channels.
   int64_t batch_index = 0, in_channel = 0, out_channel = 0;
@@ -52,26 +88,26 @@ struct ComputeResult {
   Tensor comparison;  // resize-then-convolve of the chosen (batch, out_channel): [1, 1, H', W']
   NonFiniteCount input_nonfinite, output_nonfinite;  // reported in the views, drawn magenta
 
-  uint64_t output_bytes() const { return static_cast<uint64_t>(output.numel()) * sizeof(float); }
+  uint64_t output_bytes() const { return static_cast<uint64_t>(output().numel()) * sizeof(float); }
   double gflops() const { return run_ms > 0 ? layer.geometry.useful_flops() / (run_ms * 1e6) : 0.0; }
 };
 
-// Work estimate used to decide between running inline and on the worker: the useful FLOPs of the layer.
-double estimated_flops(const PreparedLayer& layer);
+// Work estimate used to decide between running inline and on the worker: the useful FLOPs of the stack.
+double estimated_flops(const PreparedStack& stack);
 
-// The previous output, when only the chosen slice or comparison changed: the layer is not run again.
+// The previous stages, when only the selected layer, the chosen slice or the comparison changed: nothing is run
+// again.
 struct ReusedOutput {
-  Tensor output;
+  std::vector<StageResult> stages;
   std::string backend_name;
-  double run_ms = 0;
 };
 
-// True when two prepared layers are the same computation (same tensors, parameters and backend).
-bool same_layer(const PreparedLayer& a, const PreparedLayer& b);
+// True when two prepared stacks are the same computation (same tensors, parameters, activations and backend).
+bool same_stack(const PreparedStack& a, const PreparedStack& b);
 
 // Runs everything; checks `context` between stages (throws JobCancelled when superseded). Failures (an
 // unavailable backend, memory) come back in ComputeResult::error, never as exceptions.
-ComputeResult compute(const LabState& state, const PreparedLayer& layer, JobContext& context,
+ComputeResult compute(const LabState& state, const PreparedStack& stack, JobContext& context,
                       const std::optional<ReusedOutput>& reuse = std::nullopt);
 
 }  // namespace convt::lab

@@ -19,7 +19,7 @@ namespace convt::lab {
 class JobContext {
  public:
   bool cancelled() const { return cancelled_.load(); }
-  void report(float fraction, const char* stage) {
+  void report(float fraction, const std::string& stage) {
     fraction_.store(fraction);
     std::lock_guard<std::mutex> lock(stage_mutex_);
     stage_ = stage;

@@ -15,7 +15,8 @@ namespace convt::lab {
 LabModel::LabModel(LabState initial) : state_(std::move(initial)) {}
 
 LabModel::ComputeKey LabModel::key_of(const LabState& s) {
-  return {s.input, s.layer, s.view.batch_index, s.view.in_channel, s.view.out_channel, s.view.comparison};
+  return {s.input, s.layers, s.selected(), s.backend, s.view.batch_index, s.view.in_channel, s.view.out_channel,
+          s.view.comparison};
 }
 
 bool LabModel::stale() const {
@@ -23,9 +24,9 @@ bool LabModel::stale() const {
 }
 
 TransposedAxisSize LabModel::live_axis(int axis) const {
-  const ConvTranspose2dParams& p = state_.layer.params;
+  const ConvTranspose2dParams& p = state_.layer().params;
   const int64_t input = input_shape_.size() == 4 ? input_shape_[2 + static_cast<size_t>(axis)] : 0;
-  const int64_t kernel = weight_shape_.size() == 4 ? weight_shape_[2 + static_cast<size_t>(axis)] : state_.layer.kernel[axis];
+  const int64_t kernel = weight_shape_.size() == 4 ? weight_shape_[2 + static_cast<size_t>(axis)] : state_.layer().kernel[axis];
   try {
     return transposed_axis_size(input, kernel, p.stride[axis], p.padding[axis], p.output_padding[axis], p.dilation[axis]);
   } catch (const Error&) {
@@ -43,54 +44,84 @@ std::shared_ptr<const Tensor> LabModel::prepare_input() {
   return cached_input_;
 }
 
-PreparedLayer LabModel::prepare() {
-  const LayerSettings& layer = state_.layer;
+PreparedLayer LabModel::prepare_layer(size_t index, const Shape& input_shape) {
+  const LayerSettings& layer = state_.layers[index];
+  const bool selected = static_cast<int64_t>(index) == state_.selected();
+  LayerCache& cache = layer_caches_[index];
   PreparedLayer prepared;
   prepared.params = layer.params;
-  prepared.backend = layer.backend;
-  // The input first, so the live formula has its sizes even when a parameter is invalid.
-  prepared.input = prepare_input();
-  input_shape_ = prepared.input->shape();
-  const int64_t in_channels = input_shape_[1];
+  prepared.backend = state_.backend;
+  prepared.activation = layer.activation;
+  const int64_t in_channels = input_shape[1];
   // A generated weight's shape is known before it is built (a file's comes from the file): the live formula uses
   // it at once, and it keys the weight cache.
   Shape planned_weight_shape;
   if (!layer.weight.from_file) {
     planned_weight_shape = {in_channels, layer.out_channels / std::max<int64_t>(1, layer.params.groups),
                             layer.kernel.h, layer.kernel.w};
-    weight_shape_ = planned_weight_shape;
+    if (selected) weight_shape_ = planned_weight_shape;
   }
   validate_params(layer.params);
 
   const LayerSpec spec = to_layer_spec(layer);
   const std::pair<WeightSource, Shape> weight_key{layer.weight, planned_weight_shape};
-  if (!cached_weight_ || !cached_weight_key_ || !(*cached_weight_key_ == weight_key)) {
-    cached_weight_.reset();
-    cached_weight_key_.reset();  // a failed load is retried (and reports its own reason) next time
-    cached_weight_ = std::make_shared<const Tensor>(build_weight(spec, in_channels));
+  if (!cache.weight || !cache.weight_key || !(*cache.weight_key == weight_key)) {
+    cache.weight.reset();
+    cache.weight_key.reset();  // a failed load is retried (and reports its own reason) next time
+    cache.weight = std::make_shared<const Tensor>(build_weight(spec, in_channels));
   }
-  cached_weight_key_ = weight_key;
-  prepared.weight = cached_weight_;
-  weight_shape_ = prepared.weight->shape();
+  cache.weight_key = weight_key;
+  prepared.weight = cache.weight;
+  if (selected) weight_shape_ = prepared.weight->shape();
 
   if (layer.bias && prepared.weight->dim() == 4) {
     // Cached with the weight it belongs to, so an unchanged layer is recognised (and its output reused).
     const std::pair<std::shared_ptr<const Tensor>, int64_t> bias_key{prepared.weight, layer.params.groups};
-    if (!cached_bias_ || cached_bias_key_ != bias_key) {
-      cached_bias_ = std::make_shared<const Tensor>(*build_bias(spec, *prepared.weight));
-      cached_bias_key_ = bias_key;
+    if (!cache.bias || cache.bias_key != bias_key) {
+      cache.bias = std::make_shared<const Tensor>(*build_bias(spec, *prepared.weight));
+      cache.bias_key = bias_key;
     }
-    prepared.bias = cached_bias_;
+    prepared.bias = cache.bias;
   }
-  prepared.geometry = validate_conv_transpose2d(input_shape_, weight_shape_,
+  prepared.geometry = validate_conv_transpose2d(input_shape, prepared.weight->shape(),
                                                 prepared.bias ? std::optional<Shape>(prepared.bias->shape()) : std::nullopt,
                                                 layer.params);
+  return prepared;
+}
+
+PreparedStack LabModel::prepare() {
+  PreparedStack stack;
+  stack.backend = state_.backend;
+  stack.selected = state_.selected();
+  failing_layer_ = -1;
+  input_shape_.clear();
+  weight_shape_.clear();
+  stage_shapes_.clear();
+  stage_weight_shapes_.clear();
+  // The input first, so the live formula has its sizes even when a parameter is invalid.
+  stack.input = prepare_input();
+  stack_input_shape_ = stack.input->shape();
+  layer_caches_.resize(state_.layers.size());
+  Shape current = stack_input_shape_;
+  for (size_t i = 0; i < state_.layers.size(); ++i) {
+    if (static_cast<int64_t>(i) == stack.selected) input_shape_ = current;
+    try {
+      stack.layers.push_back(prepare_layer(i, current));
+    } catch (const Error& e) {
+      failing_layer_ = static_cast<int64_t>(i);
+      if (state_.layers.size() == 1) throw;
+      throw Error(e.kind(), "layer " + std::to_string(i + 1) + ": " + e.what(), e.parameter());
+    }
+    current = stack.layers.back().geometry.output_shape();
+    stage_shapes_.push_back(current);
+    stage_weight_shapes_.push_back(stack.layers.back().weight->shape());
+  }
   try {
-    select_backend(layer.backend, layer.params);
+    select_backend(state_.backend, state_.layer().params);
   } catch (const Error& e) {
     throw Error(e.kind(), e.what(), "backend");
   }
-  return prepared;
+  return stack;
 }
 
 void LabModel::accept(ComputeResult result) {
@@ -114,14 +145,14 @@ void LabModel::update() {
   last_key_ = key;
   ++generation_;
 
-  PreparedLayer layer;
+  PreparedStack stack;
   try {
-    layer = prepare();
-    geometry_ = layer.geometry;
+    stack = prepare();
+    geometry_ = stack.layers[static_cast<size_t>(stack.selected)].geometry;
     error_.reset();
   } catch (const Error& e) {
     geometry_.reset();
-    error_ = FieldError{e.parameter().empty() ? "layer" : e.parameter(), e.what()};
+    error_ = FieldError{e.parameter().empty() ? "layer" : e.parameter(), e.what(), failing_layer_};
     runner_.cancel(generation_);  // results of older states must not replace the error
     return;
   }
@@ -129,10 +160,10 @@ void LabModel::update() {
   const LabState snapshot = state_;
   const uint64_t generation = generation_;
   std::optional<ReusedOutput> reuse;
-  if (result_ && same_layer(result_->layer, layer)) reuse = ReusedOutput{result_->output, result_->backend_name, result_->run_ms};
-  const bool cheap = reuse || estimated_flops(layer) <= kInlineFlops;
-  auto job = [snapshot, layer, generation, reuse = std::move(reuse)](JobContext& context) {
-    ComputeResult result = compute(snapshot, layer, context, reuse);
+  if (result_ && same_stack(result_->stack, stack)) reuse = ReusedOutput{result_->stages, result_->backend_name};
+  const bool cheap = reuse || estimated_flops(stack) <= kInlineFlops;
+  auto job = [snapshot, stack, generation, reuse = std::move(reuse)](JobContext& context) {
+    ComputeResult result = compute(snapshot, stack, context, reuse);
     result.generation = generation;
     return result;
   };

@@ -30,13 +30,21 @@ class LabModel {
   // True when the result on screen does not belong to the current state (invalid, or still computing).
   bool stale() const;
   const std::optional<FieldError>& error() const { return error_; }
-  bool error_is(const std::string& parameter) const { return error_ && error_->parameter == parameter; }
+  // True when `parameter` of the selected layer (or of no layer in particular) is what is wrong.
+  bool error_is(const std::string& parameter) const {
+    return error_ && error_->parameter == parameter && (error_->layer < 0 || error_->layer == state_.selected());
+  }
 
-  // The current state's geometry when it is valid; the live formula uses axis sizes even when it is not.
+  // The selected layer's geometry when the stack is valid up to it; the live formula uses axis sizes even when
+  // it is not.
   const std::optional<ConvTranspose2dGeometry>& geometry() const { return geometry_; }
   TransposedAxisSize live_axis(int axis) const;
-  const Shape& input_shape() const { return input_shape_; }
+  const Shape& input_shape() const { return input_shape_; }  // the selected layer's input (empty if unknown)
   const Shape& weight_shape() const { return weight_shape_; }
+  const Shape& stack_input_shape() const { return stack_input_shape_; }
+  // Each layer's output shape as far as the stack is valid (shorter than the stack past an invalid layer).
+  const std::vector<Shape>& stage_shapes() const { return stage_shapes_; }
+  const std::vector<Shape>& stage_weight_shapes() const { return stage_weight_shapes_; }
 
   bool computing() const { return runner_.busy(); }
   float progress() const { return runner_.progress(); }
@@ -50,7 +58,9 @@ class LabModel {
   // What the computation depends on: the view's colormap or zoom do not trigger a recompute.
   struct ComputeKey {
     InputSettings input;
-    LayerSettings layer;
+    std::vector<LayerSettings> layers;
+    int64_t selected;
+    std::string backend;
     int64_t batch_index, in_channel, out_channel;
     ComparisonResize comparison;
     bool operator==(const ComputeKey&) const = default;
@@ -58,7 +68,8 @@ class LabModel {
   static ComputeKey key_of(const LabState& state);
 
   std::shared_ptr<const Tensor> prepare_input();  // throws convt::Error (parameter "input.*")
-  PreparedLayer prepare();                        // throws convt::Error
+  PreparedStack prepare();                        // throws convt::Error; failing_layer_ says which layer
+  PreparedLayer prepare_layer(size_t index, const Shape& input_shape);
   void accept(ComputeResult result);
   void poll();
 
@@ -69,15 +80,20 @@ class LabModel {
   std::optional<FieldError> error_;
   std::optional<ComputeResult> result_;
   std::optional<ConvTranspose2dGeometry> geometry_;
-  Shape input_shape_, weight_shape_;
+  Shape input_shape_, weight_shape_, stack_input_shape_;
+  std::vector<Shape> stage_shapes_, stage_weight_shapes_;
+  int64_t failing_layer_ = -1;
 
-  // Inputs and weights are rebuilt only when their own settings change.
+  // Inputs and weights are rebuilt only when their own settings change; one weight cache per layer.
+  struct LayerCache {
+    std::optional<std::pair<WeightSource, Shape>> weight_key;
+    std::shared_ptr<const Tensor> weight;
+    std::pair<std::shared_ptr<const Tensor>, int64_t> bias_key;  // (weight, groups)
+    std::shared_ptr<const Tensor> bias;
+  };
   std::optional<InputSettings> cached_input_settings_;
   std::shared_ptr<const Tensor> cached_input_;
-  std::optional<std::pair<WeightSource, Shape>> cached_weight_key_;
-  std::shared_ptr<const Tensor> cached_weight_;
-  std::pair<std::shared_ptr<const Tensor>, int64_t> cached_bias_key_;  // (weight, groups)
-  std::shared_ptr<const Tensor> cached_bias_;
+  std::vector<LayerCache> layer_caches_;
 
   JobRunner<ComputeResult> runner_;  // last: its thread stops before the members above go away
 };

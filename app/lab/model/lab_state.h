@@ -6,9 +6,12 @@
 #include <convt/image.h>
 #include <convt/params.h>
 #include <convt/patterns.h>
+#include <convt/stack.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace convt::lab {
 
@@ -50,7 +53,7 @@ struct LayerSettings {
   ConvTranspose2dParams params{2, 1, 0, 1, 1};
   bool bias = false;
   WeightSource weight;
-  std::string backend = "auto";
+  Activation activation = Activation::None;  // applied to this layer's output before the next layer
   bool operator==(const LayerSettings&) const = default;
 };
 
@@ -68,11 +71,19 @@ struct ViewSettings {
   bool operator==(const ViewSettings&) const = default;
 };
 
+// One layer, or a stack of them run in order (a GAN generator, a decoder path). The panels edit and show the
+// selected layer; the stack panel shows every stage and the whole chain's overlap pattern.
 struct LabState {
   InputSettings input;
-  LayerSettings layer;
+  std::vector<LayerSettings> layers{LayerSettings{}};  // never empty
+  int64_t selected_layer = 0;
+  std::string backend = "auto";
   ViewSettings view;
   bool operator==(const LabState&) const = default;
+
+  int64_t selected() const { return std::clamp<int64_t>(selected_layer, 0, static_cast<int64_t>(layers.size()) - 1); }
+  LayerSettings& layer() { return layers[static_cast<size_t>(selected())]; }
+  const LayerSettings& layer() const { return layers[static_cast<size_t>(selected())]; }
 };
 
 }  // namespace convt::lab

@@ -20,10 +20,10 @@ WeightSource initialiser(WeightInit init) {
 
 void layer(LabState& s, int64_t out_channels, IntPair kernel, IntPair stride, IntPair padding, IntPair output_padding,
            IntPair dilation = 1, int64_t groups = 1) {
-  s.layer.out_channels = out_channels;
-  s.layer.kernel = kernel;
-  s.layer.params = {stride, padding, output_padding, dilation, groups};
-  s.layer.weight = initialiser(WeightInit::KaimingUniform);  // PyTorch's default; demos override it
+  s.layer().out_channels = out_channels;
+  s.layer().kernel = kernel;
+  s.layer().params = {stride, padding, output_padding, dilation, groups};
+  s.layer().weight = initialiser(WeightInit::KaimingUniform);  // PyTorch's default; demos override it
 }
 
 void random_input(LabState& s, int64_t n, int64_t c, int64_t h, int64_t w) {
@@ -37,7 +37,7 @@ void constant_demo(LabState& s, IntPair kernel, IntPair stride, IntPair dilation
   s.input.pattern_channels = 1;
   s.input.pattern_size = 24;
   layer(s, 1, kernel, stride, 0, 0, dilation);
-  s.layer.weight = initialiser(WeightInit::Constant);
+  s.layer().weight = initialiser(WeightInit::Constant);
 }
 
 const std::vector<PresetDefinition>& definitions() {
@@ -90,7 +90,7 @@ const std::vector<PresetDefinition>& definitions() {
          s.input.pattern_channels = 1;
          s.input.pattern_size = 24;
          layer(s, 1, 4, 2, 1, 0);
-         s.layer.weight = initialiser(WeightInit::Bilinear);
+         s.layer().weight = initialiser(WeightInit::Bilinear);
        }},
   };
   return list;

@@ -79,36 +79,36 @@ const std::map<std::string, Key>& keys() {
        }}},
       {"input.resize", {"true|false", [](LabState& s, const std::string& v) { s.input.resize_image = to_bool("input.resize", v); }}},
       {"input.working_size", {"int", [](LabState& s, const std::string& v) { s.input.working_size = to_int("input.working_size", v); }}},
-      {"layer.out_channels", {"int", [](LabState& s, const std::string& v) { s.layer.out_channels = to_int("layer.out_channels", v); }}},
-      {"layer.kernel", {"K or KH,KW", [](LabState& s, const std::string& v) { s.layer.kernel = to_pair("layer.kernel", v); }}},
-      {"layer.stride", {"S or SH,SW", [](LabState& s, const std::string& v) { s.layer.params.stride = to_pair("layer.stride", v); }}},
-      {"layer.padding", {"P or PH,PW", [](LabState& s, const std::string& v) { s.layer.params.padding = to_pair("layer.padding", v); }}},
-      {"layer.output_padding", {"OP or OPH,OPW", [](LabState& s, const std::string& v) { s.layer.params.output_padding = to_pair("layer.output_padding", v); }}},
-      {"layer.dilation", {"D or DH,DW", [](LabState& s, const std::string& v) { s.layer.params.dilation = to_pair("layer.dilation", v); }}},
-      {"layer.groups", {"int", [](LabState& s, const std::string& v) { s.layer.params.groups = to_int("layer.groups", v); }}},
-      {"layer.bias", {"true|false", [](LabState& s, const std::string& v) { s.layer.bias = to_bool("layer.bias", v); }}},
+      {"layer.out_channels", {"int", [](LabState& s, const std::string& v) { s.layer().out_channels = to_int("layer.out_channels", v); }}},
+      {"layer.kernel", {"K or KH,KW", [](LabState& s, const std::string& v) { s.layer().kernel = to_pair("layer.kernel", v); }}},
+      {"layer.stride", {"S or SH,SW", [](LabState& s, const std::string& v) { s.layer().params.stride = to_pair("layer.stride", v); }}},
+      {"layer.padding", {"P or PH,PW", [](LabState& s, const std::string& v) { s.layer().params.padding = to_pair("layer.padding", v); }}},
+      {"layer.output_padding", {"OP or OPH,OPW", [](LabState& s, const std::string& v) { s.layer().params.output_padding = to_pair("layer.output_padding", v); }}},
+      {"layer.dilation", {"D or DH,DW", [](LabState& s, const std::string& v) { s.layer().params.dilation = to_pair("layer.dilation", v); }}},
+      {"layer.groups", {"int", [](LabState& s, const std::string& v) { s.layer().params.groups = to_int("layer.groups", v); }}},
+      {"layer.bias", {"true|false", [](LabState& s, const std::string& v) { s.layer().bias = to_bool("layer.bias", v); }}},
       {"layer.weight", {"kaiming|normal|uniform|constant|bilinear|nearest|impulse, a .npy path, or FILE.safetensors:NAME",
                         [](LabState& s, const std::string& v) {
          const size_t marker = v.find(".safetensors:");
          const bool is_npy = v.size() > 4 && v.substr(v.size() - 4) == ".npy";
          const bool is_model = v.size() > 12 && v.substr(v.size() - 12) == ".safetensors";  // tensor chosen later
          if (marker != std::string::npos) {
-           s.layer.weight.path = v.substr(0, marker + 12);
-           s.layer.weight.tensor_name = v.substr(marker + 13);
+           s.layer().weight.path = v.substr(0, marker + 12);
+           s.layer().weight.tensor_name = v.substr(marker + 13);
          } else if (is_npy || is_model) {
-           s.layer.weight.path = v;
-           s.layer.weight.tensor_name.clear();
+           s.layer().weight.path = v;
+           s.layer().weight.tensor_name.clear();
          } else {
-           s.layer.weight.init = parse_weight_init(v);  // throws before anything changes
+           s.layer().weight.init = parse_weight_init(v);  // throws before anything changes
          }
-         s.layer.weight.from_file = marker != std::string::npos || is_npy || is_model;
+         s.layer().weight.from_file = marker != std::string::npos || is_npy || is_model;
        }}},
-      {"layer.constant", {"float", [](LabState& s, const std::string& v) { s.layer.weight.constant = to_float("layer.constant", v); }}},
-      {"layer.seed", {"int", [](LabState& s, const std::string& v) { s.layer.weight.seed = static_cast<uint64_t>(to_int("layer.seed", v)); }}},
+      {"layer.constant", {"float", [](LabState& s, const std::string& v) { s.layer().weight.constant = to_float("layer.constant", v); }}},
+      {"layer.seed", {"int", [](LabState& s, const std::string& v) { s.layer().weight.seed = static_cast<uint64_t>(to_int("layer.seed", v)); }}},
       {"layer.backend", {"auto|cuda|cpu|reference|cuda-tf32", [](LabState& s, const std::string& v) {
          std::map<std::string, std::string> names;
          for (const std::string& name : backend_choices()) names[name] = name;
-         s.layer.backend = to_enum<std::string>("layer.backend", v, names);
+         s.backend = to_enum<std::string>("layer.backend", v, names);
        }}},
       {"view.colormap", {"grey|viridis|diverging", [](LabState& s, const std::string& v) { s.view.colormap = parse_colormap(v); }}},
       {"view.range", {"channel|global", [](LabState& s, const std::string& v) {

@@ -38,14 +38,32 @@ LayerSpec to_layer_spec(const LayerSettings& layer) {
   spec.weight.path = layer.weight.path;
   spec.weight.tensor = layer.weight.tensor_name;
   spec.weight.seed = layer.weight.seed;
+  spec.activation = to_string(layer.activation);
   return spec;
+}
+
+LayerSettings to_layer_settings(const LayerSpec& spec) {
+  LayerSettings layer;
+  layer.out_channels = spec.out_channels;
+  layer.kernel = spec.kernel;
+  layer.params = spec.params;
+  layer.bias = spec.bias;
+  layer.weight.from_file = spec.weight.source == "file";
+  layer.weight.init = parse_weight_init(spec.weight.init);
+  layer.weight.constant = spec.weight.constant;
+  layer.weight.path = spec.weight.path;
+  layer.weight.tensor_name = spec.weight.tensor;
+  layer.weight.seed = spec.weight.seed;
+  layer.activation = parse_activation(spec.activation);
+  return layer;
 }
 
 Workspace to_workspace(const LabState& state) {
   Workspace workspace;
   workspace.input = to_input_spec(state.input);
-  workspace.layers = {to_layer_spec(state.layer)};
-  workspace.backend = state.layer.backend;
+  workspace.layers.clear();
+  for (const LayerSettings& layer : state.layers) workspace.layers.push_back(to_layer_spec(layer));
+  workspace.backend = state.backend;
   const ViewSettings& v = state.view;
   const char* colormaps[] = {"grey", "viridis", "diverging"};
   workspace.view_json = nlohmann::json{{"colormap", colormaps[static_cast<int>(v.colormap)]},
@@ -54,7 +72,8 @@ Workspace to_workspace(const LabState& state) {
                                        {"in_channel", v.in_channel},
                                        {"out_channel", v.out_channel},
                                        {"comparison", v.comparison == ComparisonResize::Nearest ? "nearest" : "bilinear"},
-                                       {"zoom", v.zoom}}
+                                       {"zoom", v.zoom},
+                                       {"selected_layer", state.selected()}}
                             .dump();
   return workspace;
 }
@@ -79,18 +98,10 @@ void apply_workspace(const Workspace& workspace, const std::string& name, LabSta
     next.input.resize_image = i.resize_image;
     next.input.working_size = i.working_size;
 
-    const LayerSpec& l = workspace.layers.front();
-    next.layer.out_channels = l.out_channels;
-    next.layer.kernel = l.kernel;
-    next.layer.params = l.params;
-    next.layer.bias = l.bias;
-    next.layer.weight.from_file = l.weight.source == "file";
-    next.layer.weight.init = parse_weight_init(l.weight.init);
-    next.layer.weight.constant = l.weight.constant;
-    next.layer.weight.path = l.weight.path;
-    next.layer.weight.tensor_name = l.weight.tensor;
-    next.layer.weight.seed = l.weight.seed;
-    next.layer.backend = workspace.backend;
+    next.layers.clear();
+    for (const LayerSpec& spec : workspace.layers) next.layers.push_back(to_layer_settings(spec));
+    next.selected_layer = 0;
+    next.backend = workspace.backend;
 
     const nlohmann::json view = nlohmann::json::parse(workspace.view_json.empty() ? "{}" : workspace.view_json);
     if (view.contains("colormap")) next.view.colormap = parse_colormap(view.at("colormap").get<std::string>());
@@ -101,6 +112,7 @@ void apply_workspace(const Workspace& workspace, const std::string& name, LabSta
     if (view.contains("comparison"))
       next.view.comparison = view.at("comparison") == "nearest" ? ComparisonResize::Nearest : ComparisonResize::Bilinear;
     if (view.contains("zoom")) next.view.zoom = view.at("zoom").get<float>();
+    if (view.contains("selected_layer")) next.selected_layer = view.at("selected_layer").get<int64_t>();
   } catch (const std::exception& e) {
     throw_io("invalid workspace '" + name + "': " + e.what());
   }

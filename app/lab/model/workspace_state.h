@@ -10,10 +10,11 @@ namespace convt::lab {
 
 InputSpec to_input_spec(const InputSettings& input);
 LayerSpec to_layer_spec(const LayerSettings& layer);
+LayerSettings to_layer_settings(const LayerSpec& spec);
 Workspace to_workspace(const LabState& state);
 
-// Replaces the state's input, layer and view with the workspace's (its first layer); throws convt::Error
-// (ErrorKind::Io, naming `name`) for values the app cannot show.
+// Replaces the state's input, layers (all of them: a workspace can hold a stack), backend and view with the
+// workspace's; throws convt::Error (ErrorKind::Io, naming `name`) for values the app cannot show.
 void apply_workspace(const Workspace& workspace, const std::string& name, LabState& state);
 
 }  // namespace convt::lab

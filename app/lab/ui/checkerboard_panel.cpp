@@ -29,7 +29,7 @@ std::string phases_text(const AxisCoverage& a) {
 }
 
 void apply_fix(PanelContext& context, const CoverageReport& c) {
-  LayerSettings& layer = context.model.state().layer;
+  LayerSettings& layer = context.model.state().layer();
   layer.kernel = c.suggested_kernel;
   layer.params.dilation = c.suggested_dilation;
   layer.params.padding = c.suggested_padding;
@@ -87,7 +87,7 @@ void comparison(PanelContext& context, const ComputeResult& r, float side) {
   ImGui::SameLine();
   ImGui::RadioButton("bilinear", &mode, 1);
   view.comparison = static_cast<ComparisonResize>(mode);
-  const PlaneImage direct = plane_image(context, "cb.direct", r.output, r.batch_index, r.out_channel, r.generation, view.colormap);
+  const PlaneImage direct = plane_image(context, "cb.direct", r.output(), r.batch_index, r.out_channel, r.generation, view.colormap);
   const PlaneImage resized = plane_image(context, "cb.resized", r.comparison, 0, -1, r.generation, view.colormap);
   float z1 = 0, x1 = 0, y1 = 0, z2 = 0, x2 = 0, y2 = 0;
   ImGui::BeginGroup();

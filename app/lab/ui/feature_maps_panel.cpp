@@ -30,8 +30,8 @@ void export_output(PanelContext& context, const ComputeResult& r) {
   std::strftime(stem, sizeof stem, "convt-output-%Y%m%d-%H%M%S", std::localtime(&now));
   const ViewSettings& view = context.model.state().view;
   try {
-    write_npy(std::string(stem) + ".npy", r.output);
-    write_png(std::string(stem) + ".png", channel_grid(r.output, r.batch_index, view.colormap, view.global_range));
+    write_npy(std::string(stem) + ".npy", r.output());
+    write_png(std::string(stem) + ".png", channel_grid(r.output(), r.batch_index, view.colormap, view.global_range));
     context.ui.notice = std::string("wrote ") + stem + ".npy and .png";
   } catch (const Error& e) {
     context.ui.notice = e.what();
@@ -109,7 +109,7 @@ void draw_feature_maps_panel(PanelContext& context) {
   view_controls(context, r);
 
   const Tensor& x = *r.layer.input;
-  const Tensor& y = r.output;
+  const Tensor& y = r.output();
   const ConvTranspose2dGeometry& g = r.layer.geometry;
   const int64_t n = r.batch_index;
   const bool input_rgb = ui.rgb_composite && g.in_channels == 3;

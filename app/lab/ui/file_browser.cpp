@@ -25,7 +25,7 @@ void choose(PanelContext& context, const fs::path& path) {
     input.image_path = path.string();
     context.ui.image_path_text = input.image_path;
   } else {
-    WeightSource& weight = context.model.state().layer.weight;
+    WeightSource& weight = context.model.state().layer().weight;
     weight.from_file = true;
     weight.path = path.string();
     weight.tensor_name.clear();

@@ -42,7 +42,7 @@ void preset_picker(PanelContext& context) {
 
 // For a .safetensors weight: pick one of its 4-D tensors (listed once per file).
 void tensor_picker(PanelContext& context) {
-  WeightSource& weight = context.model.state().layer.weight;
+  WeightSource& weight = context.model.state().layer().weight;
   const std::string suffix = ".safetensors";
   if (weight.path.size() <= suffix.size() || weight.path.compare(weight.path.size() - suffix.size(), suffix.size(), suffix) != 0)
     return;
@@ -74,7 +74,7 @@ void tensor_picker(PanelContext& context) {
 }
 
 void weight_controls(PanelContext& context) {
-  LayerSettings& layer = context.model.state().layer;
+  LayerSettings& layer = context.model.state().layer();
   WeightSource& weight = layer.weight;
   int source = weight.from_file ? 1 : 0;
   ImGui::RadioButton("initialiser", &source, 0);
@@ -116,16 +116,16 @@ void weight_controls(PanelContext& context) {
 }
 
 void backend_picker(PanelContext& context) {
-  LayerSettings& layer = context.model.state().layer;
+  std::string& backend = context.model.state().backend;
   InvalidScope scope(context.model.error_is("backend"));
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
-  if (ImGui::BeginCombo("backend", layer.backend.c_str())) {
-    if (ImGui::Selectable("auto", layer.backend == "auto")) layer.backend = "auto";
+  if (ImGui::BeginCombo("backend", backend.c_str())) {
+    if (ImGui::Selectable("auto", backend == "auto")) backend = "auto";
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("cuda when a GPU answers and passes its self-check, else cpu");
     for (const std::string& name : backend_names()) {
       const Availability availability = backend_by_name(name).availability();
       ImGui::BeginDisabled(!availability.available);
-      if (ImGui::Selectable(name.c_str(), layer.backend == name)) layer.backend = name;
+      if (ImGui::Selectable(name.c_str(), backend == name)) backend = name;
       ImGui::EndDisabled();
       if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("%s", availability.reason.c_str());
     }
@@ -137,7 +137,7 @@ void backend_picker(PanelContext& context) {
 
 void draw_layer_panel(PanelContext& context) {
   LabModel& model = context.model;
-  LayerSettings& layer = model.state().layer;
+  LayerSettings& layer = model.state().layer();
   ConvTranspose2dParams& p = layer.params;
   UiState& ui = context.ui;
   preset_picker(context);

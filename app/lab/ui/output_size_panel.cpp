@@ -27,7 +27,7 @@ void formula_line(const TransposedAxisSize& axis, const char* name) {
 
 void solver(PanelContext& context) {
   LabModel& model = context.model;
-  ConvTranspose2dParams& p = model.state().layer.params;
+  ConvTranspose2dParams& p = model.state().layer().params;
   const Shape& input = model.input_shape();
   const Shape& weight = model.weight_shape();
   if (input.size() != 4 || weight.size() != 4) return;
@@ -66,7 +66,7 @@ void solver(PanelContext& context) {
 
 void draw_output_size_panel(PanelContext& context) {
   LabModel& model = context.model;
-  const ConvTranspose2dParams& p = model.state().layer.params;
+  const ConvTranspose2dParams& p = model.state().layer().params;
   ImGui::TextDisabled("o = %s", TransposedAxisSize::symbolic());
   for (int axis = 0; axis < 2; ++axis) formula_line(model.live_axis(axis), kAxisNames[axis]);
 

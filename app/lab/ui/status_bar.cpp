@@ -21,7 +21,12 @@ void draw_status_bar(PanelContext& context) {
   const ComputeResult* r = model.result();
   if (r) {
     ImGui::Text("backend %s   %.2f ms per run   %.2f GFLOP/s useful   output %s   %s", r->backend_name.c_str(), r->run_ms,
-                r->gflops(), shape_to_string(r->output.shape()).c_str(), bytes_text(r->output_bytes()).c_str());
+                r->gflops(), shape_to_string(r->output().shape()).c_str(), bytes_text(r->output_bytes()).c_str());
+    if (r->stages.size() > 1) {
+      ImGui::SameLine();
+      ImGui::TextDisabled("   layer %lld of %zu; the stack %.2f ms", static_cast<long long>(r->stack.selected + 1),
+                          r->stages.size(), r->stack_ms);
+    }
   } else {
     ImGui::TextDisabled("no result yet");
   }

@@ -30,7 +30,7 @@ void draw_workspace_panel(PanelContext& context) {
     try {
       apply_workspace(read_workspace(context.ui.workspace_path), context.ui.workspace_path, context.model.state());
       context.ui.image_path_text = context.model.state().input.image_path;
-      context.ui.weight_path_text = context.model.state().layer.weight.path;
+      context.ui.weight_path_text = context.model.state().layer().weight.path;
       context.ui.notice = "loaded " + context.ui.workspace_path;
     } catch (const Error& e) {
       context.ui.notice = e.what();

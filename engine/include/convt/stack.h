@@ -29,8 +29,20 @@ struct StackLayer {
   float negative_slope = 0.01f;  // LeakyReLU
 };
 
+// What the chain's checks and analysis need of a layer: shapes and parameters, no tensors (the app keeps its
+// weights elsewhere and must not copy them to ask about geometry).
+struct StackLayerShape {
+  Shape weight_shape;
+  bool has_bias = false;
+  ConvTranspose2dParams params;
+  Activation activation = Activation::None;
+  float negative_slope = 0.01f;
+};
+std::vector<StackLayerShape> shapes_of(const std::vector<StackLayer>& layers);
+
 // The geometry of every layer, checking that each layer's C_in matches the previous output. Errors name the layer
 // ("layer 3: ...").
+std::vector<ConvTranspose2dGeometry> validate_stack(const Shape& input_shape, const std::vector<StackLayerShape>& layers);
 std::vector<ConvTranspose2dGeometry> validate_stack(const Shape& input_shape, const std::vector<StackLayer>& layers);
 
 // Every stage's output (after its activation), computed with `backend`.
@@ -41,7 +53,12 @@ void apply_activation(Tensor& tensor, Activation activation, float negative_slop
 
 // The whole chain's coverage: how many (input pixel, tap path) routes reach each final output pixel, counted by
 // running the chain's geometry on ones (one channel, unit kernels, no activations). [OH, OW].
+Tensor stack_coverage(const Shape& input_shape, const std::vector<StackLayerShape>& layers);
 Tensor stack_coverage(const Shape& input_shape, const std::vector<StackLayer>& layers);
+
+// The width of the chain's partially covered border: each layer's own (d*(k-1) - p, as for a single layer),
+// stretched by every later stride. The summary below measures inside it.
+int64_t stack_border(const std::vector<StackLayerShape>& layers);
 
 struct StackCoverageSummary {
   double interior_max = 0, interior_min = 0;  // over the fully covered interior of the final output

@@ -80,6 +80,15 @@ TEST_F(GuiSmoke, PresetsRenderAndDiffer) {
   EXPECT_GT(mean_abs_difference(checkerboard, stride3), 0.005);
 }
 
+TEST_F(GuiSmoke, StacksRenderTheStripAndTheWholeStackAnalysis) {
+  const Tensor layer = screenshot("stack_layer", "--preset checkerboard --set stack.append=1");
+  const Tensor whole = screenshot("stack_whole", "--preset checkerboard --set stack.append=1 --set view.checkerboard=stack");
+  const Tensor dcgan = screenshot("stack_dcgan", "--preset stack-dcgan --set stack.layer=2");
+  for (const Tensor* image : {&layer, &whole, &dcgan}) EXPECT_GT(distinct_colours(*image), 200u);
+  EXPECT_GT(mean_abs_difference(layer, whole), 0.005) << "the whole-stack view must show something else";
+  EXPECT_GT(mean_abs_difference(layer, dcgan), 0.01);
+}
+
 TEST_F(GuiSmoke, InvalidStateAndBadArgumentsDoNotCrash) {
   // output_padding 2 with stride 2 and dilation 1 breaks a rule: the app must still draw, with the rule shown.
   const Tensor invalid = screenshot("invalid", "--preset checkerboard --set output_padding=2");

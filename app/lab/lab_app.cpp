@@ -40,6 +40,10 @@ void LabApp::shortcuts() {
     model_.state().view.zoom = 0;
     ui_.input_pan = ui_.output_pan = {};
   }
+  LabState& state = model_.state();
+  if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_UP) && state.selected() > 0) state.selected_layer = state.selected() - 1;
+  if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_DOWN) && state.selected() + 1 < static_cast<int64_t>(state.layers.size()))
+    state.selected_layer = state.selected() + 1;
   if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_O, false)) ui_.browse = BrowseTarget::Image;
   if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_Q, false)) ui_.quit_requested = true;
   if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_S, false)) ui_.save_requested = true;
@@ -70,10 +74,19 @@ void LabApp::frame(double time) {
   }
   ImGui::End();
 
-  const float maps_height = body * 0.56f;
-  if (begin_pane("Feature maps", left, 0, centre, maps_height)) ui::draw_feature_maps_panel(context);
+  // A stack gets a strip of its stages above the feature maps; one layer keeps the whole column.
+  const bool stack = model_.state().layers.size() > 1;
+  const float line = ImGui::GetTextLineHeightWithSpacing();
+  const float stack_height = stack ? ImGui::GetFontSize() * 5.5f + 6 * line : 0.0f;
+  if (stack) {
+    if (begin_pane("Stack", left, 0, centre, stack_height, ImGuiWindowFlags_HorizontalScrollbar)) ui::draw_stack_panel(context);
+    ImGui::End();
+  }
+  const float maps_height = (body - stack_height) * 0.58f;
+  if (begin_pane("Feature maps", left, stack_height, centre, maps_height)) ui::draw_feature_maps_panel(context);
   ImGui::End();
-  if (begin_pane("Scatter-then-convolve", left, maps_height, centre, body - maps_height)) ui::draw_scatter_panel(context);
+  if (begin_pane("Scatter-then-convolve", left, stack_height + maps_height, centre, body - stack_height - maps_height))
+    ui::draw_scatter_panel(context);
   ImGui::End();
 
   const float size_height = body * 0.3f;

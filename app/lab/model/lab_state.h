@@ -68,6 +68,7 @@ struct ViewSettings {
   int64_t out_channel = 0;
   ComparisonResize comparison = ComparisonResize::Bilinear;
   float zoom = 0;  // screen pixels per tensor pixel; 0 = fit
+  bool whole_stack = false;  // the checkerboard analysis of the whole stack instead of the shown layer
   bool operator==(const ViewSettings&) const = default;
 };
 

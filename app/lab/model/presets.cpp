@@ -1,6 +1,9 @@
 #include "presets.h"
 
+#include "workspace_state.h"
+
 #include <convt/error.h>
+#include <convt/stack_presets.h>
 
 #include <functional>
 
@@ -18,8 +21,11 @@ WeightSource initialiser(WeightInit init) {
   return weight;
 }
 
+// A one-layer preset replaces any stack with that layer.
 void layer(LabState& s, int64_t out_channels, IntPair kernel, IntPair stride, IntPair padding, IntPair output_padding,
            IntPair dilation = 1, int64_t groups = 1) {
+  s.layers = {LayerSettings{}};
+  s.selected_layer = 0;
   s.layer().out_channels = out_channels;
   s.layer().kernel = kernel;
   s.layer().params = {stride, padding, output_padding, dilation, groups};
@@ -96,12 +102,28 @@ const std::vector<PresetDefinition>& definitions() {
   return list;
 }
 
+// The engine's stack presets (the same ones `convt stack --preset` runs), after the single layers.
+const std::vector<PresetDefinition>& all_definitions() {
+  static const std::vector<PresetDefinition> list = [] {
+    std::vector<PresetDefinition> all = definitions();
+    for (const StackPreset& stack : stack_presets())
+      all.push_back({{"stack-" + stack.name, "Stack: " + stack.title, stack.note}, [name = stack.name](LabState& s) {
+                       const std::string backend = s.backend;
+                       apply_workspace(stack_preset(name).workspace, "stack preset " + name, s);
+                       s.backend = backend;  // a preset sets the layers, not where they run
+                       s.selected_layer = static_cast<int64_t>(s.layers.size()) - 1;  // the final output first
+                     }});
+    return all;
+  }();
+  return list;
+}
+
 }  // namespace
 
 const std::vector<Preset>& presets() {
   static const std::vector<Preset> list = [] {
     std::vector<Preset> result;
-    for (const PresetDefinition& d : definitions()) result.push_back(d.preset);
+    for (const PresetDefinition& d : all_definitions()) result.push_back(d.preset);
     return result;
   }();
   return list;
@@ -109,7 +131,7 @@ const std::vector<Preset>& presets() {
 
 void apply_preset(const std::string& name, LabState& state) {
   std::string names;
-  for (const PresetDefinition& d : definitions()) {
+  for (const PresetDefinition& d : all_definitions()) {
     if (d.preset.name == name) {
       d.apply(state);
       state.view.in_channel = state.view.out_channel = state.view.batch_index = 0;

@@ -110,6 +110,21 @@ const std::map<std::string, Key>& keys() {
          for (const std::string& name : backend_choices()) names[name] = name;
          s.backend = to_enum<std::string>("layer.backend", v, names);
        }}},
+      {"layer.activation", {"none|relu|leaky_relu|tanh (after this layer, before the next)", [](LabState& s, const std::string& v) {
+         s.layer().activation = parse_activation(v);
+       }}},
+      {"stack.layer", {"int (1-based: the layer of the stack that the panels show and edit)", [](LabState& s, const std::string& v) {
+         const int64_t layer = to_int("stack.layer", v);
+         if (layer < 1 || layer > static_cast<int64_t>(s.layers.size()))
+           throw_invalid("--set stack.layer=" + v + ": the stack has layers 1 to " + std::to_string(s.layers.size()), "stack.layer");
+         s.selected_layer = layer - 1;
+       }}},
+      {"stack.append", {"int (adds N copies of the selected layer at the end of the stack, and shows the last)", [](LabState& s, const std::string& v) {
+         const int64_t count = to_int("stack.append", v);
+         if (count < 1 || count > 16) throw_invalid("--set stack.append=" + v + ": expected 1 to 16 layers", "stack.append");
+         for (int64_t i = 0; i < count; ++i) s.layers.push_back(s.layer());
+         s.selected_layer = static_cast<int64_t>(s.layers.size()) - 1;
+       }}},
       {"view.colormap", {"grey|viridis|diverging", [](LabState& s, const std::string& v) { s.view.colormap = parse_colormap(v); }}},
       {"view.range", {"channel|global", [](LabState& s, const std::string& v) {
          s.view.global_range = to_enum<bool>("view.range", v, {{"channel", false}, {"global", true}});
@@ -119,6 +134,9 @@ const std::map<std::string, Key>& keys() {
       {"view.out_channel", {"int", [](LabState& s, const std::string& v) { s.view.out_channel = to_int("view.out_channel", v); }}},
       {"view.comparison", {"nearest|bilinear", [](LabState& s, const std::string& v) {
          s.view.comparison = to_enum<ComparisonResize>("view.comparison", v, {{"nearest", ComparisonResize::Nearest}, {"bilinear", ComparisonResize::Bilinear}});
+       }}},
+      {"view.checkerboard", {"layer|stack (the shown layer's analysis, or the whole stack's)", [](LabState& s, const std::string& v) {
+         s.view.whole_stack = to_enum<bool>("view.checkerboard", v, {{"layer", false}, {"stack", true}});
        }}},
       {"view.zoom", {"float (screen pixels per tensor pixel, 0 = fit)", [](LabState& s, const std::string& v) { s.view.zoom = to_float("view.zoom", v); }}},
   };
@@ -135,7 +153,7 @@ void apply_setting(const std::string& assignment, LabState& state) {
   const std::string value = assignment.substr(equals + 1);
   auto found = keys().find(key);
   // Short forms: "stride=2" means layer.stride, "colormap=..." view.colormap, and so on.
-  for (const char* prefix : {"layer.", "input.", "view."})
+  for (const char* prefix : {"layer.", "input.", "view.", "stack."})
     if (found == keys().end()) found = keys().find(prefix + key);
   if (found == keys().end()) throw_invalid("--set: unknown key '" + key + "' (see convt-lab --help for the keys)", "set");
   try {

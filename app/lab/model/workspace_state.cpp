@@ -73,7 +73,8 @@ Workspace to_workspace(const LabState& state) {
                                        {"out_channel", v.out_channel},
                                        {"comparison", v.comparison == ComparisonResize::Nearest ? "nearest" : "bilinear"},
                                        {"zoom", v.zoom},
-                                       {"selected_layer", state.selected()}}
+                                       {"selected_layer", state.selected()},
+                                       {"whole_stack", v.whole_stack}}
                             .dump();
   return workspace;
 }
@@ -112,6 +113,7 @@ void apply_workspace(const Workspace& workspace, const std::string& name, LabSta
     if (view.contains("comparison"))
       next.view.comparison = view.at("comparison") == "nearest" ? ComparisonResize::Nearest : ComparisonResize::Bilinear;
     if (view.contains("zoom")) next.view.zoom = view.at("zoom").get<float>();
+    if (view.contains("whole_stack")) next.view.whole_stack = view.at("whole_stack").get<bool>();
     if (view.contains("selected_layer")) next.selected_layer = view.at("selected_layer").get<int64_t>();
   } catch (const std::exception& e) {
     throw_io("invalid workspace '" + name + "': " + e.what());

@@ -1,5 +1,6 @@
 // Checkerboard: the coverage map as a heat map with counts, the verdict badge with its explanation and fix (a
 // button applies the suggested geometry), the measured artifact score, and the resize-then-convolve comparison.
+// For a stack, a second tab shows the whole chain: routes from the input to each final output pixel.
 #include "panels.h"
 #include "plane_textures.h"
 #include "widgets.h"
@@ -11,15 +12,6 @@
 
 namespace convt::lab::ui {
 namespace {
-
-ImU32 verdict_colour(OverlapVerdict verdict) {
-  switch (verdict) {
-    case OverlapVerdict::Even: return IM_COL32(40, 140, 70, 255);
-    case OverlapVerdict::Uneven: return IM_COL32(200, 120, 20, 255);
-    case OverlapVerdict::Holes: return IM_COL32(190, 40, 40, 255);
-  }
-  return IM_COL32(90, 90, 90, 255);
-}
 
 std::string phases_text(const AxisCoverage& a) {
   std::string text;
@@ -104,12 +96,39 @@ void comparison(PanelContext& context, const ComputeResult& r, float side) {
                       view.comparison == ComparisonResize::Nearest ? "nearest" : "bilinear");
 }
 
-}  // namespace
+// The whole stack's coverage: how many (input pixel, tap path) routes reach each final output pixel.
+void whole_stack(PanelContext& context, const ComputeResult& r) {
+  const StackCoverageSummary& summary = r.stack_summary;
+  badge(to_string(summary.verdict), verdict_colour(summary.verdict));
+  ImGui::SameLine();
+  if (summary.verdict == OverlapVerdict::Uneven) ImGui::Text("routes per output, max/min %.4g", summary.ratio);
+  else if (summary.verdict == OverlapVerdict::Holes) ImGui::TextUnformatted("some final outputs get no route");
+  else ImGui::Text("every interior output gets %.0f routes", summary.interior_max);
+  ImGui::TextWrapped("Coverage compounds: each layer's pattern is stretched by the next stride and summed by the next "
+                     "kernel. An uneven layer followed by an even one can even out; a layer with holes leaves holes.");
+  for (size_t i = 0; i < r.stages.size(); ++i) {
+    if (i) ImGui::SameLine();
+    ImGui::PushStyleColor(ImGuiCol_Text, verdict_colour(r.stages[i].coverage.verdict));
+    ImGui::Text("%zu: %s", i + 1, to_string(r.stages[i].coverage.verdict));
+    ImGui::PopStyleColor();
+  }
+  const Tensor& counts = r.stack_coverage;
+  const int64_t h = counts.size(0), w = counts.size(1);
+  float most = 1.0f;
+  for (int64_t i = 0; i < counts.numel(); ++i) most = std::max(most, counts[i]);
+  const PlaneImage map = raw_plane_image(context, "cb.stack", counts.data(), h, w, r.generation, Colormap::Viridis,
+                                         {0.0f, most});
+  ImGui::Text("routes per final output pixel, %lld x %lld", static_cast<long long>(h), static_cast<long long>(w));
+  const float side = std::min(ImGui::GetContentRegionAvail().x, ImGui::GetContentRegionAvail().y - ImGui::GetFontSize() * 3);
+  static float zoom = 0, pan_x = 0, pan_y = 0;
+  const ViewGeometry view = tensor_view("##stack_coverage", map.texture, h, w, ImVec2(side, std::max(40.0f, side)), zoom, pan_x, pan_y);
+  colour_bar(Colormap::Viridis, 0.0f, most, side);
+  if (view.hovered)
+    ImGui::SetTooltip("final output (%lld, %lld): %.0f routes from the input", static_cast<long long>(view.hover_y),
+                      static_cast<long long>(view.hover_x), counts[view.hover_y * w + view.hover_x]);
+}
 
-void draw_checkerboard_panel(PanelContext& context) {
-  const ComputeResult* result = context.model.result();
-  if (!result) return;
-  const ComputeResult& r = *result;
+void one_layer(PanelContext& context, const ComputeResult& r) {
   const CoverageReport& c = r.coverage;
   const float avail = ImGui::GetContentRegionAvail().x;
 
@@ -146,6 +165,27 @@ void draw_checkerboard_panel(PanelContext& context) {
   coverage_map(context, r, side);
   ImGui::Separator();
   comparison(context, r, std::max(60.0f, (avail - ImGui::GetStyle().ItemSpacing.x) / 2));
+}
+
+}  // namespace
+
+void draw_checkerboard_panel(PanelContext& context) {
+  const ComputeResult* result = context.model.result();
+  if (!result) return;
+  const ComputeResult& r = *result;
+  if (r.stages.size() < 2) {
+    one_layer(context, r);
+    return;
+  }
+  // Which analysis: the shown layer's own, or the whole chain's (a view setting, so --set and workspaces keep it).
+  bool& whole = context.model.state().view.whole_stack;
+  const std::string layer_label = "Layer " + std::to_string(r.stack.selected + 1);
+  if (ImGui::RadioButton(layer_label.c_str(), !whole)) whole = false;
+  ImGui::SameLine();
+  if (ImGui::RadioButton("Whole stack", whole)) whole = true;
+  ImGui::Separator();
+  if (whole) whole_stack(context, r);
+  else one_layer(context, r);
 }
 
 }  // namespace convt::lab::ui

@@ -136,6 +136,10 @@ void draw_feature_maps_panel(PanelContext& context) {
               input_rgb ? static_cast<long long>(g.in_h) : static_cast<long long>(r.in_channel),
               input_rgb ? static_cast<long long>(g.in_w) : static_cast<long long>(g.in_h),
               static_cast<long long>(g.in_w));
+  if (r.stack.selected > 0) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("= layer %lld's output", static_cast<long long>(r.stack.selected));
+  }
   const ViewGeometry in_view = tensor_view("##input_view", in_image.texture, in_image.height, in_image.width,
                                            ImVec2(view_width, view_height), view.zoom, ui.input_pan.x, ui.input_pan.y);
   if (!input_rgb) colour_bar(view.colormap, in_image.range.low, in_image.range.high, view_width);
@@ -145,6 +149,10 @@ void draw_feature_maps_panel(PanelContext& context) {
   ImGui::Text(output_rgb ? "output y[%lld, RGB]  %lldx%lld" : "output y[%lld, %lld]  %lldx%lld",
               static_cast<long long>(n), output_rgb ? static_cast<long long>(g.out_h) : static_cast<long long>(r.out_channel),
               output_rgb ? static_cast<long long>(g.out_w) : static_cast<long long>(g.out_h), static_cast<long long>(g.out_w));
+  if (r.layer.activation != Activation::None) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("before %s", to_string(r.layer.activation));
+  }
   const ViewGeometry out_view = tensor_view("##output_view", out_image.texture, out_image.height, out_image.width,
                                             ImVec2(view_width, view_height), view.zoom, ui.output_pan.x, ui.output_pan.y);
   if (!output_rgb) colour_bar(view.colormap, out_image.range.low, out_image.range.high, view_width);

@@ -96,7 +96,7 @@ void draw_input_panel(PanelContext& context) {
     case InputKind::Random: random_controls(context); break;
     case InputKind::Image: image_controls(context); break;
   }
-  const Shape& shape = context.model.input_shape();
+  const Shape& shape = context.model.stack_input_shape();
   if (!shape.empty()) ImGui::TextDisabled("input tensor %s", shape_to_string(shape).c_str());
 }
 

@@ -1,6 +1,7 @@
-// Layer: presets, C_out, kernel, stride, padding, output_padding, dilation (per-axis pairs behind a link toggle),
-// groups, bias, the weight's initialiser or .npy file, and the backend. The control the current error names
-// turns red and the rule it broke is printed under the controls.
+// Layer: presets, the stack's layers (which one is shown, add, remove), C_out, kernel, stride, padding,
+// output_padding, dilation (per-axis pairs behind a link toggle), groups, bias, the activation, the weight's
+// initialiser or file, and the backend. The control the current error names turns red and the rule it broke is
+// printed under the controls.
 #include "panels.h"
 #include "widgets.h"
 
@@ -12,6 +13,8 @@
 #include <convt/pytorch_export.h>
 
 #include <imgui_stdlib.h>
+
+#include <algorithm>
 
 namespace convt::lab::ui {
 namespace {
@@ -133,15 +136,81 @@ void backend_picker(PanelContext& context) {
   }
 }
 
+// Which layer of the stack the panels show, and adding or removing layers. A new layer copies the shown one and
+// goes right after it, so "add" on a k4 s2 layer doubles the resolution again.
+void stack_controls(PanelContext& context) {
+  LabState& state = context.model.state();
+  const int64_t count = static_cast<int64_t>(state.layers.size());
+  const int64_t shown = state.selected();
+  ImGui::BeginDisabled(shown == 0);
+  if (ImGui::ArrowButton("##previous_layer", ImGuiDir_Left)) state.selected_layer = shown - 1;
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  ImGui::Text("layer %lld of %lld", static_cast<long long>(shown + 1), static_cast<long long>(count));
+  ImGui::SameLine();
+  ImGui::BeginDisabled(shown + 1 >= count);
+  if (ImGui::ArrowButton("##next_layer", ImGuiDir_Right)) state.selected_layer = shown + 1;
+  ImGui::EndDisabled();
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Page Up / Page Down");
+  ImGui::SameLine();
+  if (ImGui::SmallButton("+ layer")) {
+    const LayerSettings copy = state.layer();
+    state.layers.insert(state.layers.begin() + shown + 1, copy);
+    state.selected_layer = shown + 1;
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Add a copy of this layer after it (its C_in follows the stack)");
+  ImGui::SameLine();
+  ImGui::BeginDisabled(count == 1);
+  if (ImGui::SmallButton("- layer")) {
+    state.layers.erase(state.layers.begin() + shown);
+    state.selected_layer = std::min(shown, count - 2);
+  }
+  ImGui::EndDisabled();
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Remove this layer from the stack");
+  context.ui.replay_step = state.selected() == shown ? context.ui.replay_step : -1;
+}
+
+void activation_picker(LayerSettings& layer) {
+  const char* names[] = {"none", "relu", "leaky_relu (0.01)", "tanh"};
+  int chosen = static_cast<int>(layer.activation);
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
+  if (ImGui::Combo("activation", &chosen, names, 4)) layer.activation = static_cast<Activation>(chosen);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Applied to this layer's output before the next layer. The views show the output before it.");
+}
+
+void copy_as_pytorch(PanelContext& context) {
+  LabModel& model = context.model;
+  const LayerSettings& layer = model.state().layer();
+  const bool stack = model.state().layers.size() > 1;
+  if (ImGui::Button(stack ? "Copy stack as PyTorch" : "Copy as PyTorch")) {
+    std::string code;
+    if (stack && model.result() && !model.stale()) {
+      code = pytorch_stack_code(model.stack_input_shape(), stack_shapes(model.result()->stack));
+    } else {
+      code = "import torch\n" +
+             pytorch_conv_transpose2d_call(layer.params, layer.bias, model.input_shape(), model.weight_shape()) + "\n";
+    }
+    ImGui::SetClipboardText(code.c_str());
+    context.ui.notice = "copied " + std::to_string(std::count(code.begin(), code.end(), '\n')) + " lines of PyTorch";
+    context.ui.notice_until = context.time + 5;
+  }
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip(stack ? "The torch.nn.functional calls of every layer, with activations, to the clipboard"
+                            : "The torch.nn.functional.conv_transpose2d call for this layer, to the clipboard");
+}
+
 }  // namespace
 
 void draw_layer_panel(PanelContext& context) {
   LabModel& model = context.model;
-  LayerSettings& layer = model.state().layer();
-  ConvTranspose2dParams& p = layer.params;
   UiState& ui = context.ui;
+  // Presets and the stack controls may replace the layers: the references below are taken after them.
   preset_picker(context);
   ImGui::Separator();
+  stack_controls(context);
+  LayerSettings& layer = model.state().layer();
+  ConvTranspose2dParams& p = layer.params;
 
   ImGui::BeginDisabled(layer.weight.from_file);
   if (layer.weight.from_file && model.weight_shape().size() == 4) {
@@ -165,16 +234,11 @@ void draw_layer_panel(PanelContext& context) {
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("The weight's NAME.bias from its .safetensors file when there is one, else PyTorch's default "
                       "initialisation U(-1/sqrt(fan_in), 1/sqrt(fan_in))");
+  activation_picker(layer);
   ImGui::Separator();
   weight_controls(context);
   backend_picker(context);
-  if (ImGui::Button("Copy as PyTorch")) {
-    const std::string code = pytorch_conv_transpose2d_call(p, layer.bias, model.input_shape(), model.weight_shape());
-    ImGui::SetClipboardText(("import torch\n" + code + "\n").c_str());
-    context.ui.notice = "copied: " + code;
-    context.ui.notice_until = context.time + 5;
-  }
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("The torch.nn.functional.conv_transpose2d call for this layer, to the clipboard");
+  copy_as_pytorch(context);
 
   if (const auto& error = model.error()) {
     ImGui::Spacing();

@@ -23,6 +23,7 @@ void draw_output_size_panel(PanelContext& context);
 void draw_feature_maps_panel(PanelContext& context);
 void draw_scatter_panel(PanelContext& context);
 void draw_checkerboard_panel(PanelContext& context);
+void draw_stack_panel(PanelContext& context);
 void draw_status_bar(PanelContext& context);
 void draw_file_browser(PanelContext& context);
 void draw_workspace_panel(PanelContext& context);

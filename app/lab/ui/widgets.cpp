@@ -84,6 +84,15 @@ bool pair_input(const char* label, IntPair& value, bool& linked, int64_t minimum
   return changed;
 }
 
+ImU32 verdict_colour(OverlapVerdict verdict) {
+  switch (verdict) {
+    case OverlapVerdict::Even: return IM_COL32(40, 140, 70, 255);
+    case OverlapVerdict::Uneven: return IM_COL32(200, 120, 20, 255);
+    case OverlapVerdict::Holes: return IM_COL32(190, 40, 40, 255);
+  }
+  return IM_COL32(90, 90, 90, 255);
+}
+
 void badge(const char* text, ImU32 background) {
   const ImVec2 padding(8, 3);
   const ImVec2 text_size = ImGui::CalcTextSize(text);

@@ -2,6 +2,7 @@
 // an invalid control, and a zoomable tensor view that reports the hovered pixel.
 #pragma once
 
+#include <convt/analysis.h>
 #include <convt/image.h>
 #include <convt/params.h>
 
@@ -36,6 +37,9 @@ void help_marker(const char* text);
 
 // A coloured word in a rounded box, e.g. the verdict.
 void badge(const char* text, ImU32 background);
+
+// The verdict's colour: green even, orange uneven, red holes.
+ImU32 verdict_colour(OverlapVerdict verdict);
 
 // A horizontal colour bar for a colormap and range, with the two limits printed.
 void colour_bar(Colormap colormap, float low, float high, float width);

@@ -115,5 +115,19 @@ TEST(Image, ChannelGridTilesEveryChannelWithALabelledBar) {
   EXPECT_THROW(channel_grid(t, 2, Colormap::Grey, false, 1), Error);
 }
 
+TEST(Image, ExportWritesTheTensorAndItsGridAndKeepsOldFilesOnFailure) {
+  const Tensor t = Tensor::randn({1, 3, 4, 5}, 9);
+  const std::string stem = scratch("exported").string();
+  export_npy_and_png(stem, t, 0, Colormap::Viridis, true);
+  const Tensor back = read_npy(stem + ".npy");
+  EXPECT_EQ(std::vector<float>(back.data(), back.data() + back.numel()), std::vector<float>(t.data(), t.data() + t.numel()));
+  const Tensor picture = read_image(stem + ".png");
+  const RgbImage grid = channel_grid(t, 0, Colormap::Viridis, true);
+  EXPECT_EQ(picture.shape(), (Shape{1, 3, grid.height, grid.width}));
+  // A sample that does not exist: an error, and the earlier export is untouched.
+  EXPECT_THROW(export_npy_and_png(stem, Tensor::randn({1, 2, 3, 3}, 1), 1, Colormap::Viridis, true), Error);
+  EXPECT_EQ(read_npy(stem + ".npy").shape(), t.shape());
+}
+
 }  // namespace
 }  // namespace convt

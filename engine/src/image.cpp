@@ -212,6 +212,12 @@ std::string encode_png(const RgbImage& image) {
 
 void write_png(const std::string& path, const RgbImage& image) { write_file_atomically(path, encode_png(image)); }
 
+void export_npy_and_png(const std::string& stem, const Tensor& tensor, int64_t batch, Colormap colormap, bool global) {
+  const RgbImage grid = channel_grid(tensor, batch, colormap, global);  // first: a bad sample writes nothing
+  write_npy(stem + ".npy", tensor);
+  write_png(stem + ".png", grid);
+}
+
 Tensor read_image(const std::string& path) { return decode_image(read_file(path), path); }
 
 Tensor decode_image(std::string_view bytes, const std::string& path) {

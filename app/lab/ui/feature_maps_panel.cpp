@@ -2,6 +2,7 @@
 // pixel grid when zoomed in), the value under the pointer, an RGB composite for 3-channel tensors, and the
 // receptive links: hover an output pixel to outline the input pixels and kernel taps behind it, or an input
 // pixel to outline the outputs it stamps. Thumbnails below pick the channel.
+#include "exports.h"
 #include "panels.h"
 #include "plane_textures.h"
 #include "widgets.h"
@@ -12,7 +13,6 @@
 #include <convt/io.h>
 
 #include <algorithm>
-#include <ctime>
 #include <string>
 
 namespace convt::lab::ui {
@@ -22,22 +22,6 @@ constexpr int64_t kMaxThumbnails = 16;
 constexpr ImU32 kLinkColour = IM_COL32(255, 214, 0, 255);
 constexpr ImU32 kHoverColour = IM_COL32(255, 255, 255, 255);
 const char* kColormapNames[] = {"grey", "viridis", "diverging"};
-
-// Output as .npy and as a colour-mapped channel grid (engine's channel_grid), named by the time.
-void export_output(PanelContext& context, const ComputeResult& r) {
-  char stem[64];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(stem, sizeof stem, "convt-output-%Y%m%d-%H%M%S", std::localtime(&now));
-  const ViewSettings& view = context.model.state().view;
-  try {
-    write_npy(std::string(stem) + ".npy", r.output());
-    write_png(std::string(stem) + ".png", channel_grid(r.output(), r.batch_index, view.colormap, view.global_range));
-    context.ui.notice = std::string("wrote ") + stem + ".npy and .png";
-  } catch (const Error& e) {
-    context.ui.notice = e.what();
-  }
-  context.ui.notice_until = context.time + 5;
-}
 
 void view_controls(PanelContext& context, const ComputeResult& r) {
   ViewSettings& view = context.model.state().view;

@@ -1,6 +1,7 @@
 // Scatter-then-convolve for the chosen input and output channel: input -> zero-inserted -> padded/cropped ->
 // flipped kernel -> stride-1 convolution, which equals the direct output (max |difference| shown). Below it the
 // scatter replay: play, pause, step and scrub through the stamps, the current one outlined on the growing output.
+#include "exports.h"
 #include "panels.h"
 #include "plane_textures.h"
 #include "widgets.h"
@@ -83,6 +84,9 @@ void draw_scatter_panel(PanelContext& context) {
   const ConvTranspose2dParams& p = r.layer.params;
   ImGui::Text("slice: sample %lld, input channel %lld -> output channel %lld (pick channels under Feature maps)",
               static_cast<long long>(r.batch_index), static_cast<long long>(r.in_channel), static_cast<long long>(r.out_channel));
+  ImGui::SameLine();
+  if (ImGui::SmallButton("Export steps")) export_steps(context, r);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("The six steps of this slice as .npy and PNG, in a new folder");
 
   const float avail = ImGui::GetContentRegionAvail().x;
   const float arrow = ImGui::CalcTextSize(" -> ").x;

@@ -1,6 +1,7 @@
 // Stack: the chain of layers as a strip, input -> layer 1 -> ... -> layer N. Each stage shows a thumbnail of its
 // output (after its activation), its shape, its parameters and its own overlap verdict; hovering shows its
 // output-size formulas, clicking selects it for the other panels. The whole chain's verdict closes the strip.
+#include "exports.h"
 #include "panels.h"
 #include "plane_textures.h"
 #include "widgets.h"
@@ -110,6 +111,10 @@ void draw_stack_panel(PanelContext& context) {
     ImGui::Text("routes per output, max/min %.3g", r.stack_summary.ratio);
   if (ImGui::SmallButton("details")) context.model.state().view.whole_stack = true;
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Show the whole stack's coverage in the Checkerboard panel");
+  ImGui::SameLine();
+  if (ImGui::SmallButton("Export stages")) export_stages(context, r);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Every stage's output (after its activation) as .npy and a PNG channel grid, in a new folder");
   ImGui::EndGroup();
 }
 

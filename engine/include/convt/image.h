@@ -71,4 +71,8 @@ void draw_text(RgbImage& image, int64_t x, int64_t y, const std::string& text, c
 std::string encode_png(const RgbImage& image);
 void write_png(const std::string& path, const RgbImage& image);
 
+// STEM.npy (the whole tensor) and STEM.png (the channel grid of sample `batch`, with its colour bar), each written
+// atomically: how the app and the CLI export an output, a stack's stages or the scatter-then-convolve steps.
+void export_npy_and_png(const std::string& stem, const Tensor& tensor, int64_t batch, Colormap colormap, bool global);
+
 }  // namespace convt

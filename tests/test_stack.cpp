@@ -95,6 +95,11 @@ TEST(CliStack, PresetAndCustomLayers) {
   EXPECT_EQ(custom.at("stack_coverage").at("verdict"), "Holes");
   expect_error(box.run("stack --input random:1,4,4,4 --layer \"weight=random:3,2,4,4;stride=2\""), 2, {"layer 1", "channels"});
   expect_error(box.run("stack --input random:1,4,4,4 --layer \"weight=random:4,2,4,4;stirde=2\""), 2, {"unknown key 'stirde'"});
+  // A preset's layers on another input: the first layer takes its channels.
+  const nlohmann::json on_image = parse_json_line(box.run("stack --preset unet --input random:1,3,5,5 --json"));
+  EXPECT_EQ(on_image.at("layers")[0].at("weight_shape"), nlohmann::json({3, 256, 4, 4}));
+  EXPECT_EQ(on_image.at("layers")[2].at("output_shape"), nlohmann::json({1, 64, 40, 40}));
+  expect_error(box.run("stack --preset unet --layer \"weight=random:4,2,4,4\""), 2, {"--preset", "--layer"});
 }
 
 }  // namespace

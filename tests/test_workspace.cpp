@@ -79,5 +79,31 @@ TEST(Workspace, TheCliReproducesTheAppsOutput) {
   expect_error(box.run("run --workspace missing.json --out y.npy"), 3, {"missing.json"});
 }
 
+TEST(Workspace, TheCliReproducesTheAppsStack) {
+  CliSandbox box;
+  lab::LabState state;
+  lab::apply_preset("checkerboard", state);
+  for (const char* setting : {"layer.bias=true", "layer.activation=leaky_relu", "stack.append=1", "kernel=4",
+                              "padding=1", "layer.activation=tanh", "out_channels=2", "layer.weight=normal"})
+    lab::apply_setting(setting, state);
+  state.backend = "reference";
+  lab::LabModel model(state);
+  model.update();
+  ASSERT_TRUE(model.wait_until_idle(30));
+  ASSERT_NE(model.result(), nullptr);
+  ASSERT_EQ(model.result()->stages.size(), 2u);
+  write_workspace(box.file("stack.json"), lab::to_workspace(model.state()));
+
+  const CliResult r = box.run("stack --workspace stack.json --backend reference --out-dir stages --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (size_t i = 0; i < 2; ++i) {
+    const Tensor y = read_npy(box.file("stages/layer" + std::to_string(i + 1) + ".npy"));
+    const Tensor& expected = *model.result()->stages[i].output;
+    ASSERT_EQ(y.shape(), expected.shape());
+    for (int64_t j = 0; j < y.numel(); ++j) EXPECT_NEAR(y[j], expected[j], 1e-5 * (1 + std::fabs(expected[j])));
+  }
+  expect_error(box.run("run --workspace stack.json --out y.npy"), 2, {"stack of 2 layers", "convt stack --workspace"});
+}
+
 }  // namespace
 }  // namespace convt

@@ -65,6 +65,9 @@ Layer load_layer(const LayerOptions& options) {
   Layer layer;
   if (!options.workspace.empty()) {
     const Workspace workspace = read_workspace(options.workspace);
+    if (workspace.layers.size() > 1)
+      throw_invalid("--workspace '" + options.workspace + "' holds a stack of " + std::to_string(workspace.layers.size()) +
+                    " layers: run it with `convt stack --workspace`");
     const LayerSpec& spec = workspace.layers.front();
     layer.params = spec.params;
     validate_params(layer.params);

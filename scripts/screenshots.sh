@@ -15,3 +15,5 @@ shot checkerboard --preset checkerboard
 shot bilinear-rgb --preset bilinear --set input.image=assets/samples/gradient-rgb.png --set input.working_size=24 \
   --set out_channels=3 --set groups=3
 shot holes --preset holes-k2s2d2 --set view.colormap=grey
+shot stack-dcgan --preset stack-dcgan --set view.checkerboard=stack
+shot stack-k3s2 --preset checkerboard --set stack.append=1 --set view.checkerboard=stack

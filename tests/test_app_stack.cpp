@@ -27,6 +27,8 @@ LabState with(LabState s, std::initializer_list<std::string> settings) {
   return s;
 }
 
+std::vector<float> values_of(const Tensor& t) { return {t.data(), t.data() + t.numel()}; }
+
 LabModel& computed(LabModel& model) {
   model.update();
   EXPECT_TRUE(model.wait_until_idle(60));
@@ -170,6 +172,85 @@ TEST(AppStack, WorkspaceRoundTripKeepsEveryLayerAndTheShownOne) {
   LabState reloaded;
   apply_workspace(workspace_from_json(workspace_to_json(workspace), "w.json"), "w.json", reloaded);
   EXPECT_EQ(reloaded, state);
+}
+
+// A two-layer stack built by hand, the way LabModel::prepare builds one.
+PreparedStack two_layer_stack() {
+  PreparedStack stack;
+  stack.input = std::make_shared<const Tensor>(Tensor::randn({1, 3, 6, 6}, 1));
+  stack.backend = "cpu";
+  Shape current = stack.input->shape();
+  for (int i = 0; i < 2; ++i) {
+    PreparedLayer layer;
+    layer.weight = std::make_shared<const Tensor>(Tensor::randn({current[1], 4, 3, 3}, 10 + i));
+    layer.params = {2, 1, 1, 1, 1};
+    layer.activation = Activation::ReLU;
+    layer.geometry = validate_conv_transpose2d(current, layer.weight->shape(), std::nullopt, layer.params);
+    current = layer.geometry.output_shape();
+    stack.layers.push_back(layer);
+  }
+  stack.selected = 1;
+  return stack;
+}
+
+TEST(AppStack, StagesAreComputedOnceAndAStoppedRunContinuesWhereItStopped) {
+  const PreparedStack stack = two_layer_stack();
+  const LabState state;
+  JobContext context;
+  StageCache cache;
+  const ComputeResult whole = compute(state, stack, context, cache);
+  ASSERT_FALSE(whole.error) << whole.error->message;
+  ASSERT_EQ(whole.stages.size(), 2u);
+  EXPECT_TRUE(cache.complete_for(stack));
+
+  PreparedStack first_shown = stack;
+  first_shown.selected = 0;
+  const ComputeResult again = compute(state, first_shown, context, cache);
+  EXPECT_EQ(again.stages[1].conv_output, whole.stages[1].conv_output) << "showing another layer runs nothing";
+  EXPECT_EQ(again.output().shape(), (Shape{1, 4, 12, 12}));
+
+  // A run cancelled after layer 1 left that stage behind: the next job runs layer 2 only.
+  StageCache partial;
+  std::string backend;
+  EXPECT_TRUE(partial.known_for(stack, backend).empty());
+  partial.add(stack, whole.stages[0], "cpu");
+  EXPECT_FALSE(partial.complete_for(stack));
+  const ComputeResult continued = compute(state, stack, context, partial);
+  EXPECT_EQ(continued.stages[0].conv_output, whole.stages[0].conv_output);
+  EXPECT_NE(continued.stages[1].conv_output, whole.stages[1].conv_output);
+  EXPECT_EQ(values_of(*continued.stages[1].output), values_of(*whole.stages[1].output));
+
+  // Another stack replaces what the cache knows.
+  PreparedStack other = stack;
+  other.layers[1].activation = Activation::Tanh;
+  EXPECT_TRUE(partial.known_for(other, backend).empty());
+  EXPECT_FALSE(partial.complete_for(stack));
+}
+
+TEST(AppStack, AnAnalysisTooBigForMemoryIsReportedInItsPlace) {
+  // Stride 10^9 on a 1x1 input: a valid 2x2 output (k4, p1), but resizing the input by the stride for the comparison
+  // would need 10^18 pixels. The result stays valid and says why that one view is missing.
+  LabModel model(with(LabState(), {"input.kind=random", "input.channels=2", "input.height=1", "input.width=1",
+                                   "out_channels=2", "kernel=4", "stride=1000000000"}));
+  const ComputeResult* r = computed(model).result();
+  ASSERT_NE(r, nullptr);
+  EXPECT_FALSE(model.error());
+  EXPECT_EQ(r->output().shape(), (Shape{1, 2, 2, 2}));
+  EXPECT_NE(r->comparison_error.find("bytes"), std::string::npos) << r->comparison_error;
+  EXPECT_TRUE(r->steps_error.empty()) << r->steps_error;
+  EXPECT_EQ(r->score.level, "n/a");
+}
+
+TEST(AppStack, AddedLayersGetWeightsOfTheirOwn) {
+  LabState state = with(LabState(), {"input.kind=random", "input.channels=4", "out_channels=4", "kernel=3",
+                                     "stride=1", "padding=1", "stack.append=2"});
+  ASSERT_EQ(state.layers.size(), 3u);
+  EXPECT_NE(state.layers[0].weight.seed, state.layers[1].weight.seed);
+  EXPECT_NE(state.layers[1].weight.seed, state.layers[2].weight.seed);
+  LabModel model(state);
+  const ComputeResult* r = computed(model).result();
+  ASSERT_NE(r, nullptr);
+  EXPECT_NE(values_of(*r->stack.layers[1].weight), values_of(*r->stack.layers[2].weight));
 }
 
 }  // namespace

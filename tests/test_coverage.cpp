@@ -293,6 +293,36 @@ TEST(SizeSolver, Conv2dInputsMappingToIsTheOutputPaddingAmbiguity) {
   EXPECT_GT(indexed, 200);
 }
 
+// A stride of 10^9 has half a billion answers and a billion phases: the solvers list the first few and the
+// analysis counts phases without visiting them, so each call is immediate.
+TEST(SizeSolver, HugeStridesListTheFirstAnswersAndAnalysisStaysCheap) {
+  const int64_t s = 1000000000;
+  const std::vector<PaddingChoice> choices = solve_padding(1, 3, s, 1, 3);
+  ASSERT_EQ(static_cast<int64_t>(choices.size()), kMaxListedAnswers);
+  for (size_t i = 0; i < choices.size(); ++i) {
+    EXPECT_EQ(choices[i].output_padding, static_cast<int64_t>(2 * i));
+    EXPECT_EQ(transposed_axis_size(1, 3, s, choices[i].padding, choices[i].output_padding, 1).output, 3);
+  }
+  const std::vector<ForwardInput> inputs = conv2d_inputs_mapping_to(3, 3, s, 0, 1);
+  ASSERT_EQ(static_cast<int64_t>(inputs.size()), kMaxListedAnswers);
+  EXPECT_EQ(inputs.front().input, 2 * s + 3);
+  const AxisCoverage a = axis_coverage(3, s, 1, 0);
+  EXPECT_TRUE(a.taps_by_phase.empty());
+  EXPECT_EQ(a.phases_without_taps, s - 3);
+  EXPECT_EQ(a.verdict, OverlapVerdict::Holes);
+  const AxisCoverage listed = axis_coverage(3, 4, 2, 0);  // taps on phases 0, 2, 0
+  EXPECT_EQ(listed.taps_by_phase, (std::vector<int64_t>{2, 0, 1, 0}));
+  EXPECT_EQ(listed.phases_without_taps, 2);
+
+  const ConvTranspose2dParams params{IntPair(s), IntPair(0), IntPair(0), IntPair(1), 1};
+  const Tensor input = Tensor::randn({1, 2, 1, 1}, 1), weight = Tensor::randn({2, 3, 3, 3}, 2);
+  const Tensor output = conv_transpose2d_reference(input, weight, nullptr, params);
+  const CoverageReport report = coverage_report(
+      validate_conv_transpose2d(input.shape(), weight.shape(), std::nullopt, params), params);
+  EXPECT_EQ(report.verdict, OverlapVerdict::Holes);
+  EXPECT_EQ(artifact_score(output, params, {3, 3}).level, "n/a") << "each pixel of a 3x3 output is its own phase";
+}
+
 // ---- Weight initialisers ------------------------------------------------------------------------------------
 
 TEST(WeightInit, StructuredKernels) {

@@ -98,6 +98,21 @@ TEST(CpuBackend, Conv2dMatchesReference) {
   }
 }
 
+// Only the phases with taps run (at most min(k, s) per axis) and the rest get the bias, so a stride of 10^9
+// is as quick as any other; packed weights agree.
+TEST(CpuBackend, HugeStridesRunOnlyThePhasesWithTaps) {
+  for (const int64_t stride : {int64_t{3}, int64_t{1000000000}}) {
+    const ConvTranspose2dParams params{IntPair(stride, 5), IntPair(1, 0), IntPair(0), IntPair(2, 1), 1};
+    const Tensor input = Tensor::randn({2, 3, 1, 2}, 4), weight = Tensor::randn({3, 4, 3, 2}, 5);
+    const Tensor bias = Tensor::randn({4}, 6);
+    const Tensor expected = conv_transpose2d_reference(input, weight, &bias, params);
+    const Tensor scale = testing::conv_transpose2d_term_scale(input, weight, &bias, params);
+    EXPECT_TRUE(testing::all_close_to_scale(cpu::conv_transpose2d_cpu(input, weight, &bias, params), expected, scale, 2e-6));
+    const auto packed = cpu::pack_conv_transpose2d_weight(weight, params);
+    EXPECT_TRUE(testing::all_close_to_scale(cpu::conv_transpose2d_cpu(input, *packed, &bias, params), expected, scale, 2e-6));
+  }
+}
+
 TEST(CpuBackend, IsTheAutoChoiceAndReportsItsKernel) {
   const Availability cpu = backend_by_name("cpu").availability();
   ASSERT_TRUE(cpu.available);

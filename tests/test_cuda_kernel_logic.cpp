@@ -33,20 +33,21 @@ Tensor gather_on_cpu(const testing::RandomCase& c) {
   return output;
 }
 
-// Runs `block(p, group, m0, n0)` for every block of every phase and group the launcher would start.
+// What conv_transpose2d_gemm launches: the bias fill when some phase has no taps, then `block(p, group, m0, n0)`
+// for every block of every planned phase and group.
 template <typename Block>
 Tensor run_grid(const testing::RandomCase& c, int block_m, int block_n, Block block) {
   const ConvTranspose2dGeometry g = validate_conv_transpose2d(
       c.input.shape(), c.weight.shape(), c.bias ? std::optional<Shape>(c.bias->shape()) : std::nullopt, c.params);
   Tensor output = Tensor::full(g.output_shape(), kPoison);
-  for (int64_t ry = 0; ry < c.params.stride.h; ++ry)
-    for (int64_t rx = 0; rx < c.params.stride.w; ++rx) {
-      const phase::GemmProblem p = phase::make_gemm_problem(g, c.params, ry, rx);
-      if (p.n_size() == 0 || p.m_size() == 0) continue;
-      for (int64_t group = 0; group < g.groups; ++group)
-        for (int64_t m0 = 0; m0 < p.m_size(); m0 += block_m)
-          for (int64_t n0 = 0; n0 < p.n_size(); n0 += block_n) block(p, group, m0, n0, output.data());
-    }
+  const phase::GemmLaunchPlan plan = phase::plan_gemm_launches(g, c.params);
+  if (plan.fill_with_bias)
+    for (int64_t i = 0; i < output.numel(); ++i)
+      output[i] = c.bias ? (*c.bias)[(i / (g.out_h * g.out_w)) % g.out_channels] : 0.0f;
+  for (const phase::GemmProblem& p : plan.phases)
+    for (int64_t group = 0; group < g.groups; ++group)
+      for (int64_t m0 = 0; m0 < p.m_size(); m0 += block_m)
+        for (int64_t n0 = 0; n0 < p.n_size(); n0 += block_n) block(p, group, m0, n0, output.data());
   return output;
 }
 
@@ -171,6 +172,20 @@ TEST(CudaKernelLogic, Fp32GemmBlocksMatchTheReferenceForEveryTileShape) {
 
 TEST(CudaKernelLogic, Tf32GemmBlocksMatchTheReferenceWithinTheTf32Bound) {
   expect_matches_reference("tf32", emulate_tf32_gemm, 100, 1.5e-3);
+}
+
+// A stride of 10^6 has 10^12 phases; the launcher plans only those with taps (here one) and fills the rest with
+// the bias, so planning takes no time and the output is still complete.
+TEST(CudaKernelLogic, HugeStridesPlanOnlyThePhasesWithTaps) {
+  testing::RandomCase c{Tensor::randn({1, 2, 1, 1}, 1), Tensor::randn({2, 3, 1, 2}, 2), Tensor::randn({3}, 3),
+                        ConvTranspose2dParams{IntPair(1000000), IntPair(0), IntPair(0), IntPair(1), 1}};
+  const ConvTranspose2dGeometry g = validate_conv_transpose2d(c.input.shape(), c.weight.shape(), c.bias->shape(), c.params);
+  const phase::GemmLaunchPlan plan = phase::plan_gemm_launches(g, c.params);
+  EXPECT_TRUE(plan.fill_with_bias);
+  EXPECT_EQ(plan.phases.size(), 2u) << "one row phase times two column phases (k = 1 x 2)";
+  const Tensor expected = conv_transpose2d_reference(c.input, c.weight, &*c.bias, c.params);
+  EXPECT_TRUE(testing::all_close_to_scale(emulate_fp32_gemm<32, 64>(c), expected,
+                                          testing::conv_transpose2d_term_scale(c.input, c.weight, &*c.bias, c.params), 2e-6));
 }
 
 }  // namespace

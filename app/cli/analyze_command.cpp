@@ -20,12 +20,16 @@ constexpr int64_t kLargestPrintedMap = 32;
 
 nlohmann::json axis_json(const AxisCoverage& a) {
   return {{"kernel", a.kernel},       {"stride", a.stride},     {"dilation", a.dilation},
-          {"padding", a.padding},     {"taps_by_phase", a.taps_by_phase},
+          {"padding", a.padding},     {"taps_by_phase", a.taps_by_phase}, {"phases_without_taps", a.phases_without_taps},
           {"min_taps", a.min_taps},   {"max_taps", a.max_taps}, {"verdict", to_string(a.verdict)}};
 }
 
 void print_axis(const char* name, const AxisCoverage& a) {
   std::printf("  %-7s", name);
+  if (a.taps_by_phase.empty())  // a stride too large to list
+    std::printf(" %lld of %lld phases get %lld to %lld taps, the other %lld none", static_cast<long long>(a.stride - a.phases_without_taps),
+                static_cast<long long>(a.stride), static_cast<long long>(a.min_taps ? a.min_taps : 1),
+                static_cast<long long>(a.max_taps), static_cast<long long>(a.phases_without_taps));
   for (size_t r = 0; r < a.taps_by_phase.size(); ++r)
     std::printf("%s phase %zu: %lld", r ? "," : "", r, static_cast<long long>(a.taps_by_phase[r]));
   std::printf("   -> %s\n", to_string(a.verdict));

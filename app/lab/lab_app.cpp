@@ -57,6 +57,15 @@ void LabApp::shortcuts() {
 
 void LabApp::frame(double time) {
   shortcuts();
+  // Another layer shown (click, arrows, keys, a preset): per-layer UI state starts from that layer's.
+  const LabState& state = model_.state();
+  if (state.selected() != ui_.shown_layer || state.layers.size() != ui_.shown_layers) {
+    ui_.shown_layer = state.selected();
+    ui_.shown_layers = state.layers.size();
+    ui_.weight_path_text = state.layer().weight.path;
+    ui_.replay_step = -1;
+    ui_.replay_playing = false;
+  }
   ui::PanelContext context{model_, ui_, planes_, time};
   const ImVec2 size = ImGui::GetMainViewport()->WorkSize;
   const float status_height = ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().WindowPadding.y * 2;

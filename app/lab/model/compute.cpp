@@ -14,20 +14,26 @@ void checkpoint(JobContext& context, float fraction, const std::string& stage) {
   context.report(fraction, stage);
 }
 
-// Runs every layer in order, each on the previous stage's output; progress moves by layer, weighted by FLOPs.
-std::vector<StageResult> run_stages(const PreparedStack& stack, const Backend& backend, JobContext& context) {
-  std::vector<StageResult> stages;
+// Runs the layers the cache does not know yet, in order, each on the previous stage's output; progress moves by
+// layer, weighted by FLOPs. Cancellation is checked between layers: the stages done so far stay in the cache.
+std::vector<StageResult> run_stages(const PreparedStack& stack, JobContext& context, StageCache& cache,
+                                    std::string& backend_name) {
+  std::vector<StageResult> stages = cache.known_for(stack, backend_name);
+  if (stages.size() == stack.layers.size()) return stages;
+  const Backend& backend = select_backend(stack.backend, stack.layers.front().params);
+  backend_name = backend.name();
   const double total = std::max(1.0, estimated_flops(stack));
   double done = 0;
-  std::shared_ptr<const Tensor> current = stack.input;
-  for (size_t i = 0; i < stack.layers.size(); ++i) {
+  for (size_t i = 0; i < stages.size(); ++i) done += stack.layers[i].geometry.useful_flops();
+  for (size_t i = stages.size(); i < stack.layers.size(); ++i) {
     const PreparedLayer& layer = stack.layers[i];
+    const Tensor& input = i == 0 ? *stack.input : *stages[i - 1].output;
     checkpoint(context, static_cast<float>(0.05 + 0.6 * done / total),
                stack.layers.size() > 1 ? "running layer " + std::to_string(i + 1) + " of " + std::to_string(stack.layers.size())
                                        : std::string("running conv_transpose2d"));
     StageResult stage;
     const auto start = std::chrono::steady_clock::now();
-    auto output = std::make_shared<Tensor>(backend.conv_transpose2d(*current, *layer.weight, layer.bias.get(), layer.params));
+    auto output = std::make_shared<Tensor>(backend.conv_transpose2d(input, *layer.weight, layer.bias.get(), layer.params));
     stage.run_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     stage.conv_output = output;
     if (layer.activation == Activation::None) {
@@ -39,25 +45,31 @@ std::vector<StageResult> run_stages(const PreparedStack& stack, const Backend& b
     }
     stage.coverage = coverage_report(layer.geometry, layer.params);
     done += layer.geometry.useful_flops();
-    current = stage.output;
+    cache.add(stack, stage, backend_name);
     stages.push_back(std::move(stage));
   }
   return stages;
 }
 
+// Runs one part of the analysis; a failure of its own (a view too big for the memory budget) is reported in its
+// place instead of failing the whole result.
+template <typename Part>
+void analysis_part(std::string& error, Part part) {
+  try {
+    part();
+  } catch (const Error& e) {
+    error = e.what();
+  } catch (const std::bad_alloc&) {
+    error = "out of memory for this view";
+  }
+}
+
 ComputeResult compute_or_throw(const LabState& state, const PreparedStack& stack, JobContext& context,
-                               const std::optional<ReusedOutput>& reuse) {
+                               StageCache& cache) {
   ComputeResult r;
   r.state = state;
   r.stack = stack;
-  if (reuse) {
-    r.stages = reuse->stages;
-    r.backend_name = reuse->backend_name;
-  } else {
-    const Backend& backend = select_backend(stack.backend, stack.layers.front().params);
-    r.backend_name = backend.name();
-    r.stages = run_stages(stack, backend, context);
-  }
+  r.stages = run_stages(stack, context, cache, r.backend_name);
   const size_t selected = static_cast<size_t>(stack.selected);
   for (const StageResult& stage : r.stages) r.stack_ms += stage.run_ms;
   r.run_ms = r.stages[selected].run_ms;
@@ -74,9 +86,11 @@ ComputeResult compute_or_throw(const LabState& state, const PreparedStack& stack
   r.in_channel = std::clamp<int64_t>(state.view.in_channel, 0, g.in_channels - 1);
   const int64_t group = r.out_channel / g.out_channels_per_group;
   if (r.in_channel / g.in_channels_per_group != group) r.in_channel = group * g.in_channels_per_group;
-  r.steps = scatter_then_convolve_slice(input, weight, layer.params, r.batch_index, r.in_channel, r.out_channel);
-  const ChannelSlice slice = channel_slice(input, weight, layer.params, r.batch_index, r.in_channel, r.out_channel);
-  r.replay = std::make_shared<ScatterReplay>(slice.input_plane, slice.kernel, nullptr, slice.params, 0, 0);
+  analysis_part(r.steps_error, [&] {
+    r.steps = scatter_then_convolve_slice(input, weight, layer.params, r.batch_index, r.in_channel, r.out_channel);
+    const ChannelSlice slice = channel_slice(input, weight, layer.params, r.batch_index, r.in_channel, r.out_channel);
+    r.replay = std::make_shared<ScatterReplay>(slice.input_plane, slice.kernel, nullptr, slice.params, 0, 0);
+  });
 
   r.input_nonfinite = count_nonfinite(input);
   r.output_nonfinite = count_nonfinite(r.output());
@@ -92,7 +106,9 @@ ComputeResult compute_or_throw(const LabState& state, const PreparedStack& stack
   checkpoint(context, 0.9f, "resize-then-convolve");
   const InterpolateMode mode =
       state.view.comparison == ComparisonResize::Nearest ? InterpolateMode::Nearest : InterpolateMode::Bilinear;
-  r.comparison = resize_then_convolve(input, weight, layer.params, r.batch_index, r.out_channel, mode);
+  analysis_part(r.comparison_error, [&] {
+    r.comparison = resize_then_convolve(input, weight, layer.params, r.batch_index, r.out_channel, mode);
+  });
   checkpoint(context, 1.0f, "done");
   return r;
 }
@@ -115,10 +131,9 @@ bool same_stack(const PreparedStack& a, const PreparedStack& b) {
   return true;
 }
 
-ComputeResult compute(const LabState& state, const PreparedStack& stack, JobContext& context,
-                      const std::optional<ReusedOutput>& reuse) {
+ComputeResult compute(const LabState& state, const PreparedStack& stack, JobContext& context, StageCache& cache) {
   try {
-    return compute_or_throw(state, stack, context, reuse);
+    return compute_or_throw(state, stack, context, cache);
   } catch (const Error& e) {
     ComputeResult failed;
     failed.error = FieldError{e.parameter().empty() ? "layer" : e.parameter(), e.what()};
@@ -128,6 +143,37 @@ ComputeResult compute(const LabState& state, const PreparedStack& stack, JobCont
     failed.error = FieldError{"memory", "out of memory while computing this stack; make it smaller"};
     return failed;
   }
+}
+
+double estimated_analysis_flops(const PreparedStack& stack) {
+  // The selected layer's analysis: a few passes over its output (score, NaN count), and two single-output-channel
+  // convolutions over it (the scatter-then-convolve slice and the resize-then-convolve comparison).
+  const ConvTranspose2dGeometry& g = stack.layers[static_cast<size_t>(stack.selected)].geometry;
+  const double output = static_cast<double>(g.batch * g.out_channels) * static_cast<double>(g.out_h * g.out_w);
+  const double plane = static_cast<double>(g.out_h * g.out_w);
+  return 10 * output + 2 * plane * static_cast<double>(g.kernel_h * g.kernel_w) * (g.in_channels_per_group + 1);
+}
+
+std::vector<StageResult> StageCache::known_for(const PreparedStack& stack, std::string& backend_name) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!stack_ || !same_stack(*stack_, stack)) {
+    stack_ = stack;
+    stages_.clear();
+  }
+  backend_name = backend_name_;
+  return stages_;
+}
+
+void StageCache::add(const PreparedStack& stack, const StageResult& stage, const std::string& backend_name) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!stack_ || !same_stack(*stack_, stack)) return;
+  stages_.push_back(stage);
+  backend_name_ = backend_name;
+}
+
+bool StageCache::complete_for(const PreparedStack& stack) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stack_ && same_stack(*stack_, stack) && stages_.size() == stack.layers.size();
 }
 
 double estimated_flops(const PreparedStack& stack) {

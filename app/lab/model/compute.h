@@ -13,6 +13,7 @@
 #include <convt/tensor.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,32 +83,47 @@ struct ComputeResult {
   int64_t batch_index = 0, in_channel = 0, out_channel = 0;
   ScatterConvolveSteps steps;
   std::shared_ptr<const ScatterReplay> replay;
+  std::string steps_error;  // why the steps are missing (e.g. a zero-inserted plane over the memory budget)
 
   CoverageReport coverage;
   ArtifactScore score;
   Tensor comparison;  // resize-then-convolve of the chosen (batch, out_channel): [1, 1, H', W']
+  std::string comparison_error;  // why it is missing (e.g. the resized input would exceed the memory budget)
   NonFiniteCount input_nonfinite, output_nonfinite;  // reported in the views, drawn magenta
 
   uint64_t output_bytes() const { return static_cast<uint64_t>(output().numel()) * sizeof(float); }
   double gflops() const { return run_ms > 0 ? layer.geometry.useful_flops() / (run_ms * 1e6) : 0.0; }
 };
 
-// Work estimate used to decide between running inline and on the worker: the useful FLOPs of the stack.
+// Work estimates used to decide between running inline and on the worker: the useful FLOPs of every layer, and
+// of the selected layer's analysis alone (what is left when the stages are already known).
 double estimated_flops(const PreparedStack& stack);
-
-// The previous stages, when only the selected layer, the chosen slice or the comparison changed: nothing is run
-// again.
-struct ReusedOutput {
-  std::vector<StageResult> stages;
-  std::string backend_name;
-};
+double estimated_analysis_flops(const PreparedStack& stack);
 
 // True when two prepared stacks are the same computation (same tensors, parameters, activations and backend).
 bool same_stack(const PreparedStack& a, const PreparedStack& b);
 
+// The stages computed for the latest stack, shared by every job that asks about it: a job takes the stages an
+// earlier one already finished (all of them, or those done before it was cancelled between layers) and runs only
+// the rest. So showing another layer, or changing the slice, runs nothing again, even while the stack is still
+// computing. Thread-safe: the worker and the UI thread both use it.
+class StageCache {
+ public:
+  // The stages known for `stack`, in order from layer 1 (forgetting any other stack's), and their backend.
+  std::vector<StageResult> known_for(const PreparedStack& stack, std::string& backend_name);
+  // Records the next stage of `stack` (ignored if the cache moved on to another stack meanwhile).
+  void add(const PreparedStack& stack, const StageResult& stage, const std::string& backend_name);
+  bool complete_for(const PreparedStack& stack) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::optional<PreparedStack> stack_;
+  std::vector<StageResult> stages_;
+  std::string backend_name_;
+};
+
 // Runs everything; checks `context` between stages (throws JobCancelled when superseded). Failures (an
 // unavailable backend, memory) come back in ComputeResult::error, never as exceptions.
-ComputeResult compute(const LabState& state, const PreparedStack& stack, JobContext& context,
-                      const std::optional<ReusedOutput>& reuse = std::nullopt);
+ComputeResult compute(const LabState& state, const PreparedStack& stack, JobContext& context, StageCache& cache);
 
 }  // namespace convt::lab

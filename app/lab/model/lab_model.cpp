@@ -159,11 +159,13 @@ void LabModel::update() {
 
   const LabState snapshot = state_;
   const uint64_t generation = generation_;
-  std::optional<ReusedOutput> reuse;
-  if (result_ && same_stack(result_->stack, stack)) reuse = ReusedOutput{result_->stages, result_->backend_name};
-  const bool cheap = reuse || estimated_flops(stack) <= kInlineFlops;
-  auto job = [snapshot, stack, generation, reuse = std::move(reuse)](JobContext& context) {
-    ComputeResult result = compute(snapshot, stack, context, reuse);
+  // Stages already computed (by an earlier job, even one still running or cancelled) are not run again; then only
+  // the selected layer's analysis is left, which is what decides whether the frame can afford it.
+  const double work = stage_cache_->complete_for(stack) ? estimated_analysis_flops(stack)
+                                                        : estimated_flops(stack) + estimated_analysis_flops(stack);
+  const bool cheap = work <= kInlineFlops;
+  auto job = [snapshot, stack, generation, cache = stage_cache_](JobContext& context) {
+    ComputeResult result = compute(snapshot, stack, context, *cache);
     result.generation = generation;
     return result;
   };

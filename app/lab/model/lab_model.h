@@ -95,6 +95,7 @@ class LabModel {
   std::shared_ptr<const Tensor> cached_input_;
   std::vector<LayerCache> layer_caches_;
 
+  std::shared_ptr<StageCache> stage_cache_ = std::make_shared<StageCache>();
   JobRunner<ComputeResult> runner_;  // last: its thread stops before the members above go away
 };
 

@@ -87,4 +87,15 @@ struct LabState {
   const LayerSettings& layer() const { return layers[static_cast<size_t>(selected())]; }
 };
 
+// A layer to add to a stack, like `model`: the same geometry, activation and initialiser, but its own weights (a
+// seed no layer uses yet; a file's weight fixes C_in, so a copy of one is generated instead).
+inline LayerSettings next_layer_like(const LabState& state, const LayerSettings& model) {
+  LayerSettings layer = model;
+  if (layer.weight.from_file) layer.weight = WeightSource{};
+  uint64_t seed = 0;
+  for (const LayerSettings& existing : state.layers) seed = std::max(seed, existing.weight.seed);
+  layer.weight.seed = seed + 1;
+  return layer;
+}
+
 }  // namespace convt::lab

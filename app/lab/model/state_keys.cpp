@@ -119,10 +119,10 @@ const std::map<std::string, Key>& keys() {
            throw_invalid("--set stack.layer=" + v + ": the stack has layers 1 to " + std::to_string(s.layers.size()), "stack.layer");
          s.selected_layer = layer - 1;
        }}},
-      {"stack.append", {"int (adds N copies of the selected layer at the end of the stack, and shows the last)", [](LabState& s, const std::string& v) {
+      {"stack.append", {"int (adds N layers like the shown one, each with its own weights, at the end of the stack, and shows the last)", [](LabState& s, const std::string& v) {
          const int64_t count = to_int("stack.append", v);
          if (count < 1 || count > 16) throw_invalid("--set stack.append=" + v + ": expected 1 to 16 layers", "stack.append");
-         for (int64_t i = 0; i < count; ++i) s.layers.push_back(s.layer());
+         for (int64_t i = 0; i < count; ++i) s.layers.push_back(next_layer_like(s, s.layer()));
          s.selected_layer = static_cast<int64_t>(s.layers.size()) - 1;
        }}},
       {"view.colormap", {"grey|viridis|diverging", [](LabState& s, const std::string& v) { s.view.colormap = parse_colormap(v); }}},

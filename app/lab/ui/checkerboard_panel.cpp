@@ -14,6 +14,8 @@ namespace convt::lab::ui {
 namespace {
 
 std::string phases_text(const AxisCoverage& a) {
+  if (a.taps_by_phase.empty())  // a stride too large to list
+    return std::to_string(a.stride - a.phases_without_taps) + " of " + std::to_string(a.stride) + " phases have taps";
   std::string text;
   for (size_t r = 0; r < a.taps_by_phase.size(); ++r)
     text += (r ? ", " : "") + std::to_string(a.taps_by_phase[r]);
@@ -79,6 +81,10 @@ void comparison(PanelContext& context, const ComputeResult& r, float side) {
   ImGui::SameLine();
   ImGui::RadioButton("bilinear", &mode, 1);
   view.comparison = static_cast<ComparisonResize>(mode);
+  if (!r.comparison_error.empty()) {
+    ImGui::TextWrapped("No comparison for this layer: %s", r.comparison_error.c_str());
+    return;
+  }
   const PlaneImage direct = plane_image(context, "cb.direct", r.output(), r.batch_index, r.out_channel, r.generation, view.colormap);
   const PlaneImage resized = plane_image(context, "cb.resized", r.comparison, 0, -1, r.generation, view.colormap);
   float z1 = 0, x1 = 0, y1 = 0, z2 = 0, x2 = 0, y2 = 0;
@@ -140,7 +146,11 @@ void one_layer(PanelContext& context, const ComputeResult& r) {
   ImGui::TextWrapped("%s", c.explanation.c_str());
   if (!c.fix.empty()) {
     ImGui::TextWrapped("Fix: %s", c.fix.c_str());
+    // The fix belongs to the result on screen: while it is stale (another layer shown, or still computing) it
+    // could land on the wrong layer.
+    ImGui::BeginDisabled(context.model.stale());
     if (ImGui::Button("Apply the suggested kernel")) apply_fix(context, c);
+    ImGui::EndDisabled();
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("kernel %s, dilation %s, padding %s, output_padding %s", to_string(c.suggested_kernel).c_str(),
                         to_string(c.suggested_dilation).c_str(), to_string(c.suggested_padding).c_str(),

@@ -154,11 +154,12 @@ void stack_controls(PanelContext& context) {
   if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Page Up / Page Down");
   ImGui::SameLine();
   if (ImGui::SmallButton("+ layer")) {
-    const LayerSettings copy = state.layer();
-    state.layers.insert(state.layers.begin() + shown + 1, copy);
+    state.layers.insert(state.layers.begin() + shown + 1, next_layer_like(state, state.layer()));
     state.selected_layer = shown + 1;
   }
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Add a copy of this layer after it (its C_in follows the stack)");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Add a layer like this one after it: same geometry and activation, its C_in following the stack, "
+                      "and its own generated weights");
   ImGui::SameLine();
   ImGui::BeginDisabled(count == 1);
   if (ImGui::SmallButton("- layer")) {
@@ -167,7 +168,6 @@ void stack_controls(PanelContext& context) {
   }
   ImGui::EndDisabled();
   if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Remove this layer from the stack");
-  context.ui.replay_step = state.selected() == shown ? context.ui.replay_step : -1;
 }
 
 void activation_picker(LayerSettings& layer) {
@@ -179,20 +179,37 @@ void activation_picker(LayerSettings& layer) {
     ImGui::SetTooltip("Applied to this layer's output before the next layer. The views show the output before it.");
 }
 
+// The PyTorch code of the shown layer, or of the whole stack from the shapes the model prepared (known whenever
+// the stack is valid, even while it computes).
+std::string pytorch_code(const LabModel& model, std::string& problem) {
+  const LabState& state = model.state();
+  const LayerSettings& layer = state.layer();
+  if (state.layers.size() == 1)
+    return "import torch\n" +
+           pytorch_conv_transpose2d_call(layer.params, layer.bias, model.input_shape(), model.weight_shape()) + "\n";
+  if (model.stage_weight_shapes().size() != state.layers.size()) {
+    problem = model.error() ? model.error()->message : "the stack is not ready yet";
+    return "";
+  }
+  std::vector<StackLayerShape> shapes;
+  for (size_t i = 0; i < state.layers.size(); ++i) {
+    const LayerSettings& l = state.layers[i];
+    shapes.push_back({model.stage_weight_shapes()[i], l.bias, l.params, l.activation, 0.01f});
+  }
+  return pytorch_stack_code(model.stack_input_shape(), shapes);
+}
+
 void copy_as_pytorch(PanelContext& context) {
-  LabModel& model = context.model;
-  const LayerSettings& layer = model.state().layer();
-  const bool stack = model.state().layers.size() > 1;
+  const bool stack = context.model.state().layers.size() > 1;
   if (ImGui::Button(stack ? "Copy stack as PyTorch" : "Copy as PyTorch")) {
-    std::string code;
-    if (stack && model.result() && !model.stale()) {
-      code = pytorch_stack_code(model.stack_input_shape(), stack_shapes(model.result()->stack));
+    std::string problem;
+    const std::string code = pytorch_code(context.model, problem);
+    if (code.empty()) {
+      context.ui.notice = "nothing copied: " + problem;
     } else {
-      code = "import torch\n" +
-             pytorch_conv_transpose2d_call(layer.params, layer.bias, model.input_shape(), model.weight_shape()) + "\n";
+      ImGui::SetClipboardText(code.c_str());
+      context.ui.notice = "copied " + std::to_string(std::count(code.begin(), code.end(), '\n')) + " lines of PyTorch";
     }
-    ImGui::SetClipboardText(code.c_str());
-    context.ui.notice = "copied " + std::to_string(std::count(code.begin(), code.end(), '\n')) + " lines of PyTorch";
     context.ui.notice_until = context.time + 5;
   }
   if (ImGui::IsItemHovered())

@@ -88,6 +88,8 @@ void draw_output_size_panel(PanelContext& context) {
       std::string sizes;
       for (const ForwardInput& f : forward)
         sizes += (sizes.empty() ? "" : ", ") + std::to_string(f.input) + " (op " + std::to_string(f.output_padding) + ")";
+      if (static_cast<int64_t>(forward.size()) == kMaxListedAnswers && p.stride[axis] > kMaxListedAnswers)
+        sizes += " and more, up to op " + std::to_string(p.stride[axis] - 1);
       ImGui::TextWrapped("%s: a stride-%lld conv2d maps sizes %s all to %lld; output_padding picks which one comes back.",
                          kAxisNames[axis], static_cast<long long>(p.stride[axis]), sizes.c_str(), static_cast<long long>(i));
     }

@@ -84,6 +84,10 @@ void draw_scatter_panel(PanelContext& context) {
   const ConvTranspose2dParams& p = r.layer.params;
   ImGui::Text("slice: sample %lld, input channel %lld -> output channel %lld (pick channels under Feature maps)",
               static_cast<long long>(r.batch_index), static_cast<long long>(r.in_channel), static_cast<long long>(r.out_channel));
+  if (!r.steps_error.empty()) {
+    ImGui::TextWrapped("No scatter-then-convolve view for this layer: %s", r.steps_error.c_str());
+    return;
+  }
   ImGui::SameLine();
   if (ImGui::SmallButton("Export steps")) export_steps(context, r);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("The six steps of this slice as .npy and PNG, in a new folder");

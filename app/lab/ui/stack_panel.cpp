@@ -83,7 +83,9 @@ bool stage(PanelContext& context, const ComputeResult& r, int64_t index, float s
 void draw_stack_panel(PanelContext& context) {
   const ComputeResult* result = context.model.result();
   if (!result || result->stages.size() < 2) {
-    ImGui::TextDisabled("one layer: add one in the Layer panel, or pick a Stack preset");
+    // The state has a stack (this panel is only shown then) but no stack result yet.
+    if (context.model.error()) ImGui::TextDisabled("no valid stack yet: %s", context.model.error()->message.c_str());
+    else ImGui::TextDisabled("computing the stack...");
     return;
   }
   const ComputeResult& r = *result;

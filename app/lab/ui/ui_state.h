@@ -2,6 +2,7 @@
 // open. The model never sees it. Plain data, owned by LabApp.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -21,6 +22,8 @@ struct PanState {
 
 struct UiState {
   std::string preset;  // the preset last applied, shown in the picker
+  int64_t shown_layer = -1;  // the stack layer the per-layer fields below were last set for
+  size_t shown_layers = 0;
   // Per-axis pairs edited as one value while linked.
   bool link_kernel = true, link_stride = true, link_padding = true, link_output_padding = true, link_dilation = true;
 

@@ -126,13 +126,17 @@ const char* to_string(OverlapVerdict verdict);  // "Even", "Uneven overlap", "Ho
 
 struct AxisCoverage {
   int64_t kernel = 1, stride = 1, dilation = 1, padding = 0;
-  // taps_by_phase[r]: kernel taps landing on an interior output o with (o + p) mod s == r.
+  // taps_by_phase[r]: kernel taps landing on an interior output o with (o + p) mod s == r. Listed only for
+  // strides up to kMaxListedPhases (empty above); the counts below always hold.
   std::vector<int64_t> taps_by_phase;
+  int64_t phases_without_taps = 0;
   int64_t min_taps = 0, max_taps = 0;
   OverlapVerdict verdict = OverlapVerdict::Even;
 };
 
-// The interior tap count per phase for one axis, and its verdict.
+constexpr int64_t kMaxListedPhases = 4096;
+
+// The interior tap count per phase for one axis, and its verdict. Costs O(k), whatever the stride.
 AxisCoverage axis_coverage(int64_t kernel, int64_t stride, int64_t dilation, int64_t padding);
 
 // The verdict from the closed-form rule of MATH.md: Holes iff k < s or gcd(s, d) > 1; Even iff s divides k.
@@ -166,9 +170,10 @@ struct ArtifactScore {
   // per (sample, channel) plane, pooled: sum of between-phase squares / total sum of squares. 0 = the phase
   // tells nothing about the value (no checkerboard); 1 = the value is a function of the phase alone.
   double score = 0;
-  std::vector<double> phase_means;  // [sh * sw], averaged over planes, for display
+  std::vector<double> phase_means;  // [min(sh, OH) * min(sw, OW)], averaged over planes, for display
   int64_t interior_pixels = 0;      // pixels per plane that were measured
-  std::string level;                // "none" (< 0.02), "faint" (< 0.1), "strong"
+  std::string level;                // "none" (< 0.02), "faint" (< 0.1), "strong"; "n/a" (score 0) when the output
+                                    // is no larger than one stride on both axes, so each pixel is its own phase
 };
 
 // Measured on an output tensor of conv_transpose2d with the given kernel and parameters, over the fully covered
@@ -182,7 +187,11 @@ struct PaddingChoice {
   int64_t padding = 0, output_padding = 0;
 };
 
-// Every valid (padding, output_padding) for one axis that makes o = wanted (op < s or op < d, p >= 0).
+// Up to this many answers are listed by the two solvers below: with a stride of 10^9 there are half a billion.
+constexpr int64_t kMaxListedAnswers = 16;
+
+// The valid (padding, output_padding) pairs for one axis that make o = wanted (op < s or op < d, p >= 0),
+// smallest output_padding first, at most kMaxListedAnswers of them. O(answers), whatever the stride.
 std::vector<PaddingChoice> solve_padding(int64_t input, int64_t kernel, int64_t stride, int64_t dilation,
                                          int64_t wanted_output);
 
@@ -191,8 +200,9 @@ struct ForwardInput {
   int64_t output_padding = 0;  // the output_padding with which the transposed conv produces that size
 };
 
-// All input sizes a forward conv2d (k, s, p, d) maps to `output` (at most s of them): the ambiguity
-// output_padding resolves. Sizes below 1 are left out, so output_padding need not start at 0.
+// The input sizes a forward conv2d (k, s, p, d) maps to `output` (s of them, listed up to kMaxListedAnswers,
+// smallest first): the ambiguity output_padding resolves. Sizes below 1 are left out, so output_padding need not
+// start at 0.
 std::vector<ForwardInput> conv2d_inputs_mapping_to(int64_t output, int64_t kernel, int64_t stride, int64_t padding,
                                                    int64_t dilation);
 

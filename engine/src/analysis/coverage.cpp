@@ -50,7 +50,7 @@ std::string axis_problem(const AxisCoverage& a, const char* axis, bool square) {
         << a.stride << label << ", so taps land on only some phases and the others receive nothing but the bias";
   } else if (a.verdict == OverlapVerdict::Holes) {
     out << "kernel " << a.kernel << " is smaller than stride " << a.stride << label << ", so "
-        << std::count(a.taps_by_phase.begin(), a.taps_by_phase.end(), 0) << " of every " << a.stride
+        << a.phases_without_taps << " of every " << a.stride
         << " outputs receive no tap at all and hold only the bias";
   } else if (a.verdict == OverlapVerdict::Uneven) {
     out << "kernel " << a.kernel << " is not a multiple of stride " << a.stride << label
@@ -81,10 +81,27 @@ AxisCoverage axis_coverage(int64_t kernel, int64_t stride, int64_t dilation, int
   a.stride = stride;
   a.dilation = dilation;
   a.padding = padding;
-  a.taps_by_phase.assign(static_cast<size_t>(stride), 0);
-  for (int64_t j = 0; j < kernel; ++j) ++a.taps_by_phase[static_cast<size_t>((j * dilation) % stride)];
-  a.min_taps = *std::min_element(a.taps_by_phase.begin(), a.taps_by_phase.end());
-  a.max_taps = *std::max_element(a.taps_by_phase.begin(), a.taps_by_phase.end());
+  // Taps land on at most min(k, s) phases: count those, so a huge stride costs nothing; the per-phase list is kept
+  // for strides a person can read.
+  std::vector<std::pair<int64_t, int64_t>> tapped;  // (phase, taps)
+  for (int64_t j = 0; j < kernel; ++j) {
+    const int64_t r = (j * dilation) % stride;
+    auto found = std::find_if(tapped.begin(), tapped.end(), [r](const auto& entry) { return entry.first == r; });
+    if (found == tapped.end()) tapped.push_back({r, 1});
+    else ++found->second;
+  }
+  a.phases_without_taps = stride - static_cast<int64_t>(tapped.size());
+  a.max_taps = 0;
+  a.min_taps = tapped.empty() ? 0 : kernel;
+  for (const auto& [phase, taps] : tapped) {
+    a.max_taps = std::max(a.max_taps, taps);
+    a.min_taps = std::min(a.min_taps, taps);
+  }
+  if (a.phases_without_taps > 0) a.min_taps = 0;
+  if (stride <= kMaxListedPhases) {
+    a.taps_by_phase.assign(static_cast<size_t>(stride), 0);
+    for (const auto& [phase, taps] : tapped) a.taps_by_phase[static_cast<size_t>(phase)] = taps;
+  }
   a.verdict = a.min_taps == 0 ? OverlapVerdict::Holes
               : a.min_taps == a.max_taps ? OverlapVerdict::Even
                                          : OverlapVerdict::Uneven;
@@ -183,8 +200,24 @@ ArtifactScore artifact_score(const Tensor& output, const ConvTranspose2dParams& 
   const auto [y0, y1] = interior(OH, kernel.h, params.dilation.h, params.padding.h, params.output_padding.h, sh);
   const auto [x0, x1] = interior(OW, kernel.w, params.dilation.w, params.padding.w, params.output_padding.w, sw);
   score.interior_pixels = (y1 - y0) * (x1 - x0);
+  if (y1 - y0 <= sh && x1 - x0 <= sw) {
+    // Every measured pixel is a phase of its own: the phase "explains" everything, which says nothing.
+    score.level = "n/a";
+    return score;
+  }
 
-  const size_t phases = static_cast<size_t>(sh * sw);
+  // Phase ids per row and column: (o + p) mod s, numbered compactly so a stride larger than the output costs no
+  // more than the output (each row or column is then its own phase).
+  auto phase_ids = [](int64_t size, int64_t padding, int64_t stride, int64_t& count) {
+    std::vector<size_t> ids(static_cast<size_t>(size));
+    count = std::min(size, stride);
+    for (int64_t o = 0; o < size; ++o) ids[static_cast<size_t>(o)] = static_cast<size_t>(stride <= size ? (o + padding) % stride : o);
+    return ids;
+  };
+  int64_t phase_rows = 0, phase_cols = 0;
+  const std::vector<size_t> row_phase = phase_ids(OH, params.padding.h, sh, phase_rows);
+  const std::vector<size_t> col_phase = phase_ids(OW, params.padding.w, sw, phase_cols);
+  const size_t phases = static_cast<size_t>(phase_rows * phase_cols);
   score.phase_means.assign(phases, 0.0);
   double between = 0, total = 0, squares = 0;
   for (int64_t plane = 0; plane < planes; ++plane) {
@@ -194,7 +227,7 @@ ArtifactScore artifact_score(const Tensor& output, const ConvTranspose2dParams& 
     for (int64_t oy = y0; oy < y1; ++oy)
       for (int64_t ox = x0; ox < x1; ++ox) {
         const double v = y[(plane * OH + oy) * OW + ox];
-        const size_t phase = static_cast<size_t>(((oy + params.padding.h) % sh) * sw + (ox + params.padding.w) % sw);
+        const size_t phase = row_phase[static_cast<size_t>(oy)] * static_cast<size_t>(phase_cols) + col_phase[static_cast<size_t>(ox)];
         sum[phase] += v;
         ++count[phase];
         plane_sum += v;

@@ -11,10 +11,12 @@ std::vector<PaddingChoice> solve_padding(int64_t input, int64_t kernel, int64_t 
   std::vector<PaddingChoice> choices;
   if (input < 1 || kernel < 1 || stride < 1 || dilation < 1 || wanted_output < 1) return choices;
   const int64_t difference = (input - 1) * stride + dilation * (kernel - 1) + 1 - wanted_output;  // 2p - op
-  for (int64_t op = 0; op < std::max(stride, dilation); ++op) {
-    const int64_t twice_padding = difference + op;
-    if (twice_padding >= 0 && twice_padding % 2 == 0) choices.push_back({twice_padding / 2, op});
-  }
+  // op >= -difference keeps p >= 0, and op of the same parity as difference makes 2p even: start at the first
+  // such op and step by 2.
+  int64_t op = std::max<int64_t>(0, -difference);
+  if ((difference + op) % 2 != 0) ++op;
+  for (; op < std::max(stride, dilation) && static_cast<int64_t>(choices.size()) < kMaxListedAnswers; op += 2)
+    choices.push_back({(difference + op) / 2, op});
   return choices;
 }
 
@@ -24,7 +26,9 @@ std::vector<ForwardInput> conv2d_inputs_mapping_to(int64_t output, int64_t kerne
   if (output < 1 || kernel < 1 || stride < 1 || dilation < 1 || padding < 0) return inputs;
   // The transposed conv's size with output_padding 0; each further op adds one.
   const int64_t smallest = (output - 1) * stride + dilation * (kernel - 1) + 1 - 2 * padding;
-  for (int64_t op = 0; op < stride; ++op) {
+  // Sizes below 1, or too small for the kernel, come first when they occur: skip them without a loop.
+  const int64_t first = std::max<int64_t>({0, 1 - smallest, dilation * (kernel - 1) + 1 - 2 * padding - smallest});
+  for (int64_t op = first; op < stride && static_cast<int64_t>(inputs.size()) < kMaxListedAnswers; ++op) {
     const int64_t i = smallest + op;
     if (i >= 1 && i + 2 * padding >= dilation * (kernel - 1) + 1 &&
         conv_axis_size(i, kernel, stride, padding, dilation) == output)

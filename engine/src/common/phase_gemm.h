@@ -18,6 +18,7 @@
 #include <math.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace convt::phase {
 
@@ -48,6 +49,27 @@ inline GemmProblem make_gemm_problem(const ConvTranspose2dGeometry& g, const Con
   p.taps_h = axis_taps(ry, g.kernel_h, params.stride.h, params.dilation.h);
   p.taps_w = axis_taps(rx, g.kernel_w, params.stride.w, params.dilation.w);
   return p;
+}
+
+// What the launcher runs: one GEMM per phase with taps on both axes and some outputs (at most min(k, s) phases
+// per axis, whatever the stride), after filling the whole output with the bias when some phase has no taps (k < s,
+// or gcd(s, d) > 1): those outputs receive nothing else.
+struct GemmLaunchPlan {
+  std::vector<GemmProblem> phases;
+  bool fill_with_bias = false;
+};
+
+inline GemmLaunchPlan plan_gemm_launches(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params) {
+  GemmLaunchPlan plan;
+  const std::vector<int64_t> rows = phases_with_taps(g.kernel_h, params.stride.h, params.dilation.h);
+  const std::vector<int64_t> cols = phases_with_taps(g.kernel_w, params.stride.w, params.dilation.w);
+  plan.fill_with_bias = static_cast<int64_t>(rows.size()) < params.stride.h || static_cast<int64_t>(cols.size()) < params.stride.w;
+  for (int64_t ry : rows)
+    for (int64_t rx : cols) {
+      const GemmProblem p = make_gemm_problem(g, params, ry, rx);
+      if (p.n_size() > 0 && p.m_size() > 0) plan.phases.push_back(p);
+    }
+  return plan;
 }
 
 // One column n of the GEMM: an output pixel of the phase, or none past the end.

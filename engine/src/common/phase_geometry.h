@@ -6,7 +6,10 @@
 // ordinary stride-1 correlation over q with a sub-kernel of ceil-ish (k - r')/s taps and no inserted zeros.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #if defined(__CUDACC__)
 #define CONVT_HOST_DEVICE __host__ __device__
@@ -86,6 +89,22 @@ CONVT_HOST_DEVICE inline AxisTaps axis_taps(int64_t r, int64_t kernel, int64_t s
       break;
     }
   return taps;
+}
+
+// Host side: the phases of one axis that have taps, ascending. Every tap lands on exactly one phase, so there are
+// at most min(kernel, stride) of them, whatever the stride: callers loop over these, never over all s phases (a
+// stride of 10^6 would otherwise cost 10^12 iterations). The other phases' outputs receive the bias alone.
+inline std::vector<int64_t> phases_with_taps(int64_t kernel, int64_t stride, int64_t dilation) {
+  std::vector<int64_t> phases;
+  for (int64_t k = 0; k < kernel; ++k) {
+    const int64_t r = (k * dilation) % stride;
+    bool known = false;
+    for (int64_t phase : phases) known = known || phase == r;
+    if (!known) phases.push_back(r);
+  }
+  for (std::size_t i = 1; i < phases.size(); ++i)  // insertion sort: at most `kernel` entries
+    for (std::size_t j = i; j > 0 && phases[j - 1] > phases[j]; --j) std::swap(phases[j - 1], phases[j]);
+  return phases;
 }
 
 }  // namespace convt::phase

@@ -1,6 +1,6 @@
 // The fast conv_transpose2d: one strided correlation per output phase (phase_geometry.h), so no multiply ever
 // meets an inserted zero and no col2im buffer exists. Phases without taps (k < s, or dilation sharing a factor
-// with the stride) still write their outputs: the bias alone.
+// with the stride) get no correlation: the output is filled with the bias first, and only phases with taps run.
 #include <convt/cpu.h>
 
 #include "../common/phase_geometry.h"
@@ -9,6 +9,7 @@
 #include <convt/error.h>
 #include <convt/shape.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace convt::cpu {
@@ -30,15 +31,33 @@ AxisPlan phase_axis(int64_t r, int64_t output, int64_t kernel, int64_t stride, i
   return axis;
 }
 
-// Every phase, in a fixed order (ry major), including phases with no outputs, so packed panels line up with
-// the plans whatever the input size.
+// The phases with taps on both axes, in a fixed order (ry major) that depends on the kernel, stride and dilation
+// only, so packed panels line up with the plans whatever the input size. Phases with taps but no outputs (a
+// small input) are kept as empty plans for the same reason.
 std::vector<CorrelationPlan> phase_plans(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params) {
   std::vector<CorrelationPlan> plans;
-  for (int64_t ry = 0; ry < params.stride.h; ++ry)
-    for (int64_t rx = 0; rx < params.stride.w; ++rx)
+  for (int64_t ry : phase::phases_with_taps(g.kernel_h, params.stride.h, params.dilation.h))
+    for (int64_t rx : phase::phases_with_taps(g.kernel_w, params.stride.w, params.dilation.w))
       plans.push_back({phase_axis(ry, g.out_h, g.kernel_h, params.stride.h, params.padding.h, params.dilation.h),
                        phase_axis(rx, g.out_w, g.kernel_w, params.stride.w, params.padding.w, params.dilation.w)});
   return plans;
+}
+
+// Outputs in phases without taps receive only the bias. When there are any, the whole output starts as the bias
+// and the correlations overwrite the rest.
+void fill_tapless_outputs(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, const Tensor* bias,
+                          Tensor& output) {
+  const bool tapless = static_cast<int64_t>(phase::phases_with_taps(g.kernel_h, params.stride.h, params.dilation.h).size()) <
+                           params.stride.h ||
+                       static_cast<int64_t>(phase::phases_with_taps(g.kernel_w, params.stride.w, params.dilation.w).size()) <
+                           params.stride.w;
+  if (!tapless) return;
+  const int64_t plane = g.out_h * g.out_w;
+  for (int64_t n = 0; n < g.batch; ++n)
+    for (int64_t c = 0; c < g.out_channels; ++c) {
+      float* out = output.data() + (n * g.out_channels + c) * plane;
+      std::fill(out, out + plane, bias ? (*bias)[c] : 0.0f);
+    }
 }
 
 ConvShape conv_shape(const ConvTranspose2dGeometry& g) {
@@ -70,9 +89,15 @@ std::shared_ptr<const PackedWeight> pack_conv_transpose2d_weight(const Tensor& w
   if (weight.dim() != 4)
     throw_invalid("conv_transpose2d: weight of shape " + shape_to_string(weight.shape()) +
                   " is invalid: expected a 4-D weight [C_in, C_out/groups, kH, kW]", "weight");
-  // The taps do not depend on the input size: any input with a valid output will do, e.g. 2p + 2 pixels.
+  // The taps do not depend on the input size: any input with a valid output will do. The smallest one keeps the
+  // stand-in output small whatever the stride: (i - 1)*s >= 2p - d*(k - 1) makes the output at least 1.
+  auto smallest_input = [](int64_t kernel, int64_t stride, int64_t padding, int64_t dilation) {
+    return 1 + phase::ceil_div(std::max<int64_t>(0, 2 * padding - dilation * (kernel - 1)), stride);
+  };
   const ConvTranspose2dGeometry g = validate_conv_transpose2d(
-      {1, weight.size(0), 2 * params.padding.h + 2, 2 * params.padding.w + 2}, weight.shape(), std::nullopt, params);
+      {1, weight.size(0), smallest_input(weight.size(2), params.stride.h, params.padding.h, params.dilation.h),
+       smallest_input(weight.size(3), params.stride.w, params.padding.w, params.dilation.w)},
+      weight.shape(), std::nullopt, params);
   auto packed = std::make_shared<PackedWeight>();
   packed->weight_shape = weight.shape();
   packed->params = params;
@@ -83,6 +108,7 @@ std::shared_ptr<const PackedWeight> pack_conv_transpose2d_weight(const Tensor& w
 void conv_transpose2d_cpu_into(const Tensor& input, const Tensor& weight, const Tensor* bias,
                                const ConvTranspose2dParams& params, Tensor& output) {
   const ConvTranspose2dGeometry g = checked_geometry(input, weight.shape(), bias, params, output);
+  fill_tapless_outputs(g, params, bias, output);
   run_correlations(phase_plans(g, params), conv_shape(g), input.data(), weight.data(), WeightLayout::Transposed,
                    bias ? bias->data() : nullptr, output.data());
 }
@@ -92,6 +118,7 @@ void conv_transpose2d_cpu_into(const Tensor& input, const PackedWeight& weight, 
   if (!(params == weight.params))
     throw_invalid("conv_transpose2d_cpu: the weight was packed for other parameters; pack it again");
   const ConvTranspose2dGeometry g = checked_geometry(input, weight.weight_shape, bias, params, output);
+  fill_tapless_outputs(g, params, bias, output);
   run_correlations_packed(phase_plans(g, params), conv_shape(g), input.data(), weight.panels,
                           bias ? bias->data() : nullptr, output.data());
 }

@@ -58,6 +58,6 @@ void run_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape
 void run_correlations_packed(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
                              const PackedPanels& packed, const float* bias, float* output);
 
-// Plans with no taps (an empty phase when k < s) still write the bias: their outputs receive nothing else.
+// Phases without taps get no plan: conv_transpose2d_cpu fills their outputs with the bias before running these.
 
 }  // namespace convt::cpu

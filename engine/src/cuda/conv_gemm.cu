@@ -8,21 +8,31 @@
 
 #include <mma.h>
 
+#include <algorithm>
+
 namespace convt::cuda {
 namespace {
 
 constexpr int kBlockK = 8;
-constexpr int64_t kMaxGridZ = 65535;
+constexpr int64_t kMaxGridYZ = 65535;
+
+// The outputs of phases without taps get the bias alone: the whole output starts as the bias (or zero).
+__global__ void fill_with_bias_kernel(float* __restrict__ output, const float* __restrict__ bias, int64_t total,
+                                      int64_t plane, int64_t channels) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    output[i] = bias ? bias[(i / plane) % channels] : 0.0f;
+}
 
 template <int BlockM, int BlockN>
 __global__ void __launch_bounds__(256) fp32_gemm_kernel(const float* __restrict__ input,
                                                        const float* __restrict__ weight, const float* __restrict__ bias,
                                                        float* __restrict__ output, phase::GemmProblem p,
-                                                       int64_t group_base) {
+                                                       int64_t group_base, int64_t m_base) {
   __shared__ phase::GemmTiles<BlockM, BlockN, kBlockK> tiles;
   const int thread = threadIdx.x;
   const int64_t group = group_base + blockIdx.z;
-  const int64_t m0 = static_cast<int64_t>(blockIdx.y) * BlockM, n0 = static_cast<int64_t>(blockIdx.x) * BlockN;
+  const int64_t m0 = m_base + static_cast<int64_t>(blockIdx.y) * BlockM, n0 = static_cast<int64_t>(blockIdx.x) * BlockN;
   const phase::GemmPixel column_pixel = phase::gemm_pixel(p, n0 + thread % BlockN);
   phase::Fp32Accumulator<BlockM, BlockN> acc{};
   const int64_t k_size = p.k_size();
@@ -44,7 +54,7 @@ __global__ void __launch_bounds__(kTf32Threads) tf32_gemm_kernel(const float* __
                                                                 const float* __restrict__ weight,
                                                                 const float* __restrict__ bias,
                                                                 float* __restrict__ output, phase::GemmProblem p,
-                                                                int64_t group_base) {
+                                                                int64_t group_base, int64_t m_base) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using namespace nvcuda;
   using Tiles = phase::GemmTiles<kTf32Block, kTf32Block, kBlockK>;
@@ -53,7 +63,7 @@ __global__ void __launch_bounds__(kTf32Threads) tf32_gemm_kernel(const float* __
   const int thread = threadIdx.x, warp = thread / 32, lane = thread % 32;
   const int warp_m = (warp / 2) * 32, warp_n = (warp % 2) * 32;
   const int64_t group = group_base + blockIdx.z;
-  const int64_t m0 = static_cast<int64_t>(blockIdx.y) * kTf32Block, n0 = static_cast<int64_t>(blockIdx.x) * kTf32Block;
+  const int64_t m0 = m_base + static_cast<int64_t>(blockIdx.y) * kTf32Block, n0 = static_cast<int64_t>(blockIdx.x) * kTf32Block;
   const phase::GemmPixel column_pixel = phase::gemm_pixel(p, n0 + thread % kTf32Block);
 
   wmma::fragment<wmma::accumulator, 16, 16, 8, float> acc[2][2];
@@ -79,7 +89,9 @@ __global__ void __launch_bounds__(kTf32Threads) tf32_gemm_kernel(const float* __
       for (int j = 0; j < 2; ++j) wmma::mma_sync(acc[i][j], a[i], b[j], acc[i][j]);
     __syncthreads();
   }
+#pragma unroll
   for (int i = 0; i < 2; ++i)
+#pragma unroll
     for (int j = 0; j < 2; ++j) {
       wmma::store_matrix_sync(scratch[warp], acc[i][j], 16, wmma::mem_row_major);
       __syncwarp();
@@ -94,35 +106,54 @@ __global__ void __launch_bounds__(kTf32Threads) tf32_gemm_kernel(const float* __
 
 unsigned blocks(int64_t size, int64_t block) { return static_cast<unsigned>((size + block - 1) / block); }
 
+// Grid y and z are limited to 65535 blocks: output channels (y) and groups (z) go in chunks.
+struct Chunk {
+  int64_t group_base, m_base;
+  unsigned groups, m_blocks;
+};
+
+template <typename Launch>
+void for_each_chunk(const phase::GemmProblem& p, int64_t groups, int64_t block_m, Launch launch) {
+  const int64_t m_blocks = (p.m_size() + block_m - 1) / block_m;
+  for (int64_t group_base = 0; group_base < groups; group_base += kMaxGridYZ)
+    for (int64_t m_block = 0; m_block < m_blocks; m_block += kMaxGridYZ)
+      launch(Chunk{group_base, m_block * block_m, static_cast<unsigned>(std::min(kMaxGridYZ, groups - group_base)),
+                   static_cast<unsigned>(std::min(kMaxGridYZ, m_blocks - m_block))});
+}
+
 // Smaller tiles where the GEMM is thin (few output channels per group, or few pixels per phase), so fewer lanes
 // compute padding.
 template <int BlockM, int BlockN>
 void launch_fp32(const float* input, const float* weight, const float* bias, float* output, const phase::GemmProblem& p,
-                 int64_t group_base, unsigned groups) {
-  const dim3 grid(blocks(p.n_size(), BlockN), blocks(p.m_size(), BlockM), groups);
-  fp32_gemm_kernel<BlockM, BlockN><<<grid, 256>>>(input, weight, bias, output, p, group_base);
+                 int64_t groups) {
+  for_each_chunk(p, groups, BlockM, [&](const Chunk& c) {
+    const dim3 grid(blocks(p.n_size(), BlockN), c.m_blocks, c.groups);
+    fp32_gemm_kernel<BlockM, BlockN><<<grid, 256>>>(input, weight, bias, output, p, c.group_base, c.m_base);
+  });
 }
 
 template <int BlockM>
 void launch_fp32_for_n(const float* input, const float* weight, const float* bias, float* output,
-                       const phase::GemmProblem& p, int64_t group_base, unsigned groups) {
+                       const phase::GemmProblem& p, int64_t groups) {
   if (p.n_size() >= 2048)
-    launch_fp32<BlockM, 128>(input, weight, bias, output, p, group_base, groups);
+    launch_fp32<BlockM, 128>(input, weight, bias, output, p, groups);
   else
-    launch_fp32<BlockM, 64>(input, weight, bias, output, p, group_base, groups);
+    launch_fp32<BlockM, 64>(input, weight, bias, output, p, groups);
 }
 
 void launch_phase(const float* input, const float* weight, const float* bias, float* output,
-                  const phase::GemmProblem& p, int64_t group_base, unsigned groups, GemmMath math) {
+                  const phase::GemmProblem& p, int64_t groups, GemmMath math) {
   if (math == GemmMath::Tf32) {
-    const dim3 grid(blocks(p.n_size(), kTf32Block), blocks(p.m_size(), kTf32Block), groups);
-    tf32_gemm_kernel<<<grid, kTf32Threads>>>(input, weight, bias, output, p, group_base);
+    for_each_chunk(p, groups, kTf32Block, [&](const Chunk& c) {
+      const dim3 grid(blocks(p.n_size(), kTf32Block), c.m_blocks, c.groups);
+      tf32_gemm_kernel<<<grid, kTf32Threads>>>(input, weight, bias, output, p, c.group_base, c.m_base);
+    });
   } else if (p.m_size() <= 32) {
-    launch_fp32_for_n<32>(input, weight, bias, output, p, group_base, groups);
+    launch_fp32_for_n<32>(input, weight, bias, output, p, groups);
   } else if (p.m_size() <= 64) {
-    launch_fp32_for_n<64>(input, weight, bias, output, p, group_base, groups);
+    launch_fp32_for_n<64>(input, weight, bias, output, p, groups);
   } else {
-    launch_fp32_for_n<128>(input, weight, bias, output, p, group_base, groups);
+    launch_fp32_for_n<128>(input, weight, bias, output, p, groups);
   }
   CONVT_CUDA_CHECK(cudaGetLastError());
 }
@@ -131,16 +162,16 @@ void launch_phase(const float* input, const float* weight, const float* bias, fl
 
 void conv_transpose2d_gemm(const float* input, const float* weight, const float* bias, float* output,
                            const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, GemmMath math) {
-  for (int64_t ry = 0; ry < params.stride.h; ++ry)
-    for (int64_t rx = 0; rx < params.stride.w; ++rx) {
-      const phase::GemmProblem p = phase::make_gemm_problem(g, params, ry, rx);
-      // A phase with no taps (k < s, or gcd(s, d) > 1) has k_size = 0: its blocks write the bias alone.
-      if (p.n_size() == 0 || p.m_size() == 0) continue;
-      for (int64_t group_base = 0; group_base < g.groups; group_base += kMaxGridZ) {
-        const int64_t groups = g.groups - group_base < kMaxGridZ ? g.groups - group_base : kMaxGridZ;
-        launch_phase(input, weight, bias, output, p, group_base, static_cast<unsigned>(groups), math);
-      }
-    }
+  const phase::GemmLaunchPlan plan = phase::plan_gemm_launches(g, params);
+  if (plan.fill_with_bias) {
+    const int64_t total = g.batch * g.out_channels * g.out_h * g.out_w;
+    if (total == 0) return;
+    const int64_t fill_blocks = std::min<int64_t>((total + 255) / 256, 1 << 20);
+    fill_with_bias_kernel<<<static_cast<unsigned>(fill_blocks), 256>>>(output, bias, total, g.out_h * g.out_w,
+                                                                       g.out_channels);
+    CONVT_CUDA_CHECK(cudaGetLastError());
+  }
+  for (const phase::GemmProblem& p : plan.phases) launch_phase(input, weight, bias, output, p, g.groups, math);
 }
 
 }  // namespace convt::cuda

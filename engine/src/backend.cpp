@@ -36,10 +36,11 @@ class CpuBackend final : public Backend {
   }
 };
 
-// Before "auto" hands real work to the GPU, the FP32 GEMM kernel must reproduce the reference on this device:
-// a few small layers that exercise phases without taps, groups, dilation and partial tiles. A device or driver
-// that gets them wrong (or fails) makes the backend unavailable with the reason, instead of wrong pictures.
-Availability cuda_self_check() {
+// Before "auto" hands real work to the GPU, the kernels must reproduce the reference on this device: small layers
+// that exercise phases without taps, groups, dilation, asymmetric pairs, partial tiles, and every tile shape the
+// launcher picks (32, 64 and 128 output channels per group; 64 and 128 pixels per block). A device or driver that
+// gets them wrong (or fails) makes the backend unavailable with the reason, instead of wrong pictures.
+Availability cuda_self_check(cuda::Kernel kernel, double tolerance) {
   struct Case {
     Shape input, weight;
     ConvTranspose2dParams params;
@@ -48,6 +49,8 @@ Availability cuda_self_check() {
       {{2, 6, 5, 7}, {6, 70, 3, 3}, {IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1}},
       {{1, 4, 6, 5}, {4, 3, 2, 4}, {IntPair(3, 2), IntPair(0, 1), IntPair(0, 1), IntPair(2, 1), 2}},
       {{3, 3, 9, 4}, {3, 5, 1, 2}, {IntPair(2), IntPair(0), IntPair(0), IntPair(1), 1}},
+      {{2, 5, 40, 33}, {5, 48, 4, 4}, {IntPair(2), IntPair(1), IntPair(0), IntPair(1), 1}},     // 64 x 128 tiles
+      {{1, 9, 48, 48}, {9, 130, 3, 3}, {IntPair(1), IntPair(1), IntPair(0), IntPair(1), 1}},    // 128 x 128 tiles
   };
   uint64_t seed = 7;
   for (const Case& c : cases) {
@@ -55,10 +58,12 @@ Availability cuda_self_check() {
     const Tensor bias = Tensor::randn({c.weight[1] * c.params.groups}, seed++);
     try {
       const Tensor expected = conv_transpose2d_reference(input, weight, &bias, c.params);
-      const Tensor actual = cuda::conv_transpose2d_cuda(input, weight, &bias, c.params, cuda::Kernel::Gemm, true);
+      const Tensor actual = cuda::conv_transpose2d_cuda(input, weight, &bias, c.params, kernel, true);
+      // Every output's terms are bounded by C_in/groups * kH * kW products of normal samples: a loose, cheap
+      // scale that still catches a wrong or missing term.
       const double scale = c.input[1] / c.params.groups * static_cast<double>(c.weight[2] * c.weight[3]) * 4.0;
       for (int64_t i = 0; i < expected.numel(); ++i)
-        if (!(std::fabs(actual[i] - expected[i]) <= 1e-5 * scale))
+        if (!(std::fabs(actual[i] - expected[i]) <= tolerance * scale))
           return {false, "the CUDA kernels failed their self-check on this device (element " + std::to_string(i) +
                              " of a " + shape_to_string(expected.shape()) + " output is " + std::to_string(actual[i]) +
                              ", expected " + std::to_string(expected[i]) + ")"};
@@ -79,7 +84,7 @@ const Availability& cuda_device_availability() {
   static const Availability availability = [] {
     const cuda::DeviceProbe& device = cuda_device();
     if (!device.usable) return Availability{false, device.description};
-    const Availability checked = cuda_self_check();
+    const Availability checked = cuda_self_check(cuda::Kernel::Gemm, 1e-5);
     if (!checked.available) return checked;
     return Availability{true, device.description};
   }();
@@ -112,6 +117,8 @@ class CudaTf32Backend final : public Backend {
     if (!device.available) return device;
     if (cuda_device().compute_capability < 80)
       return {false, "TF32 tensor cores need compute capability 8.0 (sm_80) or newer; " + device.reason};
+    static const Availability checked = cuda_self_check(cuda::Kernel::GemmTf32, 2e-3);
+    if (!checked.available) return checked;
     return {true, device.reason + ", TF32 tensor-core implicit-GEMM kernel (about 1e-3 relative error)"};
   }
   bool supports(const ConvTranspose2dParams&) const override { return availability().available; }

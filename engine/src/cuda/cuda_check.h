@@ -9,11 +9,13 @@
 #include <cstddef>
 #include <string>
 
+// Running out of device memory is a size problem (like the memory budget), everything else a failed call.
 #define CONVT_CUDA_CHECK(call)                                                                                    \
   do {                                                                                                            \
     const cudaError_t convt_cuda_status = (call);                                                                 \
     if (convt_cuda_status != cudaSuccess)                                                                         \
-      throw ::convt::Error(::convt::ErrorKind::InvalidArgument,                                                   \
+      throw ::convt::Error(convt_cuda_status == cudaErrorMemoryAllocation ? ::convt::ErrorKind::OutOfMemoryBudget \
+                                                                          : ::convt::ErrorKind::InvalidArgument,  \
                            std::string("CUDA error: ") + cudaGetErrorString(convt_cuda_status) + " in " #call " at " + \
                                __FILE__ + ":" + std::to_string(__LINE__),                                         \
                            "backend");                                                                            \

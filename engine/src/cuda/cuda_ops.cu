@@ -55,6 +55,7 @@ Tensor conv_transpose2d_cuda(const Tensor& input, const Tensor& weight, const Te
   const ConvTranspose2dGeometry g = validate_conv_transpose2d(
       input.shape(), weight.shape(), bias ? std::optional<Shape>(bias->shape()) : std::nullopt, params);
   if (kernel == Kernel::GemmTf32) require_tf32_device();
+  CONVT_CUDA_CHECK(cudaSetDevice(0));  // the device the probe described, whatever this thread had current
   check_device_memory(input, weight, bias, g.output_shape());
   Tensor output(g.output_shape());
   DeviceOperands d(input, weight, bias, output, poison_output);
@@ -75,6 +76,7 @@ Tensor conv2d_cuda(const Tensor& input, const Tensor& weight, const Tensor* bias
                    bool poison_output) {
   const Conv2dGeometry g = validate_conv2d(input.shape(), weight.shape(),
                                            bias ? std::optional<Shape>(bias->shape()) : std::nullopt, params);
+  CONVT_CUDA_CHECK(cudaSetDevice(0));
   check_device_memory(input, weight, bias, g.output_shape());
   Tensor output(g.output_shape());
   DeviceOperands d(input, weight, bias, output, poison_output);

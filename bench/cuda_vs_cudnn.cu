@@ -1,6 +1,7 @@
 // GPU benchmark: our CUDA kernels (gather baseline, implicit GEMM in FP32 and TF32) against cuDNN's
 // cudnnConvolutionBackwardData (the transposed conv) on NCHW FP32 and TF32, all device-resident and timed with CUDA
-// events (median of --repeat). Usage: cuda_vs_cudnn [repeat] ; prints a Markdown table for bench/RESULTS.md.
+// events (median of --repeat). Usage: cat bench/layers.txt bench/layers_batch64.txt | cuda_vs_cudnn [repeat] ;
+// prints a Markdown table for bench/RESULTS.md.
 // Built when nvcc and cuDNN are found; needs a GPU to run (it says so and exits 1 without one).
 #include "../engine/src/cuda/conv_gather.cuh"
 #include "../engine/src/cuda/conv_gemm.cuh"
@@ -15,6 +16,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,21 +34,27 @@
 namespace {
 
 struct Layer {
-  const char* name;
+  std::string name;
   int64_t n, c, h, w, cog, k, s, p, op_h, op_w, g, d;
 };
 
-// The fast-CPU issue's layers, plus batch-64 versions of the small-batch ones.
-const std::vector<Layer> kLayers = {
-    {"gan_k5s2", 32, 128, 4, 4, 256, 5, 2, 2, 1, 1, 1, 1},   {"unet_k4s2", 8, 512, 8, 8, 256, 4, 2, 1, 1, 1, 1, 1},
-    {"seg_k4s2", 4, 256, 33, 33, 256, 4, 2, 1, 1, 1, 1, 1},  {"sr_k3s2", 1, 3, 32, 32, 32, 3, 2, 1, 1, 1, 1, 1},
-    {"progan", 8, 256, 31, 31, 256, 4, 2, 1, 1, 1, 1, 1},    {"frac", 1, 64, 16, 16, 128, 3, 2, 1, 1, 0, 1, 1},
-    {"dcgan", 64, 512, 4, 4, 256, 4, 2, 1, 0, 0, 1, 1},      {"grouped", 8, 256, 16, 16, 32, 4, 2, 1, 0, 0, 8, 1},
-    {"dilated", 8, 64, 32, 32, 64, 3, 2, 2, 1, 1, 1, 2},     {"unet_b64", 64, 512, 8, 8, 256, 4, 2, 1, 1, 1, 1, 1},
-    {"seg_b64", 64, 256, 33, 33, 256, 4, 2, 1, 1, 1, 1, 1},  {"sr_b64", 64, 3, 32, 32, 32, 3, 2, 1, 1, 1, 1, 1},
-    {"frac_b64", 64, 64, 16, 16, 128, 3, 2, 1, 1, 0, 1, 1},  {"grouped_b64", 64, 256, 16, 16, 32, 4, 2, 1, 0, 0, 8, 1},
-    {"dilated_b64", 64, 64, 32, 32, 64, 3, 2, 2, 1, 1, 1, 2},
-};
+// The layers, one per line on standard input as in bench/layers.txt: name N C H W Cout/groups K stride padding
+// op_h op_w groups dilation ('#' starts a comment line).
+std::vector<Layer> read_layers() {
+  std::vector<Layer> layers;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    Layer l{};
+    std::string name;
+    if (fields >> name >> l.n >> l.c >> l.h >> l.w >> l.cog >> l.k >> l.s >> l.p >> l.op_h >> l.op_w >> l.g >> l.d) {
+      l.name = name;
+      layers.push_back(l);
+    }
+  }
+  return layers;
+}
 
 double median_ms(int repeat, const std::function<void()>& run) {
   cudaEvent_t start, stop;
@@ -120,7 +129,7 @@ int main(int argc, char** argv) {
   std::printf("|---|---|---|---|---|---|---|---|---|\n");
   cudnnHandle_t handle;
   CUDNN_CHECK(cudnnCreate(&handle));
-  for (const Layer& l : kLayers) {
+  for (const Layer& l : read_layers()) {
     convt::ConvTranspose2dParams p{l.s, l.p, convt::IntPair(l.op_h, l.op_w), l.d, l.g};
     const convt::ConvTranspose2dGeometry g =
         convt::validate_conv_transpose2d({l.n, l.c, l.h, l.w}, {l.c, l.cog, l.k, l.k}, convt::Shape{l.cog * l.g}, p);
@@ -138,7 +147,7 @@ int main(int argc, char** argv) {
     }) : 0.0;
     const double fp32 = cudnn_ms(handle, l, g, input.get(), weight.get(), output.get(), CUDNN_FMA_MATH, repeat);
     const double tf32 = cudnn_ms(handle, l, g, input.get(), weight.get(), output.get(), CUDNN_TENSOR_OP_MATH, repeat);
-    std::printf("| %s | %.3f | %.3f | %.0f | %.3f | %.2f | %.3f | %.3f | %.2f |\n", l.name, gather, gemm,
+    std::printf("| %s | %.3f | %.3f | %.0f | %.3f | %.2f | %.3f | %.3f | %.2f |\n", l.name.c_str(), gather, gemm,
                 g.useful_flops() / (gemm * 1e6), fp32, fp32 / gemm, gemm_tf32, tf32, tf32_ok ? tf32 / gemm_tf32 : 0.0);
   }
   cudnnDestroy(handle);

@@ -17,7 +17,7 @@ if ! build/app/cli/convt backends --json | grep -q '"available":true,"name":"cud
   exit 1
 fi
 echo "Date: $(date -u +%Y-%m-%d)"
-build/bench/cuda_vs_cudnn "$repeat"
+cat bench/layers.txt bench/layers_batch64.txt | build/bench/cuda_vs_cudnn "$repeat"
 echo
 echo "End to end through convt bench (median of $repeat, host tensors in and out):"
 echo
@@ -33,20 +33,4 @@ while read -r name n c h w cog k s p oph opw g d; do
   tf32=$(build/app/cli/convt bench --backend cuda-tf32 "${flags[@]}" 2>/dev/null | field median_ms || true)
   printf "| %s | %.3f | %.3f | %s | %.2f |\n" "$name" "$cpu" "$cuda" "${tf32:-n/a}" \
     "$(awk -v a="$cpu" -v b="$cuda" 'BEGIN { print a / b }')"
-done <<'LAYERS'
-gan_k5s2     32 128 4  4   256 5 2 2 1 1 1 1
-unet_k4s2    8  512 8  8   256 4 2 1 1 1 1 1
-seg_k4s2     4  256 33 33  256 4 2 1 1 1 1 1
-sr_k3s2      1  3   32 32  32  3 2 1 1 1 1 1
-progan       8  256 31 31  256 4 2 1 1 1 1 1
-frac         1  64  16 16  128 3 2 1 1 0 1 1
-dcgan        64 512 4  4   256 4 2 1 0 0 1 1
-grouped      8  256 16 16  32  4 2 1 0 0 8 1
-dilated      8  64  32 32  64  3 2 2 1 1 1 2
-unet_b64     64 512 8  8   256 4 2 1 1 1 1 1
-seg_b64      64 256 33 33  256 4 2 1 1 1 1 1
-sr_b64       64 3   32 32  32  3 2 1 1 1 1 1
-frac_b64     64 64  16 16  128 3 2 1 1 0 1 1
-grouped_b64  64 256 16 16  32  4 2 1 0 0 8 1
-dilated_b64  64 64  32 32  64  3 2 2 1 1 1 2
-LAYERS
+done < <(cat bench/layers.txt bench/layers_batch64.txt)

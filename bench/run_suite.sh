@@ -27,7 +27,6 @@ echo
 echo "| layer | input | weight | params | ours, packing per call (ms) | ours, prepacked (ms) | GFLOP/s (prepacked) | % of peak | oneDNN (ms) | oneDNN impl | oneDNN / ours (prepacked; per call) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 
-# name  N C H W  Cout/groups K  stride padding op_h op_w groups dilation
 while read -r name n c h w cog k s p oph opw g d; do
   [[ -z "$name" || "$name" == \#* ]] && continue
   flags=(--backend cpu --threads "$threads" --repeat "$repeat" --json --input "random:$n,$c,$h,$w"
@@ -48,14 +47,4 @@ while read -r name n c h w cog k s p oph opw g d; do
   printf "| %s | [%s,%s,%s,%s] | [%s,%s,%s,%s] | s%s p%s op(%s,%s) g%s d%s | %.3f | %.3f | %.1f | %s | %s | %s | %s |\n" \
     "$name" "$n" "$c" "$h" "$w" "$c" "$cog" "$k" "$k" "$s" "$p" "$oph" "$opw" "$g" "$d" "$ours" "$prepacked" "$gflops" \
     "$percent" "$theirs" "$impl" "$ratio"
-done <<'LAYERS'
-gan_k5s2   32 128 4  4   256 5 2 2 1 1 1 1
-unet_k4s2  8  512 8  8   256 4 2 1 1 1 1 1
-seg_k4s2   4  256 33 33  256 4 2 1 1 1 1 1
-sr_k3s2    1  3   32 32  32  3 2 1 1 1 1 1
-progan     8  256 31 31  256 4 2 1 1 1 1 1
-frac       1  64  16 16  128 3 2 1 1 0 1 1
-dcgan      64 512 4  4   256 4 2 1 0 0 1 1
-grouped    8  256 16 16  32  4 2 1 0 0 8 1
-dilated    8  64  32 32  64  3 2 2 1 1 1 2
-LAYERS
+done < bench/layers.txt

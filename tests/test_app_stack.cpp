@@ -38,18 +38,7 @@ LabModel& computed(LabModel& model) {
 // The engine's own run of a workspace's layers, as `convt stack --workspace` does it.
 std::vector<Tensor> engine_run(const Workspace& workspace, const std::string& backend) {
   const Tensor input = build_input(workspace.input);
-  std::vector<StackLayer> layers;
-  int64_t channels = input.size(1);
-  for (const LayerSpec& spec : workspace.layers) {
-    StackLayer layer;
-    layer.params = spec.params;
-    layer.weight = build_weight(spec, channels);
-    layer.bias = build_bias(spec, layer.weight);
-    layer.activation = parse_activation(spec.activation);
-    channels = layer.weight.size(1) * layer.params.groups;
-    layers.push_back(std::move(layer));
-  }
-  return run_stack(input, layers, backend_by_name(backend));
+  return run_stack(input, build_stack(workspace.layers, input.size(1)), backend_by_name(backend));
 }
 
 TEST(AppStack, PresetsHaveTheTrueShapesOfEveryStage) {

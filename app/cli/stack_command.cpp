@@ -83,18 +83,7 @@ void report_stack(const StackOptions& options, const Tensor& input, const std::v
 
 // The layers of a workspace (a convt-lab file or a stack preset), built the way the app builds them.
 void execute_workspace_layers(const StackOptions& options, const Tensor& input, const std::vector<LayerSpec>& specs) {
-  std::vector<StackLayer> layers;
-  int64_t channels = input.size(1);
-  for (const LayerSpec& spec : specs) {
-    StackLayer layer;
-    layer.params = spec.params;
-    layer.weight = build_weight(spec, channels);
-    layer.bias = build_bias(spec, layer.weight);
-    layer.activation = parse_activation(spec.activation);
-    channels = layer.weight.size(1) * layer.params.groups;
-    layers.push_back(std::move(layer));
-  }
-  report_stack(options, input, layers);
+  report_stack(options, input, build_stack(specs, input.size(1)));
 }
 
 void prepare_out_dir(const StackOptions& options) {

@@ -209,4 +209,23 @@ std::optional<Tensor> build_bias(const LayerSpec& layer, const Tensor& weight) {
   return Tensor::uniform({weight.size(1) * layer.params.groups}, layer.weight.seed + 1, -bound, bound);
 }
 
+std::vector<StackLayer> build_stack(const std::vector<LayerSpec>& specs, int64_t in_channels) {
+  std::vector<StackLayer> layers;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    try {
+      StackLayer layer;
+      layer.params = specs[i].params;
+      layer.weight = build_weight(specs[i], in_channels);
+      layer.bias = build_bias(specs[i], layer.weight);
+      layer.activation = parse_activation(specs[i].activation);
+      in_channels = layer.weight.dim() == 4 ? layer.weight.size(1) * layer.params.groups : in_channels;
+      layers.push_back(std::move(layer));
+    } catch (const Error& e) {
+      if (specs.size() == 1) throw;
+      throw Error(e.kind(), "layer " + std::to_string(i + 1) + ": " + e.what(), e.parameter());
+    }
+  }
+  return layers;
+}
+
 }  // namespace convt

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <convt/params.h>
+#include <convt/stack.h>
 #include <convt/tensor.h>
 
 #include <optional>
@@ -63,5 +64,7 @@ Workspace read_workspace(const std::string& path);
 Tensor build_input(const InputSpec& input);
 Tensor build_weight(const LayerSpec& layer, int64_t in_channels);
 std::optional<Tensor> build_bias(const LayerSpec& layer, const Tensor& weight);
+// Every layer of a stack, each weight's C_in following the previous layer's C_out from `in_channels` on.
+std::vector<StackLayer> build_stack(const std::vector<LayerSpec>& layers, int64_t in_channels);
 
 }  // namespace convt

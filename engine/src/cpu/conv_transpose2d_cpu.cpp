@@ -43,21 +43,36 @@ std::vector<CorrelationPlan> phase_plans(const ConvTranspose2dGeometry& g, const
   return plans;
 }
 
-// Outputs in phases without taps receive only the bias. When there are any, the whole output starts as the bias
-// and the correlations overwrite the rest.
+// Outputs in phases without taps receive only the bias (or zero); exactly those are written here, once, so the
+// correlations and this fill together write every output once.
 void fill_tapless_outputs(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, const Tensor* bias,
                           Tensor& output) {
-  const bool tapless = static_cast<int64_t>(phase::phases_with_taps(g.kernel_h, params.stride.h, params.dilation.h).size()) <
-                           params.stride.h ||
-                       static_cast<int64_t>(phase::phases_with_taps(g.kernel_w, params.stride.w, params.dilation.w).size()) <
-                           params.stride.w;
-  if (!tapless) return;
-  const int64_t plane = g.out_h * g.out_w;
-  for (int64_t n = 0; n < g.batch; ++n)
-    for (int64_t c = 0; c < g.out_channels; ++c) {
-      float* out = output.data() + (n * g.out_channels + c) * plane;
-      std::fill(out, out + plane, bias ? (*bias)[c] : 0.0f);
+  const std::vector<int64_t> rows = phase::phases_with_taps(g.kernel_h, params.stride.h, params.dilation.h);
+  const std::vector<int64_t> cols = phase::phases_with_taps(g.kernel_w, params.stride.w, params.dilation.w);
+  if (static_cast<int64_t>(rows.size()) == params.stride.h && static_cast<int64_t>(cols.size()) == params.stride.w) return;
+  auto has_taps = [](int64_t size, int64_t padding, int64_t stride, const std::vector<int64_t>& phases) {
+    std::vector<char> mask(static_cast<size_t>(size));
+    for (int64_t o = 0; o < size; ++o)
+      mask[static_cast<size_t>(o)] = std::binary_search(phases.begin(), phases.end(), (o + padding) % stride);
+    return mask;
+  };
+  const std::vector<char> row_taps = has_taps(g.out_h, params.padding.h, params.stride.h, rows);
+  const std::vector<char> col_taps = has_taps(g.out_w, params.padding.w, params.stride.w, cols);
+  const int64_t planes = g.batch * g.out_channels, width = g.out_w;
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < planes; ++plane) {
+    const float value = bias ? (*bias)[plane % g.out_channels] : 0.0f;
+    float* out = output.data() + plane * g.out_h * width;
+    for (int64_t oy = 0; oy < g.out_h; ++oy) {
+      float* row = out + oy * width;
+      if (!row_taps[static_cast<size_t>(oy)]) {
+        std::fill(row, row + width, value);
+        continue;
+      }
+      for (int64_t ox = 0; ox < width; ++ox)
+        if (!col_taps[static_cast<size_t>(ox)]) row[ox] = value;
     }
+  }
 }
 
 ConvShape conv_shape(const ConvTranspose2dGeometry& g) {

@@ -17,6 +17,7 @@
 
 #include <math.h>
 
+#include <climits>
 #include <cstdint>
 #include <vector>
 
@@ -57,6 +58,7 @@ inline GemmProblem make_gemm_problem(const ConvTranspose2dGeometry& g, const Con
 struct GemmLaunchPlan {
   std::vector<GemmProblem> phases;
   bool fill_with_bias = false;
+  bool fits = true;  // every K below 2^31 (gemm_reduction's 32-bit arithmetic); otherwise use the gather kernel
 };
 
 inline GemmLaunchPlan plan_gemm_launches(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params) {
@@ -68,6 +70,7 @@ inline GemmLaunchPlan plan_gemm_launches(const ConvTranspose2dGeometry& g, const
     for (int64_t rx : cols) {
       const GemmProblem p = make_gemm_problem(g, params, ry, rx);
       if (p.n_size() > 0 && p.m_size() > 0) plan.phases.push_back(p);
+      if (p.k_size() > INT32_MAX) plan.fits = false;
     }
   return plan;
 }
@@ -89,13 +92,27 @@ CONVT_HOST_DEVICE inline GemmPixel gemm_pixel(const GemmProblem& p, int64_t n) {
   return pixel;
 }
 
+// One row k of the GEMM: (input channel within the group, tap row, tap column). 32-bit division, which is several
+// times cheaper on a GPU than 64-bit: the launcher only plans problems whose K fits (plan_gemm_launches).
+struct GemmReduction {
+  int32_t channel, tap_y, tap_x;
+};
+
+CONVT_HOST_DEVICE inline GemmReduction gemm_reduction(const GemmProblem& p, int64_t k) {
+  const int32_t taps_w = static_cast<int32_t>(p.taps_w.count);
+  const int32_t taps = static_cast<int32_t>(p.taps_h.count) * taps_w, k32 = static_cast<int32_t>(k);
+  const int32_t t = k32 % taps;
+  return {k32 / taps, t / taps_w, t % taps_w};
+}
+
 // A[m, k] (zero past the ends, so partial tiles need no special case).
 CONVT_HOST_DEVICE inline float gemm_weight(const GemmProblem& p, const float* weight, int64_t group, int64_t m,
                                            int64_t k) {
   if (m >= p.m_size() || k >= p.k_size()) return 0.0f;
-  const int64_t taps = p.taps_h.count * p.taps_w.count, t = k % taps, ci = k / taps;
-  const int64_t ky = p.taps_h.first_kernel + (t / p.taps_w.count) * p.taps_h.kernel_step;
-  const int64_t kx = p.taps_w.first_kernel + (t % p.taps_w.count) * p.taps_w.kernel_step;
+  const GemmReduction r = gemm_reduction(p, k);
+  const int64_t ky = p.taps_h.first_kernel + r.tap_y * p.taps_h.kernel_step;
+  const int64_t kx = p.taps_w.first_kernel + r.tap_x * p.taps_w.kernel_step;
+  const int64_t ci = r.channel;
   return weight[(((group * p.in_per_group + ci) * p.out_per_group + m) * p.kernel_h + ky) * p.kernel_w + kx];
 }
 
@@ -103,9 +120,10 @@ CONVT_HOST_DEVICE inline float gemm_weight(const GemmProblem& p, const float* we
 CONVT_HOST_DEVICE inline float gemm_input(const GemmProblem& p, const float* input, int64_t group, int64_t k,
                                           const GemmPixel& pixel) {
   if (!pixel.valid || k >= p.k_size()) return 0.0f;
-  const int64_t taps = p.taps_h.count * p.taps_w.count, t = k % taps, ci = k / taps;
-  const int64_t iy = pixel.qy + p.taps_h.first_offset + (t / p.taps_w.count) * p.taps_h.offset_step;
-  const int64_t ix = pixel.qx + p.taps_w.first_offset + (t % p.taps_w.count) * p.taps_w.offset_step;
+  const GemmReduction r = gemm_reduction(p, k);
+  const int64_t iy = pixel.qy + p.taps_h.first_offset + r.tap_y * p.taps_h.offset_step;
+  const int64_t ix = pixel.qx + p.taps_w.first_offset + r.tap_x * p.taps_w.offset_step;
+  const int64_t ci = r.channel;
   if (iy < 0 || iy >= p.in_h || ix < 0 || ix >= p.in_w) return 0.0f;
   return input[((pixel.image * p.in_channels + group * p.in_per_group + ci) * p.in_h + iy) * p.in_w + ix];
 }

@@ -1,6 +1,7 @@
 // Launches of the implicit-GEMM kernels, one launch per output phase with the groups on grid z. The per-thread
 // steps (tile loads, FP32 register tile, stores) are in common/phase_gemm.h, which the CPU tests run through a
 // block emulator; what is here is the order of those steps, the barriers, and the TF32 tensor-core variant.
+#include "conv_gather.cuh"
 #include "conv_gemm.cuh"
 #include "cuda_check.h"
 
@@ -163,6 +164,10 @@ void launch_phase(const float* input, const float* weight, const float* bias, fl
 void conv_transpose2d_gemm(const float* input, const float* weight, const float* bias, float* output,
                            const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, GemmMath math) {
   const phase::GemmLaunchPlan plan = phase::plan_gemm_launches(g, params);
+  if (!plan.fits) {  // a reduction of 2^31 terms or more: rare enough for the simple kernel
+    conv_transpose2d_gather(input, weight, bias, output, g, params);
+    return;
+  }
   if (plan.fill_with_bias) {
     const int64_t total = g.batch * g.out_channels * g.out_h * g.out_w;
     if (total == 0) return;

@@ -3,6 +3,8 @@
 // phases print a checkerboard; a zero count leaves holes that receive only the bias (MATH.md, Odena et al. 2016).
 #include <convt/analysis.h>
 
+#include "../common/phase_geometry.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -83,13 +85,9 @@ AxisCoverage axis_coverage(int64_t kernel, int64_t stride, int64_t dilation, int
   a.padding = padding;
   // Taps land on at most min(k, s) phases: count those, so a huge stride costs nothing; the per-phase list is kept
   // for strides a person can read.
-  std::vector<std::pair<int64_t, int64_t>> tapped;  // (phase, taps)
-  for (int64_t j = 0; j < kernel; ++j) {
-    const int64_t r = (j * dilation) % stride;
-    auto found = std::find_if(tapped.begin(), tapped.end(), [r](const auto& entry) { return entry.first == r; });
-    if (found == tapped.end()) tapped.push_back({r, 1});
-    else ++found->second;
-  }
+  std::vector<std::pair<int64_t, int64_t>> tapped;  // (phase, taps), the same phase math as the backends
+  for (int64_t r : phase::phases_with_taps(kernel, stride, dilation))
+    tapped.push_back({r, phase::axis_taps(r, kernel, stride, dilation).count});
   a.phases_without_taps = stride - static_cast<int64_t>(tapped.size());
   a.max_taps = 0;
   a.min_taps = tapped.empty() ? 0 : kernel;

@@ -52,13 +52,6 @@ CONVT_HOST_DEVICE inline int64_t tap_offset(int64_t k, int64_t r, int64_t stride
   return (r - k * dilation) / stride;  // exact when tap_in_phase
 }
 
-// The number of taps of a k-tap kernel that land on phase r.
-CONVT_HOST_DEVICE inline int64_t taps_in_phase(int64_t r, int64_t kernel, int64_t stride, int64_t dilation) {
-  int64_t taps = 0;
-  for (int64_t k = 0; k < kernel; ++k) taps += tap_in_phase(k, r, stride, dilation) ? 1 : 0;
-  return taps;
-}
-
 // The taps of phase r as an arithmetic progression, so a kernel can index them without a table. With
 // g = gcd(s, d), k*d = r (mod s) has solutions only when g divides r, and then they are k0, k0 + s/g, ...;
 // each step moves the input offset (r - k*d)/s by -d/g.
@@ -89,6 +82,11 @@ CONVT_HOST_DEVICE inline AxisTaps axis_taps(int64_t r, int64_t kernel, int64_t s
       break;
     }
   return taps;
+}
+
+// The number of taps of a k-tap kernel that land on phase r.
+CONVT_HOST_DEVICE inline int64_t taps_in_phase(int64_t r, int64_t kernel, int64_t stride, int64_t dilation) {
+  return axis_taps(r, kernel, stride, dilation).count;
 }
 
 // Host side: the phases of one axis that have taps, ascending. Every tap lands on exactly one phase, so there are

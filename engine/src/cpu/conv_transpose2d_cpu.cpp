@@ -23,11 +23,11 @@ AxisPlan phase_axis(int64_t r, int64_t output, int64_t kernel, int64_t stride, i
   axis.out_stride = stride;
   axis.out_base = outputs.out_base;
   axis.in_stride = 1;
-  for (int64_t k = 0; k < kernel; ++k)
-    if (phase::tap_in_phase(k, r, stride, dilation)) {
-      axis.tap_kernel.push_back(k);
-      axis.tap_offset.push_back(phase::tap_offset(k, r, stride, dilation));
-    }
+  const phase::AxisTaps taps = phase::axis_taps(r, kernel, stride, dilation);
+  for (int64_t t = 0; t < taps.count; ++t) {
+    axis.tap_kernel.push_back(taps.first_kernel + t * taps.kernel_step);
+    axis.tap_offset.push_back(taps.first_offset + t * taps.offset_step);
+  }
   return axis;
 }
 

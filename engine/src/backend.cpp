@@ -36,7 +36,7 @@ class CpuBackend final : public Backend {
   }
 };
 
-// Before "auto" hands real work to the GPU, the kernels must reproduce the reference on this device: small layers
+// Before "auto" hands real work to the GPU, the kernels must reproduce the CPU results on this device: small layers
 // that exercise phases without taps, groups, dilation, asymmetric pairs, partial tiles, and every tile shape the
 // launcher picks (32, 64 and 128 output channels per group; 64 and 128 pixels per block). A device or driver that
 // gets them wrong (or fails) makes the backend unavailable with the reason, instead of wrong pictures.
@@ -57,7 +57,9 @@ Availability cuda_self_check(cuda::Kernel kernel, double tolerance) {
     const Tensor input = Tensor::randn(c.input, seed++), weight = Tensor::randn(c.weight, seed++);
     const Tensor bias = Tensor::randn({c.weight[1] * c.params.groups}, seed++);
     try {
-      const Tensor expected = conv_transpose2d_reference(input, weight, &bias, c.params);
+      // The fast CPU path as the oracle (itself tested against the reference): the check runs on the first
+      // backend choice of every process, so it must cost milliseconds, not the reference's fraction of a second.
+      const Tensor expected = cpu::conv_transpose2d_cpu(input, weight, &bias, c.params);
       const Tensor actual = cuda::conv_transpose2d_cuda(input, weight, &bias, c.params, kernel, true);
       // Every output's terms are bounded by C_in/groups * kH * kW products of normal samples: a loose, cheap
       // scale that still catches a wrong or missing term.
@@ -75,14 +77,9 @@ Availability cuda_self_check(cuda::Kernel kernel, double tolerance) {
 }
 
 // The device probe and the self-check, asked once per process (the answers do not change while it runs).
-const cuda::DeviceProbe& cuda_device() {
-  static const cuda::DeviceProbe device = cuda::probe_device();
-  return device;
-}
-
 const Availability& cuda_device_availability() {
   static const Availability availability = [] {
-    const cuda::DeviceProbe& device = cuda_device();
+    const cuda::DeviceProbe& device = cuda::probe_device();
     if (!device.usable) return Availability{false, device.description};
     const Availability checked = cuda_self_check(cuda::Kernel::Gemm, 1e-5);
     if (!checked.available) return checked;
@@ -115,7 +112,7 @@ class CudaTf32Backend final : public Backend {
   Availability availability() const override {
     const Availability device = cuda_device_availability();
     if (!device.available) return device;
-    if (cuda_device().compute_capability < 80)
+    if (cuda::probe_device().compute_capability < 80)
       return {false, "TF32 tensor cores need compute capability 8.0 (sm_80) or newer; " + device.reason};
     static const Availability checked = cuda_self_check(cuda::Kernel::GemmTf32, 2e-3);
     if (!checked.available) return checked;

@@ -41,7 +41,7 @@ struct DeviceOperands {
 };
 
 void require_tf32_device() {
-  static const DeviceProbe device = probe_device();
+  const DeviceProbe& device = probe_device();
   if (device.compute_capability < 80)
     throw_invalid("TF32 tensor cores need a CUDA device of compute capability 8.0 (sm_80) or newer; " +
                       device.description,

@@ -12,9 +12,7 @@ namespace {
 // CUDA 13 builds for sm_75 and newer.
 constexpr int kMinimumComputeCapability = 75;
 
-}  // namespace
-
-DeviceProbe probe_device() {
+DeviceProbe ask_driver() {
   int driver_version = 0;
   if (cudaDriverGetVersion(&driver_version) != cudaSuccess || driver_version == 0)
     return {false, "no CUDA driver found on this machine"};
@@ -35,6 +33,13 @@ DeviceProbe probe_device() {
   if (capability < kMinimumComputeCapability)
     return {false, "CUDA device " + description + " is older than sm_75, the oldest this build supports", capability};
   return {true, "CUDA device " + description, capability};
+}
+
+}  // namespace
+
+const DeviceProbe& probe_device() {
+  static const DeviceProbe device = ask_driver();
+  return device;
 }
 
 }  // namespace convt::cuda

@@ -15,6 +15,7 @@ struct DeviceProbe {
 
 // usable=true with a description of device 0 when a usable device answers; otherwise usable=false with the
 // reason (built without CUDA, no driver, no device, compute capability too old).
-DeviceProbe probe_device();
+// The driver is asked once per process (the answer does not change while it runs).
+const DeviceProbe& probe_device();
 
 }  // namespace convt::cuda

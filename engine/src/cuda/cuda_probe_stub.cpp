@@ -3,6 +3,9 @@
 
 namespace convt::cuda {
 
-DeviceProbe probe_device() { return {false, "this build has no CUDA support (nvcc was not found when it was configured)"}; }
+const DeviceProbe& probe_device() {
+  static const DeviceProbe none{false, "this build has no CUDA support (nvcc was not found when it was configured)"};
+  return none;
+}
 
 }  // namespace convt::cuda

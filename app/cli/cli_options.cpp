@@ -38,6 +38,16 @@ IntPair parse_pair(const std::string& option, const std::string& text) {
   throw_invalid(option + " '" + text + "': expected an integer or two comma-separated integers (height,width)");
 }
 
+ConvTranspose2dParams parse_param_flags(const std::string& stride, const std::string& padding,
+                                        const std::string& output_padding, const std::string& dilation) {
+  ConvTranspose2dParams params;
+  params.stride = parse_pair("--stride", stride);
+  params.padding = parse_pair("--padding", padding);
+  params.output_padding = parse_pair("--output-padding", output_padding);
+  params.dilation = parse_pair("--dilation", dilation);
+  return params;
+}
+
 Shape parse_shape_list(const std::string& option, const std::string& text) {
   Shape shape;
   for (const std::string& part : split_commas(text)) {

@@ -15,6 +15,11 @@ namespace convt::cli {
 // "2" -> (2, 2); "2,3" -> (2, 3). Throws convt::Error (InvalidArgument) naming `option` otherwise.
 IntPair parse_pair(const std::string& option, const std::string& text);
 
+// The four per-axis pairs of --stride, --padding, --output-padding and --dilation (groups 1), parsed but not yet
+// checked against the rules: each command validates them with whatever else it knows.
+ConvTranspose2dParams parse_param_flags(const std::string& stride, const std::string& padding,
+                                        const std::string& output_padding, const std::string& dilation);
+
 // "1,3,8,8" -> {1, 3, 8, 8}; every entry a positive integer.
 Shape parse_shape_list(const std::string& option, const std::string& text);
 

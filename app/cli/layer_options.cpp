@@ -51,11 +51,8 @@ void check_layer_flags(const LayerOptions& options) {
 }
 
 ConvTranspose2dParams parse_layer_params(const LayerOptions& options) {
-  ConvTranspose2dParams params;
-  params.stride = parse_pair("--stride", options.stride);
-  params.padding = parse_pair("--padding", options.padding);
-  params.output_padding = parse_pair("--output-padding", options.output_padding);
-  params.dilation = parse_pair("--dilation", options.dilation);
+  ConvTranspose2dParams params =
+      parse_param_flags(options.stride, options.padding, options.output_padding, options.dilation);
   params.groups = options.groups;
   validate_params(params);
   return params;

@@ -45,11 +45,8 @@ CLI::App* add_size_command(CLI::App& app, SizeOptions& options) {
 }
 
 void execute_size(const SizeOptions& options) {
-  ConvTranspose2dParams params;
-  params.stride = parse_pair("--stride", options.stride);
-  params.padding = parse_pair("--padding", options.padding);
-  params.output_padding = parse_pair("--output-padding", options.output_padding);
-  params.dilation = parse_pair("--dilation", options.dilation);
+  const ConvTranspose2dParams params =
+      parse_param_flags(options.stride, options.padding, options.output_padding, options.dilation);
   const IntPair input = parse_pair("--input-size", options.input_size);
   const IntPair kernel = parse_pair("--kernel", options.kernel);
   const bool has_want = !options.want.empty();

@@ -24,13 +24,6 @@ Tensor generate(const std::string& option, const std::string& kind, const Shape&
 
 }  // namespace
 
-std::optional<std::pair<std::string, std::string>> split_safetensors_spec(const std::string& spec) {
-  const std::string marker = ".safetensors:";
-  const size_t at = spec.find(marker);
-  if (at == std::string::npos) return std::nullopt;
-  return std::make_pair(spec.substr(0, at + marker.size() - 1), spec.substr(at + marker.size()));
-}
-
 Tensor load_tensor(const std::string& option, const std::string& spec, uint64_t seed, TensorRole role) {
   if (const auto file = split_safetensors_spec(spec)) return read_safetensors(file->first, file->second);
   const size_t colon = spec.find(':');

@@ -21,7 +21,4 @@ Tensor load_tensor(const std::string& option, const std::string& spec, uint64_t 
 std::optional<Tensor> load_bias(const std::string& spec, const std::string& weight_spec, int64_t out_channels,
                                 uint64_t seed);
 
-// "model.safetensors:decoder.up1.weight" -> {"model.safetensors", "decoder.up1.weight"}; nullopt otherwise.
-std::optional<std::pair<std::string, std::string>> split_safetensors_spec(const std::string& spec);
-
 }  // namespace convt::cli

@@ -142,6 +142,18 @@ float half_to_float(uint16_t h) {
 // Defined below the public functions that share it.
 static Tensor read_parsed(const Parsed& parsed, const std::string& path, const std::string& name);
 
+std::optional<std::pair<std::string, std::string>> split_safetensors_spec(const std::string& spec) {
+  const std::string marker = ".safetensors:";
+  const size_t at = spec.find(marker);
+  if (at == std::string::npos) return std::nullopt;
+  return std::make_pair(spec.substr(0, at + marker.size() - 1), spec.substr(at + marker.size()));
+}
+
+bool is_safetensors_path(const std::string& path) {
+  const std::string suffix = ".safetensors";
+  return path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 std::vector<SafetensorsEntry> list_safetensors(const std::string& path) {
   std::vector<SafetensorsEntry> list;
   for (const auto& e : parse(path).entries) list.push_back(e.info);

@@ -25,10 +25,6 @@ IntPair pair_from(const json& j) {
   return {j.at(0).get<int64_t>(), j.at(1).get<int64_t>()};
 }
 
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() > suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // Reads `key` of `object` into `value` when present (a workspace may omit anything that has a default).
 template <typename T>
 void read(const json& object, const char* key, T& value) {
@@ -178,7 +174,7 @@ Tensor build_input(const InputSpec& input) {
 Tensor build_weight(const LayerSpec& layer, int64_t in_channels) {
   if (layer.weight.source == "file") {
     try {
-      if (!ends_with(layer.weight.path, ".safetensors")) return read_npy(layer.weight.path);
+      if (!is_safetensors_path(layer.weight.path)) return read_npy(layer.weight.path);
       if (layer.weight.tensor.empty())
         throw_invalid("weight: choose one of the 4-D tensors of '" + layer.weight.path + "'", "weight.file");
       return read_safetensors(layer.weight.path, layer.weight.tensor);
@@ -202,7 +198,7 @@ Tensor build_weight(const LayerSpec& layer, int64_t in_channels) {
 std::optional<Tensor> build_bias(const LayerSpec& layer, const Tensor& weight) {
   if (!layer.bias || weight.dim() != 4) return std::nullopt;
   // A model's bias sits next to its weight: NAME.weight and NAME.bias in the same .safetensors file.
-  if (layer.weight.source == "file" && ends_with(layer.weight.path, ".safetensors"))
+  if (layer.weight.source == "file" && is_safetensors_path(layer.weight.path))
     if (std::optional<Tensor> bias = read_matching_bias(layer.weight.path, layer.weight.tensor)) return bias;
   // PyTorch's default: U(-b, b), b = 1/sqrt(fan_in), fan_in = C_out/groups * kH * kW.
   const float bound = 1.0f / std::sqrt(static_cast<float>(weight.size(1) * weight.size(2) * weight.size(3)));

@@ -3,6 +3,7 @@
 #include <convt/backend.h>
 
 #include <convt/error.h>
+#include <convt/io.h>
 
 #include <charconv>
 #include <cmath>
@@ -89,19 +90,19 @@ const std::map<std::string, Key>& keys() {
       {"layer.bias", {"true|false", [](LabState& s, const std::string& v) { s.layer().bias = to_bool("layer.bias", v); }}},
       {"layer.weight", {"kaiming|normal|uniform|constant|bilinear|nearest|impulse, a .npy path, or FILE.safetensors:NAME",
                         [](LabState& s, const std::string& v) {
-         const size_t marker = v.find(".safetensors:");
+         const auto model_tensor = split_safetensors_spec(v);
          const bool is_npy = v.size() > 4 && v.substr(v.size() - 4) == ".npy";
-         const bool is_model = v.size() > 12 && v.substr(v.size() - 12) == ".safetensors";  // tensor chosen later
-         if (marker != std::string::npos) {
-           s.layer().weight.path = v.substr(0, marker + 12);
-           s.layer().weight.tensor_name = v.substr(marker + 13);
+         const bool is_model = is_safetensors_path(v);  // the tensor is chosen later
+         if (model_tensor) {
+           s.layer().weight.path = model_tensor->first;
+           s.layer().weight.tensor_name = model_tensor->second;
          } else if (is_npy || is_model) {
            s.layer().weight.path = v;
            s.layer().weight.tensor_name.clear();
          } else {
            s.layer().weight.init = parse_weight_init(v);  // throws before anything changes
          }
-         s.layer().weight.from_file = marker != std::string::npos || is_npy || is_model;
+         s.layer().weight.from_file = model_tensor || is_npy || is_model;
        }}},
       {"layer.constant", {"float", [](LabState& s, const std::string& v) { s.layer().weight.constant = to_float("layer.constant", v); }}},
       {"layer.seed", {"int", [](LabState& s, const std::string& v) { s.layer().weight.seed = static_cast<uint64_t>(to_int("layer.seed", v)); }}},

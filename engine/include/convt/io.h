@@ -4,9 +4,10 @@
 
 #include <convt/tensor.h>
 
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace convt {
@@ -37,6 +38,13 @@ struct SafetensorsEntry {
 // ErrorKind::Io names the file and the problem (truncated header, bad JSON, offsets past the end, a byte range that
 // disagrees with the shape and dtype, overlapping tensors).
 std::vector<SafetensorsEntry> list_safetensors(const std::string& path);
+
+// Whether `path` names a .safetensors file (by its suffix, with a name before it): what the loaders, workspaces
+// and the app use to tell a model file from a .npy.
+bool is_safetensors_path(const std::string& path);
+
+// "model.safetensors:decoder.up1.weight" -> {"model.safetensors", "decoder.up1.weight"}; nullopt otherwise.
+std::optional<std::pair<std::string, std::string>> split_safetensors_spec(const std::string& spec);
 
 // One tensor, converted to float32; ErrorKind::Io when the name is missing (listing the 4-D tensors) or its dtype
 // is not a float type.

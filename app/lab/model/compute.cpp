@@ -101,6 +101,7 @@ ComputeResult compute_or_throw(const LabState& state, const PreparedStack& stack
     const std::vector<StackLayerShape> shapes = stack_shapes(stack);
     r.stack_coverage = convt::stack_coverage(stack.input->shape(), shapes);
     r.stack_summary = summarize_stack_coverage(r.stack_coverage, stack_border(shapes));
+    r.stack_coverage_max = *std::max_element(r.stack_coverage.data(), r.stack_coverage.data() + r.stack_coverage.numel());
   }
 
   checkpoint(context, 0.9f, "resize-then-convolve");

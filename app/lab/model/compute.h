@@ -75,6 +75,7 @@ struct ComputeResult {
   // The whole chain (more than one layer): routes per final output pixel, and its summary over the interior.
   Tensor stack_coverage;
   StackCoverageSummary stack_summary;
+  float stack_coverage_max = 0;  // the heat map's range, over the whole map
 
   // The selected layer's conv output [N, C_out, OH, OW] (before its activation).
   const Tensor& output() const { return *stages.at(static_cast<size_t>(stack.selected)).conv_output; }

@@ -97,7 +97,6 @@ PreparedStack LabModel::prepare() {
   input_shape_.clear();
   weight_shape_.clear();
   stage_shapes_.clear();
-  stage_weight_shapes_.clear();
   // The input first, so the live formula has its sizes even when a parameter is invalid.
   stack.input = prepare_input();
   stack_input_shape_ = stack.input->shape();
@@ -114,7 +113,6 @@ PreparedStack LabModel::prepare() {
     }
     current = stack.layers.back().geometry.output_shape();
     stage_shapes_.push_back(current);
-    stage_weight_shapes_.push_back(stack.layers.back().weight->shape());
   }
   try {
     select_backend(state_.backend, state_.layer().params);
@@ -149,9 +147,11 @@ void LabModel::update() {
   try {
     stack = prepare();
     geometry_ = stack.layers[static_cast<size_t>(stack.selected)].geometry;
+    layer_shapes_ = stack_shapes(stack);
     error_.reset();
   } catch (const Error& e) {
     geometry_.reset();
+    layer_shapes_.clear();
     error_ = FieldError{e.parameter().empty() ? "layer" : e.parameter(), e.what(), failing_layer_};
     runner_.cancel(generation_);  // results of older states must not replace the error
     return;

@@ -44,7 +44,9 @@ class LabModel {
   const Shape& stack_input_shape() const { return stack_input_shape_; }
   // Each layer's output shape as far as the stack is valid (shorter than the stack past an invalid layer).
   const std::vector<Shape>& stage_shapes() const { return stage_shapes_; }
-  const std::vector<Shape>& stage_weight_shapes() const { return stage_weight_shapes_; }
+  // Every layer's shapes and parameters when the whole stack is valid (empty otherwise): what "Copy as PyTorch"
+  // writes out.
+  const std::vector<StackLayerShape>& layer_shapes() const { return layer_shapes_; }
 
   bool computing() const { return runner_.busy(); }
   float progress() const { return runner_.progress(); }
@@ -81,7 +83,8 @@ class LabModel {
   std::optional<ComputeResult> result_;
   std::optional<ConvTranspose2dGeometry> geometry_;
   Shape input_shape_, weight_shape_, stack_input_shape_;
-  std::vector<Shape> stage_shapes_, stage_weight_shapes_;
+  std::vector<Shape> stage_shapes_;
+  std::vector<StackLayerShape> layer_shapes_;
   int64_t failing_layer_ = -1;
 
   // Inputs and weights are rebuilt only when their own settings change; one weight cache per layer.

@@ -120,8 +120,7 @@ void whole_stack(PanelContext& context, const ComputeResult& r) {
   }
   const Tensor& counts = r.stack_coverage;
   const int64_t h = counts.size(0), w = counts.size(1);
-  float most = 1.0f;
-  for (int64_t i = 0; i < counts.numel(); ++i) most = std::max(most, counts[i]);
+  const float most = std::max(1.0f, r.stack_coverage_max);
   const PlaneImage map = raw_plane_image(context, "cb.stack", counts.data(), h, w, r.generation, Colormap::Viridis,
                                          {0.0f, most});
   ImGui::Text("routes per final output pixel, %lld x %lld", static_cast<long long>(h), static_cast<long long>(w));

@@ -46,9 +46,7 @@ void preset_picker(PanelContext& context) {
 // For a .safetensors weight: pick one of its 4-D tensors (listed once per file).
 void tensor_picker(PanelContext& context) {
   WeightSource& weight = context.model.state().layer().weight;
-  const std::string suffix = ".safetensors";
-  if (weight.path.size() <= suffix.size() || weight.path.compare(weight.path.size() - suffix.size(), suffix.size(), suffix) != 0)
-    return;
+  if (!is_safetensors_path(weight.path)) return;
   static std::string listed_path;
   static std::vector<SafetensorsEntry> tensors;
   static std::string listing_error;
@@ -187,16 +185,11 @@ std::string pytorch_code(const LabModel& model, std::string& problem) {
   if (state.layers.size() == 1)
     return "import torch\n" +
            pytorch_conv_transpose2d_call(layer.params, layer.bias, model.input_shape(), model.weight_shape()) + "\n";
-  if (model.stage_weight_shapes().size() != state.layers.size()) {
+  if (model.layer_shapes().size() != state.layers.size()) {
     problem = model.error() ? model.error()->message : "the stack is not ready yet";
     return "";
   }
-  std::vector<StackLayerShape> shapes;
-  for (size_t i = 0; i < state.layers.size(); ++i) {
-    const LayerSettings& l = state.layers[i];
-    shapes.push_back({model.stage_weight_shapes()[i], l.bias, l.params, l.activation, 0.01f});
-  }
-  return pytorch_stack_code(model.stack_input_shape(), shapes);
+  return pytorch_stack_code(model.stack_input_shape(), model.layer_shapes());
 }
 
 void copy_as_pytorch(PanelContext& context) {

@@ -292,16 +292,10 @@ TEST(LinksReceptive, MatchBruteForceAndEachOther) {
     const ConvTranspose2dParams& p = c.params;
     std::vector<std::vector<LinkKey>> to(static_cast<size_t>(g.out_h * g.out_w)),
         from(static_cast<size_t>(g.in_h * g.in_w));
-    for (int64_t iy = 0; iy < g.in_h; ++iy)
-      for (int64_t ix = 0; ix < g.in_w; ++ix)
-        for (int64_t ky = 0; ky < g.kernel_h; ++ky)
-          for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-            const int64_t oy = iy * p.stride.h - p.padding.h + ky * p.dilation.h;
-            const int64_t ox = ix * p.stride.w - p.padding.w + kx * p.dilation.w;
-            if (oy < 0 || oy >= g.out_h || ox < 0 || ox >= g.out_w) continue;
-            to[static_cast<size_t>(oy * g.out_w + ox)].emplace_back(iy, ix, ky, kx, oy, ox);
-            from[static_cast<size_t>(iy * g.in_w + ix)].emplace_back(iy, ix, ky, kx, oy, ox);
-          }
+    testing::for_each_landing(g, p, [&](int64_t iy, int64_t ix, int64_t ky, int64_t kx, int64_t oy, int64_t ox) {
+      to[static_cast<size_t>(oy * g.out_w + ox)].emplace_back(iy, ix, ky, kx, oy, ox);
+      from[static_cast<size_t>(iy * g.in_w + ix)].emplace_back(iy, ix, ky, kx, oy, ox);
+    });
     SCOPED_TRACE("trial " + std::to_string(trial));
     for (int64_t oy = 0; oy < g.out_h; ++oy)
       for (int64_t ox = 0; ox < g.out_w; ++ox) {

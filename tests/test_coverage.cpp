@@ -49,14 +49,9 @@ TEST(CoverageReport, CountsMatchBruteForceOnRandomConfigs) {
     SCOPED_TRACE("trial " + std::to_string(trial));
     ASSERT_EQ(IntPair(r.out_h, r.out_w), IntPair(g.out_h, g.out_w));
     std::vector<int64_t> expected(static_cast<size_t>(g.out_h * g.out_w), 0);
-    for (int64_t iy = 0; iy < g.in_h; ++iy)
-      for (int64_t ix = 0; ix < g.in_w; ++ix)
-        for (int64_t ky = 0; ky < g.kernel_h; ++ky)
-          for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-            const int64_t oy = iy * p.stride.h - p.padding.h + ky * p.dilation.h;
-            const int64_t ox = ix * p.stride.w - p.padding.w + kx * p.dilation.w;
-            if (oy >= 0 && oy < g.out_h && ox >= 0 && ox < g.out_w) ++expected[static_cast<size_t>(oy * g.out_w + ox)];
-          }
+    testing::for_each_landing(g, p, [&](int64_t, int64_t, int64_t, int64_t, int64_t oy, int64_t ox) {
+      ++expected[static_cast<size_t>(oy * g.out_w + ox)];
+    });
     ASSERT_EQ(r.counts, expected);
     // An axis position is fully covered when every tap that could reach it comes from an existing input.
     auto full = [](int64_t o, int64_t i, int64_t k, int64_t s, int64_t pad, int64_t d) {

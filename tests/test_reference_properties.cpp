@@ -19,18 +19,13 @@ Tensor conv_transpose2d_by_scatter(const Tensor& x4, const Tensor& w, const Tens
   std::vector<double> sums(static_cast<size_t>(g.batch * g.out_channels * g.out_h * g.out_w), 0.0);
   for (int64_t n = 0; n < g.batch; ++n)
     for (int64_t c = 0; c < g.in_channels; ++c)
-      for (int64_t iy = 0; iy < g.in_h; ++iy)
-        for (int64_t ix = 0; ix < g.in_w; ++ix)
-          for (int64_t co = 0; co < g.out_channels_per_group; ++co)
-            for (int64_t ky = 0; ky < g.kernel_h; ++ky)
-              for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-                const int64_t oy = iy * p.stride.h - p.padding.h + ky * p.dilation.h;
-                const int64_t ox = ix * p.stride.w - p.padding.w + kx * p.dilation.w;
-                if (oy < 0 || oy >= g.out_h || ox < 0 || ox >= g.out_w) continue;
-                const int64_t out_channel = (c / g.in_channels_per_group) * g.out_channels_per_group + co;
-                sums[static_cast<size_t>(((n * g.out_channels + out_channel) * g.out_h + oy) * g.out_w + ox)] +=
-                    static_cast<double>(x.at(n, c, iy, ix)) * w.at(c, co, ky, kx);
-              }
+      for (int64_t co = 0; co < g.out_channels_per_group; ++co) {
+        const int64_t out_channel = (c / g.in_channels_per_group) * g.out_channels_per_group + co;
+        testing::for_each_landing(g, p, [&](int64_t iy, int64_t ix, int64_t ky, int64_t kx, int64_t oy, int64_t ox) {
+          sums[static_cast<size_t>(((n * g.out_channels + out_channel) * g.out_h + oy) * g.out_w + ox)] +=
+              static_cast<double>(x.at(n, c, iy, ix)) * w.at(c, co, ky, kx);
+        });
+      }
   Tensor y({g.batch, g.out_channels, g.out_h, g.out_w});
   for (int64_t i = 0; i < y.numel(); ++i) {
     const int64_t channel = (i / (g.out_h * g.out_w)) % g.out_channels;

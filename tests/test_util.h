@@ -2,6 +2,7 @@
 #pragma once
 
 #include <convt/ops.h>
+#include <convt/shape.h>
 #include <convt/tensor.h>
 
 #include <gtest/gtest.h>
@@ -10,6 +11,20 @@
 #include <string>
 
 namespace convt::testing {
+
+// The definition of a transposed conv's geometry, by brute force: every (input pixel, kernel tap) and the output
+// pixel it lands on, o = i*s - p + k*d, when that is inside the output. Calls visit(iy, ix, ky, kx, oy, ox).
+template <typename Visit>
+void for_each_landing(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& p, Visit visit) {
+  for (int64_t iy = 0; iy < g.in_h; ++iy)
+    for (int64_t ix = 0; ix < g.in_w; ++ix)
+      for (int64_t ky = 0; ky < g.kernel_h; ++ky)
+        for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+          const int64_t oy = iy * p.stride.h - p.padding.h + ky * p.dilation.h;
+          const int64_t ox = ix * p.stride.w - p.padding.w + kx * p.dilation.w;
+          if (oy >= 0 && oy < g.out_h && ox >= 0 && ox < g.out_w) visit(iy, ix, ky, kx, oy, ox);
+        }
+}
 
 // Element-wise absolute value.
 inline Tensor abs_of(const Tensor& t) {

@@ -1,9 +1,11 @@
 // Whole-file reads and atomic writes. A write goes to a temporary file beside the destination (same directory,
 // so the rename cannot cross file systems), is flushed to disk, and is renamed over the destination: a reader,
-// a crash or a failed write never sees a half-written file, and an existing file survives any error.
+// a crash or a failed write never sees a half-written file, and an existing file survives any error. Reads go
+// through RegularFile: only regular files are read, so /dev/zero, a FIFO or a socket is refused instead of hanging.
 #include <convt/error.h>
 #include <convt/io.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -45,23 +47,77 @@ std::string temporary_path_for(const std::string& path) {
   return (target.parent_path() / name).string();
 }
 
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "an unknown kind of file";
+}
+
+void refuse_unless_regular(const std::string& path, mode_t mode) {
+  if (!S_ISREG(mode)) throw_io("cannot read '" + path + "': not a regular file (" + file_kind(mode) + ")");
+}
+
+// The same kind of error as a tensor over the budget (ErrorKind::OutOfMemoryBudget), raised before any byte is read.
+[[noreturn]] void refuse_over_budget(const std::string& path, const std::string& size, uint64_t budget) {
+  throw Error(ErrorKind::OutOfMemoryBudget, "cannot read '" + path + "': the file " + size +
+                                                ", over the memory budget of " + std::to_string(budget) +
+                                                " bytes (set CONVT_MEMORY_BUDGET to change it)");
+}
+
 }  // namespace
 
-std::string read_file(const std::string& path) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) throw_io("cannot open '" + path + "': " + errno_text());
+RegularFile::RegularFile(const std::string& path) : path_(path) {
+  // stat() first, so that nothing but a regular file is ever opened (opening a device can have effects of its own).
   struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) throw_io("cannot open '" + path + "': " + errno_text());
+  refuse_unless_regular(path, info.st_mode);
+  // Non-blocking: a FIFO swapped in after the stat() opens at once instead of waiting for a writer, and is then
+  // refused by the fstat() of what was actually opened.
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (fd.get() < 0) throw_io("cannot open '" + path + "': " + errno_text());
   if (::fstat(fd.get(), &info) != 0) throw_io("cannot read '" + path + "': " + errno_text());
-  if (S_ISDIR(info.st_mode)) throw_io("cannot read '" + path + "': it is a directory");
-  std::string bytes;
-  char buffer[1 << 16];
-  for (;;) {
-    const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
+  refuse_unless_regular(path, info.st_mode);
+  const int flags = ::fcntl(fd.get(), F_GETFL);  // a regular file: back to plain blocking reads
+  if (flags >= 0) ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+  size_ = info.st_size > 0 ? static_cast<uint64_t>(info.st_size) : 0;
+  fd_ = fd.release();
+}
+
+RegularFile::~RegularFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+uint64_t RegularFile::read_at(uint64_t offset, char* out, uint64_t length) const {
+  uint64_t done = 0;
+  while (done < length) {
+    const uint64_t chunk = std::min<uint64_t>(length - done, uint64_t{1} << 30);
+    const ssize_t got = ::pread(fd_, out + done, static_cast<size_t>(chunk), static_cast<off_t>(offset + done));
     if (got < 0) {
       if (errno == EINTR) continue;
-      throw_io("cannot read '" + path + "': " + errno_text());
+      throw_io("cannot read '" + path_ + "': " + errno_text());
     }
     if (got == 0) break;
+    done += static_cast<uint64_t>(got);
+  }
+  return done;
+}
+
+std::string read_file(const std::string& path) {
+  const RegularFile file(path);
+  const uint64_t budget = memory_budget_bytes();
+  if (file.size() > budget) refuse_over_budget(path, "has " + std::to_string(file.size()) + " bytes", budget);
+  std::string bytes(static_cast<size_t>(file.size()), '\0');
+  bytes.resize(static_cast<size_t>(file.read_at(0, bytes.data(), bytes.size())));
+  // Files whose size stat() does not know (some under /proc) or that grew since: read on to the end, within budget.
+  char buffer[1 << 16];
+  for (;;) {
+    const uint64_t got = file.read_at(bytes.size(), buffer, sizeof buffer);
+    if (got == 0) break;
+    if (bytes.size() + got > budget)
+      refuse_over_budget(path, "has more than " + std::to_string(budget) + " bytes", budget);
     bytes.append(buffer, static_cast<size_t>(got));
   }
   return bytes;

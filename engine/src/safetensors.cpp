@@ -1,6 +1,8 @@
 // .safetensors: an 8-byte little-endian header length, a JSON header {"name": {"dtype", "shape",
 // "data_offsets": [begin, end]}, "__metadata__": {...}}, then the data, offsets relative to its start. Nothing in
 // the file is trusted: lengths, offsets, shape products and overlaps are all checked before any byte is used.
+// A file is never read whole: only its header and the one tensor asked for (a model file may be far larger than
+// the memory budget), through RegularFile, so only regular files are read.
 #include <convt/error.h>
 #include <convt/io.h>
 
@@ -8,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 namespace convt {
@@ -15,8 +18,10 @@ namespace {
 
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;  // the format's own limit is 100 MB
 
+// Exactly `length` bytes from `offset` of the file or of the bytes in memory, or an ErrorKind::Io error.
+using ReadAt = std::function<void(uint64_t offset, char* out, uint64_t length)>;
+
 struct Parsed {
-  std::string bytes;
   uint64_t data_start = 0;
   struct Entry {
     SafetensorsEntry info;
@@ -40,23 +45,26 @@ uint64_t item_size(const std::string& dtype) {
   return 0;
 }
 
-Parsed parse_bytes(std::string bytes_in, const std::string& path) {
+// Reads and checks the header of a `file_size`-byte file; the data is left where it is.
+Parsed parse(const ReadAt& read_at, uint64_t file_size, const std::string& path) {
   Parsed parsed;
-  parsed.bytes = std::move(bytes_in);
-  const std::string& bytes = parsed.bytes;
-  if (bytes.size() < 8) fail(path, "the file is shorter than its 8-byte header length");
+  if (file_size < 8) fail(path, "the file is shorter than its 8-byte header length");
+  unsigned char length_bytes[8];
+  read_at(0, reinterpret_cast<char*>(length_bytes), 8);
   uint64_t header_length = 0;
-  for (int i = 7; i >= 0; --i) header_length = (header_length << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
+  for (int i = 7; i >= 0; --i) header_length = (header_length << 8) | length_bytes[i];
   if (header_length > kMaxHeaderBytes) fail(path, "the header claims " + std::to_string(header_length) + " bytes (over 100 MB)");
-  if (header_length > bytes.size() - 8)
+  if (header_length > file_size - 8)
     fail(path, "truncated: the header claims " + std::to_string(header_length) + " bytes, the file has " +
-                   std::to_string(bytes.size() - 8) + " after the length");
+                   std::to_string(file_size - 8) + " after the length");
   parsed.data_start = 8 + header_length;
-  const uint64_t data_size = bytes.size() - parsed.data_start;
+  const uint64_t data_size = file_size - parsed.data_start;
+  std::string header_text(static_cast<size_t>(header_length), '\0');
+  read_at(8, header_text.data(), header_length);
 
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + static_cast<ptrdiff_t>(parsed.data_start));
+    header = nlohmann::json::parse(header_text);
   } catch (const std::exception& e) {
     fail(path, std::string("the header is not valid JSON (") + e.what() + ")");
   }
@@ -109,7 +117,21 @@ Parsed parse_bytes(std::string bytes_in, const std::string& path) {
   return parsed;
 }
 
-Parsed parse(const std::string& path) { return parse_bytes(read_file(path), path); }
+// The file's own reader: exactly the bytes asked for, or an I/O error when the file has shrunk since it was opened.
+ReadAt file_reader(const RegularFile& file) {
+  return [&file](uint64_t offset, char* out, uint64_t length) {
+    if (file.read_at(offset, out, length) != length)
+      fail(file.path(), "truncated: the file ended while reading bytes " + std::to_string(offset) + " to " +
+                            std::to_string(offset + length) + " (was it changed while being read?)");
+  };
+}
+
+// A reader of bytes already in memory (their size was checked by parse()).
+ReadAt memory_reader(const std::string& bytes) {
+  return [&bytes](uint64_t offset, char* out, uint64_t length) {
+    std::memcpy(out, bytes.data() + offset, static_cast<size_t>(length));
+  };
+}
 
 float half_to_float(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
@@ -140,7 +162,7 @@ float half_to_float(uint16_t h) {
 }  // namespace
 
 // Defined below the public functions that share it.
-static Tensor read_parsed(const Parsed& parsed, const std::string& path, const std::string& name);
+static Tensor read_parsed(const Parsed& parsed, const ReadAt& read_at, const std::string& path, const std::string& name);
 
 std::optional<std::pair<std::string, std::string>> split_safetensors_spec(const std::string& spec) {
   const std::string marker = ".safetensors:";
@@ -155,8 +177,9 @@ bool is_safetensors_path(const std::string& path) {
 }
 
 std::vector<SafetensorsEntry> list_safetensors(const std::string& path) {
+  const RegularFile file(path);
   std::vector<SafetensorsEntry> list;
-  for (const auto& e : parse(path).entries) list.push_back(e.info);
+  for (const auto& e : parse(file_reader(file), file.size(), path).entries) list.push_back(e.info);
   return list;
 }
 
@@ -166,26 +189,33 @@ std::optional<Tensor> read_matching_bias(const std::string& path, const std::str
       weight_name.compare(weight_name.size() - suffix.size(), suffix.size(), suffix) != 0)
     return std::nullopt;
   const std::string bias_name = weight_name.substr(0, weight_name.size() - suffix.size()) + ".bias";
-  const Parsed parsed = parse(path);
+  const RegularFile file(path);
+  const ReadAt read_at = file_reader(file);
+  const Parsed parsed = parse(read_at, file.size(), path);
   for (const auto& e : parsed.entries)
-    if (e.info.name == bias_name) return read_parsed(parsed, path, bias_name);
+    if (e.info.name == bias_name) return read_parsed(parsed, read_at, path, bias_name);
   return std::nullopt;
 }
 
 
-Tensor read_safetensors(const std::string& path, const std::string& name) { return read_parsed(parse(path), path, name); }
+Tensor read_safetensors(const std::string& path, const std::string& name) {
+  const RegularFile file(path);
+  const ReadAt read_at = file_reader(file);
+  return read_parsed(parse(read_at, file.size(), path), read_at, path, name);
+}
 
 std::vector<SafetensorsEntry> list_safetensors_bytes(std::string bytes, const std::string& file_name) {
   std::vector<SafetensorsEntry> list;
-  for (const auto& e : parse_bytes(std::move(bytes), file_name).entries) list.push_back(e.info);
+  for (const auto& e : parse(memory_reader(bytes), bytes.size(), file_name).entries) list.push_back(e.info);
   return list;
 }
 
 Tensor read_safetensors_bytes(std::string bytes, const std::string& file_name, const std::string& name) {
-  return read_parsed(parse_bytes(std::move(bytes), file_name), file_name, name);
+  const ReadAt read_at = memory_reader(bytes);
+  return read_parsed(parse(read_at, bytes.size(), file_name), read_at, file_name, name);
 }
 
-static Tensor read_parsed(const Parsed& parsed, const std::string& path, const std::string& name) {
+static Tensor read_parsed(const Parsed& parsed, const ReadAt& read_at, const std::string& path, const std::string& name) {
   const Parsed::Entry* found = nullptr;
   std::string four_d;
   for (const auto& e : parsed.entries) {
@@ -196,18 +226,29 @@ static Tensor read_parsed(const Parsed& parsed, const std::string& path, const s
   const std::string& dtype = found->info.dtype;
   if (dtype != "F32" && dtype != "F16" && dtype != "BF16" && dtype != "F64")
     fail(path, "tensor '" + name + "' has dtype " + dtype + "; only F32, F16, BF16 and F64 convert to float32");
-  Tensor tensor(found->info.shape);
-  const char* data = parsed.bytes.data() + parsed.data_start + found->begin;
+  Tensor tensor(found->info.shape);  // checked against the memory budget before any data is read
+  // The data in chunks, converted as they come: the raw bytes are never held whole next to the tensor.
+  const uint64_t item = item_size(dtype);
+  const int64_t chunk_items = static_cast<int64_t>((uint64_t{1} << 20) / item);
+  std::string chunk;
+  int64_t chunk_first = 0;
   for (int64_t i = 0; i < tensor.numel(); ++i) {
+    if (i % chunk_items == 0) {
+      const uint64_t count = static_cast<uint64_t>(std::min<int64_t>(chunk_items, tensor.numel() - i));
+      chunk.resize(static_cast<size_t>(count * item));
+      read_at(parsed.data_start + found->begin + static_cast<uint64_t>(i) * item, chunk.data(), count * item);
+      chunk_first = i;
+    }
+    const char* data = chunk.data() + static_cast<size_t>(i - chunk_first) * item;  // element i
     if (dtype == "F32") {
-      std::memcpy(&tensor[i], data + 4 * i, 4);
+      std::memcpy(&tensor[i], data, 4);
     } else if (dtype == "F64") {
       double value;
-      std::memcpy(&value, data + 8 * i, 8);
+      std::memcpy(&value, data, 8);
       tensor[i] = static_cast<float>(value);
     } else {
       uint16_t half;
-      std::memcpy(&half, data + 2 * i, 2);
+      std::memcpy(&half, data, 2);
       if (dtype == "F16") {
         tensor[i] = half_to_float(half);
       } else {

@@ -4,6 +4,7 @@
 
 #include <convt/tensor.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,7 +61,33 @@ Tensor read_safetensors_bytes(std::string bytes, const std::string& file_name, c
 // Replaces `path` with `bytes` atomically (temp file in the same directory, flush, rename).
 void write_file_atomically(const std::string& path, std::string_view bytes);
 
-// Reads a whole file; ErrorKind::Io when it cannot.
+// Reads a whole file (through RegularFile); ErrorKind::Io when it cannot. A file larger than the memory budget is
+// refused before any byte is read, as ErrorKind::OutOfMemoryBudget naming the file and its size.
 std::string read_file(const std::string& path);
+
+// A regular file opened for reading: the one place the engine opens a path it reads (read_file, .npy,
+// .safetensors, images, workspaces). Only regular files are read (symlinks are followed): a directory, character
+// device, block device, FIFO or socket is refused at once, as ErrorKind::Io,
+//   cannot read '/dev/zero': not a regular file (a character device)
+// The path is checked with stat(), opened non-blocking (so a FIFO swapped in after the check cannot block) and the
+// opened descriptor is checked again with fstat(), so what is read is the regular file that was checked.
+class RegularFile {
+ public:
+  explicit RegularFile(const std::string& path);
+  ~RegularFile();
+  RegularFile(const RegularFile&) = delete;
+  RegularFile& operator=(const RegularFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  // The size fstat() reported when the file was opened.
+  uint64_t size() const { return size_; }
+  // Up to `length` bytes from `offset` into `out`; fewer only at the end of the file. ErrorKind::Io when a read fails.
+  uint64_t read_at(uint64_t offset, char* out, uint64_t length) const;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+};
 
 }  // namespace convt

@@ -2,6 +2,7 @@
 // `convt stack` computes, every stage is computed once and reused when only the shown layer changes, an invalid
 // layer is named (and marks its control only while it is the one shown), the whole chain's coverage is the
 // engine's, and a stack survives a workspace round trip.
+#include "app_test_util.h"
 #include "test_util.h"
 
 #include "model/lab_model.h"
@@ -22,10 +23,8 @@
 namespace convt::lab {
 namespace {
 
-LabState with(LabState s, std::initializer_list<std::string> settings) {
-  for (const std::string& setting : settings) apply_setting(setting, s);
-  return s;
-}
+using app_testing::made;
+using app_testing::with;
 
 std::vector<float> values_of(const Tensor& t) { return {t.data(), t.data() + t.numel()}; }
 
@@ -58,9 +57,9 @@ TEST(AppStack, PresetsHaveTheTrueShapesOfEveryStage) {
     const Workspace workspace = to_workspace(state);
     std::vector<StackLayerShape> shapes;
     int64_t channels = build_input(workspace.input).size(1);
-    for (const LayerSpec& spec : workspace.layers) {
-      shapes.push_back({{channels, spec.out_channels, spec.kernel.h, spec.kernel.w}, false, spec.params,
-                        parse_activation(spec.activation), 0.01f});
+    for (const LayerSettings& spec : workspace.layers) {
+      shapes.push_back({{channels, spec.out_channels, spec.kernel.h, spec.kernel.w}, false, spec.params, spec.activation,
+                        0.01f});
       channels = spec.out_channels;
     }
     const std::vector<ConvTranspose2dGeometry> geometry = validate_stack(build_input(workspace.input).shape(), shapes);
@@ -101,7 +100,9 @@ TEST(AppStack, DcganStagesMatchTheEngineAndAreReusedWhenTheShownLayerChanges) {
   EXPECT_EQ(model.input_shape(), (Shape{1, 256, 8, 8}));
   EXPECT_EQ(model.stack_input_shape(), (Shape{1, 512, 4, 4}));
   EXPECT_EQ(r->output().shape(), (Shape{1, 128, 16, 16}));
-  EXPECT_EQ(r->stack_summary.verdict, OverlapVerdict::Even);
+  const auto chain = made(model, [&] { return model.analyses().stack_coverage(*model.result()); });
+  ASSERT_TRUE(chain.value) << chain.error;
+  EXPECT_EQ(chain.value->summary.verdict, OverlapVerdict::Even);
 
   model.state().layers[2].activation = Activation::Tanh;
   r = computed(model).result();
@@ -138,15 +139,20 @@ TEST(AppStack, WholeChainCoverageIsTheEnginesAndCompounds) {
   ASSERT_NE(r, nullptr);
   const std::vector<StackLayerShape> shapes = stack_shapes(r->stack);
   const Tensor expected = stack_coverage(model.stack_input_shape(), shapes);
-  ASSERT_EQ(r->stack_coverage.shape(), expected.shape());
-  for (int64_t i = 0; i < expected.numel(); ++i) ASSERT_EQ(r->stack_coverage[i], expected[i]);
-  EXPECT_EQ(r->stack_summary.verdict, OverlapVerdict::Uneven);
-  EXPECT_DOUBLE_EQ(r->stack_summary.ratio, 9.0);
+  const auto chain = made(model, [&] { return model.analyses().stack_coverage(*model.result()); });
+  ASSERT_TRUE(chain.value) << chain.error;
+  const Tensor& counts = *chain.value->counts;
+  ASSERT_EQ(counts.shape(), expected.shape());
+  for (int64_t i = 0; i < expected.numel(); ++i) ASSERT_EQ(counts[i], expected[i]);
+  EXPECT_EQ(chain.value->summary.verdict, OverlapVerdict::Uneven);
+  EXPECT_DOUBLE_EQ(chain.value->summary.ratio, 9.0);
 
   model.state().layers.push_back(with(model.state(), {"kernel=1"}).layer());
   r = computed(model).result();
   EXPECT_EQ(r->stages.size(), 3u);
-  EXPECT_EQ(r->stack_summary.verdict, OverlapVerdict::Holes);
+  const auto holes = made(model, [&] { return model.analyses().stack_coverage(*model.result()); });
+  ASSERT_TRUE(holes.value) << holes.error;
+  EXPECT_EQ(holes.value->summary.verdict, OverlapVerdict::Holes);
 }
 
 TEST(AppStack, WorkspaceRoundTripKeepsEveryLayerAndTheShownOne) {
@@ -157,63 +163,47 @@ TEST(AppStack, WorkspaceRoundTripKeepsEveryLayerAndTheShownOne) {
   state.view.whole_stack = true;
   const Workspace workspace = to_workspace(state);
   ASSERT_EQ(workspace.layers.size(), 3u);
-  EXPECT_EQ(workspace.layers[2].activation, "relu");
+  EXPECT_EQ(workspace.layers[2].activation, Activation::ReLU);
   LabState reloaded;
   apply_workspace(workspace_from_json(workspace_to_json(workspace), "w.json"), "w.json", reloaded);
   EXPECT_EQ(reloaded, state);
 }
 
-// A two-layer stack built by hand, the way LabModel::prepare builds one.
-PreparedStack two_layer_stack() {
-  PreparedStack stack;
-  stack.input = std::make_shared<const Tensor>(Tensor::randn({1, 3, 6, 6}, 1));
-  stack.backend = "cpu";
-  Shape current = stack.input->shape();
-  for (int i = 0; i < 2; ++i) {
-    PreparedLayer layer;
-    layer.weight = std::make_shared<const Tensor>(Tensor::randn({current[1], 4, 3, 3}, 10 + i));
-    layer.params = {2, 1, 1, 1, 1};
-    layer.activation = Activation::ReLU;
-    layer.geometry = validate_conv_transpose2d(current, layer.weight->shape(), std::nullopt, layer.params);
-    current = layer.geometry.output_shape();
-    stack.layers.push_back(layer);
-  }
-  stack.selected = 1;
-  return stack;
-}
-
 TEST(AppStack, StagesAreComputedOnceAndAStoppedRunContinuesWhereItStopped) {
-  const PreparedStack stack = two_layer_stack();
-  const LabState state;
+  LabState state = with(LabState(), {"input.kind=random", "input.channels=3", "input.height=6", "input.width=6",
+                                     "out_channels=4", "kernel=3", "stride=2", "padding=1", "output_padding=1",
+                                     "activation=relu", "stack.append=1", "backend=cpu"});
+  ASSERT_EQ(state.layers.size(), 2u);
   JobContext context;
+  TensorCache tensors;
   StageCache cache;
-  const ComputeResult whole = compute(state, stack, context, cache);
+  const ComputeResult whole = compute(state, context, tensors, cache);
   ASSERT_FALSE(whole.error) << whole.error->message;
   ASSERT_EQ(whole.stages.size(), 2u);
-  EXPECT_TRUE(cache.complete_for(stack));
+  EXPECT_TRUE(cache.complete_for(whole.stack));
 
-  PreparedStack first_shown = stack;
-  first_shown.selected = 0;
-  const ComputeResult again = compute(state, first_shown, context, cache);
+  LabState first_shown = state;
+  first_shown.selected_layer = 0;
+  const ComputeResult again = compute(first_shown, context, tensors, cache);
   EXPECT_EQ(again.stages[1].conv_output, whole.stages[1].conv_output) << "showing another layer runs nothing";
   EXPECT_EQ(again.output().shape(), (Shape{1, 4, 12, 12}));
 
   // A run cancelled after layer 1 left that stage behind: the next job runs layer 2 only.
   StageCache partial;
   std::string backend;
-  EXPECT_TRUE(partial.known_for(stack, backend).empty());
-  partial.add(stack, whole.stages[0], "cpu");
-  EXPECT_FALSE(partial.complete_for(stack));
-  const ComputeResult continued = compute(state, stack, context, partial);
+  EXPECT_TRUE(partial.known_for(whole.stack, backend).empty());
+  partial.add(whole.stack, whole.stages[0], "cpu");
+  EXPECT_FALSE(partial.complete_for(whole.stack));
+  const ComputeResult continued = compute(state, context, tensors, partial);
   EXPECT_EQ(continued.stages[0].conv_output, whole.stages[0].conv_output);
   EXPECT_NE(continued.stages[1].conv_output, whole.stages[1].conv_output);
   EXPECT_EQ(values_of(*continued.stages[1].output), values_of(*whole.stages[1].output));
 
   // Another stack replaces what the cache knows.
-  PreparedStack other = stack;
+  PreparedStack other = whole.stack;
   other.layers[1].activation = Activation::Tanh;
   EXPECT_TRUE(partial.known_for(other, backend).empty());
-  EXPECT_FALSE(partial.complete_for(stack));
+  EXPECT_FALSE(partial.complete_for(whole.stack));
 }
 
 TEST(AppStack, AnAnalysisTooBigForMemoryIsReportedInItsPlace) {
@@ -225,9 +215,14 @@ TEST(AppStack, AnAnalysisTooBigForMemoryIsReportedInItsPlace) {
   ASSERT_NE(r, nullptr);
   EXPECT_FALSE(model.error());
   EXPECT_EQ(r->output().shape(), (Shape{1, 2, 2, 2}));
-  EXPECT_NE(r->comparison_error.find("bytes"), std::string::npos) << r->comparison_error;
-  EXPECT_TRUE(r->steps_error.empty()) << r->steps_error;
-  EXPECT_EQ(r->score.level, "n/a");
+  const auto comparison = made(model, [&] { return model.analyses().comparison(*model.result(), ComparisonResize::Bilinear); });
+  EXPECT_FALSE(comparison.value);
+  EXPECT_NE(comparison.error.find("bytes"), std::string::npos) << comparison.error;
+  const auto steps = made(model, [&] { return model.analyses().slice_steps(*model.result()); });
+  EXPECT_TRUE(steps.value) << steps.error;
+  const auto score = made(model, [&] { return model.analyses().artifact_score(*model.result()); });
+  ASSERT_TRUE(score.value) << score.error;
+  EXPECT_EQ(score.value->level, "n/a");
 }
 
 TEST(AppStack, AddedLayersGetWeightsOfTheirOwn) {

@@ -61,9 +61,9 @@ TEST(FuzzCorpus, WorkspacesLoadOrAreRefused) {
   set_memory_budget_bytes(64u << 20);
   const int files = replay("workspace", [](const std::string& bytes) {
     const Workspace workspace = workspace_from_json(bytes, "corpus.json");
-    if (workspace.input.kind != "image") {
+    if (workspace.input.kind != InputKind::Image) {
       const Tensor input = build_input(workspace.input);
-      if (workspace.layers.front().weight.source != "file") build_weight(workspace.layers.front(), input.size(1));
+      if (!workspace.layers.front().weight.from_file) build_weight(workspace.layers.front(), input.size(1));
     }
   });
   set_memory_budget_bytes(0);

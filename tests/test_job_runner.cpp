@@ -9,6 +9,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -39,13 +40,16 @@ bool wait_cancelled(const JobContext& context) {
   return true;
 }
 
+// What the runner hands back for a job that threw.
+int fail_as_minus_one(const std::string&, uint64_t) { return -1; }
+
 template <typename T>
 bool ready(std::future<T>& f) {
   return f.wait_for(kTimeout) == std::future_status::ready;
 }
 
 TEST(JobRunner, DeliversAResultExactlyOnce) {
-  JobRunner<int> runner;
+  JobRunner<int> runner(fail_as_minus_one);
   EXPECT_FALSE(runner.busy());
   EXPECT_FALSE(runner.take_result().has_value());  // nothing submitted, nothing to take
   runner.submit(1, [](JobContext&) { return 42; });
@@ -57,7 +61,7 @@ TEST(JobRunner, DeliversAResultExactlyOnce) {
 }
 
 TEST(JobRunner, NewerSubmissionReplacesAPendingOne) {
-  JobRunner<int> runner;
+  JobRunner<int> runner(fail_as_minus_one);
   std::promise<void> first_started, release_first;
   std::shared_future<void> release = release_first.get_future().share();
   runner.submit(1, [&](JobContext&) {
@@ -82,7 +86,7 @@ TEST(JobRunner, NewerSubmissionReplacesAPendingOne) {
 }
 
 TEST(JobRunner, SupersededRunningJobIsCancelledAndItsResultDropped) {
-  JobRunner<int> runner;
+  JobRunner<int> runner(fail_as_minus_one);
   std::promise<void> first_started;
   std::atomic<bool> first_saw_cancel{false};
   runner.submit(1, [&](JobContext& context) {
@@ -113,7 +117,7 @@ TEST(JobRunner, SupersededRunningJobIsCancelledAndItsResultDropped) {
 }
 
 TEST(JobRunner, JobCancelledProducesNoResultAndTheRunnerCarriesOn) {
-  JobRunner<int> runner;
+  JobRunner<int> runner(fail_as_minus_one);
   runner.submit(1, [](JobContext&) -> int { throw JobCancelled{}; });
   ASSERT_TRUE(wait_idle(runner));
   EXPECT_FALSE(runner.take_result().has_value());
@@ -123,7 +127,7 @@ TEST(JobRunner, JobCancelledProducesNoResultAndTheRunnerCarriesOn) {
 }
 
 TEST(JobRunner, ReportsBusyProgressAndStage) {
-  JobRunner<int> runner;
+  JobRunner<int> runner(fail_as_minus_one);
   std::promise<void> reported, release_job;
   std::shared_future<void> release = release_job.get_future().share();
   runner.submit(1, [&](JobContext& context) {
@@ -150,7 +154,7 @@ TEST(JobRunner, ReportsBusyProgressAndStage) {
 }
 
 TEST(JobRunner, PendingJobCountsAsBusyAndANewJobRestartsProgress) {
-  JobRunner<int> runner;
+  JobRunner<int> runner(fail_as_minus_one);
   std::promise<void> first_started, release_first;
   std::shared_future<void> release = release_first.get_future().share();
   runner.submit(1, [&](JobContext& context) {
@@ -181,7 +185,7 @@ TEST(JobRunner, PendingJobCountsAsBusyAndANewJobRestartsProgress) {
 }
 
 TEST(JobRunner, DestructorCancelsARunningJobAndReturnsPromptly) {
-  auto runner = std::make_unique<JobRunner<int>>();
+  auto runner = std::make_unique<JobRunner<int>>(fail_as_minus_one);
   std::promise<void> started;
   std::atomic<bool> saw_cancel{false};
   runner->submit(1, [&](JobContext& context) {
@@ -196,6 +200,43 @@ TEST(JobRunner, DestructorCancelsARunningJobAndReturnsPromptly) {
   const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
   EXPECT_TRUE(saw_cancel);
   EXPECT_LT(seconds, 1.0) << "the job only stops at its 5 s safety bound if the destructor does not cancel it";
+}
+
+// A job that throws must not end the worker: its failure comes back as a result, and the next job still runs.
+TEST(JobRunner, AJobThrowingAStdExceptionBecomesAFailureAndTheWorkerLivesOn) {
+  std::string seen;
+  JobRunner<int> runner([&seen](const std::string& message, uint64_t generation) {
+    seen = message;
+    return static_cast<int>(-generation);
+  });
+  runner.submit(7, [](JobContext&) -> int { throw std::runtime_error("library says no"); });
+  ASSERT_TRUE(wait_idle(runner));
+  const std::optional<int> failed = runner.take_result();
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(*failed, -7);
+  EXPECT_EQ(seen, "library says no");
+  runner.submit(8, [](JobContext&) { return 8; });
+  ASSERT_TRUE(wait_idle(runner));
+  EXPECT_EQ(runner.take_result(), std::optional<int>(8));
+}
+
+TEST(JobRunner, AJobThrowingANonStdTypeBecomesAFailureAndTheWorkerLivesOn) {
+  struct NotAnException {};
+  std::string seen;
+  JobRunner<int> runner([&seen](const std::string& message, uint64_t) {
+    seen = message;
+    return -1;
+  });
+  runner.submit(1, [](JobContext&) -> int { throw NotAnException{}; });
+  ASSERT_TRUE(wait_idle(runner));
+  EXPECT_EQ(runner.take_result(), std::optional<int>(-1));
+  EXPECT_NE(seen.find("not a std::exception"), std::string::npos) << seen;
+  runner.submit(2, [](JobContext&) -> int { throw 42; });  // an int, thrown
+  ASSERT_TRUE(wait_idle(runner));
+  EXPECT_EQ(runner.take_result(), std::optional<int>(-1));
+  runner.submit(3, [](JobContext&) { return 3; });
+  ASSERT_TRUE(wait_idle(runner));
+  EXPECT_EQ(runner.take_result(), std::optional<int>(3));
 }
 
 }  // namespace

@@ -17,14 +17,14 @@ using namespace cli_testing;
 
 TEST(Workspace, JsonRoundTripsEveryField) {
   Workspace w;
-  w.input.kind = "random";
-  w.input.random_shape = {2, 3, 5, 7};
+  w.input.kind = InputKind::Random;
+  w.input.batch = 2, w.input.channels = 3, w.input.height = 5, w.input.width = 7;
   w.input.seed = 42;
-  LayerSpec second;
+  LayerSettings second;
   second.kernel = {3, 5};
   second.params = {IntPair(2, 3), IntPair(1, 0), IntPair(1, 2), 1, 1};
-  second.weight = {"file", "kaiming", 2.5f, "m.safetensors", "up.weight", 9};
-  second.activation = "tanh";
+  second.weight = {true, WeightInit::Normal, 2.5f, "m.safetensors", "up.weight", 9};
+  second.activation = Activation::Tanh;
   w.layers.push_back(second);
   w.backend = "cpu";
   w.view_json = R"({"colormap":"grey"})";

@@ -81,4 +81,10 @@ nlohmann::json params_json(const ConvTranspose2dParams& params) {
           {"groups", params.groups}};
 }
 
+std::string names_text(std::span<const char* const> names, const char* last) {
+  std::string text;
+  for (size_t i = 0; i < names.size(); ++i) text += (i == 0 ? "" : i + 1 == names.size() ? last : ", ") + std::string(names[i]);
+  return text;
+}
+
 }  // namespace convt::cli

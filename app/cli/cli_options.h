@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <span>
 #include <string>
 
 namespace convt::cli {
@@ -22,6 +23,9 @@ ConvTranspose2dParams parse_param_flags(const std::string& stride, const std::st
 
 // "1,3,8,8" -> {1, 3, 8, 8}; every entry a positive integer.
 Shape parse_shape_list(const std::string& option, const std::string& text);
+
+// "a, b or c": an engine enum's names (convt::colormap_names() and so on) as help text says them.
+std::string names_text(std::span<const char* const> names, const char* last = " or ");
 
 // Checks, before any long computation, that `out` can be created: its folder exists and it is not a folder.
 void check_output_path(const std::string& out);

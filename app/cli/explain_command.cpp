@@ -74,9 +74,7 @@ CLI::App* add_explain_command(CLI::App& app, ExplainOptions& options) {
   explain->add_option("--in-channel", options.in_channel, "Input channel")->capture_default_str();
   explain->add_option("--out-channel", options.out_channel,
                       "Output channel (default: the first one the input channel feeds)");
-  explain->add_option("--colormap", options.colormap, "grey, viridis or diverging")
-      ->check(CLI::IsMember({"grey", "gray", "viridis", "diverging"}))
-      ->capture_default_str();
+  add_colormap_option(*explain, options.colormap, "");
   explain->add_flag("--json", options.json, "Print one JSON object instead of text");
   return explain;
 }

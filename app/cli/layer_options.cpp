@@ -6,6 +6,7 @@
 #include "tensor_source.h"
 
 #include <convt/error.h>
+#include <convt/image.h>
 #include <convt/workspace.h>
 
 namespace convt::cli {
@@ -23,6 +24,14 @@ void add_backend_option(CLI::App& command, std::string& backend) {
                   "auto (cuda when a GPU answers, else cpu), cuda, cpu, reference, or cuda-tf32 (TF32 tensor cores, "
                   "only when named)")
       ->check(CLI::IsMember(backend_choices()))
+      ->capture_default_str();
+}
+
+void add_colormap_option(CLI::App& command, std::string& colormap, const std::string& what) {
+  std::vector<std::string> accepted(colormap_names().begin(), colormap_names().end());
+  accepted.push_back("gray");
+  command.add_option("--colormap", colormap, what + names_text(colormap_names()))
+      ->check(CLI::IsMember(accepted))
       ->capture_default_str();
 }
 
@@ -65,7 +74,7 @@ Layer load_layer(const LayerOptions& options) {
     if (workspace.layers.size() > 1)
       throw_invalid("--workspace '" + options.workspace + "' holds a stack of " + std::to_string(workspace.layers.size()) +
                     " layers: run it with `convt stack --workspace`");
-    const LayerSpec& spec = workspace.layers.front();
+    const LayerSettings& spec = workspace.layers.front();
     layer.params = spec.params;
     validate_params(layer.params);
     layer.input = build_input(workspace.input);

@@ -31,6 +31,9 @@ void add_layer_options(CLI::App& command, LayerOptions& options);
 // --backend, checked against the engine's own list (auto, cuda, cpu, reference, cuda-tf32).
 void add_backend_option(CLI::App& command, std::string& backend);
 
+// --colormap, checked against the engine's names (grey, viridis, diverging; gray too); `what` starts the help.
+void add_colormap_option(CLI::App& command, std::string& colormap, const std::string& what);
+
 struct Layer {
   Tensor input;
   Tensor weight;

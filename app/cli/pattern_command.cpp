@@ -14,7 +14,7 @@ namespace convt::cli {
 
 CLI::App* add_pattern_command(CLI::App& app, PatternOptions& options) {
   CLI::App* command = app.add_subcommand("pattern", "Write a built-in test pattern as .npy or .png");
-  command->add_option("--kind", options.kind, "impulse, checkerboard, zoneplate or gradient")->capture_default_str();
+  command->add_option("--kind", options.kind, names_text(pattern_names()))->capture_default_str();
   command->add_option("--size", options.size, "Height and width")->capture_default_str();
   command->add_option("--channels", options.channels, "Channels (PNG: 1 or 3)")->capture_default_str();
   command->add_option("--out", options.out, "Output file: .npy ([1, C, H, W] float32) or .png")->required();

@@ -28,9 +28,7 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
   add_backend_option(*run, options.backend);
   run->add_option("--out", options.out, "Output .npy (written atomically)")->required();
   run->add_option("--png", options.png, "Also write the output's channels (sample 0) as a PNG grid with a colour bar");
-  run->add_option("--colormap", options.colormap, "Colormap of --png: grey, viridis or diverging")
-      ->check(CLI::IsMember({"grey", "gray", "viridis", "diverging"}))
-      ->capture_default_str();
+  add_colormap_option(*run, options.colormap, "Colormap of --png: ");
   run->add_flag("--json", options.json, "Print one JSON object instead of text");
   return run;
 }

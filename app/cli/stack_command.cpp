@@ -70,7 +70,7 @@ CLI::App* add_stack_command(CLI::App& app, StackOptions& options) {
       ->check(CLI::IsMember(preset_names));
   stack->add_option("--layer", options.layers,
                     "A layer, repeatable, in order: \"weight=SPEC;stride=S;padding=P;output_padding=OP;dilation=D;"
-                    "groups=G;bias=auto|none|random|FILE;act=none|relu|leaky_relu|tanh\"");
+                    "groups=G;bias=auto|none|random|FILE;act=" + names_text(activation_names(), "|") + "\"");
   stack->add_option("--seed", options.seed, "Seed for generated tensors")->capture_default_str();
   add_backend_option(*stack, options.backend);
   stack->add_option("--out-dir", options.out_dir, "Write every stage's output as layerN.npy here");
@@ -82,7 +82,7 @@ CLI::App* add_stack_command(CLI::App& app, StackOptions& options) {
 void report_stack(const StackOptions& options, const Tensor& input, const std::vector<StackLayer>& layers);
 
 // The layers of a workspace (a convt-lab file or a stack preset), built the way the app builds them.
-void execute_workspace_layers(const StackOptions& options, const Tensor& input, const std::vector<LayerSpec>& specs) {
+void execute_workspace_layers(const StackOptions& options, const Tensor& input, const std::vector<LayerSettings>& specs) {
   report_stack(options, input, build_stack(specs, input.size(1)));
 }
 

@@ -23,28 +23,37 @@ bool begin_pane(const char* title, float x, float y, float w, float h, ImGuiWind
   return ImGui::Begin(title, nullptr, kFixed | extra);
 }
 
+// An analysis pane can be collapsed from its title bar: collapsed, it asks for nothing, so it costs nothing.
+bool begin_analysis_pane(const char* title, float x, float y, float w, float h) {
+  const ImVec2 origin = ImGui::GetMainViewport()->WorkPos;
+  ImGui::SetNextWindowPos(ImVec2(origin.x + x, origin.y + y));
+  ImGui::SetNextWindowSize(ImVec2(w, h));
+  return ImGui::Begin(title, nullptr, kFixed & ~ImGuiWindowFlags_NoCollapse);
+}
+
 }  // namespace
 
 LabApp::LabApp(LabModel& model) : model_(model), planes_(colormap_pass_) {}
 
-bool LabApp::animating() const { return model_.computing() || ui_.replay_playing; }
+bool LabApp::animating() const { return model_.busy() || ui_.scatter.replay_playing || ui_.workspace_loading; }
 
 void LabApp::shortcuts() {
   ImGuiIO& io = ImGui::GetIO();
   if (io.WantTextInput) return;  // typing into a field: keys belong to it
   const bool ctrl = io.KeyCtrl;
-  if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) ui_.replay_playing = !ui_.replay_playing;
-  if (ImGui::IsKeyPressed(GLFW_KEY_LEFT) && ui_.replay_step > 0) --ui_.replay_step, ui_.replay_playing = false;
-  if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) ++ui_.replay_step, ui_.replay_playing = false;
+  ScatterState& replay = ui_.scatter;
+  if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) replay.replay_playing = !replay.replay_playing;
+  if (ImGui::IsKeyPressed(GLFW_KEY_LEFT) && replay.replay_step > 0) --replay.replay_step, replay.replay_playing = false;
+  if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) ++replay.replay_step, replay.replay_playing = false;
   if (ImGui::IsKeyPressed(GLFW_KEY_HOME, false)) {
     model_.state().view.zoom = 0;
-    ui_.input_pan = ui_.output_pan = {};
+    ui_.reset_views();
   }
   LabState& state = model_.state();
   if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_UP) && state.selected() > 0) state.selected_layer = state.selected() - 1;
   if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_DOWN) && state.selected() + 1 < static_cast<int64_t>(state.layers.size()))
     state.selected_layer = state.selected() + 1;
-  if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_O, false)) ui_.browse = BrowseTarget::Image;
+  if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_O, false)) ui_.browser.request = BrowseTarget::Image;
   if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_Q, false)) ui_.quit_requested = true;
   if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_S, false)) ui_.save_requested = true;
   if (ImGui::IsKeyPressed(GLFW_KEY_F12, false)) {
@@ -62,11 +71,15 @@ void LabApp::frame(double time) {
   if (state.selected() != ui_.shown_layer || state.layers.size() != ui_.shown_layers) {
     ui_.shown_layer = state.selected();
     ui_.shown_layers = state.layers.size();
-    ui_.weight_path_text = state.layer().weight.path;
-    ui_.replay_step = -1;
-    ui_.replay_playing = false;
+    ui_.reset_for_layer(state.layer().weight.path);
   }
   ui::PanelContext context{model_, ui_, planes_, time};
+  // Outcomes of tasks the worker finished (exports, saves) go to the status bar.
+  for (const std::string& notice : model_.take_notices()) {
+    ui_.notice = notice;
+    ui_.notice_until = time + 6;
+  }
+  if (ui_.workspace_loading) ui::finish_loading_workspace(context);
   const ImVec2 size = ImGui::GetMainViewport()->WorkSize;
   const float status_height = ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().WindowPadding.y * 2;
   const float left = std::max(300.0f, size.x * 0.22f);
@@ -94,14 +107,14 @@ void LabApp::frame(double time) {
   const float maps_height = (body - stack_height) * 0.58f;
   if (begin_pane("Feature maps", left, stack_height, centre, maps_height)) ui::draw_feature_maps_panel(context);
   ImGui::End();
-  if (begin_pane("Scatter-then-convolve", left, stack_height + maps_height, centre, body - stack_height - maps_height))
+  if (begin_analysis_pane("Scatter-then-convolve", left, stack_height + maps_height, centre, body - stack_height - maps_height))
     ui::draw_scatter_panel(context);
   ImGui::End();
 
   const float size_height = body * 0.3f;
   if (begin_pane("Output size", left + centre, 0, right, size_height)) ui::draw_output_size_panel(context);
   ImGui::End();
-  if (begin_pane("Checkerboard", left + centre, size_height, right, body - size_height)) ui::draw_checkerboard_panel(context);
+  if (begin_analysis_pane("Checkerboard", left + centre, size_height, right, body - size_height)) ui::draw_checkerboard_panel(context);
   ImGui::End();
 
   if (begin_pane("##status", 0, body, size.x, status_height, ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar))

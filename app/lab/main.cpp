@@ -33,6 +33,8 @@ struct Options {
   std::string preset;
   std::string workspace;
   std::vector<std::string> settings;
+  std::string save_workspace;
+  bool settings_markdown = false;
   int frames = 3;
   int width = 1600, height = 1000;
 };
@@ -49,7 +51,7 @@ void on_drop(GLFWwindow*, int count, const char** paths) {
     g_model->state().layer().weight.from_file = true;
     g_model->state().layer().weight.path = path;
     g_model->state().layer().weight.tensor_name.clear();
-    g_ui->weight_path_text = path;
+    g_ui->layer.weight_path_text = path;
   } else {
     g_model->state().input.kind = convt::lab::InputKind::Image;
     g_model->state().input.image_path = path;
@@ -86,9 +88,15 @@ int main(int argc, char** argv) {
   for (const auto& preset : convt::lab::presets()) preset_help += " " + preset.name;
   cli.add_option("--preset", options.preset, preset_help);
   cli.add_option("--workspace", options.workspace, "Open a saved workspace (JSON); --set values apply on top");
-  std::string keys_help = "Set a value, key=value (repeatable). Keys:";
+  std::string keys_help = "Set a value, key=value (repeatable); a short key (stride=2) means layer., input., view. or "
+                          "stack. in that order. Keys:";
   for (const std::string& key : convt::lab::setting_keys()) keys_help += "\n    " + key;
   cli.add_option("--set", options.settings, keys_help);
+  cli.add_option("--save-workspace", options.save_workspace,
+                 "Write the workspace of the state that --preset, --workspace and --set give to this file, and exit "
+                 "without opening a window");
+  cli.add_flag("--settings-markdown", options.settings_markdown,
+               "Print the settings as the README's Markdown table, and exit");
   cli.add_option("--frames", options.frames, "Frames to render before --screenshot captures")->capture_default_str();
   cli.add_option("--width", options.width, "Window width")->capture_default_str();
   cli.add_option("--height", options.height, "Window height")->capture_default_str();
@@ -98,6 +106,10 @@ int main(int argc, char** argv) {
     return cli.exit(e);
   } catch (const CLI::ParseError& e) {
     return fail(std::string(e.what()) + " (see 'convt-lab --help')", 2);
+  }
+  if (options.settings_markdown) {
+    std::fputs(convt::lab::settings_markdown().c_str(), stdout);
+    return 0;
   }
 
   // The app keeps every tensor in memory at once: refuse layers whose output alone needs over 1 GiB.
@@ -112,6 +124,15 @@ int main(int argc, char** argv) {
     for (const std::string& setting : options.settings) convt::lab::apply_setting(setting, state);
   } catch (const convt::Error& e) {
     return fail(e.what(), e.kind() == convt::ErrorKind::Io ? 3 : 2);
+  }
+  if (!options.save_workspace.empty()) {
+    try {
+      convt::write_workspace(options.save_workspace, convt::lab::to_workspace(state));
+    } catch (const convt::Error& e) {
+      return fail(e.what(), e.kind() == convt::ErrorKind::Io ? 3 : 2);
+    }
+    std::printf("wrote %s\n", options.save_workspace.c_str());
+    return 0;
   }
   convt::lab::LabModel model(state);
 
@@ -147,16 +168,22 @@ int main(int argc, char** argv) {
     if (!options.workspace.empty()) app.ui().workspace_path = options.workspace;
     glfwSetDropCallback(window, on_drop);
     const bool capture = !options.screenshot.empty();
-    // CONVT_LAB_TRACE_FRAMES=1 reports every frame that took over 50 ms (the UI's budget) on stderr.
+    // CONVT_LAB_TRACE_FRAMES=1 reports every frame that took over 50 ms (the UI's budget) on stderr, and the
+    // slowest frame after the first (which compiles shaders and builds the font atlas).
     const bool trace_frames = std::getenv("CONVT_LAB_TRACE_FRAMES") != nullptr;
     double slowest_frame_ms = 0;
-    if (capture && !model.wait_until_idle(120)) exit_code = fail("timed out waiting for the computation", 1);
+    // --screenshot keeps drawing frames while the worker computes, like an interactive session, and captures once
+    // nothing is pending and the last --frames frames drew a settled screen.
+    int settled_frames = 0;
+    const double capture_deadline = glfwGetTime() + 120;
 
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
+    int frames_drawn = 0;
     for (int frame = 0; !glfwWindowShouldClose(window) && !app.ui().quit_requested && !g_stop_requested; ++frame) {
       if (capture) {
         glfwPollEvents();
+        if (model.busy()) glfwWaitEventsTimeout(0.01);  // leave the cores to the worker
       } else if (glfwGetWindowAttrib(window, GLFW_ICONIFIED)) {
         glfwWaitEvents();  // minimised: sleep until something happens
         continue;
@@ -167,12 +194,13 @@ int main(int argc, char** argv) {
       }
       const double frame_start = glfwGetTime();
       model.update();
-      if (capture && frame + 1 >= options.frames) model.wait_until_idle(120);
+      const double update_ms = (glfwGetTime() - frame_start) * 1e3;
 
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();
       ImGui::NewFrame();
       app.frame(glfwGetTime());
+      const double ui_ms = (glfwGetTime() - frame_start) * 1e3;
       ImGui::Render();
       int width = 0, height = 0;
       glfwGetFramebufferSize(window, &width, &height);
@@ -182,26 +210,46 @@ int main(int argc, char** argv) {
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 
       std::string shot = app.ui().screenshot_request;
-      if (capture && frame + 1 >= options.frames) shot = options.screenshot;
-      if (!shot.empty()) {
+      if (capture) {
+        settled_frames = model.busy() ? 0 : settled_frames + 1;
+        if (settled_frames >= std::max(1, options.frames)) shot = options.screenshot;
+        if (glfwGetTime() > capture_deadline) {
+          exit_code = fail("timed out waiting for the computation", 1);
+          break;
+        }
+      }
+      if (capture && !shot.empty()) {
         try {
           convt::lab::gfx::write_screenshot(shot, width, height);
-          app.ui().notice = "saved " + shot;
-          app.ui().notice_until = glfwGetTime() + 4;
         } catch (const convt::Error& e) {
-          if (capture) exit_code = fail(e.what(), 3);
-          app.ui().notice = e.what();
-          app.ui().notice_until = glfwGetTime() + 6;
+          exit_code = fail(e.what(), 3);
         }
+        break;
+      }
+      if (!shot.empty()) {
+        // F12: the pixels are read here (GL), the PNG is encoded and written on the worker.
+        const convt::RgbImage image = convt::lab::gfx::capture_screen(width, height);
+        model.run_task([image, shot]() -> std::string {
+          try {
+            convt::write_png(shot, image);
+            return "saved " + shot;
+          } catch (const convt::Error& e) {
+            return e.what();
+          }
+        });
         app.ui().screenshot_request.clear();
-        if (capture) break;
       }
       const double frame_ms = (glfwGetTime() - frame_start) * 1e3;
-      slowest_frame_ms = std::max(slowest_frame_ms, frame_ms);
-      if (trace_frames && frame_ms > 50) std::fprintf(stderr, "slow frame %d: %.1f ms\n", frame, frame_ms);
+      ++frames_drawn;
+      if (frame > 0) slowest_frame_ms = std::max(slowest_frame_ms, frame_ms);
+      if (trace_frames && frame == 0) std::fprintf(stderr, "first frame: %.1f ms\n", frame_ms);
+      if (trace_frames && frame_ms > 50)
+        std::fprintf(stderr, "slow frame %d: %.1f ms (model %.1f ms, panels %.1f ms)\n", frame, frame_ms, update_ms,
+                     ui_ms - update_ms);
       glfwSwapBuffers(window);
     }
-    if (trace_frames) std::fprintf(stderr, "slowest frame: %.1f ms\n", slowest_frame_ms);
+    if (trace_frames)
+      std::fprintf(stderr, "slowest frame after the first: %.1f ms (%d frames)\n", slowest_frame_ms, frames_drawn);
     g_model = nullptr;
     g_ui = nullptr;
   }

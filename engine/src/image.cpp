@@ -2,6 +2,8 @@
 #include <convt/image.h>
 #include <convt/io.h>
 
+#include "name_list.h"
+
 #include <stb_image.h>
 #include <stb_image_write.h>
 
@@ -45,12 +47,19 @@ void append_to_string(void* context, void* data, int size) {
 
 }  // namespace
 
-Colormap parse_colormap(const std::string& name) {
-  if (name == "grey" || name == "gray") return Colormap::Grey;
-  if (name == "viridis") return Colormap::Viridis;
-  if (name == "diverging") return Colormap::Diverging;
-  throw_invalid("unknown colormap '" + name + "': expected grey, viridis or diverging");
+std::span<const char* const> colormap_names() {
+  static constexpr const char* names[] = {"grey", "viridis", "diverging"};
+  return names;
 }
+
+Colormap parse_colormap(const std::string& name) {
+  if (name == "gray") return Colormap::Grey;
+  const int index = find_name(colormap_names(), name);
+  if (index < 0) throw_invalid("unknown colormap '" + name + "': expected " + list_names(colormap_names()));
+  return static_cast<Colormap>(index);
+}
+
+const char* to_string(Colormap colormap) { return colormap_names()[static_cast<size_t>(colormap)]; }
 
 void RgbImage::set(int64_t x, int64_t y, const uint8_t rgb[3]) {
   if (x < 0 || y < 0 || x >= width || y >= height) return;

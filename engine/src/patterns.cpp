@@ -1,28 +1,25 @@
 #include <convt/error.h>
 #include <convt/patterns.h>
 
+#include "name_list.h"
+
 #include <cmath>
 #include <numbers>
 
 namespace convt {
 
-Pattern parse_pattern(const std::string& name) {
-  if (name == "impulse") return Pattern::Impulse;
-  if (name == "checkerboard") return Pattern::Checkerboard;
-  if (name == "zoneplate") return Pattern::ZonePlate;
-  if (name == "gradient") return Pattern::Gradient;
-  throw_invalid("unknown pattern '" + name + "': expected impulse, checkerboard, zoneplate or gradient");
+std::span<const char* const> pattern_names() {
+  static constexpr const char* names[] = {"impulse", "checkerboard", "zoneplate", "gradient"};
+  return names;
 }
 
-const char* to_string(Pattern pattern) {
-  switch (pattern) {
-    case Pattern::Impulse: return "impulse";
-    case Pattern::Checkerboard: return "checkerboard";
-    case Pattern::ZonePlate: return "zoneplate";
-    case Pattern::Gradient: return "gradient";
-  }
-  return "?";
+Pattern parse_pattern(const std::string& name) {
+  const int index = find_name(pattern_names(), name);
+  if (index < 0) throw_invalid("unknown pattern '" + name + "': expected " + list_names(pattern_names()));
+  return static_cast<Pattern>(index);
 }
+
+const char* to_string(Pattern pattern) { return pattern_names()[static_cast<size_t>(pattern)]; }
 
 Tensor make_pattern(Pattern pattern, int64_t channels, int64_t height, int64_t width) {
   if (channels < 1 || height < 1 || width < 1)

@@ -2,29 +2,28 @@
 #include <convt/ops.h>
 #include <convt/stack.h>
 
+#include "name_list.h"
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
 namespace convt {
 
-Activation parse_activation(const std::string& name) {
-  if (name == "none") return Activation::None;
-  if (name == "relu") return Activation::ReLU;
-  if (name == "leaky_relu") return Activation::LeakyReLU;
-  if (name == "tanh") return Activation::Tanh;
-  throw_invalid("unknown activation '" + name + "': expected none, relu, leaky_relu or tanh", "activation");
+std::span<const char* const> activation_names() {
+  static constexpr const char* names[] = {"none", "relu", "leaky_relu", "tanh"};
+  return names;
 }
 
-const char* to_string(Activation activation) {
-  switch (activation) {
-    case Activation::None: return "none";
-    case Activation::ReLU: return "relu";
-    case Activation::LeakyReLU: return "leaky_relu";
-    case Activation::Tanh: return "tanh";
-  }
-  return "?";
+Activation parse_activation(const std::string& name) {
+  const int index = find_name(activation_names(), name);
+  if (index < 0)
+    throw_invalid("unknown activation '" + name + "': expected " + list_names(activation_names()), "activation");
+  return static_cast<Activation>(index);
 }
+
+const char* to_string(Activation activation) { return activation_names()[static_cast<size_t>(activation)]; }
 
 std::vector<StackLayerShape> shapes_of(const std::vector<StackLayer>& layers) {
   std::vector<StackLayerShape> shapes;
@@ -80,16 +79,43 @@ void apply_activation(Tensor& tensor, Activation activation, float negative_slop
   }
 }
 
-std::vector<Tensor> run_stack(const Tensor& input, const std::vector<StackLayer>& layers, const Backend& backend) {
-  validate_stack(input.shape(), layers);
-  std::vector<Tensor> outputs;
+std::vector<StackStage> run_stack(const Tensor& input, const std::vector<StackLayerView>& layers, const Backend& backend,
+                                  const StackRunHooks& hooks) {
+  std::vector<StackLayerShape> shapes;
+  for (const StackLayerView& layer : layers)
+    shapes.push_back({layer.weight->shape(), layer.bias != nullptr, layer.params, layer.activation, layer.negative_slope});
+  validate_stack(input.shape(), shapes);
+  std::vector<StackStage> stages;
   const Tensor* current = &input;
-  for (const StackLayer& layer : layers) {
-    Tensor y = backend.conv_transpose2d(*current, layer.weight, layer.bias ? &*layer.bias : nullptr, layer.params);
-    apply_activation(y, layer.activation, layer.negative_slope);
-    outputs.push_back(std::move(y));
-    current = &outputs.back();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const StackLayerView& layer = layers[i];
+    if (hooks.before_layer) hooks.before_layer(i);
+    StackStage stage;
+    const auto start = std::chrono::steady_clock::now();
+    auto conv = std::make_shared<Tensor>(backend.conv_transpose2d(*current, *layer.weight, layer.bias, layer.params));
+    stage.run_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    stage.conv_output = conv;
+    if (layer.activation == Activation::None) {
+      stage.output = conv;
+    } else {
+      auto activated = std::make_shared<Tensor>(*conv);
+      apply_activation(*activated, layer.activation, layer.negative_slope);
+      stage.output = activated;
+    }
+    if (hooks.after_layer) hooks.after_layer(i, stage);
+    stages.push_back(std::move(stage));
+    current = stages.back().output.get();
   }
+  return stages;
+}
+
+std::vector<Tensor> run_stack(const Tensor& input, const std::vector<StackLayer>& layers, const Backend& backend) {
+  validate_stack(input.shape(), layers);  // the biases' own shapes, with the layer's number
+  std::vector<StackLayerView> views;
+  for (const StackLayer& layer : layers)
+    views.push_back({&layer.weight, layer.bias ? &*layer.bias : nullptr, layer.params, layer.activation, layer.negative_slope});
+  std::vector<Tensor> outputs;
+  for (StackStage& stage : run_stack(input, views, backend)) outputs.push_back(*stage.output);
   return outputs;
 }
 

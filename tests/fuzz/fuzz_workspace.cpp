@@ -14,9 +14,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     const convt::Workspace workspace =
         convt::workspace_from_json(std::string(reinterpret_cast<const char*>(data), size), "fuzz.json");
-    if (workspace.input.kind != "image") {  // no file reads from fuzzed paths
+    if (workspace.input.kind != convt::InputKind::Image) {  // no file reads from fuzzed paths
       const convt::Tensor input = convt::build_input(workspace.input);
-      if (workspace.layers.front().weight.source != "file") convt::build_weight(workspace.layers.front(), input.size(1));
+      if (!workspace.layers.front().weight.from_file) convt::build_weight(workspace.layers.front(), input.size(1));
     }
   } catch (const convt::Error&) {
   }

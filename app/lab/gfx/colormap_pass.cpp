@@ -107,4 +107,9 @@ GLuint PlaneCache::texture(const std::string& slot, const PlaneSource& source, c
   return entry->target.texture();
 }
 
+GLuint PlaneCache::last_texture(const std::string& slot) const {
+  const auto found = entries_.find(slot);
+  return found != entries_.end() && found->second->rendered ? found->second->target.texture() : 0;
+}
+
 }  // namespace convt::lab::gfx

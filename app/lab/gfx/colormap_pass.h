@@ -50,6 +50,8 @@ class PlaneCache {
   explicit PlaneCache(ColormapPass& pass) : pass_(pass) {}
   // The RGBA texture for `slot`, uploading and re-colouring only when needed.
   GLuint texture(const std::string& slot, const PlaneSource& source, const ColourSettings& colours);
+  // The texture `slot` showed last (0 when none): what a view keeps showing while its next picture is made.
+  GLuint last_texture(const std::string& slot) const;
 
  private:
   struct Entry {

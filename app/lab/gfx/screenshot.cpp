@@ -8,7 +8,7 @@
 
 namespace convt::lab::gfx {
 
-void write_screenshot(const std::string& path, int width, int height) {
+RgbImage capture_screen(int width, int height) {
   std::vector<uint8_t> pixels(static_cast<size_t>(width) * height * 3);
   glBindFramebuffer(GL_FRAMEBUFFER, 0);
   glPixelStorei(GL_PACK_ALIGNMENT, 1);
@@ -20,7 +20,9 @@ void write_screenshot(const std::string& path, int width, int height) {
     std::copy(pixels.begin() + static_cast<ptrdiff_t>(y) * width * 3,
               pixels.begin() + static_cast<ptrdiff_t>(y + 1) * width * 3,
               image.pixels.begin() + static_cast<ptrdiff_t>(height - 1 - y) * width * 3);
-  write_png(path, image);
+  return image;
 }
+
+void write_screenshot(const std::string& path, int width, int height) { write_png(path, capture_screen(width, height)); }
 
 }  // namespace convt::lab::gfx

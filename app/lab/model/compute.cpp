@@ -2,9 +2,9 @@
 
 #include <convt/backend.h>
 #include <convt/error.h>
+#include <convt/workspace.h>
 
 #include <algorithm>
-#include <chrono>
 
 namespace convt::lab {
 namespace {
@@ -14,107 +14,119 @@ void checkpoint(JobContext& context, float fraction, const std::string& stage) {
   context.report(fraction, stage);
 }
 
-// Runs the layers the cache does not know yet, in order, each on the previous stage's output; progress moves by
-// layer, weighted by FLOPs. Cancellation is checked between layers: the stages done so far stay in the cache.
+FieldError field_error(const Error& e, int64_t layer) {
+  return FieldError{e.parameter().empty() ? "layer" : e.parameter(), e.what(), layer};
+}
+
+// A stack's error names its layer; a single layer's needs no number.
+Error in_layer(const Error& e, size_t index, size_t count) {
+  if (count == 1) return e;
+  return Error(e.kind(), "layer " + std::to_string(index + 1) + ": " + e.what(), e.parameter());
+}
+
+// Builds every layer's tensors and validates the chain; `failing_layer` says which layer an error belongs to.
+PreparedStack prepare(const LabState& state, JobContext& context, TensorCache& tensors, int64_t& failing_layer) {
+  PreparedStack stack;
+  stack.backend = state.backend;
+  stack.selected = state.selected();
+  checkpoint(context, 0.0f, state.input.kind == InputKind::Image ? "loading the image" : "building the input");
+  stack.input = tensors.input(state.input);
+  Shape current = stack.input->shape();
+  for (size_t i = 0; i < state.layers.size(); ++i) {
+    failing_layer = static_cast<int64_t>(i);
+    const LayerSettings& settings = state.layers[i];
+    try {
+      checkpoint(context, 0.02f, settings.weight.from_file ? "loading the weight" : "building the weights");
+      validate_params(settings.params);
+      PreparedLayer layer;
+      layer.params = settings.params;
+      layer.activation = settings.activation;
+      layer.weight = tensors.weight(i, settings, current[1]);
+      layer.bias = tensors.bias(i, settings, layer.weight);
+      layer.geometry = validate_conv_transpose2d(current, layer.weight->shape(),
+                                                 layer.bias ? std::optional<Shape>(layer.bias->shape()) : std::nullopt,
+                                                 layer.params);
+      current = layer.geometry.output_shape();
+      stack.layers.push_back(std::move(layer));
+    } catch (const Error& e) {
+      throw in_layer(e, i, state.layers.size());
+    }
+  }
+  failing_layer = -1;
+  try {
+    select_backend(state.backend, state.layer().params);
+  } catch (const Error& e) {
+    throw Error(e.kind(), e.what(), "backend");
+  }
+  return stack;
+}
+
+// Runs the layers the cache does not know yet through the engine's run_stack, each on the previous stage's output;
+// progress moves by layer, weighted by FLOPs. Cancellation is checked between layers: finished stages stay cached.
 std::vector<StageResult> run_stages(const PreparedStack& stack, JobContext& context, StageCache& cache,
                                     std::string& backend_name) {
   std::vector<StageResult> stages = cache.known_for(stack, backend_name);
   if (stages.size() == stack.layers.size()) return stages;
   const Backend& backend = select_backend(stack.backend, stack.layers.front().params);
   backend_name = backend.name();
-  const double total = std::max(1.0, estimated_flops(stack));
-  double done = 0;
-  for (size_t i = 0; i < stages.size(); ++i) done += stack.layers[i].geometry.useful_flops();
-  for (size_t i = stages.size(); i < stack.layers.size(); ++i) {
+  std::vector<ConvTranspose2dGeometry> geometry;
+  for (const PreparedLayer& layer : stack.layers) geometry.push_back(layer.geometry);
+  const double total = std::max(1.0, estimated_flops(geometry));
+  const size_t first = stages.size();
+  std::vector<StackLayerView> remaining;
+  for (size_t i = first; i < stack.layers.size(); ++i) {
     const PreparedLayer& layer = stack.layers[i];
-    const Tensor& input = i == 0 ? *stack.input : *stages[i - 1].output;
-    checkpoint(context, static_cast<float>(0.05 + 0.6 * done / total),
-               stack.layers.size() > 1 ? "running layer " + std::to_string(i + 1) + " of " + std::to_string(stack.layers.size())
-                                       : std::string("running conv_transpose2d"));
-    StageResult stage;
-    const auto start = std::chrono::steady_clock::now();
-    auto output = std::make_shared<Tensor>(backend.conv_transpose2d(input, *layer.weight, layer.bias.get(), layer.params));
-    stage.run_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    stage.conv_output = output;
-    if (layer.activation == Activation::None) {
-      stage.output = output;
-    } else {
-      auto activated = std::make_shared<Tensor>(*output);
-      apply_activation(*activated, layer.activation, 0.01f);
-      stage.output = activated;
-    }
-    stage.coverage = coverage_report(layer.geometry, layer.params);
-    done += layer.geometry.useful_flops();
-    cache.add(stack, stage, backend_name);
-    stages.push_back(std::move(stage));
+    remaining.push_back({layer.weight.get(), layer.bias.get(), layer.params, layer.activation, 0.01f});
   }
+  StackRunHooks hooks;
+  hooks.before_layer = [&](size_t k) {
+    double done = 0;
+    for (size_t i = 0; i < first + k; ++i) done += geometry[i].useful_flops();
+    const size_t index = first + k;
+    checkpoint(context, static_cast<float>(0.05 + 0.9 * done / total),
+               stack.layers.size() > 1 ? "running layer " + std::to_string(index + 1) + " of " + std::to_string(stack.layers.size())
+                                       : std::string("running conv_transpose2d"));
+  };
+  hooks.after_layer = [&](size_t k, const StackStage& stage) {
+    const PreparedLayer& layer = stack.layers[first + k];
+    StageResult result{stage.conv_output, stage.output, stage.run_ms,
+                       std::make_shared<const CoverageReport>(coverage_report(layer.geometry, layer.params, false))};
+    cache.add(stack, result, backend_name);
+    stages.push_back(std::move(result));
+  };
+  const Tensor& input = first == 0 ? *stack.input : *stages.back().output;
+  run_stack(input, remaining, backend, hooks);
   return stages;
 }
 
-// Runs one part of the analysis; a failure of its own (a view too big for the memory budget) is reported in its
-// place instead of failing the whole result.
-template <typename Part>
-void analysis_part(std::string& error, Part part) {
-  try {
-    part();
-  } catch (const Error& e) {
-    error = e.what();
-  } catch (const std::bad_alloc&) {
-    error = "out of memory for this view";
-  }
-}
-
-ComputeResult compute_or_throw(const LabState& state, const PreparedStack& stack, JobContext& context,
-                               StageCache& cache) {
+ComputeResult compute_or_throw(const LabState& state, JobContext& context, TensorCache& tensors, StageCache& cache,
+                               int64_t& failing_layer) {
   ComputeResult r;
   r.state = state;
-  r.stack = stack;
-  r.stages = run_stages(stack, context, cache, r.backend_name);
-  const size_t selected = static_cast<size_t>(stack.selected);
+  r.stack = prepare(state, context, tensors, failing_layer);
+  r.stages = run_stages(r.stack, context, cache, r.backend_name);
+  const size_t selected = static_cast<size_t>(r.stack.selected);
   for (const StageResult& stage : r.stages) r.stack_ms += stage.run_ms;
   r.run_ms = r.stages[selected].run_ms;
-  r.layer = stack.layers[selected];
-  r.layer.input = selected == 0 ? stack.input : r.stages[selected - 1].output;
-  const PreparedLayer& layer = r.layer;
-  const ConvTranspose2dGeometry& g = layer.geometry;
-  const Tensor& input = *layer.input;
-  const Tensor& weight = *layer.weight;
-
-  checkpoint(context, 0.7f, "scatter-then-convolve");
+  r.layer = r.stack.layers[selected];
+  r.layer.input = selected == 0 ? r.stack.input : r.stages[selected - 1].output;
+  const ConvTranspose2dGeometry& g = r.layer.geometry;
   r.batch_index = std::clamp<int64_t>(state.view.batch_index, 0, g.batch - 1);
   r.out_channel = std::clamp<int64_t>(state.view.out_channel, 0, g.out_channels - 1);
   r.in_channel = std::clamp<int64_t>(state.view.in_channel, 0, g.in_channels - 1);
   const int64_t group = r.out_channel / g.out_channels_per_group;
   if (r.in_channel / g.in_channels_per_group != group) r.in_channel = group * g.in_channels_per_group;
-  analysis_part(r.steps_error, [&] {
-    r.steps = scatter_then_convolve_slice(input, weight, layer.params, r.batch_index, r.in_channel, r.out_channel);
-    const ChannelSlice slice = channel_slice(input, weight, layer.params, r.batch_index, r.in_channel, r.out_channel);
-    r.replay = std::make_shared<ScatterReplay>(slice.input_plane, slice.kernel, nullptr, slice.params, 0, 0);
-  });
-
-  r.input_nonfinite = count_nonfinite(input);
-  r.output_nonfinite = count_nonfinite(r.output());
-  checkpoint(context, 0.8f, "coverage and artifact score");
-  r.coverage = r.stages[selected].coverage;
-  r.score = artifact_score(r.output(), layer.params, {g.kernel_h, g.kernel_w});
-  if (stack.layers.size() > 1) {
-    const std::vector<StackLayerShape> shapes = stack_shapes(stack);
-    r.stack_coverage = convt::stack_coverage(stack.input->shape(), shapes);
-    r.stack_summary = summarize_stack_coverage(r.stack_coverage, stack_border(shapes));
-    r.stack_coverage_max = *std::max_element(r.stack_coverage.data(), r.stack_coverage.data() + r.stack_coverage.numel());
-  }
-
-  checkpoint(context, 0.9f, "resize-then-convolve");
-  const InterpolateMode mode =
-      state.view.comparison == ComparisonResize::Nearest ? InterpolateMode::Nearest : InterpolateMode::Bilinear;
-  analysis_part(r.comparison_error, [&] {
-    r.comparison = resize_then_convolve(input, weight, layer.params, r.batch_index, r.out_channel, mode);
-  });
   checkpoint(context, 1.0f, "done");
   return r;
 }
 
 }  // namespace
+
+ComputeResult failed_result(FieldError error) {
+  ComputeResult failed;
+  failed.error = std::move(error);
+  return failed;
+}
 
 std::vector<StackLayerShape> stack_shapes(const PreparedStack& stack) {
   std::vector<StackLayerShape> shapes;
@@ -132,28 +144,105 @@ bool same_stack(const PreparedStack& a, const PreparedStack& b) {
   return true;
 }
 
-ComputeResult compute(const LabState& state, const PreparedStack& stack, JobContext& context, StageCache& cache) {
+ComputeResult compute(const LabState& state, JobContext& context, TensorCache& tensors, StageCache& cache) {
+  int64_t failing_layer = -1;
   try {
-    return compute_or_throw(state, stack, context, cache);
+    return compute_or_throw(state, context, tensors, cache, failing_layer);
   } catch (const Error& e) {
-    ComputeResult failed;
-    failed.error = FieldError{e.parameter().empty() ? "layer" : e.parameter(), e.what()};
-    return failed;
+    return failed_result(field_error(e, failing_layer));
   } catch (const std::bad_alloc&) {
-    ComputeResult failed;
-    failed.error = FieldError{"memory", "out of memory while computing this stack; make it smaller"};
-    return failed;
+    return failed_result(FieldError{"memory", "out of memory while computing this stack; make it smaller", failing_layer});
   }
 }
 
-double estimated_analysis_flops(const PreparedStack& stack) {
-  // The selected layer's analysis: a few passes over its output (score, NaN count), and two single-output-channel
-  // convolutions over it (the scatter-then-convolve slice and the resize-then-convolve comparison).
-  const ConvTranspose2dGeometry& g = stack.layers[static_cast<size_t>(stack.selected)].geometry;
-  const double output = static_cast<double>(g.batch * g.out_channels) * static_cast<double>(g.out_h * g.out_w);
-  const double plane = static_cast<double>(g.out_h * g.out_w);
-  return 10 * output + 2 * plane * static_cast<double>(g.kernel_h * g.kernel_w) * (g.in_channels_per_group + 1);
+double estimated_flops(const std::vector<ConvTranspose2dGeometry>& geometry) {
+  double flops = 0;
+  for (const ConvTranspose2dGeometry& g : geometry) flops += g.useful_flops();
+  return flops;
 }
+
+// ---- TensorCache -------------------------------------------------------------------------------------------
+
+Shape planned_weight_shape(const LayerSettings& layer, int64_t in_channels) {
+  if (layer.weight.from_file) return {};
+  try {
+    return generated_weight_shape(layer, in_channels);
+  } catch (const Error&) {
+    return {};  // building it reports the broken rule
+  }
+}
+
+std::optional<Shape> planned_input_shape(const InputSettings& input) {
+  switch (input.kind) {
+    case InputKind::Pattern: return Shape{1, input.pattern_channels, input.pattern_size, input.pattern_size};
+    case InputKind::Random: return Shape{input.batch, input.channels, input.height, input.width};
+    case InputKind::Image: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::shared_ptr<const Tensor> TensorCache::input(const InputSettings& settings) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (input_ && input_settings_ && *input_settings_ == settings) return input_;
+  }
+  // A failed build leaves the cache as it was: it is retried, and reports its own reason, next time.
+  auto built = std::make_shared<const Tensor>(build_input(settings));
+  std::lock_guard<std::mutex> lock(mutex_);
+  input_settings_ = settings;
+  input_ = built;
+  return built;
+}
+
+std::shared_ptr<const Tensor> TensorCache::weight(size_t index, const LayerSettings& layer, int64_t in_channels) {
+  const Shape planned = planned_weight_shape(layer, in_channels);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (weights_.size() <= index) weights_.resize(index + 1);
+    const WeightEntry& entry = weights_[index];
+    if (entry.weight && entry.source == layer.weight && entry.planned == planned) return entry.weight;
+  }
+  auto built = std::make_shared<const Tensor>(build_weight(layer, in_channels));
+  std::lock_guard<std::mutex> lock(mutex_);
+  WeightEntry& entry = weights_[index];
+  entry = WeightEntry{layer.weight, planned, built, nullptr, 0, nullptr};
+  return built;
+}
+
+std::shared_ptr<const Tensor> TensorCache::bias(size_t index, const LayerSettings& layer,
+                                                const std::shared_ptr<const Tensor>& weight) {
+  if (!layer.bias || weight->dim() != 4) return nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const WeightEntry& entry = weights_.at(index);
+    // Kept with the weight it belongs to, so an unchanged layer is recognised (and its output reused).
+    if (entry.bias && entry.bias_of == weight && entry.bias_groups == layer.params.groups) return entry.bias;
+  }
+  auto built = std::make_shared<const Tensor>(*build_bias(layer, *weight));
+  std::lock_guard<std::mutex> lock(mutex_);
+  WeightEntry& entry = weights_.at(index);
+  entry.bias_of = weight;
+  entry.bias_groups = layer.params.groups;
+  entry.bias = built;
+  return built;
+}
+
+std::optional<Shape> TensorCache::input_shape(const InputSettings& settings) const {
+  if (std::optional<Shape> planned = planned_input_shape(settings)) return planned;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (input_ && input_settings_ && *input_settings_ == settings) return input_->shape();
+  return std::nullopt;
+}
+
+std::optional<Shape> TensorCache::weight_shape(size_t index, const LayerSettings& layer, int64_t in_channels) const {
+  if (!layer.weight.from_file) return planned_weight_shape(layer, in_channels);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (index < weights_.size() && weights_[index].weight && weights_[index].source == layer.weight)
+    return weights_[index].weight->shape();
+  return std::nullopt;
+}
+
+// ---- StageCache --------------------------------------------------------------------------------------------
 
 std::vector<StageResult> StageCache::known_for(const PreparedStack& stack, std::string& backend_name) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -175,12 +264,6 @@ void StageCache::add(const PreparedStack& stack, const StageResult& stage, const
 bool StageCache::complete_for(const PreparedStack& stack) const {
   std::lock_guard<std::mutex> lock(mutex_);
   return stack_ && same_stack(*stack_, stack) && stages_.size() == stack.layers.size();
-}
-
-double estimated_flops(const PreparedStack& stack) {
-  double flops = 0;
-  for (const PreparedLayer& layer : stack.layers) flops += layer.geometry.useful_flops();
-  return flops;
 }
 
 }  // namespace convt::lab

@@ -1,7 +1,7 @@
-// The lab's computation, as a pure function of prepared inputs: every layer of the stack through the chosen
-// backend (with its activation), then for the selected layer the scatter-then-convolve steps and replay of the
-// chosen slice, coverage and verdict, the artifact score and the resize-then-convolve comparison, and the whole
-// chain's coverage. Runs on the worker for big stacks, inline for small ones.
+// The lab's main computation, run as one job: build the tensors the state describes (generating or loading them,
+// cached by their own settings), validate the stack, and run every layer through the chosen backend with the
+// engine's run_stack. The analyses of the result are separate products (analyses.h), made when a panel asks.
+// Runs on the worker, or inline for small work that reads no file.
 #pragma once
 
 #include "job_runner.h"
@@ -20,14 +20,13 @@
 
 namespace convt::lab {
 
-// One layer's tensors, built from the state on the UI thread (cheap) and shared read-only with the worker.
+// One layer's tensors, shared read-only between the worker, the products and the UI.
 struct PreparedLayer {
   std::shared_ptr<const Tensor> input;   // always 4-D; for a later layer of a stack, the previous stage's output
   std::shared_ptr<const Tensor> weight;  // [C_in, C_out/groups, kH, kW]
   std::shared_ptr<const Tensor> bias;    // null without bias
   ConvTranspose2dParams params;
   ConvTranspose2dGeometry geometry;  // validated
-  std::string backend;
   Activation activation = Activation::None;
 };
 
@@ -44,8 +43,8 @@ struct PreparedStack {
 std::vector<StackLayerShape> stack_shapes(const PreparedStack& stack);
 
 // The offending parameter (a key of the engine's Error::parameter(), or "input.image", "weight.file",
-// "out_channels", "backend", "memory"), the one-line rule it broke, and the layer it belongs to (-1: not one
-// layer's, like the input or the backend).
+// "out_channels", "backend", "memory", "worker"), the one-line rule it broke, and the layer it belongs to (-1: not
+// one layer's, like the input or the backend).
 struct FieldError {
   std::string parameter;
   std::string message;
@@ -53,12 +52,12 @@ struct FieldError {
 };
 
 // Every stage of the stack: the conv's output, and what goes on to the next layer (the same tensor without an
-// activation).
+// activation), with this layer's own overlap pattern (the per-axis counts, not the full map).
 struct StageResult {
   std::shared_ptr<const Tensor> conv_output;
   std::shared_ptr<const Tensor> output;  // after the activation
   double run_ms = 0;
-  CoverageReport coverage;  // this layer's own overlap pattern
+  std::shared_ptr<const CoverageReport> coverage;
 };
 
 struct ComputeResult {
@@ -69,50 +68,64 @@ struct ComputeResult {
   std::vector<StageResult> stages;
   PreparedLayer layer;  // the selected layer, its input filled in
   std::string backend_name;
-  double run_ms = 0;  // the selected layer's
+  double run_ms = 0;    // the selected layer's
   double stack_ms = 0;  // every layer's
-
-  // The whole chain (more than one layer): routes per final output pixel, and its summary over the interior.
-  Tensor stack_coverage;
-  StackCoverageSummary stack_summary;
-  float stack_coverage_max = 0;  // the heat map's range, over the whole map
-
-  // The selected layer's conv output [N, C_out, OH, OW] (before its activation).
-  const Tensor& output() const { return *stages.at(static_cast<size_t>(stack.selected)).conv_output; }
 
   // The chosen slice (view.batch_index, in_channel, out_channel), clamped to valid, same-group channels.
   int64_t batch_index = 0, in_channel = 0, out_channel = 0;
-  ScatterConvolveSteps steps;
-  std::shared_ptr<const ScatterReplay> replay;
-  std::string steps_error;  // why the steps are missing (e.g. a zero-inserted plane over the memory budget)
 
-  CoverageReport coverage;
-  ArtifactScore score;
-  Tensor comparison;  // resize-then-convolve of the chosen (batch, out_channel): [1, 1, H', W']
-  std::string comparison_error;  // why it is missing (e.g. the resized input would exceed the memory budget)
-  NonFiniteCount input_nonfinite, output_nonfinite;  // reported in the views, drawn magenta
-
+  // The selected layer's conv output [N, C_out, OH, OW] (before its activation).
+  const std::shared_ptr<const Tensor>& output_ptr() const { return stages.at(static_cast<size_t>(stack.selected)).conv_output; }
+  const Tensor& output() const { return *output_ptr(); }
+  const CoverageReport& coverage() const { return *stages.at(static_cast<size_t>(stack.selected)).coverage; }
   uint64_t output_bytes() const { return static_cast<uint64_t>(output().numel()) * sizeof(float); }
   double gflops() const { return run_ms > 0 ? layer.geometry.useful_flops() / (run_ms * 1e6) : 0.0; }
 };
 
-// Work estimates used to decide between running inline and on the worker: the useful FLOPs of every layer, and
-// of the selected layer's analysis alone (what is left when the stages are already known).
-double estimated_flops(const PreparedStack& stack);
-double estimated_analysis_flops(const PreparedStack& stack);
+// A failed result carrying `error` (what the worker hands back when a job throws).
+ComputeResult failed_result(FieldError error);
 
-// True when two prepared stacks are the same computation (same tensors, parameters, activations and backend).
-bool same_stack(const PreparedStack& a, const PreparedStack& b);
+// The input and weight tensors built from the state, each rebuilt only when its own settings change, so that a
+// change of stride reuses a loaded image. Thread-safe; building happens outside the lock, so the UI thread's
+// shape queries never wait on a load.
+class TensorCache {
+ public:
+  std::shared_ptr<const Tensor> input(const InputSettings& settings);
+  // The weight of layer `index` for an input with `in_channels` channels, and its bias (null without one).
+  std::shared_ptr<const Tensor> weight(size_t index, const LayerSettings& layer, int64_t in_channels);
+  std::shared_ptr<const Tensor> bias(size_t index, const LayerSettings& layer, const std::shared_ptr<const Tensor>& weight);
+
+  // Shapes known without building anything: generated tensors' from their settings, a file's once it was loaded.
+  std::optional<Shape> input_shape(const InputSettings& settings) const;
+  std::optional<Shape> weight_shape(size_t index, const LayerSettings& layer, int64_t in_channels) const;
+
+ private:
+  struct WeightEntry {
+    WeightSource source;
+    Shape planned;  // the generated shape it was built for (empty for a file)
+    std::shared_ptr<const Tensor> weight;
+    std::shared_ptr<const Tensor> bias_of;  // the weight the bias below belongs to
+    int64_t bias_groups = 0;
+    std::shared_ptr<const Tensor> bias;
+  };
+  mutable std::mutex mutex_;
+  std::optional<InputSettings> input_settings_;
+  std::shared_ptr<const Tensor> input_;
+  std::vector<WeightEntry> weights_;
+};
+
+// A generated weight's shape, known before it is built ({} for a file's).
+Shape planned_weight_shape(const LayerSettings& layer, int64_t in_channels);
+// The input's shape when it follows from the settings alone (patterns and random tensors; an image needs its file).
+std::optional<Shape> planned_input_shape(const InputSettings& input);
 
 // The stages computed for the latest stack, shared by every job that asks about it: a job takes the stages an
 // earlier one already finished (all of them, or those done before it was cancelled between layers) and runs only
 // the rest. So showing another layer, or changing the slice, runs nothing again, even while the stack is still
-// computing. Thread-safe: the worker and the UI thread both use it.
+// computing. Thread-safe.
 class StageCache {
  public:
-  // The stages known for `stack`, in order from layer 1 (forgetting any other stack's), and their backend.
   std::vector<StageResult> known_for(const PreparedStack& stack, std::string& backend_name);
-  // Records the next stage of `stack` (ignored if the cache moved on to another stack meanwhile).
   void add(const PreparedStack& stack, const StageResult& stage, const std::string& backend_name);
   bool complete_for(const PreparedStack& stack) const;
 
@@ -123,8 +136,15 @@ class StageCache {
   std::string backend_name_;
 };
 
-// Runs everything; checks `context` between stages (throws JobCancelled when superseded). Failures (an
-// unavailable backend, memory) come back in ComputeResult::error, never as exceptions.
-ComputeResult compute(const LabState& state, const PreparedStack& stack, JobContext& context, StageCache& cache);
+// True when two prepared stacks are the same computation (same tensors, parameters, activations and backend).
+bool same_stack(const PreparedStack& a, const PreparedStack& b);
+
+// Work estimates: the useful FLOPs of every layer.
+double estimated_flops(const std::vector<ConvTranspose2dGeometry>& geometry);
+
+// The job: prepares the state's tensors and runs the stack; checks `context` between layers (throws JobCancelled
+// when superseded). Failures of the state (a missing file, a rule broken, memory) come back in
+// ComputeResult::error, naming the parameter and the layer.
+ComputeResult compute(const LabState& state, JobContext& context, TensorCache& tensors, StageCache& stages);
 
 }  // namespace convt::lab

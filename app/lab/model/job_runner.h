@@ -2,10 +2,13 @@
 // submission replaces a pending one and asks the running one to stop at its next checkpoint, and a result is
 // handed back only if no newer job was submitted meanwhile, so stale results are dropped, never shown.
 // The UI polls once per frame (take_result) and reads progress; it never blocks on the worker.
+// The worker cannot die: whatever a job throws (a std::exception, or anything else) becomes a result made by the
+// runner's `on_failure` with the message, and the worker goes on to the next job.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -13,7 +16,20 @@
 #include <string>
 #include <thread>
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
+
 namespace convt::lab {
+
+// Worker threads run at a lower priority than the UI thread (and so do the OpenMP threads they start, which
+// inherit it): on a 2-core machine a long computation must not take the frame's time slices.
+inline void lower_this_thread_priority() {
+#ifdef __linux__
+  setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
+#endif
+}
 
 // What a running job sees: whether it has been superseded, and where to report its progress.
 class JobContext {
@@ -41,8 +57,10 @@ template <typename Result>
 class JobRunner {
  public:
   using Job = std::function<Result(JobContext&)>;
+  // Turns the exception message of the job submitted as `generation` into the result the UI shows in its place.
+  using Failure = std::function<Result(const std::string& message, uint64_t generation)>;
 
-  JobRunner() : worker_([this] { loop(); }) {}
+  explicit JobRunner(Failure on_failure) : on_failure_(std::move(on_failure)), worker_([this] { loop(); }) {}
   ~JobRunner() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -101,6 +119,7 @@ class JobRunner {
 
  private:
   void loop() {
+    lower_this_thread_priority();
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       wake_.wait(lock, [this] { return stopping_ || pending_; });
@@ -117,6 +136,10 @@ class JobRunner {
       try {
         result = job(context_);
       } catch (const JobCancelled&) {
+      } catch (const std::exception& e) {
+        result = fail(e.what(), generation);
+      } catch (...) {
+        result = fail("the job failed with an exception that is not a std::exception", generation);
       }
       lock.lock();
       running_ = false;
@@ -127,6 +150,15 @@ class JobRunner {
     }
   }
 
+  std::optional<Result> fail(const std::string& message, uint64_t generation) {
+    try {
+      return on_failure_(message, generation);
+    } catch (...) {
+      return std::nullopt;  // even a failing failure handler must not end the worker
+    }
+  }
+
+  Failure on_failure_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::optional<Job> pending_;

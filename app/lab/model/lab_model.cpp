@@ -1,22 +1,19 @@
 #include "lab_model.h"
 
-#include "workspace_state.h"
-
 #include <convt/backend.h>
 #include <convt/error.h>
 #include <convt/io.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <thread>
 
 namespace convt::lab {
+
 LabModel::LabModel(LabState initial) : state_(std::move(initial)) {}
 
 LabModel::ComputeKey LabModel::key_of(const LabState& s) {
-  return {s.input, s.layers, s.selected(), s.backend, s.view.batch_index, s.view.in_channel, s.view.out_channel,
-          s.view.comparison};
+  return {s.input, s.layers, s.selected(), s.backend, s.view.batch_index, s.view.in_channel, s.view.out_channel};
 }
 
 bool LabModel::stale() const {
@@ -34,92 +31,68 @@ TransposedAxisSize LabModel::live_axis(int axis) const {
   }
 }
 
-std::shared_ptr<const Tensor> LabModel::prepare_input() {
-  if (!cached_input_ || !cached_input_settings_ || !(*cached_input_settings_ == state_.input)) {
-    cached_input_.reset();
-    cached_input_settings_.reset();  // a failed load is retried (and reports its own reason) next time
-    cached_input_ = std::make_shared<const Tensor>(build_input(to_input_spec(state_.input)));
-    cached_input_settings_ = state_.input;
-  }
-  return cached_input_;
-}
-
-PreparedLayer LabModel::prepare_layer(size_t index, const Shape& input_shape) {
-  const LayerSettings& layer = state_.layers[index];
-  const bool selected = static_cast<int64_t>(index) == state_.selected();
-  LayerCache& cache = layer_caches_[index];
-  PreparedLayer prepared;
-  prepared.params = layer.params;
-  prepared.backend = state_.backend;
-  prepared.activation = layer.activation;
-  const int64_t in_channels = input_shape[1];
-  // A generated weight's shape is known before it is built (a file's comes from the file): the live formula uses
-  // it at once, and it keys the weight cache.
-  Shape planned_weight_shape;
-  if (!layer.weight.from_file) {
-    planned_weight_shape = {in_channels, layer.out_channels / std::max<int64_t>(1, layer.params.groups),
-                            layer.kernel.h, layer.kernel.w};
-    if (selected) weight_shape_ = planned_weight_shape;
-  }
-  validate_params(layer.params);
-
-  const LayerSpec spec = to_layer_spec(layer);
-  const std::pair<WeightSource, Shape> weight_key{layer.weight, planned_weight_shape};
-  if (!cache.weight || !cache.weight_key || !(*cache.weight_key == weight_key)) {
-    cache.weight.reset();
-    cache.weight_key.reset();  // a failed load is retried (and reports its own reason) next time
-    cache.weight = std::make_shared<const Tensor>(build_weight(spec, in_channels));
-  }
-  cache.weight_key = weight_key;
-  prepared.weight = cache.weight;
-  if (selected) weight_shape_ = prepared.weight->shape();
-
-  if (layer.bias && prepared.weight->dim() == 4) {
-    // Cached with the weight it belongs to, so an unchanged layer is recognised (and its output reused).
-    const std::pair<std::shared_ptr<const Tensor>, int64_t> bias_key{prepared.weight, layer.params.groups};
-    if (!cache.bias || cache.bias_key != bias_key) {
-      cache.bias = std::make_shared<const Tensor>(*build_bias(spec, *prepared.weight));
-      cache.bias_key = bias_key;
-    }
-    prepared.bias = cache.bias;
-  }
-  prepared.geometry = validate_conv_transpose2d(input_shape, prepared.weight->shape(),
-                                                prepared.bias ? std::optional<Shape>(prepared.bias->shape()) : std::nullopt,
-                                                layer.params);
-  return prepared;
-}
-
-PreparedStack LabModel::prepare() {
-  PreparedStack stack;
-  stack.backend = state_.backend;
-  stack.selected = state_.selected();
-  failing_layer_ = -1;
+bool LabModel::check_known_shapes(bool& known, double& flops) {
+  known = true;
+  flops = 0;
   input_shape_.clear();
   weight_shape_.clear();
+  stack_input_shape_.clear();
   stage_shapes_.clear();
-  // The input first, so the live formula has its sizes even when a parameter is invalid.
-  stack.input = prepare_input();
-  stack_input_shape_ = stack.input->shape();
-  layer_caches_.resize(state_.layers.size());
-  Shape current = stack_input_shape_;
-  for (size_t i = 0; i < state_.layers.size(); ++i) {
-    if (static_cast<int64_t>(i) == stack.selected) input_shape_ = current;
-    try {
-      stack.layers.push_back(prepare_layer(i, current));
-    } catch (const Error& e) {
-      failing_layer_ = static_cast<int64_t>(i);
-      if (state_.layers.size() == 1) throw;
-      throw Error(e.kind(), "layer " + std::to_string(i + 1) + ": " + e.what(), e.parameter());
-    }
-    current = stack.layers.back().geometry.output_shape();
-    stage_shapes_.push_back(current);
+  layer_shapes_.clear();
+  geometry_.reset();
+  const std::optional<Shape> input = tensors_->input_shape(state_.input);
+  if (!input) {
+    known = false;  // an image not loaded yet: the worker loads it and reports its shape or its problem
+    return true;
   }
+  stack_input_shape_ = *input;
   try {
-    select_backend(state_.backend, state_.layer().params);
+    // Refused up front, naming the bytes, before anything is generated.
+    if (planned_input_shape(state_.input)) check_memory_budget(*input, "input");
   } catch (const Error& e) {
-    throw Error(e.kind(), e.what(), "backend");
+    error_ = FieldError{"input.shape", std::string("input: ") + e.what()};
+    return false;
   }
-  return stack;
+  flops += static_cast<double>(shape_numel(*input));
+  Shape current = *input;
+  std::vector<StackLayerShape> shapes;
+  for (size_t i = 0; i < state_.layers.size(); ++i) {
+    const LayerSettings& layer = state_.layers[i];
+    const bool selected = static_cast<int64_t>(i) == state_.selected();
+    if (selected) input_shape_ = current;
+    try {
+      validate_params(layer.params);
+      if (layer.weight.from_file && is_safetensors_path(layer.weight.path) && layer.weight.tensor_name.empty())
+        throw_invalid("weight: choose one of the 4-D tensors of '" + layer.weight.path + "'", "weight.file");
+      if (!layer.weight.from_file) generated_weight_shape(layer, current[1]);  // its rules, checked in the frame
+      const std::optional<Shape> weight = tensors_->weight_shape(i, layer, current[1]);
+      if (!weight) {
+        known = false;  // a weight file not loaded yet
+        return true;
+      }
+      if (selected) weight_shape_ = *weight;
+      const int64_t out_channels = weight->size() == 4 ? (*weight)[1] * layer.params.groups : 0;
+      const ConvTranspose2dGeometry g = validate_conv_transpose2d(
+          current, *weight, layer.bias ? std::optional<Shape>(Shape{out_channels}) : std::nullopt, layer.params);
+      if (selected) geometry_ = g;
+      flops += g.useful_flops() + static_cast<double>(shape_numel(*weight));
+      shapes.push_back({*weight, layer.bias, layer.params, layer.activation, 0.01f});
+      current = g.output_shape();
+      stage_shapes_.push_back(current);
+    } catch (const Error& e) {
+      geometry_.reset();
+      const std::string message = state_.layers.size() == 1 ? e.what() : "layer " + std::to_string(i + 1) + ": " + e.what();
+      error_ = FieldError{e.parameter().empty() ? "layer" : e.parameter(), message, static_cast<int64_t>(i)};
+      return false;
+    }
+  }
+  layer_shapes_ = shapes;
+  return true;
+}
+
+bool LabModel::same_stack_as_result() const {
+  return result_ && result_->state.input == state_.input && result_->state.layers == state_.layers &&
+         result_->state.backend == state_.backend;
 }
 
 void LabModel::accept(ComputeResult result) {
@@ -128,7 +101,17 @@ void LabModel::accept(ComputeResult result) {
     error_ = result.error;
     return;
   }
+  // Shapes that needed a file are known now.
+  stack_input_shape_ = result.stack.input->shape();
+  input_shape_ = result.layer.input->shape();
+  weight_shape_ = result.layer.weight->shape();
+  geometry_ = result.layer.geometry;
+  layer_shapes_ = stack_shapes(result.stack);
+  stage_shapes_.clear();
+  for (const PreparedLayer& layer : result.stack.layers) stage_shapes_.push_back(layer.geometry.output_shape());
   result_key_ = key_of(result.state);
+  // The replaced result may hold the last reference to large tensors: the worker frees them, not the frame.
+  if (result_) products_.dispose(std::make_shared<const ComputeResult>(std::move(*result_)));
   result_ = std::move(result);
 }
 
@@ -137,41 +120,48 @@ void LabModel::poll() {
 }
 
 void LabModel::update() {
+  products_.next_frame();
   poll();
   const ComputeKey key = key_of(state_);
   if (last_key_ && *last_key_ == key) return;
   last_key_ = key;
   ++generation_;
+  error_.reset();
 
-  PreparedStack stack;
-  try {
-    stack = prepare();
-    geometry_ = stack.layers[static_cast<size_t>(stack.selected)].geometry;
-    layer_shapes_ = stack_shapes(stack);
-    error_.reset();
-  } catch (const Error& e) {
-    geometry_.reset();
-    layer_shapes_.clear();
-    error_ = FieldError{e.parameter().empty() ? "layer" : e.parameter(), e.what(), failing_layer_};
+  bool known = false;
+  double work = 0;
+  if (!check_known_shapes(known, work)) {
     runner_.cancel(generation_);  // results of older states must not replace the error
     return;
   }
+  try {
+    select_backend(state_.backend, state_.layer().params);
+  } catch (const Error& e) {
+    error_ = FieldError{"backend", e.what()};
+    runner_.cancel(generation_);
+    return;
+  }
 
+  // Only the selected layer or the slice changed: the stages are cached, and the job only picks them up.
+  if (same_stack_as_result()) work = 0;
+  const bool inline_ok = known && work <= kInlineFlops && !runner_.busy();
   const LabState snapshot = state_;
   const uint64_t generation = generation_;
-  // Stages already computed (by an earlier job, even one still running or cancelled) are not run again; then only
-  // the selected layer's analysis is left, which is what decides whether the frame can afford it.
-  const double work = stage_cache_->complete_for(stack) ? estimated_analysis_flops(stack)
-                                                        : estimated_flops(stack) + estimated_analysis_flops(stack);
-  const bool cheap = work <= kInlineFlops;
-  auto job = [snapshot, stack, generation, cache = stage_cache_](JobContext& context) {
-    ComputeResult result = compute(snapshot, stack, context, *cache);
+  auto job = [snapshot, generation, tensors = tensors_, stages = stage_cache_](JobContext& context) {
+    ComputeResult result = compute(snapshot, context, *tensors, *stages);
     result.generation = generation;
     return result;
   };
-  if (cheap && !runner_.busy()) {
+  if (inline_ok) {
+    // Run as the worker would run it: whatever it throws becomes an error in place, never the end of the app.
     JobContext context;
-    accept(job(context));
+    try {
+      accept(job(context));
+    } catch (const std::exception& e) {
+      error_ = FieldError{"worker", std::string("the computation failed: ") + e.what()};
+    } catch (...) {
+      error_ = FieldError{"worker", "the computation failed with an exception that is not a std::exception"};
+    }
   } else {
     runner_.submit(generation, job);
   }

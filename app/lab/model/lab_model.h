@@ -1,11 +1,14 @@
-// The lab's model: the state the panels edit, the tensors prepared from it, the last good result, and which
-// control is wrong when the state is invalid. update() runs once per frame: it re-prepares and recomputes only
-// what changed, runs small layers inline and big ones on the worker, and never blocks. No ImGui, no GL.
+// The lab's model: the state the panels edit, the last good result, which control is wrong when the state is
+// invalid, and the analyses and views that panels ask for. update() runs once per frame and never blocks: it
+// checks the new state against the shapes it already knows (so a broken rule turns its control red at once),
+// then hands the work to the worker, or runs it inline when it is small and reads no file. No ImGui, no GL.
 #pragma once
 
+#include "analyses.h"
 #include "compute.h"
 #include "job_runner.h"
 #include "lab_state.h"
+#include "product_cache.h"
 
 #include <optional>
 #include <string>
@@ -14,8 +17,7 @@ namespace convt::lab {
 
 class LabModel {
  public:
-  // Layers up to this many useful FLOPs run inside the frame (a few milliseconds on the reference backend);
-  // bigger ones run on the worker so no frame waits for them.
+  // Work up to this many useful FLOPs runs inside the frame (a few milliseconds); more runs on the worker.
   static constexpr double kInlineFlops = 2e7;
 
   explicit LabModel(LabState initial = {});
@@ -35,43 +37,53 @@ class LabModel {
     return error_ && error_->parameter == parameter && (error_->layer < 0 || error_->layer == state_.selected());
   }
 
-  // The selected layer's geometry when the stack is valid up to it; the live formula uses axis sizes even when
-  // it is not.
+  // The selected layer's geometry when the stack is valid up to it and its shapes are known.
   const std::optional<ConvTranspose2dGeometry>& geometry() const { return geometry_; }
+  // The live formula of one axis, from whatever sizes are known, even when the layer is invalid.
   TransposedAxisSize live_axis(int axis) const;
   const Shape& input_shape() const { return input_shape_; }  // the selected layer's input (empty if unknown)
   const Shape& weight_shape() const { return weight_shape_; }
   const Shape& stack_input_shape() const { return stack_input_shape_; }
-  // Each layer's output shape as far as the stack is valid (shorter than the stack past an invalid layer).
+  // Each layer's output shape as far as the stack is valid and known (shorter than the stack past an invalid layer).
   const std::vector<Shape>& stage_shapes() const { return stage_shapes_; }
-  // Every layer's shapes and parameters when the whole stack is valid (empty otherwise): what "Copy as PyTorch"
-  // writes out.
+  // Every layer's shapes and parameters when the whole stack is valid and known (empty otherwise): what "Copy as
+  // PyTorch" writes out.
   const std::vector<StackLayerShape>& layer_shapes() const { return layer_shapes_; }
 
   bool computing() const { return runner_.busy(); }
   float progress() const { return runner_.progress(); }
   std::string progress_stage() const { return runner_.stage(); }
   double busy_seconds() const { return runner_.busy_seconds(); }
+  // True while anything asked for is still being made: the main job, an analysis, a view, a task.
+  bool busy() const { return runner_.busy() || products_.busy(); }
 
-  // Keeps updating until no job is pending or running (screenshots, tests); false on timeout.
+  // Keeps updating until nothing is pending (tests); false on timeout.
   bool wait_until_idle(double timeout_seconds);
 
+  // ---- Products: null until made (on the worker), then the value; `error` says why one failed.
+  Analyses& analyses() { return analyses_; }
+
+  // ---- Tasks on the worker: file writes and reads the user asked for. Their one-line outcome comes back
+  // through take_notices().
+  void run_task(std::function<std::string()> task) { products_.submit_task(std::move(task)); }
+  std::vector<std::string> take_notices() { return products_.take_notices(); }
+
  private:
-  // What the computation depends on: the view's colormap or zoom do not trigger a recompute.
+  // What the main computation depends on: the view's colormap or zoom do not trigger a recompute.
   struct ComputeKey {
     InputSettings input;
     std::vector<LayerSettings> layers;
     int64_t selected;
     std::string backend;
     int64_t batch_index, in_channel, out_channel;
-    ComparisonResize comparison;
     bool operator==(const ComputeKey&) const = default;
   };
   static ComputeKey key_of(const LabState& state);
 
-  std::shared_ptr<const Tensor> prepare_input();  // throws convt::Error (parameter "input.*")
-  PreparedStack prepare();                        // throws convt::Error; failing_layer_ says which layer
-  PreparedLayer prepare_layer(size_t index, const Shape& input_shape);
+  // Checks the state against the shapes known without building or reading anything. Returns false (with error_
+  // set) when a rule is broken; `known` is false when some shape needs a file first.
+  bool check_known_shapes(bool& known, double& flops);
+  bool same_stack_as_result() const;
   void accept(ComputeResult result);
   void poll();
 
@@ -85,21 +97,16 @@ class LabModel {
   Shape input_shape_, weight_shape_, stack_input_shape_;
   std::vector<Shape> stage_shapes_;
   std::vector<StackLayerShape> layer_shapes_;
-  int64_t failing_layer_ = -1;
 
-  // Inputs and weights are rebuilt only when their own settings change; one weight cache per layer.
-  struct LayerCache {
-    std::optional<std::pair<WeightSource, Shape>> weight_key;
-    std::shared_ptr<const Tensor> weight;
-    std::pair<std::shared_ptr<const Tensor>, int64_t> bias_key;  // (weight, groups)
-    std::shared_ptr<const Tensor> bias;
-  };
-  std::optional<InputSettings> cached_input_settings_;
-  std::shared_ptr<const Tensor> cached_input_;
-  std::vector<LayerCache> layer_caches_;
-
+  std::shared_ptr<TensorCache> tensors_ = std::make_shared<TensorCache>();
   std::shared_ptr<StageCache> stage_cache_ = std::make_shared<StageCache>();
-  JobRunner<ComputeResult> runner_;  // last: its thread stops before the members above go away
+  ProductCache products_;
+  Analyses analyses_{products_};
+  JobRunner<ComputeResult> runner_{[](const std::string& message, uint64_t generation) {
+    ComputeResult failed = failed_result(FieldError{"worker", "the computation failed: " + message});
+    failed.generation = generation;
+    return failed;
+  }};  // last: its thread stops before the members above go away
 };
 
 }  // namespace convt::lab

@@ -1,63 +1,33 @@
-// Everything the user can set in ConvT Lab, as typed structs. The model (lab_model.h) turns this state into
-// results; the panels edit it; presets and `--set key=value` write it. No ImGui here.
+// Everything the user can set in ConvT Lab, as typed structs. The input and layer settings are the engine's
+// (convt/settings.h), so the CLI builds the same tensors from a workspace; the view is the app's. Every field is
+// declared once more as a named setting (state_keys.h): --set, --help, workspaces and presets go through those.
+// The model (lab_model.h) turns this state into results; the panels edit it. No ImGui here.
 #pragma once
 
-#include <convt/analysis.h>
 #include <convt/image.h>
-#include <convt/params.h>
-#include <convt/patterns.h>
-#include <convt/stack.h>
+#include <convt/settings.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 namespace convt::lab {
 
-enum class InputKind { Pattern, Random, Image };
-enum class Distribution { Normal, Uniform };
-
-struct InputSettings {
-  InputKind kind = InputKind::Pattern;
-  // Pattern
-  Pattern pattern = Pattern::ZonePlate;
-  int64_t pattern_channels = 1;
-  int64_t pattern_size = 24;
-  // Random tensor
-  int64_t batch = 1, channels = 3, height = 12, width = 12;
-  Distribution distribution = Distribution::Normal;
-  uint64_t seed = 0;
-  // Image file
-  std::string image_path;
-  bool resize_image = true;
-  int64_t working_size = 48;  // longer side after resizing
-  bool operator==(const InputSettings&) const = default;
-};
-
-// Where the weight comes from: one of the engine's initialisers, or a file: a .npy, or a tensor of a model's
-// .safetensors (tensor_name; its NAME.bias becomes the bias when bias is on).
-struct WeightSource {
-  bool from_file = false;
-  WeightInit init = WeightInit::KaimingUniform;
-  float constant = 1.0f;
-  std::string path;
-  std::string tensor_name;
-  uint64_t seed = 1;
-  bool operator==(const WeightSource&) const = default;
-};
-
-struct LayerSettings {
-  int64_t out_channels = 1;  // C_out = weight.size(1) * groups
-  IntPair kernel{4, 4};
-  ConvTranspose2dParams params{2, 1, 0, 1, 1};
-  bool bias = false;
-  WeightSource weight;
-  Activation activation = Activation::None;  // applied to this layer's output before the next layer
-  bool operator==(const LayerSettings&) const = default;
-};
+// The engine's settings, by their names here too (convt::lab::InputKind and so on).
+using convt::Distribution;
+using convt::InputKind;
+using convt::InputSettings;
+using convt::LayerSettings;
+using convt::WeightSource;
 
 enum class ComparisonResize { Nearest, Bilinear };
+// "nearest", "bilinear", in enum order.
+inline std::span<const char* const> comparison_resize_names() {
+  static constexpr const char* names[] = {"nearest", "bilinear"};
+  return names;
+}
 
 // What is looked at: it changes views, not the main computation (except the chosen slice and comparison).
 struct ViewSettings {

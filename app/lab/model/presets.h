@@ -1,5 +1,6 @@
 // Named starting points: the layers people meet in real models, the reference page's examples as written (with
-// their true shapes), and the geometries that show checkerboards and holes.
+// their true shapes), and the geometries that show checkerboards and holes. Each is a list of settings
+// (state_keys.h) applied to one default layer, or one of the engine's stack presets (convt/stack_presets.h).
 #pragma once
 
 #include "lab_state.h"

@@ -1,5 +1,6 @@
 // The app's state as a workspace (convt/workspace.h) and back: the file the app saves and reloads and the CLI
-// runs. The layer and input conversions also feed the model, so the app builds tensors exactly as the CLI does.
+// runs. The input and the layers are the engine's own structs, so the app builds tensors exactly as the CLI does;
+// the view (view.* and stack.layer, state_keys.h) travels as the workspace's "view" object.
 #pragma once
 
 #include "lab_state.h"
@@ -8,13 +9,11 @@
 
 namespace convt::lab {
 
-InputSpec to_input_spec(const InputSettings& input);
-LayerSpec to_layer_spec(const LayerSettings& layer);
-LayerSettings to_layer_settings(const LayerSpec& spec);
 Workspace to_workspace(const LabState& state);
 
 // Replaces the state's input, layers (all of them: a workspace can hold a stack), backend and view with the
-// workspace's; throws convt::Error (ErrorKind::Io, naming `name`) for values the app cannot show.
+// workspace's (view settings it leaves out keep their values); throws convt::Error (ErrorKind::Io, naming `name`,
+// the key and the rule) for values the app cannot show, and changes nothing then.
 void apply_workspace(const Workspace& workspace, const std::string& name, LabState& state);
 
 }  // namespace convt::lab

@@ -28,75 +28,70 @@ void apply_fix(PanelContext& context, const CoverageReport& c) {
   layer.params.dilation = c.suggested_dilation;
   layer.params.padding = c.suggested_padding;
   layer.params.output_padding = c.suggested_output_padding;
-  UiState& ui = context.ui;
+  LayerPanelState& ui = context.ui.layer;
   ui.link_kernel = layer.kernel.h == layer.kernel.w;
   ui.link_dilation = layer.params.dilation.h == layer.params.dilation.w;
   ui.link_padding = layer.params.padding.h == layer.params.padding.w;
   ui.link_output_padding = layer.params.output_padding.h == layer.params.output_padding.w;
 }
 
+// The coverage map: (input pixel, tap) pairs per output pixel, rows[y] * cols[x], drawn from its per-axis counts.
 void coverage_map(PanelContext& context, const ComputeResult& r, float side) {
-  const CoverageReport& c = r.coverage;
-  static std::vector<float> counts;
-  static uint64_t counts_generation = 0;
-  if (counts_generation != r.generation || counts.size() != c.counts.size()) {
-    counts.assign(c.counts.begin(), c.counts.end());
-    counts_generation = r.generation;
-  }
-  const float most = counts.empty() ? 1.0f : *std::max_element(counts.begin(), counts.end());
-  const PlaneImage map = raw_plane_image(context, "cb.coverage", counts.data(), c.out_h, c.out_w, r.generation,
-                                         Colormap::Viridis, {0.0f, std::max(most, 1.0f)});
-  static float zoom = 0, pan_x = 0, pan_y = 0;
-  const ViewGeometry view = tensor_view("##coverage", map.texture, c.out_h, c.out_w, ImVec2(side, side), zoom, pan_x, pan_y);
-  // Counts printed in the cells once they are big enough to read.
+  const CoverageReport& c = r.coverage();
+  ViewState& state = context.ui.checkerboard.coverage;
+  const ViewGeometry view = tensor_view("##coverage", c.out_h, c.out_w, ImVec2(side, side), state.zoom, state.pan.x, state.pan.y);
+  const PlaneView plane = context.model.analyses().coverage_map(r, view.visible, view.box_height(), view.box_width());
+  draw_plane(context, "cb.coverage", view, plane, Colormap::Viridis);
+  finish_view(view);
+  const float most = plane.ranges[0].high;
+  auto count = [&c](int64_t y, int64_t x) {
+    return c.row_counts[static_cast<size_t>(y)] * c.col_counts[static_cast<size_t>(x)];
+  };
+  // Counts printed in the cells once they are big enough to read: only the cells on screen.
   if (view.scale >= ImGui::GetFontSize() * 1.3f) {
     ImDrawList* draw = ImGui::GetWindowDrawList();
     draw->PushClipRect(view.box_min, view.box_max, true);
-    for (int64_t y = 0; y < c.out_h; ++y)
-      for (int64_t x = 0; x < c.out_w; ++x) {
+    for (int64_t y = view.visible.y0; y < view.visible.y1; ++y)
+      for (int64_t x = view.visible.x0; x < view.visible.x1; ++x) {
         const ImVec2 corner = view.pixel_min(y, x);
-        if (corner.x > view.box_max.x || corner.y > view.box_max.y || corner.x + view.scale < view.box_min.x ||
-            corner.y + view.scale < view.box_min.y)
-          continue;
-        const std::string text = std::to_string(c.counts[static_cast<size_t>(y * c.out_w + x)]);
+        const std::string text = std::to_string(count(y, x));
         const ImVec2 size = ImGui::CalcTextSize(text.c_str());
-        const float value = counts[static_cast<size_t>(y * c.out_w + x)] / std::max(most, 1.0f);
+        const float value = static_cast<float>(count(y, x)) / std::max(most, 1.0f);
         draw->AddText(ImVec2(corner.x + (view.scale - size.x) / 2, corner.y + (view.scale - size.y) / 2),
                       value > 0.6f ? IM_COL32(0, 0, 0, 255) : IM_COL32(255, 255, 255, 255), text.c_str());
       }
     draw->PopClipRect();
   }
+  colour_bar(Colormap::Viridis, 0.0f, most, side);
   if (view.hovered)
     ImGui::SetTooltip("output (%lld, %lld): %lld (input pixel, tap) pairs", static_cast<long long>(view.hover_y),
-                      static_cast<long long>(view.hover_x),
-                      static_cast<long long>(c.counts[static_cast<size_t>(view.hover_y * c.out_w + view.hover_x)]));
+                      static_cast<long long>(view.hover_x), static_cast<long long>(count(view.hover_y, view.hover_x)));
 }
 
 void comparison(PanelContext& context, const ComputeResult& r, float side) {
   ViewSettings& view = context.model.state().view;
-  int mode = static_cast<int>(view.comparison);
-  ImGui::TextUnformatted("Resize-then-convolve:");
-  ImGui::SameLine();
-  ImGui::RadioButton("nearest", &mode, 0);
-  ImGui::SameLine();
-  ImGui::RadioButton("bilinear", &mode, 1);
-  view.comparison = static_cast<ComparisonResize>(mode);
-  if (!r.comparison_error.empty()) {
-    ImGui::TextWrapped("No comparison for this layer: %s", r.comparison_error.c_str());
+  CheckerboardState& ui = context.ui.checkerboard;
+  enum_radio(view.comparison, comparison_resize_names());
+  const auto resized = context.model.analyses().comparison(r, view.comparison);
+  if (!resized.error.empty()) {
+    ImGui::TextWrapped("No comparison for this layer: %s", resized.error.c_str());
     return;
   }
-  const PlaneImage direct = plane_image(context, "cb.direct", r.output(), r.batch_index, r.out_channel, r.generation, view.colormap);
-  const PlaneImage resized = plane_image(context, "cb.resized", r.comparison, 0, -1, r.generation, view.colormap);
-  float z1 = 0, x1 = 0, y1 = 0, z2 = 0, x2 = 0, y2 = 0;
   ImGui::BeginGroup();
-  ImGui::Text("conv_transpose2d  %lldx%lld", static_cast<long long>(direct.height), static_cast<long long>(direct.width));
-  tensor_view("##cmp_direct", direct.texture, direct.height, direct.width, ImVec2(side, side), z1, x1, y1);
+  ImGui::Text("conv_transpose2d  %lldx%lld", static_cast<long long>(r.output().size(2)), static_cast<long long>(r.output().size(3)));
+  plane_view(context, "cb.direct", {r.output_ptr(), r.batch_index, r.out_channel, false, view.colormap}, ImVec2(side, side),
+             ui.compare_direct.zoom, ui.compare_direct.pan);
   ImGui::EndGroup();
   ImGui::SameLine();
   ImGui::BeginGroup();
-  ImGui::Text("resize x%s + conv  %lldx%lld", to_string(r.layer.params.stride).c_str(), static_cast<long long>(resized.height),
-              static_cast<long long>(resized.width));
-  tensor_view("##cmp_resized", resized.texture, resized.height, resized.width, ImVec2(side, side), z2, x2, y2);
+  if (!resized.value) {
+    ImGui::TextDisabled("resize x%s + conv: computing...", to_string(r.layer.params.stride).c_str());
+  } else {
+    ImGui::Text("resize x%s + conv  %lldx%lld", to_string(r.layer.params.stride).c_str(),
+                static_cast<long long>(resized.value->size(-2)), static_cast<long long>(resized.value->size(-1)));
+    plane_view(context, "cb.resized", {resized.value, 0, -1, false, view.colormap}, ImVec2(side, side),
+               ui.compare_resized.zoom, ui.compare_resized.pan);
+  }
   ImGui::EndGroup();
   ImGui::TextDisabled("same kernel (flipped) after %s upsampling: no uneven overlap, no holes",
                       view.comparison == ComparisonResize::Nearest ? "nearest" : "bilinear");
@@ -104,7 +99,17 @@ void comparison(PanelContext& context, const ComputeResult& r, float side) {
 
 // The whole stack's coverage: how many (input pixel, tap path) routes reach each final output pixel.
 void whole_stack(PanelContext& context, const ComputeResult& r) {
-  const StackCoverageSummary& summary = r.stack_summary;
+  const auto product = context.model.analyses().stack_coverage(r);
+  if (!product.error.empty()) {
+    ImGui::TextWrapped("No whole-stack coverage: %s", product.error.c_str());
+    return;
+  }
+  if (!product.value) {
+    ImGui::TextDisabled("counting the routes through the whole stack...");
+    return;
+  }
+  const StackCoverageMap& map = *product.value;
+  const StackCoverageSummary& summary = map.summary;
   badge(to_string(summary.verdict), verdict_colour(summary.verdict));
   ImGui::SameLine();
   if (summary.verdict == OverlapVerdict::Uneven) ImGui::Text("routes per output, max/min %.4g", summary.ratio);
@@ -114,27 +119,47 @@ void whole_stack(PanelContext& context, const ComputeResult& r) {
                      "kernel. An uneven layer followed by an even one can even out; a layer with holes leaves holes.");
   for (size_t i = 0; i < r.stages.size(); ++i) {
     if (i) ImGui::SameLine();
-    ImGui::PushStyleColor(ImGuiCol_Text, verdict_colour(r.stages[i].coverage.verdict));
-    ImGui::Text("%zu: %s", i + 1, to_string(r.stages[i].coverage.verdict));
+    ImGui::PushStyleColor(ImGuiCol_Text, verdict_colour(r.stages[i].coverage->verdict));
+    ImGui::Text("%zu: %s", i + 1, to_string(r.stages[i].coverage->verdict));
     ImGui::PopStyleColor();
   }
-  const Tensor& counts = r.stack_coverage;
+  const Tensor& counts = *map.counts;
   const int64_t h = counts.size(0), w = counts.size(1);
-  const float most = std::max(1.0f, r.stack_coverage_max);
-  const PlaneImage map = raw_plane_image(context, "cb.stack", counts.data(), h, w, r.generation, Colormap::Viridis,
-                                         {0.0f, most});
+  const float most = std::max(1.0f, map.max);
   ImGui::Text("routes per final output pixel, %lld x %lld", static_cast<long long>(h), static_cast<long long>(w));
   const float side = std::min(ImGui::GetContentRegionAvail().x, ImGui::GetContentRegionAvail().y - ImGui::GetFontSize() * 3);
-  static float zoom = 0, pan_x = 0, pan_y = 0;
-  const ViewGeometry view = tensor_view("##stack_coverage", map.texture, h, w, ImVec2(side, std::max(40.0f, side)), zoom, pan_x, pan_y);
+  ViewState& state = context.ui.checkerboard.stack_coverage;
+  PlaneSpec spec{map.counts, 0, -1, false, Colormap::Viridis};
+  spec.fixed_range = ValueRange{0.0f, most};
+  const PlaneImage image = plane_view(context, "cb.stack", spec, ImVec2(side, std::max(40.0f, side)), state.zoom, state.pan);
   colour_bar(Colormap::Viridis, 0.0f, most, side);
-  if (view.hovered)
-    ImGui::SetTooltip("final output (%lld, %lld): %.0f routes from the input", static_cast<long long>(view.hover_y),
-                      static_cast<long long>(view.hover_x), counts[view.hover_y * w + view.hover_x]);
+  if (image.view.hovered)
+    ImGui::SetTooltip("final output (%lld, %lld): %.0f routes from the input", static_cast<long long>(image.view.hover_y),
+                      static_cast<long long>(image.view.hover_x), counts[image.view.hover_y * w + image.view.hover_x]);
+}
+
+void artifact_score(PanelContext& context, const ComputeResult& r, float width) {
+  // Measured on the actual output: weights can hide or create what the geometry allows.
+  const CoverageReport& c = r.coverage();
+  const auto product = context.model.analyses().artifact_score(r);
+  if (!product.value) {
+    if (product.error.empty()) ImGui::TextDisabled("measuring the artifact score...");
+    else ImGui::TextWrapped("No artifact score: %s", product.error.c_str());
+    return;
+  }
+  const ArtifactScore& score = *product.value;
+  ImGui::Text("measured artifact score %.3f (%s)", score.score, score.level.c_str());
+  help_marker("Fraction of the output's interior variance explained by the output phase ((o + p) mod s): 0 means "
+              "the phase says nothing about the value, 1 that the value depends on the phase alone.");
+  ImGui::ProgressBar(static_cast<float>(score.score), ImVec2(width, ImGui::GetFontSize() * 0.6f), "");
+  if (c.verdict != OverlapVerdict::Even && score.level == "none")
+    ImGui::TextWrapped("The geometry allows a checkerboard, but these weights and inputs cancel it.");
+  else if (c.verdict == OverlapVerdict::Even && score.level != "none")
+    ImGui::TextWrapped("The geometry is even: this pattern comes from the weights or the input.");
 }
 
 void one_layer(PanelContext& context, const ComputeResult& r) {
-  const CoverageReport& c = r.coverage;
+  const CoverageReport& c = r.coverage();
   const float avail = ImGui::GetContentRegionAvail().x;
 
   badge(to_string(c.verdict), verdict_colour(c.verdict));
@@ -156,24 +181,15 @@ void one_layer(PanelContext& context, const ComputeResult& r) {
                         to_string(c.suggested_output_padding).c_str());
   }
   ImGui::Text("taps per phase (o + p) mod s:  height [%s]  width [%s]", phases_text(c.height).c_str(), phases_text(c.width).c_str());
+  artifact_score(context, r, avail);
 
-  // Measured on the actual output: weights can hide or create what the geometry allows.
-  const ArtifactScore& score = r.score;
-  ImGui::Text("measured artifact score %.3f (%s)", score.score, score.level.c_str());
-  help_marker("Fraction of the output's interior variance explained by the output phase ((o + p) mod s): 0 means "
-              "the phase says nothing about the value, 1 that the value depends on the phase alone.");
-  ImGui::ProgressBar(static_cast<float>(score.score), ImVec2(avail, ImGui::GetFontSize() * 0.6f), "");
-  if (c.verdict != OverlapVerdict::Even && score.level == "none")
-    ImGui::TextWrapped("The geometry allows a checkerboard, but these weights and inputs cancel it.");
-  else if (c.verdict == OverlapVerdict::Even && score.level != "none")
-    ImGui::TextWrapped("The geometry is even: this pattern comes from the weights or the input.");
-
-  ImGui::Separator();
-  ImGui::TextUnformatted("Coverage map: (input pixel, tap) pairs per output pixel");
-  const float side = std::min(avail, std::max(80.0f, ImGui::GetContentRegionAvail().y * 0.45f));
-  coverage_map(context, r, side);
-  ImGui::Separator();
-  comparison(context, r, std::max(60.0f, (avail - ImGui::GetStyle().ItemSpacing.x) / 2));
+  // Each analysis below is made only while its section is open.
+  if (ImGui::CollapsingHeader("Coverage map: (input pixel, tap) pairs per output pixel", ImGuiTreeNodeFlags_DefaultOpen)) {
+    const float side = std::min(avail, std::max(80.0f, ImGui::GetContentRegionAvail().y * 0.42f));
+    coverage_map(context, r, side);
+  }
+  if (ImGui::CollapsingHeader("Resize-then-convolve comparison", ImGuiTreeNodeFlags_DefaultOpen))
+    comparison(context, r, std::max(60.0f, (avail - ImGui::GetStyle().ItemSpacing.x) / 2));
 }
 
 }  // namespace

@@ -24,53 +24,55 @@ std::filesystem::path make_folder(const std::string& name) {
   return name;
 }
 
-// Runs one export, reporting "wrote ..." or the one-line error in the status bar.
+// Runs one export on the worker, reporting "wrote ..." or the one-line error in the status bar.
 template <typename Write>
 void report(PanelContext& context, Write write) {
-  try {
-    context.ui.notice = "wrote " + write();
-  } catch (const Error& e) {
-    context.ui.notice = e.what();
-  }
-  context.ui.notice_until = context.time + 6;
+  context.ui.notice = "exporting...";
+  context.ui.notice_until = context.time + 60;
+  context.model.run_task([write]() -> std::string {
+    try {
+      return "wrote " + write();
+    } catch (const Error& e) {
+      return e.what();
+    }
+  });
 }
 
 }  // namespace
 
 void export_output(PanelContext& context, const ComputeResult& r) {
   const ViewSettings& view = context.model.state().view;
-  report(context, [&] {
-    const std::string stem = stamped("convt-output");
-    export_npy_and_png(stem, r.output(), r.batch_index, view.colormap, view.global_range);
+  report(context, [output = r.output_ptr(), batch = r.batch_index, colormap = view.colormap, global = view.global_range,
+                   stem = stamped("convt-output")] {
+    export_npy_and_png(stem, *output, batch, colormap, global);
     return stem + ".npy and .png";
   });
 }
 
 void export_stages(PanelContext& context, const ComputeResult& r) {
   const ViewSettings& view = context.model.state().view;
-  report(context, [&] {
-    const std::string name = stamped("convt-stack");
+  std::vector<std::shared_ptr<const Tensor>> outputs;
+  for (const StageResult& stage : r.stages) outputs.push_back(stage.output);
+  report(context, [outputs, batch = r.batch_index, colormap = view.colormap, global = view.global_range,
+                   name = stamped("convt-stack")] {
     const std::filesystem::path folder = make_folder(name);
-    for (size_t i = 0; i < r.stages.size(); ++i)
-      export_npy_and_png((folder / ("layer" + std::to_string(i + 1))).string(), *r.stages[i].output, r.batch_index,
-                         view.colormap, view.global_range);
-    return name + "/layer1.." + std::to_string(r.stages.size()) + " (.npy and .png, after each activation)";
+    for (size_t i = 0; i < outputs.size(); ++i)
+      export_npy_and_png((folder / ("layer" + std::to_string(i + 1))).string(), *outputs[i], batch, colormap, global);
+    return name + "/layer1.." + std::to_string(outputs.size()) + " (.npy and .png, after each activation)";
   });
 }
 
-void export_steps(PanelContext& context, const ComputeResult& r) {
-  report(context, [&] {
-    const std::string name = stamped("convt-steps");
+void export_steps(PanelContext& context, const ComputeResult& r, const std::shared_ptr<const SliceSteps>& steps) {
+  report(context, [input = r.layer.input, batch = r.batch_index, steps, name = stamped("convt-steps")] {
     const std::filesystem::path folder = make_folder(name);
-    const ScatterConvolveSteps& s = r.steps;
-    const std::pair<const char*, const Tensor*> steps[] = {{"2_zero_inserted", &s.zero_inserted},
+    const ScatterConvolveSteps& s = steps->steps;
+    const std::pair<const char*, const Tensor*> parts[] = {{"2_zero_inserted", &s.zero_inserted},
                                                            {"3_padded", &s.padded},
                                                            {"4_flipped_kernel", &s.transformed_weight},
                                                            {"5_convolved", &s.convolved},
                                                            {"6_output", &s.direct}};
-    export_npy_and_png((folder / "1_input").string(), *r.layer.input, r.batch_index, Colormap::Diverging, false);
-    for (const auto& [stem, tensor] : steps)
-      export_npy_and_png((folder / stem).string(), *tensor, 0, Colormap::Diverging, false);
+    export_npy_and_png((folder / "1_input").string(), *input, batch, Colormap::Diverging, false);
+    for (const auto& [stem, tensor] : parts) export_npy_and_png((folder / stem).string(), *tensor, 0, Colormap::Diverging, false);
     return name + "/1_input .. 6_output (.npy and .png)";
   });
 }

@@ -21,14 +21,11 @@ namespace {
 constexpr int64_t kMaxThumbnails = 16;
 constexpr ImU32 kLinkColour = IM_COL32(255, 214, 0, 255);
 constexpr ImU32 kHoverColour = IM_COL32(255, 255, 255, 255);
-const char* kColormapNames[] = {"grey", "viridis", "diverging"};
 
 void view_controls(PanelContext& context, const ComputeResult& r) {
   ViewSettings& view = context.model.state().view;
-  int colormap = static_cast<int>(view.colormap);
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
-  if (ImGui::Combo("colormap", &colormap, kColormapNames, IM_ARRAYSIZE(kColormapNames)))
-    view.colormap = static_cast<Colormap>(colormap);
+  enum_combo("colormap", view.colormap, colormap_names());
   ImGui::SameLine();
   int range = view.global_range ? 1 : 0;
   ImGui::RadioButton("range per channel", &range, 0);
@@ -38,7 +35,7 @@ void view_controls(PanelContext& context, const ComputeResult& r) {
   const ConvTranspose2dGeometry& g = r.layer.geometry;
   if (g.in_channels == 3 || g.out_channels == 3) {
     ImGui::SameLine();
-    ImGui::Checkbox("RGB composite", &context.ui.rgb_composite);
+    ImGui::Checkbox("RGB composite", &context.ui.feature_maps.rgb_composite);
   }
   if (g.batch > 1) {
     ImGui::SameLine();
@@ -54,22 +51,28 @@ void view_controls(PanelContext& context, const ComputeResult& r) {
   ImGui::TextDisabled("wheel: zoom, drag: pan, double-click: fit");
 }
 
-void thumbnails(PanelContext& context, const char* label, const Tensor& tensor, int64_t batch, int64_t selected,
-                uint64_t version, int64_t& choice, const char* slot_prefix) {
-  const int64_t channels = tensor.size(1);
+void thumbnails(PanelContext& context, const char* label, const std::shared_ptr<const Tensor>& tensor, int64_t batch,
+                int64_t selected, int64_t& choice, const char* slot_prefix) {
+  const int64_t channels = tensor->size(1);
   const int64_t shown = std::min(channels, kMaxThumbnails);
   ImGui::TextDisabled("%s (%lld%s)", label, static_cast<long long>(channels),
                       channels > shown ? (", first " + std::to_string(shown) + " shown").c_str() : "");
   const float side = ImGui::GetFontSize() * 2.6f;
   for (int64_t c = 0; c < shown; ++c) {
-    const PlaneImage image = plane_image(context, slot_prefix + std::to_string(c), tensor, batch, c, version,
-                                         context.model.state().view.colormap);
+    PlaneSpec spec{tensor, batch, c, false, context.model.state().view.colormap};
     if (c) ImGui::SameLine(0, 3);
-    ImGui::PushID(static_cast<int>(c));
-    const ImVec4 border = c == selected ? ImVec4(1.0f, 0.84f, 0.0f, 1.0f) : ImVec4(0, 0, 0, 0);
-    if (ImGui::ImageButton(image.texture, ImVec2(side, side), ImVec2(0, 0), ImVec2(1, 1), 2, border)) choice = c;
+    if (plane_thumbnail(context, (slot_prefix + std::to_string(c)).c_str(), spec, side, c == selected)) choice = c;
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("channel %lld", static_cast<long long>(c));
-    ImGui::PopID();
+  }
+}
+
+void nonfinite_warnings(PanelContext& context, const ComputeResult& r) {
+  for (const auto& [what, tensor] : {std::pair<const char*, std::shared_ptr<const Tensor>>{"input", r.layer.input},
+                                     std::pair<const char*, std::shared_ptr<const Tensor>>{"output", r.output_ptr()}}) {
+    const auto count = context.model.analyses().nonfinite(tensor);
+    if (count.value && count.value->any())
+      ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.45f, 1.0f), "the %s has %lld NaN and %lld infinite values (drawn magenta)",
+                         what, static_cast<long long>(count.value->nan), static_cast<long long>(count.value->inf));
   }
 }
 
@@ -89,7 +92,7 @@ void draw_feature_maps_panel(PanelContext& context) {
   }
   const ComputeResult& r = *result;
   ViewSettings& view = model.state().view;
-  UiState& ui = context.ui;
+  FeatureMapsState& ui = context.ui.feature_maps;
   view_controls(context, r);
 
   const Tensor& x = *r.layer.input;
@@ -106,14 +109,6 @@ void draw_feature_maps_panel(PanelContext& context) {
   const float line = ImGui::GetTextLineHeightWithSpacing();
   const float view_height = std::max(60.0f, avail.y - 7.2f * line - ImGui::GetFontSize() * 2.6f * 2);
 
-  const PlaneImage in_image = plane_image(context, "fm.input", x, n, r.in_channel, r.generation, view.colormap,
-                                          view.global_range, input_rgb);
-  const PlaneImage out_image = plane_image(context, "fm.output", y, n, r.out_channel, r.generation, view.colormap,
-                                           view.global_range, output_rgb);
-  const int64_t co_local = r.out_channel % g.out_channels_per_group;
-  const PlaneImage kernel_image =
-      plane_image(context, "fm.kernel", *r.layer.weight, r.in_channel, co_local, r.generation, Colormap::Diverging);
-
   // Titles.
   ImGui::BeginGroup();
   ImGui::Text(input_rgb ? "input x[%lld, RGB]  %lldx%lld" : "input x[%lld, %lld]  %lldx%lld", static_cast<long long>(n),
@@ -124,8 +119,10 @@ void draw_feature_maps_panel(PanelContext& context) {
     ImGui::SameLine();
     ImGui::TextDisabled("= layer %lld's output", static_cast<long long>(r.stack.selected));
   }
-  const ViewGeometry in_view = tensor_view("##input_view", in_image.texture, in_image.height, in_image.width,
-                                           ImVec2(view_width, view_height), view.zoom, ui.input_pan.x, ui.input_pan.y);
+  const PlaneImage in_image =
+      plane_view(context, "fm.input", {r.layer.input, n, r.in_channel, input_rgb, view.colormap, view.global_range},
+                 ImVec2(view_width, view_height), view.zoom, ui.input_pan);
+  const ViewGeometry& in_view = in_image.view;
   if (!input_rgb) colour_bar(view.colormap, in_image.range.low, in_image.range.high, view_width);
   ImGui::EndGroup();
   ImGui::SameLine();
@@ -137,21 +134,24 @@ void draw_feature_maps_panel(PanelContext& context) {
     ImGui::SameLine();
     ImGui::TextDisabled("before %s", to_string(r.layer.activation));
   }
-  const ViewGeometry out_view = tensor_view("##output_view", out_image.texture, out_image.height, out_image.width,
-                                            ImVec2(view_width, view_height), view.zoom, ui.output_pan.x, ui.output_pan.y);
+  const PlaneImage out_image =
+      plane_view(context, "fm.output", {r.output_ptr(), n, r.out_channel, output_rgb, view.colormap, view.global_range},
+                 ImVec2(view_width, view_height), view.zoom, ui.output_pan);
+  const ViewGeometry& out_view = out_image.view;
   if (!output_rgb) colour_bar(view.colormap, out_image.range.low, out_image.range.high, view_width);
   ImGui::EndGroup();
   ImGui::SameLine();
   ImGui::BeginGroup();
+  const int64_t co_local = r.out_channel % g.out_channels_per_group;
   ImGui::Text("kernel w[%lld, %lld]", static_cast<long long>(r.in_channel), static_cast<long long>(co_local));
-  float kernel_zoom = 0, kernel_pan_x = 0, kernel_pan_y = 0;
-  const ViewGeometry kernel_view = tensor_view("##kernel_view", kernel_image.texture, kernel_image.height,
-                                               kernel_image.width, ImVec2(kernel_width, kernel_width), kernel_zoom,
-                                               kernel_pan_x, kernel_pan_y);
+  const PlaneImage kernel_image =
+      plane_view(context, "fm.kernel", {r.layer.weight, r.in_channel, co_local, false, Colormap::Diverging},
+                 ImVec2(kernel_width, kernel_width), ui.kernel.zoom, ui.kernel.pan);
+  const ViewGeometry& kernel_view = kernel_image.view;
   ImGui::TextDisabled("%lldx%lld, diverging", static_cast<long long>(g.kernel_h), static_cast<long long>(g.kernel_w));
   ImGui::EndGroup();
 
-  // Receptive links for the pixel under the pointer.
+  // Receptive links for the pixel under the pointer; the value comes from the full-resolution tensor.
   std::vector<SpatialLink> links;
   std::string hover_text;
   if (out_view.hovered) {
@@ -177,17 +177,13 @@ void draw_feature_maps_panel(PanelContext& context) {
                  std::to_string(x.at(n, r.in_channel, in_view.hover_y, in_view.hover_x)) + "   -> stamps " +
                  std::to_string(links.size()) + " output pixels (outlined)";
   }
-  for (const auto& [what, count] : {std::pair<const char*, NonFiniteCount>{"input", r.input_nonfinite},
-                                    std::pair<const char*, NonFiniteCount>{"output", r.output_nonfinite}})
-    if (count.any())
-      ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.45f, 1.0f), "the %s has %lld NaN and %lld infinite values (drawn magenta)",
-                         what, static_cast<long long>(count.nan), static_cast<long long>(count.inf));
+  nonfinite_warnings(context, r);
   if (hover_text.empty()) ImGui::TextDisabled("hover a pixel: an output shows its input pixels and kernel taps, an input its footprint");
   else ImGui::TextUnformatted(hover_text.c_str());
 
   int64_t in_choice = -1, out_choice = -1;
-  thumbnails(context, "input channels", x, n, r.in_channel, r.generation, in_choice, "fm.in.");
-  thumbnails(context, "output channels", y, n, r.out_channel, r.generation, out_choice, "fm.out.");
+  thumbnails(context, "input channels", r.layer.input, n, r.in_channel, in_choice, "fm.in.");
+  thumbnails(context, "output channels", r.output_ptr(), n, r.out_channel, out_choice, "fm.out.");
   if (in_choice >= 0) {
     view.in_channel = in_choice;
     view.out_channel = first_output_channel_fed_by(g, in_choice);

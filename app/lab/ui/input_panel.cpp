@@ -10,14 +10,10 @@
 namespace convt::lab::ui {
 namespace {
 
-const char* kPatternNames[] = {"impulse", "checkerboard", "zone plate", "gradient"};
-
 void pattern_controls(PanelContext& context) {
   InputSettings& input = context.model.state().input;
-  int pattern = static_cast<int>(input.pattern);
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
-  if (ImGui::Combo("pattern", &pattern, kPatternNames, IM_ARRAYSIZE(kPatternNames)))
-    input.pattern = static_cast<Pattern>(pattern);
+  enum_combo("pattern", input.pattern, pattern_names());
   const bool invalid = context.model.error_is("input.pattern_size");
   int_input("size", input.pattern_size, 1, 1024, invalid);
   int_input("channels", input.pattern_channels, 1, 64, invalid);
@@ -30,11 +26,7 @@ void random_controls(PanelContext& context) {
   int_input("C (channels)", input.channels, 1, 4096, invalid);
   int_input("H", input.height, 1, 4096, invalid);
   int_input("W", input.width, 1, 4096, invalid);
-  int distribution = static_cast<int>(input.distribution);
-  ImGui::RadioButton("normal", &distribution, 0);
-  ImGui::SameLine();
-  ImGui::RadioButton("uniform", &distribution, 1);
-  input.distribution = static_cast<Distribution>(distribution);
+  enum_radio(input.distribution, distribution_names());
   int64_t seed = static_cast<int64_t>(input.seed);
   if (int_input("seed##input", seed, 0, INT64_MAX)) input.seed = static_cast<uint64_t>(seed);
 }
@@ -51,7 +43,7 @@ void image_controls(PanelContext& context) {
   }
   ImGui::SameLine();
   if (ImGui::Button("Load")) input.image_path = ui.image_path_text;
-  if (ImGui::Button("Browse... (Ctrl+O)")) ui.browse = BrowseTarget::Image;
+  if (ImGui::Button("Browse... (Ctrl+O)")) ui.browser.request = BrowseTarget::Image;
   ImGui::SameLine();
   ImGui::TextDisabled("or drop a file on the window");
   ImGui::Checkbox("resize, longer side", &input.resize_image);
@@ -60,20 +52,19 @@ void image_controls(PanelContext& context) {
   int_input("##working_size", input.working_size, 1, 1024, context.model.error_is("input.working_size"));
   ImGui::EndDisabled();
 
-  // Sample images the project generates into assets/ (see scripts/make_assets.sh).
-  const std::filesystem::path samples = std::filesystem::path(CONVT_ASSETS_DIR) / "samples";
-  std::error_code error;
-  if (std::filesystem::is_directory(samples, error)) {
+  // Sample images the project generates into assets/ (see scripts/make_assets.sh), listed on the worker.
+  const std::string samples = (std::filesystem::path(CONVT_ASSETS_DIR) / "samples").string();
+  const auto listing = context.model.analyses().directory(samples, {".png"}, 0);
+  if (listing.value && !listing.value->files.empty()) {
     ImGui::TextDisabled("samples:");
-    for (const auto& entry : std::filesystem::directory_iterator(samples, error)) {
-      if (entry.path().extension() != ".png") continue;
-      const std::string name = entry.path().stem().string();
+    for (const std::string& file : listing.value->files) {
+      const std::string name = std::filesystem::path(file).stem().string();
       // Wrap to a new line rather than run past the panel's edge.
       const float width = ImGui::CalcTextSize(name.c_str()).x + ImGui::GetStyle().FramePadding.x * 2;
       ImGui::SameLine();
       if (ImGui::GetContentRegionAvail().x < width) ImGui::NewLine();
       if (ImGui::SmallButton(name.c_str())) {
-        input.image_path = entry.path().string();
+        input.image_path = (std::filesystem::path(samples) / file).string();
         ui.image_path_text = input.image_path;
       }
     }
@@ -84,13 +75,7 @@ void image_controls(PanelContext& context) {
 
 void draw_input_panel(PanelContext& context) {
   InputSettings& input = context.model.state().input;
-  int kind = static_cast<int>(input.kind);
-  ImGui::RadioButton("pattern", &kind, 0);
-  ImGui::SameLine();
-  ImGui::RadioButton("random tensor", &kind, 1);
-  ImGui::SameLine();
-  ImGui::RadioButton("image", &kind, 2);
-  input.kind = static_cast<InputKind>(kind);
+  enum_radio(input.kind, input_kind_names());
   switch (input.kind) {
     case InputKind::Pattern: pattern_controls(context); break;
     case InputKind::Random: random_controls(context); break;

@@ -19,8 +19,6 @@
 namespace convt::lab::ui {
 namespace {
 
-const char* kInitNames[] = {"bilinear", "nearest", "constant", "impulse", "normal", "uniform", "kaiming (PyTorch default)"};
-
 void preset_picker(PanelContext& context) {
   const auto& list = presets();
   int chosen = -1;
@@ -34,7 +32,7 @@ void preset_picker(PanelContext& context) {
         chosen = static_cast<int>(i);
         context.ui.preset = list[i].name;
         apply_preset(list[i].name, context.model.state());
-        context.ui.replay_step = -1;
+        context.ui.reset_views();
       }
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", list[i].description.c_str());
     }
@@ -43,29 +41,20 @@ void preset_picker(PanelContext& context) {
   if (chosen >= 0) ImGui::TextWrapped("%s", list[static_cast<size_t>(chosen)].description.c_str());
 }
 
-// For a .safetensors weight: pick one of its 4-D tensors (listed once per file).
+// For a .safetensors weight: pick one of its 4-D tensors (the file is listed on the worker, once per path).
 void tensor_picker(PanelContext& context) {
   WeightSource& weight = context.model.state().layer().weight;
   if (!is_safetensors_path(weight.path)) return;
-  static std::string listed_path;
-  static std::vector<SafetensorsEntry> tensors;
-  static std::string listing_error;
-  if (listed_path != weight.path) {
-    listed_path = weight.path;
-    tensors.clear();
-    listing_error.clear();
-    try {
-      for (const SafetensorsEntry& e : list_safetensors(weight.path))
-        if (e.shape.size() == 4) tensors.push_back(e);
-    } catch (const Error& e) {
-      listing_error = e.what();
-    }
+  const auto listing = context.model.analyses().safetensors_tensors(weight.path);
+  if (!listing.error.empty()) return;  // the model's error (weight.file) says why
+  if (!listing.value) {
+    ImGui::TextDisabled("reading the file's tensors...");
+    return;
   }
-  if (!listing_error.empty()) return;  // the model's error (weight.file) says why
   ImGui::SetNextItemWidth(-1);
   InvalidScope scope(weight.tensor_name.empty());
   if (ImGui::BeginCombo("##tensor", weight.tensor_name.empty() ? "choose a 4-D tensor..." : weight.tensor_name.c_str())) {
-    for (const SafetensorsEntry& e : tensors) {
+    for (const SafetensorsEntry& e : *listing.value) {
       const std::string label = e.name + "  " + shape_to_string(e.shape) + " " + e.dtype;
       if (ImGui::Selectable(label.c_str(), e.name == weight.tensor_name)) weight.tensor_name = e.name;
     }
@@ -83,9 +72,9 @@ void weight_controls(PanelContext& context) {
   ImGui::RadioButton(".npy / .safetensors", &source, 1);
   weight.from_file = source == 1;
   if (!weight.from_file) {
-    int init = static_cast<int>(weight.init);
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
-    if (ImGui::Combo("weight", &init, kInitNames, IM_ARRAYSIZE(kInitNames))) weight.init = static_cast<WeightInit>(init);
+    enum_combo("weight", weight.init, weight_init_names());
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("kaiming is PyTorch's default initialisation for ConvTranspose2d");
     if (weight.init == WeightInit::Constant) {
       ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7.5f);
       ImGui::InputFloat("value", &weight.constant, 0.1f, 1.0f, "%.3g");
@@ -96,7 +85,7 @@ void weight_controls(PanelContext& context) {
     }
     return;
   }
-  UiState& ui = context.ui;
+  LayerPanelState& ui = context.ui.layer;
   if (ui.weight_path_text.empty()) ui.weight_path_text = weight.path;
   {
     InvalidScope scope(context.model.error_is("weight.file"));
@@ -111,7 +100,7 @@ void weight_controls(PanelContext& context) {
     weight.path = ui.weight_path_text;
     weight.tensor_name.clear();
   }
-  if (ImGui::Button("Browse...##weight")) ui.browse = BrowseTarget::Weight;
+  if (ImGui::Button("Browse...##weight")) context.ui.browser.request = BrowseTarget::Weight;
   tensor_picker(context);
   ImGui::TextDisabled("[C_in, C_out/groups, kH, kW]: C_out and kernel come from the file");
 }
@@ -169,12 +158,11 @@ void stack_controls(PanelContext& context) {
 }
 
 void activation_picker(LayerSettings& layer) {
-  const char* names[] = {"none", "relu", "leaky_relu (0.01)", "tanh"};
-  int chosen = static_cast<int>(layer.activation);
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
-  if (ImGui::Combo("activation", &chosen, names, 4)) layer.activation = static_cast<Activation>(chosen);
+  enum_combo("activation", layer.activation, activation_names());
   if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("Applied to this layer's output before the next layer. The views show the output before it.");
+    ImGui::SetTooltip("Applied to this layer's output before the next layer (leaky_relu with slope 0.01). The views "
+                      "show the output before it.");
 }
 
 // The PyTorch code of the shown layer, or of the whole stack from the shapes the model prepared (known whenever
@@ -214,7 +202,7 @@ void copy_as_pytorch(PanelContext& context) {
 
 void draw_layer_panel(PanelContext& context) {
   LabModel& model = context.model;
-  UiState& ui = context.ui;
+  LayerPanelState& ui = context.ui.layer;
   // Presets and the stack controls may replace the layers: the references below are taken after them.
   preset_picker(context);
   ImGui::Separator();

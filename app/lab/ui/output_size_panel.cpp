@@ -51,8 +51,8 @@ void solver(PanelContext& context) {
       if (ImGui::SmallButton(label.c_str())) {
         (axis == 0 ? p.padding.h : p.padding.w) = c.padding;
         (axis == 0 ? p.output_padding.h : p.output_padding.w) = c.output_padding;
-        context.ui.link_padding = p.padding.h == p.padding.w;
-        context.ui.link_output_padding = p.output_padding.h == p.output_padding.w;
+        context.ui.layer.link_padding = p.padding.h == p.padding.w;
+        context.ui.layer.link_output_padding = p.output_padding.h == p.output_padding.w;
       }
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("apply padding %lld, output_padding %lld on the %s axis",
                                                     static_cast<long long>(c.padding),

@@ -1,69 +1,92 @@
 #include "plane_textures.h"
 
+#include <algorithm>
 #include <cstdint>
-#include <map>
 
 namespace convt::lab::ui {
 namespace {
 
-// Ranges are scans over the data: computed once per (slot, data, mode), not every frame.
-struct CachedRange {
-  const float* data = nullptr;
-  uint64_t version = 0;
-  int mode = -1;
-  ValueRange ranges[3];
-};
+ImTextureID as_texture(GLuint texture) { return reinterpret_cast<ImTextureID>(static_cast<uintptr_t>(texture)); }
 
-std::map<std::string, CachedRange>& range_cache() {
-  static std::map<std::string, CachedRange> cache;
-  return cache;
+gfx::ColourSettings colours_of(const PlaneView& plane, Colormap colormap) {
+  gfx::ColourSettings colours;
+  colours.colormap = colormap;
+  for (int c = 0; c < 3; ++c) {
+    colours.low[c] = plane.ranges[c].low;
+    colours.high[c] = plane.ranges[c].high;
+  }
+  return colours;
+}
+
+// Uploads one level (only when it is new) and draws it over the part of the plane it covers.
+void draw_level(PanelContext& context, const std::string& slot, const ViewGeometry& view,
+                const ProductCache::Typed<PlanePreview>& level, const gfx::ColourSettings& colours) {
+  const PlanePreview& preview = *level.value;
+  const Tensor& values = preview.values;
+  const int64_t h = values.size(1), w = values.size(2);
+  const gfx::PlaneSource source{values.data(), h, w, static_cast<int>(values.size(0)), h * w, level.id};
+  const GLuint texture = context.planes.texture(slot, source, colours);
+  const PlaneRegion& r = preview.region;
+  const ImVec2 uv_max(static_cast<float>(r.width()) / static_cast<float>(w * preview.factor),
+                      static_cast<float>(r.height()) / static_cast<float>(h * preview.factor));
+  draw_texture(view, as_texture(texture), r, uv_max);
+}
+
+void centred_note(const ViewGeometry& view, const char* text) {
+  const ImVec2 size = ImGui::CalcTextSize(text);
+  const ImVec2 at((view.box_min.x + view.box_max.x - size.x) / 2, (view.box_min.y + view.box_max.y - size.y) / 2);
+  ImGui::GetWindowDrawList()->AddText(at, IM_COL32(170, 170, 180, 255), text);
 }
 
 }  // namespace
 
-PlaneImage plane_image(PanelContext& context, const std::string& slot, const Tensor& tensor, int64_t batch,
-                       int64_t channel, uint64_t version, Colormap colormap, bool global, bool composite) {
-  PlaneImage image;
-  const int64_t rank = tensor.dim();
-  image.height = tensor.size(-2);
-  image.width = tensor.size(-1);
-  const int64_t plane = image.height * image.width;
-  const int64_t channels = rank >= 3 ? tensor.size(-3) : 1;
-  const int64_t offset = channel < 0 ? 0 : (batch * channels + channel) * plane;
-  const float* data = tensor.data() + offset;
+bool draw_plane(PanelContext& context, const std::string& slot, const ViewGeometry& view, const PlaneView& plane,
+                Colormap colormap) {
+  const PlaneRegion whole{0, 0, plane.height, plane.width};
+  if (!plane.ready()) {
+    // The last picture this slot showed stays until the new one is made (it belongs to the stale result).
+    if (const GLuint previous = context.planes.last_texture(slot + ".o")) draw_texture(view, as_texture(previous), whole);
+    centred_note(view, plane.error.empty() ? "computing the view..." : plane.error.c_str());
+    return false;
+  }
+  const gfx::ColourSettings colours = colours_of(plane, colormap);
+  draw_level(context, slot + ".o", view, plane.overview, colours);
+  if (plane.detail.value) draw_level(context, slot + ".d", view, plane.detail, colours);
+  return true;
+}
 
-  gfx::ColourSettings colours;
-  colours.colormap = colormap;
-  gfx::PlaneSource source{data, image.height, image.width, composite ? 3 : 1, plane, version};
-  const int mode = composite ? 3 : (global ? 1 : 0) + 4 * static_cast<int>(colormap);
-  CachedRange& cached = range_cache()[slot];
-  if (cached.data != data || cached.version != version || cached.mode != mode) {
-    if (composite)
-      for (int c = 0; c < 3; ++c) cached.ranges[c] = finite_range(data + c * plane, plane);
-    else
-      cached.ranges[0] = global ? display_range(tensor.data(), tensor.numel(), colormap) : display_range(data, plane, colormap);
-    cached.data = data;
-    cached.version = version;
-    cached.mode = mode;
-  }
-  for (int c = 0; c < (composite ? 3 : 1); ++c) {
-    colours.low[c] = cached.ranges[c].low;
-    colours.high[c] = cached.ranges[c].high;
-  }
-  image.range = cached.ranges[0];
-  const GLuint texture = context.planes.texture(slot, source, colours);
-  image.texture = reinterpret_cast<ImTextureID>(static_cast<uintptr_t>(texture));
+PlaneImage plane_view(PanelContext& context, const char* id, const PlaneSpec& spec, ImVec2 size, float& zoom, PanState& pan) {
+  PlaneImage image;
+  image.view = tensor_view(id, spec.tensor->size(-2), spec.tensor->size(-1), size, zoom, pan.x, pan.y);
+  const PlaneView plane =
+      context.model.analyses().plane(spec, image.view.visible, image.view.box_height(), image.view.box_width());
+  image.ready = draw_plane(context, id, image.view, plane, spec.colormap);
+  image.range = plane.ranges[0];
+  finish_view(image.view);
   return image;
 }
 
-PlaneImage raw_plane_image(PanelContext& context, const std::string& slot, const float* data, int64_t height,
-                           int64_t width, uint64_t version, Colormap colormap, ValueRange range) {
-  gfx::ColourSettings colours;
-  colours.colormap = colormap;
-  colours.low[0] = range.low;
-  colours.high[0] = range.high;
-  const GLuint texture = context.planes.texture(slot, {data, height, width, 1, height * width, version}, colours);
-  return {reinterpret_cast<ImTextureID>(static_cast<uintptr_t>(texture)), height, width, range};
+bool plane_thumbnail(PanelContext& context, const char* id, const PlaneSpec& spec, float side, bool selected) {
+  const int64_t h = spec.tensor->size(-2), w = spec.tensor->size(-1);
+  const int64_t box = std::max<int64_t>(1, static_cast<int64_t>(side));
+  const PlaneView plane = context.model.analyses().plane(spec, {0, 0, h, w}, box, box);
+  const std::string slot = std::string(id) + ".o";
+  GLuint texture = context.planes.last_texture(slot);
+  if (plane.ready()) {
+    const Tensor& values = plane.overview.value->values;
+    texture = context.planes.texture(slot, {values.data(), values.size(1), values.size(2), static_cast<int>(values.size(0)),
+                                            values.size(1) * values.size(2), plane.overview.id},
+                                     colours_of(plane, spec.colormap));
+  }
+  // Keep the thumbnail's aspect inside a square button.
+  const float aspect = static_cast<float>(w) / static_cast<float>(std::max<int64_t>(h, 1));
+  const ImVec2 image_size = aspect >= 1 ? ImVec2(side, side / aspect) : ImVec2(side * aspect, side);
+  const ImVec4 border = selected ? ImVec4(1.0f, 0.84f, 0.0f, 1.0f) : ImVec4(0, 0, 0, 0);
+  ImGui::PushID(id);
+  const bool clicked = ImGui::ImageButton(as_texture(texture), image_size, ImVec2(0, 0), ImVec2(1, 1), 2, border,
+                                          texture ? ImVec4(1, 1, 1, 1) : ImVec4(0, 0, 0, 0));
+  ImGui::PopID();
+  return clicked;
 }
 
 }  // namespace convt::lab::ui

@@ -1,31 +1,31 @@
-// Turns tensor planes into ImGui textures through the GPU colormap (gfx::PlaneCache), choosing the value range
-// (per channel, global, or symmetric for the diverging map) with the engine's range helpers.
+// Tensor planes on screen: asks the model for a plane's previews (analyses.h: a level no larger than the view's
+// box, refined for the zoomed region) and draws them through the GPU colormap (gfx::PlaneCache). No work here
+// grows with the tensor: the previews and ranges are made on the worker, and only they are uploaded.
 #pragma once
 
 #include "panels.h"
+#include "widgets.h"
 
-#include <convt/image.h>
-#include <convt/tensor.h>
+#include "../model/analyses.h"
 
 #include <string>
 
 namespace convt::lab::ui {
 
 struct PlaneImage {
-  ImTextureID texture = nullptr;
-  int64_t height = 0, width = 0;
-  ValueRange range;
+  ViewGeometry view;
+  ValueRange range;    // of the first channel, for the colour bar
+  bool ready = false;  // false while the preview is being made (the box says so)
 };
 
-// Plane (n, c) of a 4-D tensor (or the [H, W] / [1, 1, H, W] tensor itself when `channel` < 0). `version`
-// must change whenever the tensor's contents may have. `global` takes the range over the whole tensor;
-// `composite` shows channels c..c+2 as RGB (each with its own range).
-PlaneImage plane_image(PanelContext& context, const std::string& slot, const Tensor& tensor, int64_t batch,
-                       int64_t channel, uint64_t version, Colormap colormap, bool global = false,
-                       bool composite = false);
+// A zoomable view of `spec`'s plane in a box of `size`; `zoom` and `pan` persist in the caller's UI state.
+PlaneImage plane_view(PanelContext& context, const char* id, const PlaneSpec& spec, ImVec2 size, float& zoom, PanState& pan);
 
-// A plane from a raw float array (e.g. the coverage counts).
-PlaneImage raw_plane_image(PanelContext& context, const std::string& slot, const float* data, int64_t height,
-                           int64_t width, uint64_t version, Colormap colormap, ValueRange range);
+// Draws a plane view the model prepared (e.g. the coverage map) into an already laid-out view.
+bool draw_plane(PanelContext& context, const std::string& slot, const ViewGeometry& view, const PlaneView& plane,
+                Colormap colormap);
+
+// A fitted thumbnail of `spec`'s plane as a button, outlined when `selected`; true when clicked.
+bool plane_thumbnail(PanelContext& context, const char* id, const PlaneSpec& spec, float side, bool selected);
 
 }  // namespace convt::lab::ui

@@ -18,31 +18,29 @@ constexpr ImU32 kStampColour = IM_COL32(255, 214, 0, 255);
 struct Step {
   const char* title;
   std::string detail;
-  const Tensor* tensor;
-  const char* slot;
+  std::shared_ptr<const Tensor> tensor;
+  int64_t batch = 0, channel = -1;  // the plane shown: the input's own (batch, channel), or the step's whole plane
 };
 
-// A small fitted view with a title and its shape; returns its geometry for overlays.
-ViewGeometry step_view(PanelContext& context, const Step& step, float side, uint64_t version) {
+// A fitted view of one step with a title and its shape; returns its geometry for overlays.
+ViewGeometry step_view(PanelContext& context, const Step& step, const char* slot, float side, ViewState& state) {
   ImGui::BeginGroup();
   ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + side);
   ImGui::TextUnformatted(step.title);
   ImGui::PopTextWrapPos();
-  const PlaneImage image = plane_image(context, step.slot, *step.tensor, 0, -1, version, Colormap::Diverging);
-  float zoom = 0, pan_x = 0, pan_y = 0;
-  const ViewGeometry view =
-      tensor_view((std::string("##") + step.slot).c_str(), image.texture, image.height, image.width, ImVec2(side, side), zoom, pan_x, pan_y);
+  const PlaneImage image = plane_view(context, slot, {step.tensor, step.batch, step.channel, false, Colormap::Diverging},
+                                      ImVec2(side, side), state.zoom, state.pan);
   ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + side);
   ImGui::TextDisabled("%s", step.detail.c_str());
   ImGui::PopTextWrapPos();
   ImGui::EndGroup();
-  return view;
+  return image.view;
 }
 
 std::string size_text(const Tensor& t) { return std::to_string(t.size(-2)) + "x" + std::to_string(t.size(-1)); }
 
 void replay_controls(PanelContext& context, int64_t total) {
-  UiState& ui = context.ui;
+  ScatterState& ui = context.ui.scatter;
   int64_t& step = ui.replay_step;
   if (step < 0 || step > total) step = total;
   if (ImGui::Button(ui.replay_playing ? "Pause (Space)" : "Play (Space)")) {
@@ -74,96 +72,41 @@ void replay_controls(PanelContext& context, int64_t total) {
   }
 }
 
-}  // namespace
-
-void draw_scatter_panel(PanelContext& context) {
-  const ComputeResult* result = context.model.result();
-  if (!result) return;
-  const ComputeResult& r = *result;
-  const ScatterConvolveSteps& s = r.steps;
-  const ConvTranspose2dParams& p = r.layer.params;
-  ImGui::Text("slice: sample %lld, input channel %lld -> output channel %lld (pick channels under Feature maps)",
-              static_cast<long long>(r.batch_index), static_cast<long long>(r.in_channel), static_cast<long long>(r.out_channel));
-  if (!r.steps_error.empty()) {
-    ImGui::TextWrapped("No scatter-then-convolve view for this layer: %s", r.steps_error.c_str());
-    return;
-  }
-  ImGui::SameLine();
-  if (ImGui::SmallButton("Export steps")) export_steps(context, r);
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("The six steps of this slice as .npy and PNG, in a new folder");
-
-  const float avail = ImGui::GetContentRegionAvail().x;
-  const float arrow = ImGui::CalcTextSize(" -> ").x;
-  const float side = std::max(48.0f, (avail - 5 * (arrow + 3 * ImGui::GetStyle().ItemSpacing.x)) / 6 - 4);
-  const Step steps[] = {
-      {"1 input", size_text(*r.layer.input), nullptr, "sc.input"},
-      {"2 zero-insert", size_text(s.zero_inserted), &s.zero_inserted, "sc.zero"},
-      {"3 pad / crop", size_text(s.padded) + ", pad " + to_string(s.pad_low) + "/" + to_string(s.pad_high), &s.padded, "sc.padded"},
-      {"4 flip kernel", "rotated 180\u00b0", &s.transformed_weight, "sc.flipped"},
-      {"5 conv, stride 1", size_text(s.convolved) + ", d " + to_string(p.dilation), &s.convolved, "sc.conv"},
-      {"= output", size_text(s.direct), &s.direct, "sc.direct"},
-  };
-  // Step 1 is a plane of the input tensor itself (steps[0] has no tensor of its own).
-  const PlaneImage input_plane = plane_image(context, "sc.input", *r.layer.input, r.batch_index, r.in_channel,
-                                             r.generation, Colormap::Diverging);
-  ImGui::BeginGroup();
-  ImGui::TextUnformatted(steps[0].title);
-  float zoom = 0, pan_x = 0, pan_y = 0;
-  tensor_view("##sc.input", input_plane.texture, input_plane.height, input_plane.width, ImVec2(side, side), zoom, pan_x, pan_y);
-  ImGui::TextDisabled("%s", steps[0].detail.c_str());
-  ImGui::EndGroup();
-  for (int i = 1; i < 6; ++i) {
-    ImGui::SameLine();
-    ImGui::BeginGroup();
-    ImGui::Dummy(ImVec2(0, side / 2));
-    ImGui::TextUnformatted(i == 5 ? " = " : " -> ");
-    ImGui::EndGroup();
-    ImGui::SameLine();
-    step_view(context, steps[i], side, r.generation);
-  }
-  const bool equal = s.max_abs_difference <= 1e-5 * (1.0 + std::fabs(finite_range(s.direct.data(), s.direct.numel()).high));
-  ImGui::PushStyleColor(ImGuiCol_Text, equal ? IM_COL32(120, 220, 140, 255) : IM_COL32(255, 110, 110, 255));
-  ImGui::Text("max |stride-1 conv - conv_transpose2d| = %.3g %s", s.max_abs_difference,
-              equal ? "(float32 rounding: the two views are the same operation)" : "(MISMATCH)");
-  ImGui::PopStyleColor();
-
-  // Scatter replay.
-  if (!r.replay) return;
-  ImGui::Separator();
-  ImGui::TextUnformatted("Scatter replay: each input pixel stamps the kernel, scaled by its value, s pixels apart");
-  const int64_t total = r.replay->stamp_count();
+// Scatter replay: the growing output, the current stamp outlined on it and its input pixel on the input.
+void replay(PanelContext& context, const ComputeResult& r, const std::shared_ptr<const SliceSteps>& steps, float avail) {
+  ScatterState& ui = context.ui.scatter;
+  const ScatterReplay& replay = *steps->replay;
+  const int64_t total = replay.stamp_count();
   replay_controls(context, total);
-  const int64_t step = context.ui.replay_step;
-
-  // The partial output is rebuilt only when the step or the result changes.
-  static Tensor partial;
-  static int64_t partial_step = -1;
-  static uint64_t partial_generation = 0;
-  if (partial_step != step || partial_generation != r.generation) {
-    partial = r.replay->partial_output(step);
-    partial_step = step;
-    partial_generation = r.generation;
-  }
+  const int64_t step = ui.replay_step;
   const float replay_side = std::max(64.0f, std::min(ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 2,
                                                      avail / 2 - 20));
-  const PlaneImage growing = plane_image(context, "sc.replay", partial, 0, -1,
-                                         (r.generation << 20) ^ static_cast<uint64_t>(step), Colormap::Diverging);
   ImGui::BeginGroup();
   ImGui::TextUnformatted("input (current pixel outlined)");
-  float z1 = 0, px1 = 0, py1 = 0;
-  const ViewGeometry in_view = tensor_view("##replay_input", input_plane.texture, input_plane.height, input_plane.width,
-                                           ImVec2(replay_side * 0.6f, replay_side * 0.6f), z1, px1, py1);
+  const PlaneImage in_image = plane_view(context, "sc.replay_input", {r.layer.input, r.batch_index, r.in_channel, false, Colormap::Diverging},
+                                         ImVec2(replay_side * 0.6f, replay_side * 0.6f), ui.replay_input.zoom, ui.replay_input.pan);
   ImGui::EndGroup();
   ImGui::SameLine();
   ImGui::BeginGroup();
   ImGui::Text("output after %lld of %lld stamps", static_cast<long long>(step), static_cast<long long>(total));
-  float z2 = 0, px2 = 0, py2 = 0;
-  const ViewGeometry out_view = tensor_view("##replay_output", growing.texture, growing.height, growing.width,
-                                            ImVec2(replay_side, replay_side), z2, px2, py2);
+  // The partial output is made on the worker for each step shown; the last one stays until the next is ready.
+  const auto partial = context.model.analyses().replay_partial(steps, step);
+  ViewGeometry out_view;
+  if (partial.value) {
+    out_view = plane_view(context, "sc.replay", {partial.value, 0, -1, false, Colormap::Diverging},
+                          ImVec2(replay_side, replay_side), ui.replay_output.zoom, ui.replay_output.pan).view;
+  } else {
+    const ConvTranspose2dGeometry& g = replay.geometry();
+    out_view = tensor_view("sc.replay", g.out_h, g.out_w, ImVec2(replay_side, replay_side), ui.replay_output.zoom,
+                           ui.replay_output.pan.x, ui.replay_output.pan.y);
+    if (const GLuint previous = context.planes.last_texture("sc.replay.o"))
+      draw_texture(out_view, reinterpret_cast<ImTextureID>(static_cast<uintptr_t>(previous)), {0, 0, g.out_h, g.out_w});
+    finish_view(out_view);
+  }
   ImGui::EndGroup();
   if (step > 0) {
-    const ScatterStamp stamp = r.replay->stamp(step - 1);
-    outline_pixel(in_view, stamp.iy, stamp.ix, kStampColour);
+    const ScatterStamp stamp = replay.stamp(step - 1);
+    outline_pixel(in_image.view, stamp.iy, stamp.ix, kStampColour);
     for (const StampTap& tap : stamp.taps_inside) outline_pixel(out_view, tap.oy, tap.ox, kStampColour, 1.5f);
     ImGui::SameLine();
     ImGui::BeginGroup();
@@ -175,6 +118,65 @@ void draw_scatter_panel(PanelContext& context) {
                 static_cast<long long>(r.layer.geometry.kernel_h * r.layer.geometry.kernel_w));
     ImGui::EndGroup();
   }
+}
+
+}  // namespace
+
+void draw_scatter_panel(PanelContext& context) {
+  const ComputeResult* result = context.model.result();
+  if (!result) return;
+  const ComputeResult& r = *result;
+  const ConvTranspose2dParams& p = r.layer.params;
+  ImGui::Text("slice: sample %lld, input channel %lld -> output channel %lld (pick channels under Feature maps)",
+              static_cast<long long>(r.batch_index), static_cast<long long>(r.in_channel), static_cast<long long>(r.out_channel));
+  const auto product = context.model.analyses().slice_steps(r);
+  if (!product.error.empty()) {
+    ImGui::TextWrapped("No scatter-then-convolve view for this layer: %s", product.error.c_str());
+    return;
+  }
+  if (!product.value) {
+    ImGui::TextDisabled("computing the scatter-then-convolve steps of this slice...");
+    return;
+  }
+  const std::shared_ptr<const SliceSteps>& steps = product.value;
+  ImGui::SameLine();
+  if (ImGui::SmallButton("Export steps")) export_steps(context, r, steps);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("The six steps of this slice as .npy and PNG, in a new folder");
+
+  // The steps are members of one product: views of them share its ownership.
+  const ScatterConvolveSteps& s = steps->steps;
+  auto part = [&steps](const Tensor& member) { return std::shared_ptr<const Tensor>(steps, &member); };
+  const float avail = ImGui::GetContentRegionAvail().x;
+  const float side = std::max(48.0f, (avail - 5 * (ImGui::CalcTextSize(" -> ").x + 3 * ImGui::GetStyle().ItemSpacing.x)) / 6 - 4);
+  const Step views[] = {
+      {"1 input", size_text(*r.layer.input), r.layer.input, r.batch_index, r.in_channel},
+      {"2 zero-insert", size_text(s.zero_inserted), part(s.zero_inserted)},
+      {"3 pad / crop", size_text(s.padded) + ", pad " + to_string(s.pad_low) + "/" + to_string(s.pad_high), part(s.padded)},
+      {"4 flip kernel", "rotated 180\u00b0", part(s.transformed_weight)},
+      {"5 conv, stride 1", size_text(s.convolved) + ", d " + to_string(p.dilation), part(s.convolved)},
+      {"= output", size_text(s.direct), part(s.direct)},
+  };
+  const char* slots[] = {"sc.input", "sc.zero", "sc.padded", "sc.flipped", "sc.conv", "sc.direct"};
+  for (int i = 0; i < 6; ++i) {
+    if (i) {
+      ImGui::SameLine();
+      ImGui::BeginGroup();
+      ImGui::Dummy(ImVec2(0, side / 2));
+      ImGui::TextUnformatted(i == 5 ? " = " : " -> ");
+      ImGui::EndGroup();
+      ImGui::SameLine();
+    }
+    step_view(context, views[i], slots[i], side, context.ui.scatter.steps[i]);
+  }
+  ImGui::PushStyleColor(ImGuiCol_Text, steps->equal ? IM_COL32(120, 220, 140, 255) : IM_COL32(255, 110, 110, 255));
+  ImGui::Text("max |stride-1 conv - conv_transpose2d| = %.3g %s", s.max_abs_difference,
+              steps->equal ? "(float32 rounding: the two views are the same operation)" : "(MISMATCH)");
+  ImGui::PopStyleColor();
+
+  ImGui::Separator();
+  if (ImGui::CollapsingHeader("Scatter replay: each input pixel stamps the kernel, scaled by its value, s pixels apart",
+                              ImGuiTreeNodeFlags_DefaultOpen))
+    replay(context, r, steps, avail);
 }
 
 }  // namespace convt::lab::ui

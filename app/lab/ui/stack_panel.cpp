@@ -36,16 +36,15 @@ std::string layer_text(const PreparedLayer& layer) {
 // One stage: thumbnail, then its lines of text. Returns true when clicked.
 bool stage(PanelContext& context, const ComputeResult& r, int64_t index, float side) {
   const bool is_input = index < 0;
-  const Tensor& tensor = is_input ? *r.stack.input : *r.stages[static_cast<size_t>(index)].output;
-  const bool rgb = context.ui.rgb_composite && tensor.size(1) == 3;
-  const PlaneImage image = plane_image(context, "stack." + std::to_string(index), tensor,
-                                       std::clamp<int64_t>(r.batch_index, 0, tensor.size(0) - 1), 0, r.generation,
-                                       context.model.state().view.colormap, false, rgb);
+  const std::shared_ptr<const Tensor>& stage_tensor = is_input ? r.stack.input : r.stages[static_cast<size_t>(index)].output;
+  const Tensor& tensor = *stage_tensor;
+  const bool rgb = context.ui.feature_maps.rgb_composite && tensor.size(1) == 3;
   const bool selected = index == r.stack.selected;
   ImGui::PushID(static_cast<int>(index + 1));
   ImGui::BeginGroup();
-  const ImVec4 border = selected ? ImVec4(1.0f, 0.84f, 0.0f, 1.0f) : ImVec4(0, 0, 0, 0);
-  const bool clicked = ImGui::ImageButton(image.texture, ImVec2(side, side), ImVec2(0, 0), ImVec2(1, 1), 2, border);
+  const PlaneSpec spec{stage_tensor, std::clamp<int64_t>(r.batch_index, 0, tensor.size(0) - 1), 0, rgb,
+                       context.model.state().view.colormap};
+  const bool clicked = plane_thumbnail(context, ("stack." + std::to_string(index)).c_str(), spec, side, selected);
   const bool hovered = ImGui::IsItemHovered();
   if (is_input) {
     ImGui::TextUnformatted("input");
@@ -56,7 +55,7 @@ bool stage(PanelContext& context, const ComputeResult& r, int64_t index, float s
   }
   ImGui::TextUnformatted(channels_and_size(tensor.shape()).c_str());
   if (!is_input) {
-    const OverlapVerdict verdict = r.stages[static_cast<size_t>(index)].coverage.verdict;
+    const OverlapVerdict verdict = r.stages[static_cast<size_t>(index)].coverage->verdict;
     ImGui::PushStyleColor(ImGuiCol_Text, verdict_colour(verdict));
     ImGui::TextUnformatted(to_string(verdict));
     ImGui::PopStyleColor();
@@ -71,7 +70,7 @@ bool stage(PanelContext& context, const ComputeResult& r, int64_t index, float s
       ImGui::SetTooltip("layer %lld: %s -> %s\nheight %s\nwidth  %s\n%s\nclick to show this layer in every panel",
                         static_cast<long long>(index + 1), shape_to_string(layer_input.shape()).c_str(),
                         shape_to_string(g.output_shape()).c_str(), g.axis_h.formula().c_str(), g.axis_w.formula().c_str(),
-                        r.stages[static_cast<size_t>(index)].coverage.explanation.c_str());
+                        r.stages[static_cast<size_t>(index)].coverage->explanation.c_str());
     }
   }
   ImGui::PopID();
@@ -100,17 +99,19 @@ void draw_stack_panel(PanelContext& context) {
       ImGui::EndGroup();
       ImGui::SameLine();
     }
-    if (stage(context, r, index, side)) {
-      context.model.state().selected_layer = index;
-      context.ui.replay_step = -1;
-    }
+    if (stage(context, r, index, side)) context.model.state().selected_layer = index;
   }
   ImGui::SameLine(0, ImGui::GetFontSize() * 1.5f);
   ImGui::BeginGroup();
   ImGui::TextUnformatted("The whole stack");
-  badge(to_string(r.stack_summary.verdict), verdict_colour(r.stack_summary.verdict));
-  if (r.stack_summary.verdict == OverlapVerdict::Uneven)
-    ImGui::Text("routes per output, max/min %.3g", r.stack_summary.ratio);
+  const auto coverage = context.model.analyses().stack_coverage(r);
+  if (coverage.value) {
+    const StackCoverageSummary& summary = coverage.value->summary;
+    badge(to_string(summary.verdict), verdict_colour(summary.verdict));
+    if (summary.verdict == OverlapVerdict::Uneven) ImGui::Text("routes per output, max/min %.3g", summary.ratio);
+  } else {
+    ImGui::TextDisabled(coverage.error.empty() ? "counting routes..." : coverage.error.c_str());
+  }
   if (ImGui::SmallButton("details")) context.model.state().view.whole_stack = true;
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Show the whole stack's coverage in the Checkerboard panel");
   ImGui::SameLine();

@@ -14,6 +14,9 @@ std::string bytes_text(uint64_t bytes) {
   return text;
 }
 
+// A spinner shows life where no progress can be reported.
+char spinner(double time) { return "|/-\\"[static_cast<int>(time * 8) % 4]; }
+
 }  // namespace
 
 void draw_status_bar(PanelContext& context) {
@@ -32,12 +35,14 @@ void draw_status_bar(PanelContext& context) {
   }
   if (model.computing()) {
     ImGui::SameLine();
-    // The reference backend cannot report its own progress, so the bar moves by stage and a spinner shows life.
-    const char spinner[] = "|/-\\";
-    ImGui::Text("   %c %s (%.1f s)", spinner[static_cast<int>(context.time * 8) % 4], model.progress_stage().c_str(),
+    // The reference backend cannot report its own progress, so the bar moves by stage.
+    ImGui::Text("   %c %s (%.1f s)", spinner(context.time), model.progress_stage().c_str(),
                 model.busy_seconds());
     ImGui::SameLine();
     ImGui::ProgressBar(model.progress(), ImVec2(ImGui::GetFontSize() * 8, 0));
+  } else if (model.busy()) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("   %c preparing the views", spinner(context.time));
   } else if (model.stale() && r) {
     ImGui::SameLine();
     badge("stale", IM_COL32(170, 90, 20, 255));

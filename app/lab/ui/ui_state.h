@@ -1,5 +1,6 @@
-// UI-only state: how controls are linked, what the pointer hovers, where the replay is, which file dialog is
-// open. The model never sees it. Plain data, owned by LabApp.
+// UI-only state: how controls are linked, what the pointer hovers, the zoom and pan of every view, where the
+// replay is, which file dialog is open. The model never sees it. Plain data owned by LabApp, grouped per panel,
+// each group with a reset: no panel keeps state in function-local statics.
 #pragma once
 
 #include <cstddef>
@@ -20,36 +21,102 @@ struct PanState {
   float x = 0, y = 0;  // offset of the image centre from the view centre, in screen pixels
 };
 
-struct UiState {
-  std::string preset;  // the preset last applied, shown in the picker
-  int64_t shown_layer = -1;  // the stack layer the per-layer fields below were last set for
-  size_t shown_layers = 0;
-  // Per-axis pairs edited as one value while linked.
-  bool link_kernel = true, link_stride = true, link_padding = true, link_output_padding = true, link_dilation = true;
+// One zoomable view: zoom 0 fits the box.
+struct ViewState {
+  float zoom = 0;
+  PanState pan;
+};
 
-  // Scatter replay: stamps applied (-1 = all), playback.
+struct FeatureMapsState {
+  // The input and output views share the view.zoom setting; each pans on its own.
+  PanState input_pan, output_pan;
+  ViewState kernel;
+  bool rgb_composite = true;  // show 3-channel tensors as colour
+  void reset_views() {
+    input_pan = output_pan = {};
+    kernel = {};
+  }
+};
+
+struct ScatterState {
+  ViewState steps[6];
+  ViewState replay_input, replay_output;
+  // Replay: stamps applied (-1 = all), playback.
   int64_t replay_step = -1;
   bool replay_playing = false;
   float replay_stamps_per_second = 6.0f;
   double replay_clock = 0;
+  void reset_views() {
+    for (ViewState& view : steps) view = {};
+    replay_input = replay_output = {};
+  }
+  void reset_replay() {
+    replay_step = -1;
+    replay_playing = false;
+  }
+};
+
+struct CheckerboardState {
+  ViewState coverage, stack_coverage, compare_direct, compare_resized;
+  void reset_views() { *this = {}; }
+};
+
+struct LayerPanelState {
+  // Per-axis pairs edited as one value while linked.
+  bool link_kernel = true, link_stride = true, link_padding = true, link_output_padding = true, link_dilation = true;
+  std::string weight_path_text;
+};
+
+struct FileBrowserState {
+  BrowseTarget request = BrowseTarget::None;  // what a button or shortcut asked to browse for
+  BrowseTarget opened = BrowseTarget::None;   // what the open dialog is browsing for
+  std::string directory;
+  std::string selected;
+  uint64_t refresh = 0;  // bumped each time the dialog opens, so the folder is listed afresh
+  void close() {
+    request = opened = BrowseTarget::None;
+    selected.clear();
+  }
+};
+
+struct UiState {
+  std::string preset;  // the preset last applied, shown in the picker
+  int64_t shown_layer = -1;  // the stack layer the per-layer fields below were last set for
+  size_t shown_layers = 0;
+
+  FeatureMapsState feature_maps;
+  ScatterState scatter;
+  CheckerboardState checkerboard;
+  LayerPanelState layer;
+  FileBrowserState browser;
 
   // Hover links: set by the view under the pointer this frame, drawn by the other views next frame.
   HoverTarget hover, next_hover;
 
-  bool rgb_composite = true;  // show 3-channel tensors as colour
-  PanState input_pan, output_pan;
-
-  BrowseTarget browse = BrowseTarget::None;
-  std::string browse_directory;
-  std::string image_path_text, weight_path_text;
+  std::string image_path_text;
   std::string workspace_path = "workspace.json";
   bool save_requested = false;  // Ctrl+S
+  uint64_t workspace_load = 0;  // bumped by Load; the file is read on the worker
+  bool workspace_loading = false;
 
   int64_t want_h = 0, want_w = 0;  // size solver
   std::string notice;              // one-line message in the status bar (e.g. a saved screenshot)
   double notice_until = 0;
   std::string screenshot_request;  // path to capture after this frame ("" = none)
   bool quit_requested = false;
+
+  // Home, or double-click: every view back to fitting its box.
+  void reset_views() {
+    feature_maps.reset_views();
+    scatter.reset_views();
+    checkerboard.reset_views();
+  }
+  // Another layer shown, or a new preset: the views and the replay start afresh for it.
+  void reset_for_layer(const std::string& weight_path) {
+    reset_views();
+    scatter.reset_replay();
+    layer.weight_path_text = weight_path;
+  }
 };
 
 }  // namespace convt::lab

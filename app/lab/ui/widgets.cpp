@@ -1,5 +1,7 @@
 #include "widgets.h"
 
+#include <convt/settings_schema.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -56,7 +58,7 @@ bool pair_input(const char* label, IntPair& value, bool& linked, int64_t minimum
       int64_t both = value.h;
       ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7.5f);
       if (ImGui::InputScalar("##both", ImGuiDataType_S64, &both, &step, nullptr, "%lld")) {
-        both = std::max(both, minimum);
+        both = std::clamp(both, minimum, kSettingMax);
         value = {both, both};
         changed = true;
       }
@@ -66,8 +68,8 @@ bool pair_input(const char* label, IntPair& value, bool& linked, int64_t minimum
       ImGui::SameLine(0, 4);
       ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6.0f);
       if (ImGui::InputScalar("##w", ImGuiDataType_S64, &value.w, &step, nullptr, "%lld")) changed = true;
-      value.h = std::max(value.h, minimum);
-      value.w = std::max(value.w, minimum);
+      value.h = std::clamp(value.h, minimum, kSettingMax);
+      value.w = std::clamp(value.w, minimum, kSettingMax);
     }
   }
   ImGui::SameLine();
@@ -123,11 +125,13 @@ void colour_bar(Colormap colormap, float low, float high, float width) {
   ImGui::TextUnformatted(high_text);
 }
 
-ViewGeometry tensor_view(const char* id, ImTextureID texture, int64_t height, int64_t width, ImVec2 size, float& zoom,
-                         float& pan_x, float& pan_y) {
+ViewGeometry tensor_view(const char* id, int64_t height, int64_t width, ImVec2 size, float& zoom, float& pan_x,
+                         float& pan_y) {
   ViewGeometry view;
   size.x = std::max(size.x, 16.0f);
   size.y = std::max(size.y, 16.0f);
+  height = std::max<int64_t>(height, 1);
+  width = std::max<int64_t>(width, 1);
   const ImVec2 box_min = ImGui::GetCursorScreenPos();
   const ImVec2 box_max(box_min.x + size.x, box_min.y + size.y);
   ImGui::InvisibleButton(id, size);
@@ -138,7 +142,7 @@ ViewGeometry tensor_view(const char* id, ImTextureID texture, int64_t height, in
   float scale = zoom > 0 ? zoom : fit;
   if (hovered && io.MouseWheel != 0) {
     // Zoom about the pointer: the tensor point under it stays put.
-    const float new_scale = std::clamp(scale * std::pow(1.2f, io.MouseWheel), 0.25f, 128.0f);
+    const float new_scale = std::clamp(scale * std::pow(1.2f, io.MouseWheel), std::min(fit, 0.25f), 128.0f);
     const ImVec2 centre((box_min.x + box_max.x) / 2 + pan_x, (box_min.y + box_max.y) / 2 + pan_y);
     pan_x += (io.MousePos.x - centre.x) * (1 - new_scale / scale);
     pan_y += (io.MousePos.y - centre.y) * (1 - new_scale / scale);
@@ -158,22 +162,18 @@ ViewGeometry tensor_view(const char* id, ImTextureID texture, int64_t height, in
   view.box_min = box_min;
   view.box_max = box_max;
   view.scale = scale;
+  view.height = height;
+  view.width = width;
   view.origin = ImVec2(std::floor((box_min.x + box_max.x) / 2 + pan_x - width * scale / 2),
                        std::floor((box_min.y + box_max.y) / 2 + pan_y - height * scale / 2));
+  auto first = [&](float screen, float origin, int64_t limit) {
+    return std::clamp<int64_t>(static_cast<int64_t>(std::floor((screen - origin) / scale)), 0, limit);
+  };
+  view.visible = {first(box_min.y, view.origin.y, height), first(box_min.x, view.origin.x, width),
+                  std::clamp<int64_t>(first(box_max.y, view.origin.y, height) + 1, 0, height),
+                  std::clamp<int64_t>(first(box_max.x, view.origin.x, width) + 1, 0, width)};
   ImDrawList* draw = ImGui::GetWindowDrawList();
-  draw->PushClipRect(box_min, box_max, true);
   draw->AddRectFilled(box_min, box_max, IM_COL32(22, 22, 26, 255));
-  const ImVec2 image_max(view.origin.x + width * scale, view.origin.y + height * scale);
-  draw->AddImage(texture, view.origin, image_max);
-  if (scale >= kGridFromScale) {
-    const ImU32 grid = IM_COL32(0, 0, 0, 90);
-    for (int64_t x = 0; x <= width; ++x)
-      draw->AddLine(ImVec2(view.origin.x + x * scale, view.origin.y), ImVec2(view.origin.x + x * scale, image_max.y), grid);
-    for (int64_t y = 0; y <= height; ++y)
-      draw->AddLine(ImVec2(view.origin.x, view.origin.y + y * scale), ImVec2(image_max.x, view.origin.y + y * scale), grid);
-  }
-  draw->AddRect(box_min, box_max, IM_COL32(70, 70, 80, 255));
-  draw->PopClipRect();
 
   if (hovered) {
     const int64_t x = static_cast<int64_t>(std::floor((io.MousePos.x - view.origin.x) / scale));
@@ -185,6 +185,29 @@ ViewGeometry tensor_view(const char* id, ImTextureID texture, int64_t height, in
     }
   }
   return view;
+}
+
+void draw_texture(const ViewGeometry& view, ImTextureID texture, const PlaneRegion& region, ImVec2 uv_max) {
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->PushClipRect(view.box_min, view.box_max, true);
+  draw->AddImage(texture, view.pixel_min(region.y0, region.x0), view.pixel_min(region.y1, region.x1), ImVec2(0, 0), uv_max);
+  draw->PopClipRect();
+}
+
+void finish_view(const ViewGeometry& view) {
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->PushClipRect(view.box_min, view.box_max, true);
+  if (view.scale >= kGridFromScale) {
+    // Only the lines on screen: a zoomed-in 8193-pixel plane must not cost 16k lines a frame.
+    const ImU32 grid = IM_COL32(0, 0, 0, 90);
+    const PlaneRegion& v = view.visible;
+    const float top = view.pixel_min(v.y0, 0).y, bottom = view.pixel_min(v.y1, 0).y;
+    const float left = view.pixel_min(0, v.x0).x, right = view.pixel_min(0, v.x1).x;
+    for (int64_t x = v.x0; x <= v.x1; ++x) draw->AddLine(ImVec2(view.pixel_min(0, x).x, top), ImVec2(view.pixel_min(0, x).x, bottom), grid);
+    for (int64_t y = v.y0; y <= v.y1; ++y) draw->AddLine(ImVec2(left, view.pixel_min(y, 0).y), ImVec2(right, view.pixel_min(y, 0).y), grid);
+  }
+  draw->AddRect(view.box_min, view.box_max, IM_COL32(70, 70, 80, 255));
+  draw->PopClipRect();
 }
 
 void outline_pixel(const ViewGeometry& view, int64_t y, int64_t x, ImU32 colour, float thickness) {

@@ -5,10 +5,12 @@
 #include <convt/analysis.h>
 #include <convt/image.h>
 #include <convt/params.h>
+#include <convt/preview.h>
 
 #include <imgui.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 namespace convt::lab::ui {
@@ -25,12 +27,35 @@ class InvalidScope {
   int pushed_ = 0;
 };
 
-// An integer input for an IntPair: one field while `linked`, two (H, W) otherwise, plus the link toggle.
-// Returns true when the value changed.
+// An integer input for an IntPair: one field while `linked`, two (H, W) otherwise, plus the link toggle. Values
+// stay within [minimum, kSettingMax], what a workspace can hold. Returns true when the value changed.
 bool pair_input(const char* label, IntPair& value, bool& linked, int64_t minimum, bool invalid, const char* help);
 
 // An int64 field with +/- buttons. Returns true when changed.
 bool int_input(const char* label, int64_t& value, int64_t minimum, int64_t maximum, bool invalid = false);
+
+// A combo box over an enum's names (the engine lists each enum's names once); true when the choice changed.
+template <typename Enum>
+bool enum_combo(const char* label, Enum& value, std::span<const char* const> names) {
+  int chosen = static_cast<int>(value);
+  if (!ImGui::Combo(label, &chosen, names.data(), static_cast<int>(names.size()))) return false;
+  value = static_cast<Enum>(chosen);
+  return true;
+}
+
+// The same as a row of radio buttons.
+template <typename Enum>
+bool enum_radio(Enum& value, std::span<const char* const> names) {
+  bool changed = false;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i) ImGui::SameLine();
+    if (ImGui::RadioButton(names[i], static_cast<size_t>(value) == i) && static_cast<size_t>(value) != i) {
+      value = static_cast<Enum>(i);
+      changed = true;
+    }
+  }
+  return changed;
+}
 
 // A (?) marker with a tooltip.
 void help_marker(const char* text);
@@ -44,22 +69,33 @@ ImU32 verdict_colour(OverlapVerdict verdict);
 // A horizontal colour bar for a colormap and range, with the two limits printed.
 void colour_bar(Colormap colormap, float low, float high, float width);
 
-// Where a tensor view put its pixels, so callers can draw overlays, and which pixel is under the pointer.
+// Where a tensor view put its pixels, so callers can draw overlays, which pixel is under the pointer, and which
+// part of the plane is on screen.
 struct ViewGeometry {
   ImVec2 box_min, box_max;  // the view's box on screen; overlays are clipped to it
   ImVec2 origin;  // screen position of pixel (0, 0)'s top-left corner
   float scale = 1;  // screen pixels per tensor pixel
+  int64_t height = 0, width = 0;  // the plane, in tensor pixels
+  PlaneRegion visible;  // the rows and columns inside the box
   bool hovered = false;
   int64_t hover_y = -1, hover_x = -1;
   ImVec2 pixel_min(int64_t y, int64_t x) const { return {origin.x + x * scale, origin.y + y * scale}; }
   ImVec2 pixel_max(int64_t y, int64_t x) const { return {origin.x + (x + 1) * scale, origin.y + (y + 1) * scale}; }
+  int64_t box_height() const { return static_cast<int64_t>(box_max.y - box_min.y); }
+  int64_t box_width() const { return static_cast<int64_t>(box_max.x - box_min.x); }
 };
 
-// Draws a texture of height x width tensor pixels in a box of `size`. zoom > 0 is screen pixels per tensor
-// pixel, 0 fits the box. Mouse wheel zooms (changing `zoom`), left-drag pans, double-click resets; nearest
-// sampling, and a pixel grid once a pixel is 8 screen pixels or more.
-ViewGeometry tensor_view(const char* id, ImTextureID texture, int64_t height, int64_t width, ImVec2 size, float& zoom,
-                         float& pan_x, float& pan_y);
+// Lays out a view of a height x width plane in a box of `size` and draws its background. zoom > 0 is screen
+// pixels per tensor pixel, 0 fits the box. Mouse wheel zooms about the pointer (changing `zoom`), left-drag pans,
+// double-click fits again. The caller then draws textures into it (draw_texture) and closes it (finish_view).
+ViewGeometry tensor_view(const char* id, int64_t height, int64_t width, ImVec2 size, float& zoom, float& pan_x,
+                         float& pan_y);
+
+// Draws `texture` over the tensor rows and columns of `region`, using the texture from (0, 0) to `uv_max`.
+void draw_texture(const ViewGeometry& view, ImTextureID texture, const PlaneRegion& region, ImVec2 uv_max = ImVec2(1, 1));
+
+// The pixel grid once a pixel is 8 screen pixels or more (only the lines on screen), and the frame.
+void finish_view(const ViewGeometry& view);
 
 // Outlines tensor pixel (y, x) of a view.
 void outline_pixel(const ViewGeometry& view, int64_t y, int64_t x, ImU32 colour, float thickness = 2.0f);

@@ -8,6 +8,7 @@
 #include <convt/tensor.h>
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -145,8 +146,10 @@ OverlapVerdict closed_form_verdict(int64_t kernel, int64_t stride, int64_t dilat
 struct CoverageReport {
   AxisCoverage height, width;
   int64_t out_h = 0, out_w = 0;
-  // counts[oy * out_w + ox]: the exact number of (input pixel, tap) pairs landing on each output pixel,
-  // borders included (per input channel).
+  // The exact number of (input pixel, tap) pairs landing on each output pixel, borders included (per input
+  // channel), is separable: rows[oy] * cols[ox]. `counts` holds that product for every pixel, unless the report
+  // was asked for without the map (a large output's map would cost 8 bytes a pixel; views draw it from the axes).
+  std::vector<int64_t> row_counts, col_counts;
   std::vector<int64_t> counts;
   OverlapVerdict verdict = OverlapVerdict::Even;
   // Interior max / min taps in 2-D (infinite when there are holes).
@@ -161,7 +164,8 @@ struct CoverageReport {
   bool keeps_output_size = true;
 };
 
-CoverageReport coverage_report(const ConvTranspose2dGeometry& geometry, const ConvTranspose2dParams& params);
+CoverageReport coverage_report(const ConvTranspose2dGeometry& geometry, const ConvTranspose2dParams& params,
+                               bool with_map = true);
 
 // ---- 5. Measured artifact score ---------------------------------------------------------------------------
 
@@ -210,7 +214,9 @@ std::vector<ForwardInput> conv2d_inputs_mapping_to(int64_t output, int64_t kerne
 
 enum class WeightInit { Bilinear, Nearest, Constant, Impulse, Normal, Uniform, KaimingUniform };
 
-// Parses "bilinear", "nearest", "constant", "impulse", "normal", "uniform", "kaiming".
+// "bilinear", "nearest", "constant", "impulse", "normal", "uniform", "kaiming": the names in enum order (the CLI,
+// --set, workspaces, the app).
+std::span<const char* const> weight_init_names();
 WeightInit parse_weight_init(const std::string& name);
 const char* to_string(WeightInit init);
 

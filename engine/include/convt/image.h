@@ -6,6 +6,7 @@
 #include <convt/tensor.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,8 +15,11 @@ namespace convt {
 
 enum class Colormap { Grey, Viridis, Diverging };
 
-// Parses "grey"/"gray", "viridis", "diverging".
+// "grey", "viridis", "diverging": the names, in enum order, that the CLI, --set, workspaces and the app's combo box use.
+std::span<const char* const> colormap_names();
+// Parses a name of colormap_names(), or "gray".
 Colormap parse_colormap(const std::string& name);
+const char* to_string(Colormap colormap);
 
 struct RgbImage {
   int64_t width = 0, height = 0;

@@ -4,13 +4,15 @@
 
 #include <convt/tensor.h>
 
+#include <span>
 #include <string>
 
 namespace convt {
 
 enum class Pattern { Impulse, Checkerboard, ZonePlate, Gradient };
 
-// Parses "impulse", "checkerboard", "zoneplate", "gradient".
+// "impulse", "checkerboard", "zoneplate", "gradient": the names in enum order (the CLI, --set, workspaces, the app).
+std::span<const char* const> pattern_names();
 Pattern parse_pattern(const std::string& name);
 const char* to_string(Pattern pattern);
 

@@ -11,14 +11,19 @@
 #include <convt/shape.h>
 #include <convt/tensor.h>
 
+#include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 namespace convt {
 
 enum class Activation { None, ReLU, LeakyReLU, Tanh };
-Activation parse_activation(const std::string& name);  // "none", "relu", "leaky_relu", "tanh"
+// "none", "relu", "leaky_relu", "tanh": the names in enum order (the CLI, --set, workspaces, the app).
+std::span<const char* const> activation_names();
+Activation parse_activation(const std::string& name);
 const char* to_string(Activation activation);
 
 struct StackLayer {
@@ -47,6 +52,34 @@ std::vector<ConvTranspose2dGeometry> validate_stack(const Shape& input_shape, co
 
 // Every stage's output (after its activation), computed with `backend`.
 std::vector<Tensor> run_stack(const Tensor& input, const std::vector<StackLayer>& layers, const Backend& backend);
+
+// A layer by reference, for callers that keep their weights in shared tensors and must not copy them to run.
+struct StackLayerView {
+  const Tensor* weight = nullptr;
+  const Tensor* bias = nullptr;
+  ConvTranspose2dParams params;
+  Activation activation = Activation::None;
+  float negative_slope = 0.01f;
+};
+
+// One stage of a run: what goes on to the next layer, and the conv's own output before the activation (the same
+// tensor when the layer has none).
+struct StackStage {
+  std::shared_ptr<const Tensor> output;
+  std::shared_ptr<const Tensor> conv_output;
+  double run_ms = 0;  // the conv alone
+};
+
+// Observers of a run, so a caller can show progress, stop between layers, and keep each stage as it finishes.
+struct StackRunHooks {
+  std::function<void(size_t layer)> before_layer;  // may throw to stop the run; finished stages were reported
+  std::function<void(size_t layer, const StackStage& stage)> after_layer;
+};
+
+// The same run, the one implementation behind both overloads: validates the chain, then runs each layer on the
+// previous stage's output.
+std::vector<StackStage> run_stack(const Tensor& input, const std::vector<StackLayerView>& layers, const Backend& backend,
+                                  const StackRunHooks& hooks = {});
 
 // Applies an activation in place.
 void apply_activation(Tensor& tensor, Activation activation, float negative_slope);

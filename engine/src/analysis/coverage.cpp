@@ -106,18 +106,20 @@ AxisCoverage axis_coverage(int64_t kernel, int64_t stride, int64_t dilation, int
   return a;
 }
 
-CoverageReport coverage_report(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& p) {
+CoverageReport coverage_report(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& p, bool with_map) {
   CoverageReport r;
   r.height = axis_coverage(g.kernel_h, p.stride.h, p.dilation.h, p.padding.h);
   r.width = axis_coverage(g.kernel_w, p.stride.w, p.dilation.w, p.padding.w);
   r.out_h = g.out_h;
   r.out_w = g.out_w;
-  const std::vector<int64_t> rows = axis_counts(g.in_h, g.out_h, g.kernel_h, p.stride.h, p.padding.h, p.dilation.h);
-  const std::vector<int64_t> cols = axis_counts(g.in_w, g.out_w, g.kernel_w, p.stride.w, p.padding.w, p.dilation.w);
-  r.counts.resize(static_cast<size_t>(g.out_h * g.out_w));
-  for (int64_t y = 0; y < g.out_h; ++y)
-    for (int64_t x = 0; x < g.out_w; ++x)
-      r.counts[static_cast<size_t>(y * g.out_w + x)] = rows[static_cast<size_t>(y)] * cols[static_cast<size_t>(x)];
+  r.row_counts = axis_counts(g.in_h, g.out_h, g.kernel_h, p.stride.h, p.padding.h, p.dilation.h);
+  r.col_counts = axis_counts(g.in_w, g.out_w, g.kernel_w, p.stride.w, p.padding.w, p.dilation.w);
+  if (with_map) {
+    r.counts.resize(static_cast<size_t>(g.out_h * g.out_w));
+    for (int64_t y = 0; y < g.out_h; ++y)
+      for (int64_t x = 0; x < g.out_w; ++x)
+        r.counts[static_cast<size_t>(y * g.out_w + x)] = r.row_counts[static_cast<size_t>(y)] * r.col_counts[static_cast<size_t>(x)];
+  }
 
   r.verdict = std::max(r.height.verdict, r.width.verdict);  // Holes > Uneven > Even
   const int64_t min_taps = r.height.min_taps * r.width.min_taps;

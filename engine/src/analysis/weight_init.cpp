@@ -4,6 +4,8 @@
 #include <convt/analysis.h>
 #include <convt/error.h>
 
+#include "name_list.h"
+
 #include <cmath>
 
 namespace convt {
@@ -22,30 +24,18 @@ Tensor on_channel_diagonal(const Shape& shape, const Tensor& kernel) {
 
 }  // namespace
 
-WeightInit parse_weight_init(const std::string& name) {
-  if (name == "bilinear") return WeightInit::Bilinear;
-  if (name == "nearest") return WeightInit::Nearest;
-  if (name == "constant") return WeightInit::Constant;
-  if (name == "impulse") return WeightInit::Impulse;
-  if (name == "normal") return WeightInit::Normal;
-  if (name == "uniform") return WeightInit::Uniform;
-  if (name == "kaiming") return WeightInit::KaimingUniform;
-  throw_invalid("unknown weight initialiser '" + name +
-                "': expected bilinear, nearest, constant, impulse, normal, uniform or kaiming");
+std::span<const char* const> weight_init_names() {
+  static constexpr const char* names[] = {"bilinear", "nearest", "constant", "impulse", "normal", "uniform", "kaiming"};
+  return names;
 }
 
-const char* to_string(WeightInit init) {
-  switch (init) {
-    case WeightInit::Bilinear: return "bilinear";
-    case WeightInit::Nearest: return "nearest";
-    case WeightInit::Constant: return "constant";
-    case WeightInit::Impulse: return "impulse";
-    case WeightInit::Normal: return "normal";
-    case WeightInit::Uniform: return "uniform";
-    case WeightInit::KaimingUniform: return "kaiming";
-  }
-  return "?";
+WeightInit parse_weight_init(const std::string& name) {
+  const int index = find_name(weight_init_names(), name);
+  if (index < 0) throw_invalid("unknown weight initialiser '" + name + "': expected " + list_names(weight_init_names()));
+  return static_cast<WeightInit>(index);
 }
+
+const char* to_string(WeightInit init) { return weight_init_names()[static_cast<size_t>(init)]; }
 
 Tensor bilinear_kernel(IntPair kernel) {
   Tensor k({kernel.h, kernel.w});

@@ -1,0 +1,41 @@
+// Helpers for the app model's tests: states written as `--set` assignments, and waiting for the model's products
+// (analyses.h). A product is made on the worker unless it is small, so a test asks for it every "frame" (as a
+// panel does) until it is made, with a bound so a hang fails the test.
+#pragma once
+
+#include "model/lab_model.h"
+#include "model/state_keys.h"
+
+#include <initializer_list>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+namespace convt::lab::app_testing {
+
+// `state` with each "key=value" applied, as `convt-lab --set` does.
+inline LabState with(LabState state, std::initializer_list<std::string> settings) {
+  for (const std::string& setting : settings) apply_setting(setting, state);
+  return state;
+}
+
+// Calls `ask` (which returns a ProductCache::Typed<T>) once per frame until its value or error is there.
+template <typename Ask>
+auto made(LabModel& model, Ask ask, double timeout_seconds = 60) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+  for (;;) {
+    auto product = ask();
+    if (product.value || !product.error.empty()) return product;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << "the product was not made in " << timeout_seconds << " s";
+      return product;
+    }
+    model.update();  // the next frame
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+}  // namespace convt::lab::app_testing

@@ -114,5 +114,19 @@ TEST(AppProducts, EveryAnalysisOfASmallLayerIsMadeAtOnce) {
   EXPECT_FALSE(model.busy());
 }
 
+TEST(AppProducts, APlaneOutsideItsTensorIsAnErrorNotARead) {
+  LabModel model(with(LabState(), {"input.kind=random", "input.channels=3", "out_channels=3", "stride=2"}));
+  model.update();
+  ASSERT_NE(model.result(), nullptr);
+  const std::shared_ptr<const Tensor> input = model.result()->layer.input;
+  // An RGB composite needs channels c..c+2: from channel 1 of 3 it would read past the tensor.
+  const PlaneView composite = model.analyses().plane({input, 0, 1, true, Colormap::Viridis}, {0, 0, 12, 12}, 100, 100);
+  EXPECT_FALSE(composite.ready());
+  EXPECT_NE(composite.error.find("no plane"), std::string::npos) << composite.error;
+  const PlaneView batch = model.analyses().plane({input, 1, 0, false, Colormap::Viridis}, {0, 0, 12, 12}, 100, 100);
+  EXPECT_FALSE(batch.error.empty());
+  EXPECT_TRUE(model.analyses().plane({input, 0, 0, true, Colormap::Viridis}, {0, 0, 12, 12}, 100, 100).ready());
+}
+
 }  // namespace
 }  // namespace convt::lab

@@ -83,7 +83,7 @@ int fail(const std::string& message, int code) {
 int main(int argc, char** argv) {
   Options options;
   CLI::App cli{"convt-lab: see, teach and debug transposed convolution"};
-  cli.add_option("--screenshot", options.screenshot, "Render --frames frames, write the window to this PNG, and exit");
+  cli.add_option("--screenshot", options.screenshot, "Draw frames until the result and every view are ready, then --frames more, write the window to this PNG, and exit");
   std::string preset_help = "Start from a preset:";
   for (const auto& preset : convt::lab::presets()) preset_help += " " + preset.name;
   cli.add_option("--preset", options.preset, preset_help);
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
                  "without opening a window");
   cli.add_flag("--settings-markdown", options.settings_markdown,
                "Print the settings as the README's Markdown table, and exit");
-  cli.add_option("--frames", options.frames, "Frames to render before --screenshot captures")->capture_default_str();
+  cli.add_option("--frames", options.frames, "Settled frames to draw before --screenshot captures")->capture_default_str();
   cli.add_option("--width", options.width, "Window width")->capture_default_str();
   cli.add_option("--height", options.height, "Window height")->capture_default_str();
   try {
@@ -211,8 +211,9 @@ int main(int argc, char** argv) {
 
       std::string shot = app.ui().screenshot_request;
       if (capture) {
+        // A view made during this frame is drawn in the next one: two settled frames at least.
         settled_frames = model.busy() ? 0 : settled_frames + 1;
-        if (settled_frames >= std::max(1, options.frames)) shot = options.screenshot;
+        if (settled_frames >= std::max(2, options.frames)) shot = options.screenshot;
         if (glfwGetTime() > capture_deadline) {
           exit_code = fail("timed out waiting for the computation", 1);
           break;

@@ -94,13 +94,16 @@ std::vector<StackStage> run_stack(const Tensor& input, const std::vector<StackLa
     const auto start = std::chrono::steady_clock::now();
     auto conv = std::make_shared<Tensor>(backend.conv_transpose2d(*current, *layer.weight, layer.bias, layer.params));
     stage.run_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    stage.conv_output = conv;
     if (layer.activation == Activation::None) {
       stage.output = conv;
+      if (hooks.keep_conv_output) stage.conv_output = conv;
+    } else if (hooks.keep_conv_output) {
+      stage.conv_output = conv;
+      stage.output = std::make_shared<Tensor>(*conv);
+      apply_activation(*stage.output, layer.activation, layer.negative_slope);
     } else {
-      auto activated = std::make_shared<Tensor>(*conv);
-      apply_activation(*activated, layer.activation, layer.negative_slope);
-      stage.output = activated;
+      apply_activation(*conv, layer.activation, layer.negative_slope);  // in place: nobody needs it before
+      stage.output = conv;
     }
     if (hooks.after_layer) hooks.after_layer(i, stage);
     stages.push_back(std::move(stage));
@@ -114,8 +117,10 @@ std::vector<Tensor> run_stack(const Tensor& input, const std::vector<StackLayer>
   std::vector<StackLayerView> views;
   for (const StackLayer& layer : layers)
     views.push_back({&layer.weight, layer.bias ? &*layer.bias : nullptr, layer.params, layer.activation, layer.negative_slope});
+  StackRunHooks hooks;
+  hooks.keep_conv_output = false;
   std::vector<Tensor> outputs;
-  for (StackStage& stage : run_stack(input, views, backend)) outputs.push_back(*stage.output);
+  for (StackStage& stage : run_stack(input, views, backend, hooks)) outputs.push_back(std::move(*stage.output));
   return outputs;
 }
 

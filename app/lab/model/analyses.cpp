@@ -146,6 +146,15 @@ PlaneView Analyses::plane(const PlaneSpec& spec, const PlaneRegion& visible, int
   const int64_t channels_in_tensor = rank >= 3 ? tensor->size(-3) : 1;
   const int64_t offset = spec.channel < 0 ? 0 : (spec.batch * channels_in_tensor + spec.channel) * area;
   const int channels = spec.composite ? 3 : 1;
+  const int64_t batches = rank >= 4 ? tensor->size(-4) : 1;
+  if (spec.channel >= 0 && (spec.batch < 0 || spec.batch >= batches || spec.channel + channels > channels_in_tensor)) {
+    PlaneView outside;
+    outside.height = height;
+    outside.width = width;
+    outside.error = "no plane (" + std::to_string(spec.batch) + ", " + std::to_string(spec.channel) + ") in a tensor of shape " +
+                    shape_to_string(tensor->shape());
+    return outside;
+  }
   const float* data = tensor->data() + offset;
   const std::string identity = id(tensor.get()) + "|" + std::to_string(offset) + "|" + std::to_string(channels);
 

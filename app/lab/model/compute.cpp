@@ -227,6 +227,15 @@ std::shared_ptr<const Tensor> TensorCache::bias(size_t index, const LayerSetting
   return built;
 }
 
+bool TensorCache::holds(const PreparedStack& stack) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (input_ != stack.input || weights_.size() < stack.layers.size()) return false;
+  for (size_t i = 0; i < stack.layers.size(); ++i)
+    if (weights_[i].weight != stack.layers[i].weight || (stack.layers[i].bias && weights_[i].bias != stack.layers[i].bias))
+      return false;
+  return true;
+}
+
 std::optional<Shape> TensorCache::input_shape(const InputSettings& settings) const {
   if (std::optional<Shape> planned = planned_input_shape(settings)) return planned;
   std::lock_guard<std::mutex> lock(mutex_);

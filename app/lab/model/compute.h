@@ -95,6 +95,9 @@ class TensorCache {
   std::shared_ptr<const Tensor> weight(size_t index, const LayerSettings& layer, int64_t in_channels);
   std::shared_ptr<const Tensor> bias(size_t index, const LayerSettings& layer, const std::shared_ptr<const Tensor>& weight);
 
+  // True when the cache still holds every tensor of `stack` (so preparing it again builds and reads nothing).
+  bool holds(const PreparedStack& stack) const;
+
   // Shapes known without building anything: generated tensors' from their settings, a file's once it was loaded.
   std::optional<Shape> input_shape(const InputSettings& settings) const;
   std::optional<Shape> weight_shape(size_t index, const LayerSettings& layer, int64_t in_channels) const;

@@ -106,6 +106,11 @@ class JobRunner {
     std::lock_guard<std::mutex> lock(mutex_);
     return running_ || pending_;
   }
+  // A finished result is waiting for take_result().
+  bool has_result() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return finished_.has_value() && finished_generation_ == latest_generation_;
+  }
   float progress() const { return context_.fraction_.load(); }
   std::string stage() const {
     std::lock_guard<std::mutex> lock(context_.stage_mutex_);
@@ -139,7 +144,7 @@ class JobRunner {
       } catch (const std::exception& e) {
         result = fail(e.what(), generation);
       } catch (...) {
-        result = fail("the job failed with an exception that is not a std::exception", generation);
+        result = fail(nullptr, generation);
       }
       lock.lock();
       running_ = false;
@@ -150,9 +155,10 @@ class JobRunner {
     }
   }
 
-  std::optional<Result> fail(const std::string& message, uint64_t generation) {
+  // Never throws (it runs inside a catch handler, maybe after a bad_alloc): a failure without a result is dropped.
+  std::optional<Result> fail(const char* what, uint64_t generation) noexcept {
     try {
-      return on_failure_(message, generation);
+      return on_failure_(what ? what : "the job failed with an exception that is not a std::exception", generation);
     } catch (...) {
       return std::nullopt;  // even a failing failure handler must not end the worker
     }

@@ -91,8 +91,10 @@ bool LabModel::check_known_shapes(bool& known, double& flops) {
 }
 
 bool LabModel::same_stack_as_result() const {
+  // The same settings are not enough: a job for another stack since may have replaced the cached stages.
   return result_ && result_->state.input == state_.input && result_->state.layers == state_.layers &&
-         result_->state.backend == state_.backend;
+         result_->state.backend == state_.backend && tensors_->holds(result_->stack) &&
+         stage_cache_->complete_for(result_->stack);
 }
 
 void LabModel::accept(ComputeResult result) {

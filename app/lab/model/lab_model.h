@@ -55,7 +55,7 @@ class LabModel {
   std::string progress_stage() const { return runner_.stage(); }
   double busy_seconds() const { return runner_.busy_seconds(); }
   // True while anything asked for is still being made: the main job, an analysis, a view, a task.
-  bool busy() const { return runner_.busy() || products_.busy(); }
+  bool busy() const { return runner_.busy() || runner_.has_result() || products_.busy(); }
 
   // Keeps updating until nothing is pending (tests); false on timeout.
   bool wait_until_idle(double timeout_seconds);

@@ -13,15 +13,20 @@ namespace {
 constexpr uint64_t kKeepFrames = 8;
 constexpr uint64_t kWishFrames = 3;
 
-std::string describe_failure(const std::exception_ptr& failure) {
+// Never throws: when even the message cannot be allocated, a short one (no allocation) is all there is.
+std::string describe_failure(const std::exception_ptr& failure) noexcept {
   try {
-    std::rethrow_exception(failure);
-  } catch (const std::bad_alloc&) {
-    return "out of memory for this view";
-  } catch (const std::exception& e) {
-    return e.what();
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::bad_alloc&) {
+      return "out of memory for this view";
+    } catch (const std::exception& e) {
+      return e.what();
+    } catch (...) {
+      return "failed with an exception that is not a std::exception";
+    }
   } catch (...) {
-    return "failed with an exception that is not a std::exception";
+    return "out of memory";
   }
 }
 
@@ -132,7 +137,8 @@ void ProductCache::loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     wake_.wait(lock, [this] { return stopping_ || !tasks_.empty() || !queue_.empty() || !garbage_.empty(); });
-    if (stopping_) return;
+    // Quitting skips the products, but a save or an export asked for still happens.
+    if (stopping_ && tasks_.empty()) return;
     if (!garbage_.empty()) {
       std::vector<std::shared_ptr<const void>> freed;
       freed.swap(garbage_);
@@ -155,7 +161,11 @@ void ProductCache::loop() {
       }
       lock.lock();
       task_running_ = false;
-      if (!notice.empty()) notices_.push_back(notice);
+      try {
+        if (!notice.empty()) notices_.push_back(std::move(notice));
+      } catch (...) {
+        // No memory even for the notice: the task's outcome is lost, the worker lives on.
+      }
       continue;
     }
     const std::string key = queue_.back();

@@ -120,7 +120,7 @@ void draw_feature_maps_panel(PanelContext& context) {
     ImGui::TextDisabled("= layer %lld's output", static_cast<long long>(r.stack.selected));
   }
   const PlaneImage in_image =
-      plane_view(context, "fm.input", {r.layer.input, n, r.in_channel, input_rgb, view.colormap, view.global_range},
+      plane_view(context, "fm.input", {r.layer.input, n, input_rgb ? 0 : r.in_channel, input_rgb, view.colormap, view.global_range},
                  ImVec2(view_width, view_height), view.zoom, ui.input_pan);
   const ViewGeometry& in_view = in_image.view;
   if (!input_rgb) colour_bar(view.colormap, in_image.range.low, in_image.range.high, view_width);
@@ -135,7 +135,7 @@ void draw_feature_maps_panel(PanelContext& context) {
     ImGui::TextDisabled("before %s", to_string(r.layer.activation));
   }
   const PlaneImage out_image =
-      plane_view(context, "fm.output", {r.output_ptr(), n, r.out_channel, output_rgb, view.colormap, view.global_range},
+      plane_view(context, "fm.output", {r.output_ptr(), n, output_rgb ? 0 : r.out_channel, output_rgb, view.colormap, view.global_range},
                  ImVec2(view_width, view_height), view.zoom, ui.output_pan);
   const ViewGeometry& out_view = out_image.view;
   if (!output_rgb) colour_bar(view.colormap, out_image.range.low, out_image.range.high, view_width);

@@ -68,9 +68,15 @@ void draw_output_size_panel(PanelContext& context) {
   LabModel& model = context.model;
   const ConvTranspose2dParams& p = model.state().layer().params;
   ImGui::TextDisabled("o = %s", TransposedAxisSize::symbolic());
+  const Shape& input = model.input_shape();
+  if (input.empty()) {
+    // The input comes from a file that is loading, or that could not be read: no numbers to fill in yet.
+    ImGui::TextDisabled(model.error() ? "this layer's input size is not known: see the error under Layer"
+                                      : "reading the input's size...");
+    return;
+  }
   for (int axis = 0; axis < 2; ++axis) formula_line(model.live_axis(axis), kAxisNames[axis]);
 
-  const Shape& input = model.input_shape();
   if (const auto& g = model.geometry()) {
     ImGui::Text("input  %s", shape_to_string(input).c_str());
     ImGui::Text("weight %s", shape_to_string(model.weight_shape()).c_str());

@@ -65,8 +65,8 @@ struct StackLayerView {
 // One stage of a run: what goes on to the next layer, and the conv's own output before the activation (the same
 // tensor when the layer has none).
 struct StackStage {
-  std::shared_ptr<const Tensor> output;
-  std::shared_ptr<const Tensor> conv_output;
+  std::shared_ptr<Tensor> output;
+  std::shared_ptr<Tensor> conv_output;  // null unless kept (StackRunHooks::keep_conv_output)
   double run_ms = 0;  // the conv alone
 };
 
@@ -74,6 +74,8 @@ struct StackStage {
 struct StackRunHooks {
   std::function<void(size_t layer)> before_layer;  // may throw to stop the run; finished stages were reported
   std::function<void(size_t layer, const StackStage& stage)> after_layer;
+  // Keep each layer's output before its activation too (a copy, for layers that have one).
+  bool keep_conv_output = true;
 };
 
 // The same run, the one implementation behind both overloads: validates the chain, then runs each layer on the

@@ -27,6 +27,27 @@ Tensor conv2d_reference(const Tensor& input, const Tensor& weight, const Tensor*
 Tensor conv2d(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias = std::nullopt,
               IntPair stride = 1, IntPair padding = 0, IntPair dilation = 1, int64_t groups = 1);
 
+// ---- Backward passes (references: plain loops in double) ----------------------------------------------------
+
+// The gradients of a loss L with respect to a conv's input, weight and bias, given grad_output = dL/dy (the forward
+// output's shape). grad_bias is set when the layer has a bias.
+struct ConvGradients {
+  Tensor grad_input;   // the input's shape (3-D for unbatched input)
+  Tensor grad_weight;  // the weight's shape
+  std::optional<Tensor> grad_bias;  // [C_out]
+};
+
+// conv_transpose2d's backward, every parameter as in the forward. grad_input equals conv2d(grad_output, weight)
+// with the same stride, padding, dilation and groups; grad_weight reduces x * grad_output over the batch and pixels.
+// A grad_output of another shape is refused, naming the expected one (parameter "grad_output").
+ConvGradients conv_transpose2d_backward_reference(const Tensor& input, const Tensor& weight, bool with_bias,
+                                                  const Tensor& grad_output, const ConvTranspose2dParams& params);
+
+// conv2d's backward. grad_input equals conv_transpose2d(grad_output, weight) with the output_padding that gives back
+// the input's size.
+ConvGradients conv2d_backward_reference(const Tensor& input, const Tensor& weight, bool with_bias,
+                                        const Tensor& grad_output, const Conv2dParams& params);
+
 // F.interpolate for 4-D [N, C, H, W] input: nearest, or bilinear with align_corners false/true, by size or by
 // scale factor (recompute_scale_factor left at its default, as PyTorch does).
 Tensor interpolate(const Tensor& input, const InterpolateParams& params);

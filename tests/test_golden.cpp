@@ -1,52 +1,23 @@
 // The reference ops against golden vectors produced by PyTorch (tests/golden/make_goldens.py, Debian's
 // python3-torch). conv goldens were computed in float64 from float32 data, so the bound is float32 rounding of
 // the sum of absolute terms; interpolate goldens are PyTorch's float32 results.
+#include "golden_util.h"
 #include "test_util.h"
 
-#include <convt/io.h>
 #include <convt/ops.h>
 
-#include <nlohmann/json.hpp>
-
-#include <fstream>
 #include <string>
-#include <vector>
 
 namespace convt {
 namespace {
 
-using nlohmann::json;
-
-const std::string kGoldenDir = CONVT_GOLDEN_DIR;
-
-const json& manifest() {
-  static const json parsed = [] {
-    std::ifstream in(kGoldenDir + "/manifest.json");
-    if (!in) throw std::runtime_error("cannot open " + kGoldenDir + "/manifest.json");
-    return json::parse(in);
-  }();
-  return parsed;
-}
-
-// One manifest entry; printed by its name so test listings stay readable.
-struct GoldenCase {
-  json entry;
-  friend void PrintTo(const GoldenCase& c, std::ostream* out) { *out << c.entry.at("name").get<std::string>(); }
-};
-
-std::vector<GoldenCase> cases(const char* op) {
-  std::vector<GoldenCase> result;
-  for (const json& entry : manifest().at(op)) result.push_back({entry});
-  return result;
-}
-
-Tensor load(const json& entry, const char* key) { return read_npy(kGoldenDir + "/data/" + entry.at(key).get<std::string>()); }
-
-IntPair pair(const json& entry, const char* key) {
-  return {entry.at(key)[0].get<int64_t>(), entry.at(key)[1].get<int64_t>()};
-}
-
-std::string case_name(const ::testing::TestParamInfo<GoldenCase>& info) { return info.param.entry.at("name").get<std::string>(); }
+using golden::case_name;
+using golden::cases;
+using golden::GoldenCase;
+using golden::json;
+using golden::load;
+using golden::manifest;
+using golden::pair;
 
 class GoldenConvTranspose2d : public ::testing::TestWithParam<GoldenCase> {};
 

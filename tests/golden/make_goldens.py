@@ -290,7 +290,153 @@ def interpolate_cases():
     return C
 
 
+# ---------------------------------------------------------------- autograd goldens (backward passes)
+#
+# Appended after the forward cases with their own generator so that the forward data above never moves.
+# y = op(x, w, b) in float64, then y.backward(g) with a random grad_output g of y's shape; the expected
+# x.grad, w.grad and b.grad are rounded to float32.
+
+BWD_SEED = SEED + 2
+bgen = torch.Generator().manual_seed(BWD_SEED)
+
+
+def brandn(*shape):
+    return torch.randn(*shape, generator=bgen, dtype=torch.float32)
+
+
+def autograd(fn, x, w, b):
+    """Returns (y, g, x.grad, w.grad, b.grad or None) for y = fn(x, w, b) in float64."""
+    xd = x.double().requires_grad_(True)
+    wd = w.double().requires_grad_(True)
+    bd = None if b is None else b.double().requires_grad_(True)
+    y = fn(xd, wd, bd)
+    g = brandn(*y.shape)
+    y.backward(g.double())
+    return y, g, xd.grad, wd.grad, (None if bd is None else bd.grad)
+
+
+def backward_entry(pre, name, note, x, w, b, g, gx, gw, gb, geometry):
+    assert gx.shape == x.shape and gw.shape == w.shape, name
+    assert (gb is None) == (b is None) and (gb is None or gb.shape == b.shape), name
+    entry = {
+        "name": name,
+        "input": save(pre + "_input.npy", x),
+        "weight": save(pre + "_weight.npy", w),
+        "bias": save(pre + "_bias.npy", b) if b is not None else None,
+        "grad_output": save(pre + "_grad_output.npy", g),
+    }
+    entry.update(geometry)
+    entry.update({
+        "expected_grad_input": save(pre + "_grad_input.npy", gx.float()),
+        "expected_grad_weight": save(pre + "_grad_weight.npy", gw.float()),
+        "expected_grad_bias": save(pre + "_grad_bias.npy", gb.float()) if gb is not None else None,
+        "note": note,
+    })
+    return entry
+
+
+def ct_bwd_case(name, note, *, n=1, cin, cout, hw, k, s=1, p=0, op=0, d=1, g=1,
+                bias=True, unbatched=False):
+    k, s, p, op, d = pair(k), pair(s), pair(p), pair(op), pair(d)
+    hw = pair(hw)
+    assert cin % g == 0 and cout % g == 0, name
+    for a in range(2):
+        assert op[a] < s[a] or op[a] < d[a], (name, "invalid output_padding")
+        assert ct_out_size(hw[a], k[a], s[a], p[a], op[a], d[a]) >= 1, (name, "empty output")
+    x = brandn(cin, *hw) if unbatched else brandn(n, cin, *hw)
+    w = brandn(cin, cout // g, *k)
+    b = brandn(cout) if bias else None
+
+    def fn(xd, wd, bd):
+        return F.conv_transpose2d(xd, wd, bd, stride=tuple(s), padding=tuple(p), output_padding=tuple(op),
+                                  groups=g, dilation=tuple(d))
+
+    y, gout, gx, gw, gb = autograd(fn, x, w, b)
+    exp_shape = ([] if unbatched else [n]) + [cout] + [
+        ct_out_size(hw[a], k[a], s[a], p[a], op[a], d[a]) for a in range(2)]
+    assert list(y.shape) == exp_shape, (name, list(y.shape), exp_shape)
+    return backward_entry("ctb_" + name, name, note, x, w, b, gout, gx, gw, gb,
+                          {"stride": s, "padding": p, "output_padding": op, "dilation": d, "groups": g})
+
+
+def conv_transpose_backward_cases():
+    C = []
+    C.append(ct_bwd_case("basic_k3s1p0", "basic k3 s1 p0 with bias",
+                         cin=3, cout=4, hw=4, k=3))
+    C.append(ct_bwd_case("dcgan_k4s2p1_batch2_nobias", "DCGAN block k4 s2 p1, batch 2, no bias",
+                         n=2, cin=4, cout=3, hw=3, k=4, s=2, p=1, bias=False))
+    C.append(ct_bwd_case("asym_stride_pad_op", "asymmetric stride (2,3), padding (1,0), output_padding (1,2)",
+                         cin=3, cout=2, hw=(3, 4), k=3, s=(2, 3), p=(1, 0), op=(1, 2)))
+    C.append(ct_bwd_case("nonsquare_kernel_dilation_2x1", "kernel (3,5), dilation (2,1), padding (2,1), stride (1,2)",
+                         cin=2, cout=3, hw=(4, 3), k=(3, 5), s=(1, 2), p=(2, 1), d=(2, 1)))
+    C.append(ct_bwd_case("groups2", "groups 2 (C_in 4, C_out 6), k3 s2 p1 op1",
+                         cin=4, cout=6, hw=3, k=3, s=2, p=1, op=1, g=2))
+    C.append(ct_bwd_case("depthwise_mult2_nobias", "depthwise: groups == C_in == 4, C_out/groups = 2, no bias",
+                         cin=4, cout=8, hw=3, k=3, s=2, p=1, g=4, bias=False))
+    C.append(ct_bwd_case("dilation_2x3", "asymmetric dilation (2,3), padding (1,2)",
+                         cin=2, cout=3, hw=4, k=3, p=(1, 2), d=(2, 3)))
+    C.append(ct_bwd_case("op_via_dilation_s2d3", "output_padding 2 >= stride 2, allowed because < dilation 3",
+                         cin=2, cout=3, hw=3, k=3, s=2, p=1, d=3, op=2))
+    C.append(ct_bwd_case("op_via_dilation_s1d3_1x2", "output_padding (2,1) >= stride 1, allowed because < dilation (3,2)",
+                         cin=2, cout=2, hw=(3, 4), k=3, s=1, d=(3, 2), op=(2, 1)))
+    C.append(ct_bwd_case("pad_gt_kernel_extent", "padding 3 > d*(k-1)=2: k3 d1 p3 s3 (some inputs reach no output)",
+                         cin=2, cout=3, hw=4, k=3, s=3, p=3))
+    C.append(ct_bwd_case("k2_s3_op1", "kernel smaller than stride: k2 s3 op1 (zero rows/cols in output)",
+                         cin=3, cout=2, hw=3, k=2, s=3, op=1))
+    C.append(ct_bwd_case("in1x1_k4s1p0_batch3", "1x1 spatial input, k4 s1 p0 -> 4x4, batch 3",
+                         n=3, cin=4, cout=3, hw=1, k=4))
+    C.append(ct_bwd_case("batch3_groups2_op1", "batch 3 with bias, groups 2, k3 s2 p1 op1",
+                         n=3, cin=4, cout=2, hw=3, k=3, s=2, p=1, op=1, g=2))
+    C.append(ct_bwd_case("unbatched_3d", "unbatched 3-D input [C,H,W]; grad_output and grad_input are 3-D",
+                         cin=3, cout=4, hw=(3, 4), k=3, s=2, p=1, op=1, unbatched=True))
+    return C
+
+
+def conv_bwd_case(name, note, *, n=1, cin, cout, hw, k, s=1, p=0, d=1, g=1,
+                  bias=True, unbatched=False):
+    k, s, p, d, hw = pair(k), pair(s), pair(p), pair(d), pair(hw)
+    assert cin % g == 0 and cout % g == 0, name
+    x = brandn(cin, *hw) if unbatched else brandn(n, cin, *hw)
+    w = brandn(cout, cin // g, *k)
+    b = brandn(cout) if bias else None
+
+    def fn(xd, wd, bd):
+        return F.conv2d(xd, wd, bd, stride=tuple(s), padding=tuple(p), dilation=tuple(d), groups=g)
+
+    y, gout, gx, gw, gb = autograd(fn, x, w, b)
+    exp_shape = ([] if unbatched else [n]) + [cout] + [
+        conv_out_size(hw[a], k[a], s[a], p[a], d[a]) for a in range(2)]
+    assert list(y.shape) == exp_shape and min(exp_shape) >= 1, (name, list(y.shape), exp_shape)
+    return backward_entry("convb_" + name, name, note, x, w, b, gout, gx, gw, gb,
+                          {"stride": s, "padding": p, "dilation": d, "groups": g})
+
+
+def conv2d_backward_cases():
+    C = []
+    C.append(conv_bwd_case("stride2_remainder_batch2_nobias",
+                           "stride 2 k3 p0 on 6x6, batch 2, no bias: the last row/col reaches no output (zero grad)",
+                           n=2, cin=3, cout=2, hw=6, k=3, s=2, bias=False))
+    C.append(conv_bwd_case("groups2_dilation2", "groups 2 (C_in 4, C_out 6), k3 dilation 2 padding 2, with bias",
+                           cin=4, cout=6, hw=5, k=3, p=2, d=2, g=2))
+    C.append(conv_bwd_case("depthwise_nobias", "depthwise groups == C_in == C_out, stride 2, no bias",
+                           cin=4, cout=4, hw=5, k=3, s=2, p=1, g=4, bias=False))
+    C.append(conv_bwd_case("asym_pairs", "asymmetric kernel (3,5), stride (2,1), padding (1,2), dilation (1,2)",
+                           cin=2, cout=3, hw=(6, 8), k=(3, 5), s=(2, 1), p=(1, 2), d=(1, 2)))
+    C.append(conv_bwd_case("pad_gt_kernel_extent", "padding 3 > d*(k-1)=2, k3 s2: border outputs see only padding",
+                           cin=2, cout=3, hw=4, k=3, s=2, p=3))
+    C.append(conv_bwd_case("k1_s3", "kernel smaller than stride: k1 s3 (skipped pixels get zero grad)",
+                           cin=3, cout=2, hw=7, k=1, s=3))
+    C.append(conv_bwd_case("in1x1_k3p1_batch3", "1x1 spatial input, k3 p1 -> 1x1, batch 3",
+                           n=3, cin=3, cout=4, hw=1, k=3, p=1))
+    C.append(conv_bwd_case("unbatched_3d", "unbatched 3-D input [C,H,W]; grad_output and grad_input are 3-D",
+                           cin=3, cout=2, hw=(5, 4), k=3, s=(1, 2), p=1, unbatched=True))
+    return C
+
+
 # ---------------------------------------------------------------- main
+
+OPS = ("conv_transpose2d", "conv2d", "interpolate", "conv_transpose2d_backward", "conv2d_backward")
+
 
 def main():
     os.makedirs(DATA, exist_ok=True)
@@ -304,8 +450,10 @@ def main():
         "conv_transpose2d": conv_transpose_cases(),
         "conv2d": conv2d_cases(),
         "interpolate": interpolate_cases(),
+        "conv_transpose2d_backward": conv_transpose_backward_cases(),
+        "conv2d_backward": conv2d_backward_cases(),
     }
-    for op in ("conv_transpose2d", "conv2d", "interpolate"):
+    for op in OPS:
         names = [c["name"] for c in manifest[op]]
         assert len(names) == len(set(names)), op
     text = json.dumps(manifest, indent=2)
@@ -321,9 +469,9 @@ def main():
         if f.endswith(".npy"):
             total += os.path.getsize(os.path.join(DATA, f))
             nfiles += 1
-    for op in ("conv_transpose2d", "conv2d", "interpolate"):
-        print("%-17s %3d cases" % (op, len(manifest[op])))
-    print("total             %3d cases" % sum(len(manifest[o]) for o in ("conv_transpose2d", "conv2d", "interpolate")))
+    for op in OPS:
+        print("%-25s %3d cases" % (op, len(manifest[op])))
+    print("total                     %3d cases" % sum(len(manifest[o]) for o in OPS))
     print("data: %d files, %d bytes (%.1f KB)" % (nfiles, total, total / 1024.0))
 
 

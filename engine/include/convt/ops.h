@@ -48,9 +48,26 @@ ConvGradients conv_transpose2d_backward_reference(const Tensor& input, const Ten
 ConvGradients conv2d_backward_reference(const Tensor& input, const Tensor& weight, bool with_bias,
                                         const Tensor& grad_output, const Conv2dParams& params);
 
+// F.pixel_shuffle: [N, C*r*r, H, W] -> [N, C, H*r, W*r] (or unbatched 3-D), y[n, c, h*r + i, w*r + j] =
+// x[n, c*r*r + i*r + j, h, w], PyTorch's channel order. pixel_unshuffle is its inverse, and each is the other's
+// backward (both only move elements).
+Tensor pixel_shuffle_reference(const Tensor& input, int64_t upscale_factor);
+Tensor pixel_unshuffle_reference(const Tensor& input, int64_t downscale_factor);
+
+// F.mse_loss and F.l1_loss with reduction "mean", and their gradients with respect to `input` (for a loss scaled
+// by 1): 2 (x - t) / numel, and sign(x - t) / numel with sign(0) = 0, as PyTorch.
+double mse_loss_reference(const Tensor& input, const Tensor& target);
+Tensor mse_loss_backward_reference(const Tensor& input, const Tensor& target);
+double l1_loss_reference(const Tensor& input, const Tensor& target);
+Tensor l1_loss_backward_reference(const Tensor& input, const Tensor& target);
+
 // F.interpolate for 4-D [N, C, H, W] input: nearest, or bilinear with align_corners false/true, by size or by
 // scale factor (recompute_scale_factor left at its default, as PyTorch does).
 Tensor interpolate(const Tensor& input, const InterpolateParams& params);
+
+// interpolate's backward: the gradient with respect to an input of `input_shape`, given grad_output of the forward
+// output's shape (refused otherwise, naming it). Uses the forward's own indices and weights.
+Tensor interpolate_backward_reference(const Tensor& grad_output, const Shape& input_shape, const InterpolateParams& params);
 
 // Output size of interpolate for one axis (floor(input * scale) when scaling), validated.
 IntPair interpolate_output_size(const Shape& input_shape, const InterpolateParams& params);

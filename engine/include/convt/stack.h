@@ -86,6 +86,11 @@ std::vector<StackStage> run_stack(const Tensor& input, const std::vector<StackLa
 // Applies an activation in place.
 void apply_activation(Tensor& tensor, Activation activation, float negative_slope);
 
+// The activation's backward: grad_output * f'(input), with PyTorch's conventions (relu's derivative is 0 at 0,
+// leaky_relu's is the slope there; tanh's is 1 - tanh(x)^2).
+Tensor activation_backward_reference(const Tensor& input, const Tensor& grad_output, Activation activation,
+                                     float negative_slope);
+
 // The whole chain's coverage: how many (input pixel, tap path) routes reach each final output pixel, counted by
 // running the chain's geometry on ones (one channel, unit kernels, no activations). [OH, OW].
 Tensor stack_coverage(const Shape& input_shape, const std::vector<StackLayerShape>& layers);

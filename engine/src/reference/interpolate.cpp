@@ -142,4 +142,47 @@ Tensor interpolate(const Tensor& input, const InterpolateParams& params) {
   return output;
 }
 
+// The backward: the forward's own taps (the same indices and weights), each adding its weight times grad_output to
+// the input pixel it read from, in double.
+Tensor interpolate_backward_reference(const Tensor& grad_output, const Shape& input_shape, const InterpolateParams& params) {
+  const IntPair out_size = interpolate_output_size(input_shape, params);
+  const int64_t N = input_shape[0], C = input_shape[1], H = input_shape[2], W = input_shape[3];
+  const int64_t OH = out_size.h, OW = out_size.w;
+  if (grad_output.shape() != Shape{N, C, OH, OW})
+    throw_invalid("interpolate_backward: grad_output has shape " + shape_to_string(grad_output.shape()) +
+                      ", but the forward output has shape " + shape_to_string({N, C, OH, OW}) +
+                      " (grad_output must have the forward output's shape)",
+                  "grad_output");
+  std::vector<double> grad(static_cast<size_t>(N * C * H * W), 0.0);
+  const float* g = grad_output.data();
+  if (params.mode == InterpolateMode::Nearest) {
+    const std::vector<int64_t> rows = nearest_indices(params, 0, H, OH);
+    const std::vector<int64_t> cols = nearest_indices(params, 1, W, OW);
+    for (int64_t plane = 0; plane < N * C; ++plane)
+      for (int64_t oy = 0; oy < OH; ++oy)
+        for (int64_t ox = 0; ox < OW; ++ox)
+          grad[static_cast<size_t>((plane * H + rows[static_cast<size_t>(oy)]) * W + cols[static_cast<size_t>(ox)])] +=
+              g[(plane * OH + oy) * OW + ox];
+  } else {
+    const std::vector<LinearSample> rows = linear_samples(params, 0, H, OH);
+    const std::vector<LinearSample> cols = linear_samples(params, 1, W, OW);
+    for (int64_t plane = 0; plane < N * C; ++plane)
+      for (int64_t oy = 0; oy < OH; ++oy) {
+        const LinearSample& r = rows[static_cast<size_t>(oy)];
+        for (int64_t ox = 0; ox < OW; ++ox) {
+          const LinearSample& c = cols[static_cast<size_t>(ox)];
+          const double value = g[(plane * OH + oy) * OW + ox];
+          double* dst = grad.data() + plane * H * W;
+          dst[r.index0 * W + c.index0] += value * r.lambda0 * c.lambda0;
+          dst[r.index0 * W + c.index1] += value * r.lambda0 * c.lambda1;
+          dst[r.index1 * W + c.index0] += value * r.lambda1 * c.lambda0;
+          dst[r.index1 * W + c.index1] += value * r.lambda1 * c.lambda1;
+        }
+      }
+  }
+  Tensor result({N, C, H, W});
+  for (size_t i = 0; i < grad.size(); ++i) result[static_cast<int64_t>(i)] = static_cast<float>(grad[i]);
+  return result;
+}
+
 }  // namespace convt

@@ -35,7 +35,9 @@ bool begin_analysis_pane(const char* title, float x, float y, float w, float h) 
 
 LabApp::LabApp(LabModel& model) : model_(model), planes_(colormap_pass_) {}
 
-bool LabApp::animating() const { return model_.busy() || ui_.scatter.replay_playing || ui_.workspace_loading; }
+bool LabApp::animating() const { return ui_.scatter.replay_playing; }
+
+bool LabApp::waiting() const { return model_.busy() || ui_.workspace_loading; }
 
 void LabApp::shortcuts() {
   ImGuiIO& io = ImGui::GetIO();

@@ -16,8 +16,11 @@ class LabApp {
   void frame(double time);
 
   UiState& ui() { return ui_; }
-  // True while something on screen moves by itself (a job running, the replay playing): keep rendering.
+  // True while something on screen moves by itself (the replay playing): render at full rate.
   bool animating() const;
+  // True while the workers compute (a progress bar, views landing): render a few dozen times a second, no more,
+  // so that on a small machine the frames leave the cores to the work they show.
+  bool waiting() const;
 
  private:
   void shortcuts();

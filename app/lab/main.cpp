@@ -183,12 +183,14 @@ int main(int argc, char** argv) {
     for (int frame = 0; !glfwWindowShouldClose(window) && !app.ui().quit_requested && !g_stop_requested; ++frame) {
       if (capture) {
         glfwPollEvents();
-        if (model.busy()) glfwWaitEventsTimeout(0.01);  // leave the cores to the worker
+        if (model.busy()) glfwWaitEventsTimeout(1.0 / 30);  // leave the cores to the workers
       } else if (glfwGetWindowAttrib(window, GLFW_ICONIFIED)) {
         glfwWaitEvents();  // minimised: sleep until something happens
         continue;
       } else if (app.animating()) {
-        glfwPollEvents();
+        glfwWaitEventsTimeout(1.0 / 60);  // input wakes it at once; without vsync (Xvfb) it must not spin
+      } else if (app.waiting()) {
+        glfwWaitEventsTimeout(1.0 / 30);
       } else {
         glfwWaitEventsTimeout(0.25);  // idle: wake for input, or a few times a second
       }

@@ -2,6 +2,8 @@
 // definition written the other way round (from each output element back to its source), each other's inverse and
 // adjoint; activation and loss gradients against central differences in double, and PyTorch's conventions at the
 // kinks (relu and l1 have derivative 0 at 0).
+#include "test_util.h"
+
 #include <convt/error.h>
 #include <convt/ops.h>
 #include <convt/stack.h>
@@ -14,11 +16,7 @@
 namespace convt {
 namespace {
 
-double dot(const Tensor& a, const Tensor& b) {
-  double sum = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) sum += static_cast<double>(a[i]) * b[i];
-  return sum;
-}
+using testing::dot;
 
 TEST(PixelShuffleReference, MatchesItsDefinitionAndUnshuffleUndoesIt) {
   std::mt19937_64 rng(5);

@@ -34,11 +34,7 @@ Tensor conv_transpose2d_by_scatter(const Tensor& x4, const Tensor& w, const Tens
   return batched ? y : y.reshaped({g.out_channels, g.out_h, g.out_w});
 }
 
-double dot(const Tensor& a, const Tensor& b) {
-  double sum = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) sum += static_cast<double>(a[i]) * b[i];
-  return sum;
-}
+using testing::dot;
 
 TEST(ReferenceProperties, GatherEqualsLiteralScatterDefinition) {
   std::mt19937_64 rng(2024);

@@ -26,6 +26,13 @@ void for_each_landing(const ConvTranspose2dGeometry& g, const ConvTranspose2dPar
         }
 }
 
+// <a, b>, summed in double: what the adjoint identities compare.
+inline double dot(const Tensor& a, const Tensor& b) {
+  double sum = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) sum += static_cast<double>(a[i]) * b[i];
+  return sum;
+}
+
 // Element-wise absolute value.
 inline Tensor abs_of(const Tensor& t) {
   Tensor out = t;

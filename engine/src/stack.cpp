@@ -45,7 +45,7 @@ std::vector<ConvTranspose2dGeometry> validate_stack(const Shape& input_shape, co
           current, layer.weight_shape, layer.has_bias ? std::optional<Shape>(Shape{out_channels}) : std::nullopt,
           layer.params));
     } catch (const Error& e) {
-      throw Error(e.kind(), "layer " + std::to_string(i + 1) + ": " + e.what(), e.parameter());
+      throw in_layer(e, i);
     }
     current = geometry.back().output_shape();
   }
@@ -61,7 +61,7 @@ std::vector<ConvTranspose2dGeometry> validate_stack(const Shape& input_shape, co
         validate_conv_transpose2d({1, layers[i].weight.size(0), 1, 1}, layers[i].weight.shape(), layers[i].bias->shape(),
                                   layers[i].params);
       } catch (const Error& e) {
-        throw Error(e.kind(), "layer " + std::to_string(i + 1) + ": " + e.what(), e.parameter());
+        throw in_layer(e, i);
       }
   return validate_stack(input_shape, shapes_of(layers));
 }

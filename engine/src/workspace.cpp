@@ -243,7 +243,7 @@ std::vector<StackLayer> build_stack(const std::vector<LayerSettings>& specs, int
       layers.push_back(std::move(layer));
     } catch (const Error& e) {
       if (specs.size() == 1) throw;
-      throw Error(e.kind(), "layer " + std::to_string(i + 1) + ": " + e.what(), e.parameter());
+      throw in_layer(e, i);
     }
   }
   return layers;

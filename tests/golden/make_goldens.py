@@ -50,22 +50,27 @@ def ct_out_size(h, k, s, p, op, d):
     return (h - 1) * s - 2 * p + d * (k - 1) + op + 1
 
 
-def ct_case(name, note, *, n=1, cin, cout, hw, k, s=1, p=0, op=0, d=1, g=1,
-            bias=True, unbatched=False):
-    k, s, p, op, d = pair(k), pair(s), pair(p), pair(op), pair(d)
-    hw = pair(hw)
+def ct_geometry(name, n, cin, cout, hw, k, s, p, op, d, g, unbatched):
+    """A conv_transpose2d case's per-axis pairs, checked, and the output shape PyTorch must give."""
+    k, s, p, op, d, hw = pair(k), pair(s), pair(p), pair(op), pair(d), pair(hw)
     assert cin % g == 0 and cout % g == 0, name
     for a in range(2):
         assert op[a] < s[a] or op[a] < d[a], (name, "invalid output_padding")
         assert ct_out_size(hw[a], k[a], s[a], p[a], op[a], d[a]) >= 1, (name, "empty output")
+    exp_shape = ([] if unbatched else [n]) + [cout] + [
+        ct_out_size(hw[a], k[a], s[a], p[a], op[a], d[a]) for a in range(2)]
+    return hw, k, s, p, op, d, exp_shape
+
+
+def ct_case(name, note, *, n=1, cin, cout, hw, k, s=1, p=0, op=0, d=1, g=1,
+            bias=True, unbatched=False):
+    hw, k, s, p, op, d, exp_shape = ct_geometry(name, n, cin, cout, hw, k, s, p, op, d, g, unbatched)
     x = randn(cin, *hw) if unbatched else randn(n, cin, *hw)
     w = randn(cin, cout // g, *k)
     b = randn(cout) if bias else None
     y = F.conv_transpose2d(x.double(), w.double(), None if b is None else b.double(),
                            stride=tuple(s), padding=tuple(p), output_padding=tuple(op),
                            groups=g, dilation=tuple(d))
-    exp_shape = ([] if unbatched else [n]) + [cout] + [
-        ct_out_size(hw[a], k[a], s[a], p[a], op[a], d[a]) for a in range(2)]
     assert list(y.shape) == exp_shape, (name, list(y.shape), exp_shape)
     pre = "ct_" + name
     return {
@@ -173,18 +178,25 @@ def conv_out_size(h, k, s, p, d):
     return (h + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def conv_case(name, note, *, n=1, cin, cout, hw, k, s=1, p=0, d=1, g=1,
-              bias=True, unbatched=False):
+def conv_geometry(name, n, cin, cout, hw, k, s, p, d, g, unbatched):
+    """A conv2d case's per-axis pairs, checked, and the output shape PyTorch must give."""
     k, s, p, d, hw = pair(k), pair(s), pair(p), pair(d), pair(hw)
     assert cin % g == 0 and cout % g == 0, name
+    exp_shape = ([] if unbatched else [n]) + [cout] + [
+        conv_out_size(hw[a], k[a], s[a], p[a], d[a]) for a in range(2)]
+    assert min(exp_shape) >= 1, (name, exp_shape)
+    return hw, k, s, p, d, exp_shape
+
+
+def conv_case(name, note, *, n=1, cin, cout, hw, k, s=1, p=0, d=1, g=1,
+              bias=True, unbatched=False):
+    hw, k, s, p, d, exp_shape = conv_geometry(name, n, cin, cout, hw, k, s, p, d, g, unbatched)
     x = randn(cin, *hw) if unbatched else randn(n, cin, *hw)
     w = randn(cout, cin // g, *k)
     b = randn(cout) if bias else None
     y = F.conv2d(x.double(), w.double(), None if b is None else b.double(),
                  stride=tuple(s), padding=tuple(p), dilation=tuple(d), groups=g)
-    exp_shape = ([] if unbatched else [n]) + [cout] + [
-        conv_out_size(hw[a], k[a], s[a], p[a], d[a]) for a in range(2)]
-    assert list(y.shape) == exp_shape and min(exp_shape) >= 1, (name, list(y.shape), exp_shape)
+    assert list(y.shape) == exp_shape, (name, list(y.shape), exp_shape)
     pre = "conv_" + name
     return {
         "name": name,
@@ -337,12 +349,7 @@ def backward_entry(pre, name, note, x, w, b, g, gx, gw, gb, geometry):
 
 def ct_bwd_case(name, note, *, n=1, cin, cout, hw, k, s=1, p=0, op=0, d=1, g=1,
                 bias=True, unbatched=False):
-    k, s, p, op, d = pair(k), pair(s), pair(p), pair(op), pair(d)
-    hw = pair(hw)
-    assert cin % g == 0 and cout % g == 0, name
-    for a in range(2):
-        assert op[a] < s[a] or op[a] < d[a], (name, "invalid output_padding")
-        assert ct_out_size(hw[a], k[a], s[a], p[a], op[a], d[a]) >= 1, (name, "empty output")
+    hw, k, s, p, op, d, exp_shape = ct_geometry(name, n, cin, cout, hw, k, s, p, op, d, g, unbatched)
     x = brandn(cin, *hw) if unbatched else brandn(n, cin, *hw)
     w = brandn(cin, cout // g, *k)
     b = brandn(cout) if bias else None
@@ -352,8 +359,6 @@ def ct_bwd_case(name, note, *, n=1, cin, cout, hw, k, s=1, p=0, op=0, d=1, g=1,
                                   groups=g, dilation=tuple(d))
 
     y, gout, gx, gw, gb = autograd(fn, x, w, b)
-    exp_shape = ([] if unbatched else [n]) + [cout] + [
-        ct_out_size(hw[a], k[a], s[a], p[a], op[a], d[a]) for a in range(2)]
     assert list(y.shape) == exp_shape, (name, list(y.shape), exp_shape)
     return backward_entry("ctb_" + name, name, note, x, w, b, gout, gx, gw, gb,
                           {"stride": s, "padding": p, "output_padding": op, "dilation": d, "groups": g})
@@ -394,8 +399,7 @@ def conv_transpose_backward_cases():
 
 def conv_bwd_case(name, note, *, n=1, cin, cout, hw, k, s=1, p=0, d=1, g=1,
                   bias=True, unbatched=False):
-    k, s, p, d, hw = pair(k), pair(s), pair(p), pair(d), pair(hw)
-    assert cin % g == 0 and cout % g == 0, name
+    hw, k, s, p, d, exp_shape = conv_geometry(name, n, cin, cout, hw, k, s, p, d, g, unbatched)
     x = brandn(cin, *hw) if unbatched else brandn(n, cin, *hw)
     w = brandn(cout, cin // g, *k)
     b = brandn(cout) if bias else None
@@ -404,9 +408,7 @@ def conv_bwd_case(name, note, *, n=1, cin, cout, hw, k, s=1, p=0, d=1, g=1,
         return F.conv2d(xd, wd, bd, stride=tuple(s), padding=tuple(p), dilation=tuple(d), groups=g)
 
     y, gout, gx, gw, gb = autograd(fn, x, w, b)
-    exp_shape = ([] if unbatched else [n]) + [cout] + [
-        conv_out_size(hw[a], k[a], s[a], p[a], d[a]) for a in range(2)]
-    assert list(y.shape) == exp_shape and min(exp_shape) >= 1, (name, list(y.shape), exp_shape)
+    assert list(y.shape) == exp_shape, (name, list(y.shape), exp_shape)
     return backward_entry("convb_" + name, name, note, x, w, b, gout, gx, gw, gb,
                           {"stride": s, "padding": p, "dilation": d, "groups": g})
 

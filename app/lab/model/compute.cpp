@@ -14,16 +14,6 @@ void checkpoint(JobContext& context, float fraction, const std::string& stage) {
   context.report(fraction, stage);
 }
 
-FieldError field_error(const Error& e, int64_t layer) {
-  return FieldError{e.parameter().empty() ? "layer" : e.parameter(), e.what(), layer};
-}
-
-// A stack's error names its layer; a single layer's needs no number.
-Error in_layer(const Error& e, size_t index, size_t count) {
-  if (count == 1) return e;
-  return Error(e.kind(), "layer " + std::to_string(index + 1) + ": " + e.what(), e.parameter());
-}
-
 // Builds every layer's tensors and validates the chain; `failing_layer` says which layer an error belongs to.
 PreparedStack prepare(const LabState& state, JobContext& context, TensorCache& tensors, int64_t& failing_layer) {
   PreparedStack stack;
@@ -49,7 +39,8 @@ PreparedStack prepare(const LabState& state, JobContext& context, TensorCache& t
       current = layer.geometry.output_shape();
       stack.layers.push_back(std::move(layer));
     } catch (const Error& e) {
-      throw in_layer(e, i, state.layers.size());
+      if (state.layers.size() == 1) throw;  // a single layer's error needs no number
+      throw in_layer(e, i);
     }
   }
   failing_layer = -1;
@@ -121,6 +112,10 @@ ComputeResult compute_or_throw(const LabState& state, JobContext& context, Tenso
 }
 
 }  // namespace
+
+FieldError field_error(const Error& e, int64_t layer) {
+  return FieldError{e.parameter().empty() ? "layer" : e.parameter(), e.what(), layer};
+}
 
 ComputeResult failed_result(FieldError error) {
   ComputeResult failed;

@@ -8,6 +8,7 @@
 #include "lab_state.h"
 
 #include <convt/analysis.h>
+#include <convt/error.h>
 #include <convt/shape.h>
 #include <convt/stack.h>
 #include <convt/tensor.h>
@@ -81,6 +82,9 @@ struct ComputeResult {
   uint64_t output_bytes() const { return static_cast<uint64_t>(output().numel()) * sizeof(float); }
   double gflops() const { return run_ms > 0 ? layer.geometry.useful_flops() / (run_ms * 1e6) : 0.0; }
 };
+
+// The control an engine error marks (its parameter, or the layer as a whole), for layer `layer` (-1: none).
+FieldError field_error(const Error& e, int64_t layer);
 
 // A failed result carrying `error` (what the worker hands back when a job throws).
 ComputeResult failed_result(FieldError error);

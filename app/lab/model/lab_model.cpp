@@ -81,8 +81,7 @@ bool LabModel::check_known_shapes(bool& known, double& flops) {
       stage_shapes_.push_back(current);
     } catch (const Error& e) {
       geometry_.reset();
-      const std::string message = state_.layers.size() == 1 ? e.what() : "layer " + std::to_string(i + 1) + ": " + e.what();
-      error_ = FieldError{e.parameter().empty() ? "layer" : e.parameter(), message, static_cast<int64_t>(i)};
+      error_ = field_error(state_.layers.size() == 1 ? e : in_layer(e, i), static_cast<int64_t>(i));
       return false;
     }
   }

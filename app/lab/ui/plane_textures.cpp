@@ -18,14 +18,20 @@ gfx::ColourSettings colours_of(const PlaneView& plane, Colormap colormap) {
   return colours;
 }
 
-// Uploads one level (only when it is new) and draws it over the part of the plane it covers.
+// The coloured texture of one level in `slot`, uploaded only when the level is new.
+GLuint level_texture(PanelContext& context, const std::string& slot, const ProductCache::Typed<PlanePreview>& level,
+                     const gfx::ColourSettings& colours) {
+  const Tensor& values = level.value->values;
+  const int64_t h = values.size(1), w = values.size(2);
+  return context.planes.texture(slot, {values.data(), h, w, static_cast<int>(values.size(0)), h * w, level.id}, colours);
+}
+
+// Draws one level over the part of the plane it covers.
 void draw_level(PanelContext& context, const std::string& slot, const ViewGeometry& view,
                 const ProductCache::Typed<PlanePreview>& level, const gfx::ColourSettings& colours) {
   const PlanePreview& preview = *level.value;
-  const Tensor& values = preview.values;
-  const int64_t h = values.size(1), w = values.size(2);
-  const gfx::PlaneSource source{values.data(), h, w, static_cast<int>(values.size(0)), h * w, level.id};
-  const GLuint texture = context.planes.texture(slot, source, colours);
+  const int64_t h = preview.values.size(1), w = preview.values.size(2);
+  const GLuint texture = level_texture(context, slot, level, colours);
   const PlaneRegion& r = preview.region;
   const ImVec2 uv_max(static_cast<float>(r.width()) / static_cast<float>(w * preview.factor),
                       static_cast<float>(r.height()) / static_cast<float>(h * preview.factor));
@@ -71,13 +77,8 @@ bool plane_thumbnail(PanelContext& context, const char* id, const PlaneSpec& spe
   const int64_t box = std::max<int64_t>(1, static_cast<int64_t>(side));
   const PlaneView plane = context.model.analyses().plane(spec, {0, 0, h, w}, box, box);
   const std::string slot = std::string(id) + ".o";
-  GLuint texture = context.planes.last_texture(slot);
-  if (plane.ready()) {
-    const Tensor& values = plane.overview.value->values;
-    texture = context.planes.texture(slot, {values.data(), values.size(1), values.size(2), static_cast<int>(values.size(0)),
-                                            values.size(1) * values.size(2), plane.overview.id},
-                                     colours_of(plane, spec.colormap));
-  }
+  const GLuint texture = plane.ready() ? level_texture(context, slot, plane.overview, colours_of(plane, spec.colormap))
+                                       : context.planes.last_texture(slot);
   // Keep the thumbnail's aspect inside a square button.
   const float aspect = static_cast<float>(w) / static_cast<float>(std::max<int64_t>(h, 1));
   const ImVec2 image_size = aspect >= 1 ? ImVec2(side, side / aspect) : ImVec2(side * aspect, side);

@@ -96,11 +96,15 @@ void replay(PanelContext& context, const ComputeResult& r, const std::shared_ptr
     out_view = plane_view(context, "sc.replay", {partial.value, 0, -1, false, Colormap::Diverging},
                           ImVec2(replay_side, replay_side), ui.replay_output.zoom, ui.replay_output.pan).view;
   } else {
+    // Not made yet: the view keeps the previous step's picture, as any view does while its next one is made.
     const ConvTranspose2dGeometry& g = replay.geometry();
     out_view = tensor_view("sc.replay", g.out_h, g.out_w, ImVec2(replay_side, replay_side), ui.replay_output.zoom,
                            ui.replay_output.pan.x, ui.replay_output.pan.y);
-    if (const GLuint previous = context.planes.last_texture("sc.replay.o"))
-      draw_texture(out_view, reinterpret_cast<ImTextureID>(static_cast<uintptr_t>(previous)), {0, 0, g.out_h, g.out_w});
+    PlaneView pending;
+    pending.height = g.out_h;
+    pending.width = g.out_w;
+    pending.error = partial.error;
+    draw_plane(context, "sc.replay", out_view, pending, Colormap::Diverging);
     finish_view(out_view);
   }
   ImGui::EndGroup();

@@ -32,4 +32,9 @@ class Error : public std::runtime_error {
 }
 [[noreturn]] inline void throw_io(const std::string& message) { throw Error(ErrorKind::Io, message); }
 
+// The same error, said of layer `index` (0-based) of a stack: "layer 3: ...", its kind and parameter kept.
+inline Error in_layer(const Error& error, size_t index) {
+  return Error(error.kind(), "layer " + std::to_string(index + 1) + ": " + error.what(), error.parameter());
+}
+
 }  // namespace convt

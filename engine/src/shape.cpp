@@ -284,3 +284,29 @@ Conv2dGeometry validate_conv2d(const Shape& input_shape, const Shape& weight_sha
 }
 
 }  // namespace convt
+
+namespace convt {
+
+void validate_grad_output(const char* op, const Shape& expected, const Shape& grad_output) {
+  if (grad_output != expected)
+    throw_invalid(std::string(op) + "_backward: grad_output has shape " + shape_to_string(grad_output) +
+                      ", but the forward output has shape " + shape_to_string(expected) +
+                      " (grad_output must have the forward output's shape)",
+                  "grad_output");
+}
+
+}  // namespace convt
+
+namespace convt {
+
+ConvTranspose2dParams conv2d_grad_input_params(const Conv2dGeometry& g, const Conv2dParams& params) {
+  auto restoring_padding = [](int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation) {
+    return in - ((out - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1);
+  };
+  const IntPair output_padding(
+      restoring_padding(g.in_h, g.out_h, g.kernel_h, params.stride.h, params.padding.h, params.dilation.h),
+      restoring_padding(g.in_w, g.out_w, g.kernel_w, params.stride.w, params.padding.w, params.dilation.w));
+  return {params.stride, params.padding, output_padding, params.dilation, params.groups};
+}
+
+}  // namespace convt

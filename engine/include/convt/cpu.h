@@ -3,6 +3,7 @@
 // results as the reference ops (to float32 rounding): validated inputs, unbatched 3-D input, optional bias.
 #pragma once
 
+#include <convt/backend.h>
 #include <convt/params.h>
 #include <convt/tensor.h>
 
@@ -22,6 +23,30 @@ void conv_transpose2d_cpu_into(const Tensor& input, const Tensor& weight, const 
                                const ConvTranspose2dParams& params, Tensor& output);
 void conv2d_cpu_into(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& params,
                      Tensor& output);
+
+// The backward passes. grad_input of conv_transpose2d is one strided correlation of grad_output with the same
+// weight (a conv2d); grad_input of conv2d is the phase-decomposed conv_transpose2d with the output_padding that
+// restores the input's size. grad_weight is a GEMM that reduces over the batch and pixels (weight_gradient.cpp).
+// The _into forms write every element of their outputs exactly once (grad_bias may be null), and refuse outputs of
+// the wrong shape; the input's shape is the shape of `grad_input`.
+void conv_transpose2d_grad_input_cpu_into(const Tensor& weight, const Tensor& grad_output,
+                                          const ConvTranspose2dParams& params, Tensor& grad_input);
+void conv_transpose2d_grad_weight_cpu_into(const Tensor& input, const Tensor& grad_output,
+                                           const ConvTranspose2dParams& params, Tensor& grad_weight, Tensor* grad_bias);
+void conv2d_grad_input_cpu_into(const Tensor& weight, const Tensor& grad_output, const Conv2dParams& params,
+                                Tensor& grad_input);
+void conv2d_grad_weight_cpu_into(const Tensor& input, const Tensor& grad_output, const Conv2dParams& params,
+                                 Tensor& grad_weight, Tensor* grad_bias);
+
+Tensor conv_transpose2d_grad_input_cpu(const Shape& input_shape, const Tensor& weight, const Tensor& grad_output,
+                                       const ConvTranspose2dParams& params);
+WeightGradients conv_transpose2d_grad_weight_cpu(const Tensor& input, const Shape& weight_shape,
+                                                 const Tensor& grad_output, bool with_bias,
+                                                 const ConvTranspose2dParams& params);
+Tensor conv2d_grad_input_cpu(const Shape& input_shape, const Tensor& weight, const Tensor& grad_output,
+                             const Conv2dParams& params);
+WeightGradients conv2d_grad_weight_cpu(const Tensor& input, const Shape& weight_shape, const Tensor& grad_output,
+                                       bool with_bias, const Conv2dParams& params);
 
 // Weights packed for the fast conv_transpose2d once, for a caller that runs the same layer many times (as a
 // framework holding a layer's weights would, and as oneDNN's reordered weights are): reusable for any input with

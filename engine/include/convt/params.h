@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 namespace convt {
@@ -49,5 +50,12 @@ struct InterpolateParams {
   double scale_w = 0.0;
   bool align_corners = false;  // bilinear only
 };
+
+// The activations a stack layer or the training lab applies (F.relu, F.leaky_relu, torch.tanh).
+enum class Activation { None, ReLU, LeakyReLU, Tanh };
+// "none", "relu", "leaky_relu", "tanh": the names in enum order (the CLI, --set, workspaces, the app).
+std::span<const char* const> activation_names();
+Activation parse_activation(const std::string& name);
+const char* to_string(Activation activation);
 
 }  // namespace convt

@@ -77,4 +77,13 @@ struct Conv2dGeometry {
 Conv2dGeometry validate_conv2d(const Shape& input_shape, const Shape& weight_shape,
                                const std::optional<Shape>& bias_shape, const Conv2dParams& params);
 
+// A backward pass's grad_output must have the forward output's shape; otherwise InvalidArgument (parameter
+// "grad_output") naming both, e.g. "conv2d_backward: grad_output has shape [..], but the forward output has shape [..]".
+void validate_grad_output(const char* op, const Shape& expected, const Shape& grad_output);
+
+// conv2d's grad_input is conv_transpose2d(grad_output, weight) with the same stride, padding, dilation and groups,
+// and the output_padding that gives back the input's size: in - ((out - 1)*s - 2p + d*(k - 1) + 1) per axis, which
+// is always below the stride (conv2d's floor dropped fewer than s rows).
+ConvTranspose2dParams conv2d_grad_input_params(const Conv2dGeometry& geometry, const Conv2dParams& params);
+
 }  // namespace convt

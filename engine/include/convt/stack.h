@@ -20,11 +20,6 @@
 
 namespace convt {
 
-enum class Activation { None, ReLU, LeakyReLU, Tanh };
-// "none", "relu", "leaky_relu", "tanh": the names in enum order (the CLI, --set, workspaces, the app).
-std::span<const char* const> activation_names();
-Activation parse_activation(const std::string& name);
-const char* to_string(Activation activation);
 
 struct StackLayer {
   Tensor weight;  // [C_in, C_out/groups, kH, kW]
@@ -83,13 +78,9 @@ struct StackRunHooks {
 std::vector<StackStage> run_stack(const Tensor& input, const std::vector<StackLayerView>& layers, const Backend& backend,
                                   const StackRunHooks& hooks = {});
 
-// Applies an activation in place.
+// Applies an activation in place (the reference backend's activation, on a copy).
 void apply_activation(Tensor& tensor, Activation activation, float negative_slope);
 
-// The activation's backward: grad_output * f'(input), with PyTorch's conventions (relu's derivative is 0 at 0,
-// leaky_relu's is the slope there; tanh's is 1 - tanh(x)^2).
-Tensor activation_backward_reference(const Tensor& input, const Tensor& grad_output, Activation activation,
-                                     float negative_slope);
 
 // The whole chain's coverage: how many (input pixel, tap path) routes reach each final output pixel, counted by
 // running the chain's geometry on ones (one channel, unit kernels, no activations). [OH, OW].

@@ -8,23 +8,6 @@
 #include <convt/shape.h>
 
 namespace convt::cpu {
-namespace {
-
-AxisPlan forward_axis(int64_t output, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation) {
-  AxisPlan axis;
-  axis.q_begin = 0;
-  axis.count = output;
-  axis.out_stride = 1;
-  axis.out_base = 0;
-  axis.in_stride = stride;
-  for (int64_t k = 0; k < kernel; ++k) {
-    axis.tap_kernel.push_back(k);
-    axis.tap_offset.push_back(k * dilation - padding);
-  }
-  return axis;
-}
-
-}  // namespace
 
 void conv2d_cpu_into(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& params,
                      Tensor& output) {
@@ -36,8 +19,8 @@ void conv2d_cpu_into(const Tensor& input, const Tensor& weight, const Tensor* bi
   const ConvShape shape{g.batch,        g.groups, g.in_channels, g.in_h, g.in_w, g.out_channels, g.out_h, g.out_w,
                         g.in_channels_per_group, g.out_channels_per_group, g.kernel_h, g.kernel_w};
   const std::vector<CorrelationPlan> plans{
-      {forward_axis(g.out_h, g.kernel_h, params.stride.h, params.padding.h, params.dilation.h),
-       forward_axis(g.out_w, g.kernel_w, params.stride.w, params.padding.w, params.dilation.w)}};
+      {strided_axis(g.out_h, g.kernel_h, params.stride.h, params.padding.h, params.dilation.h),
+       strided_axis(g.out_w, g.kernel_w, params.stride.w, params.padding.w, params.dilation.w)}};
   run_correlations(plans, shape, input.data(), weight.data(), WeightLayout::Forward, bias ? bias->data() : nullptr,
                    output.data());
 }

@@ -177,6 +177,20 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
 
 }  // namespace
 
+AxisPlan strided_axis(int64_t output, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation) {
+  AxisPlan axis;
+  axis.q_begin = 0;
+  axis.count = output;
+  axis.out_stride = 1;
+  axis.out_base = 0;
+  axis.in_stride = stride;
+  for (int64_t k = 0; k < kernel; ++k) {
+    axis.tap_kernel.push_back(k);
+    axis.tap_offset.push_back(k * dilation - padding);
+  }
+  return axis;
+}
+
 PackedPanels pack_panels(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* weight,
                          WeightLayout layout) {
   PackedPanels packed;

@@ -20,6 +20,10 @@ struct AxisPlan {
   std::vector<int64_t> tap_offset;       // input offset of each tap
 };
 
+// A conv2d's axis: `output` positions q, each reading input q*stride + k*dilation - padding for every tap k (zero
+// outside the input). conv_transpose2d's grad_input uses the same axis with the transposed conv's input size.
+AxisPlan strided_axis(int64_t output, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation);
+
 struct CorrelationPlan {
   AxisPlan y, x;
 };

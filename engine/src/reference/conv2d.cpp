@@ -1,6 +1,6 @@
 // The oracle for conv2d (cross-correlation, PyTorch semantics): every output element is the double-precision sum
 // of its terms, y[n, co, oy, ox] = bias + sum x[n, ci, oy*s - p + ky*d, ox*s - p + kx*d] * w[co, ci', ky, kx].
-#include <convt/ops.h>
+#include <convt/reference.h>
 #include <convt/shape.h>
 
 namespace convt {
@@ -41,17 +41,6 @@ Tensor conv2d_reference(const Tensor& input, const Tensor& weight, const Tensor*
     }
   }
   return output;
-}
-
-Tensor conv2d(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias, IntPair stride,
-              IntPair padding, IntPair dilation, int64_t groups) {
-  return conv2d_reference(input, weight, bias ? &*bias : nullptr, Conv2dParams{stride, padding, dilation, groups});
-}
-
-Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const std::optional<Tensor>& bias, IntPair stride,
-                        IntPair padding, IntPair output_padding, int64_t groups, IntPair dilation) {
-  return conv_transpose2d_reference(input, weight, bias ? &*bias : nullptr,
-                                    ConvTranspose2dParams{stride, padding, output_padding, dilation, groups});
 }
 
 }  // namespace convt

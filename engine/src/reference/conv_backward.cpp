@@ -4,22 +4,13 @@
 // the forward definition once, exactly as the forward references do, and adds both products, in double. No
 // transposes, flips or phase tricks: the fast paths are tested against this, so it has to be obviously right.
 #include <convt/error.h>
-#include <convt/ops.h>
+#include <convt/reference.h>
 #include <convt/shape.h>
 
 #include <vector>
 
 namespace convt {
 namespace {
-
-// The forward output's shape is the only one grad_output may have; PyTorch says the same in its own words.
-void check_grad_output(const char* op, const Shape& expected, const Tensor& grad_output) {
-  if (grad_output.shape() != expected)
-    throw_invalid(std::string(op) + "_backward: grad_output has shape " + shape_to_string(grad_output.shape()) +
-                      ", but the forward output has shape " + shape_to_string(expected) +
-                      " (grad_output must have the forward output's shape)",
-                  "grad_output");
-}
 
 // Double accumulators, rounded to float32 once at the end.
 Tensor to_tensor(const std::vector<double>& values, const Shape& shape) {
@@ -43,7 +34,7 @@ std::optional<Tensor> bias_gradient(bool with_bias, const Tensor& grad_output, i
 ConvGradients conv_transpose2d_backward_reference(const Tensor& input, const Tensor& weight, bool with_bias,
                                                   const Tensor& grad_output, const ConvTranspose2dParams& params) {
   const ConvTranspose2dGeometry g = validate_conv_transpose2d(input.shape(), weight.shape(), std::nullopt, params);
-  check_grad_output("conv_transpose2d", g.output_shape(), grad_output);
+  validate_grad_output("conv_transpose2d", g.output_shape(), grad_output.shape());
   const int64_t H = g.in_h, W = g.in_w, OH = g.out_h, OW = g.out_w, KH = g.kernel_h, KW = g.kernel_w;
   const int64_t Cin = g.in_channels, Cout = g.out_channels, Cig = g.in_channels_per_group, Cog = g.out_channels_per_group;
   std::vector<double> grad_input(static_cast<size_t>(input.numel()), 0.0), grad_weight(static_cast<size_t>(weight.numel()), 0.0);
@@ -74,7 +65,7 @@ ConvGradients conv_transpose2d_backward_reference(const Tensor& input, const Ten
 ConvGradients conv2d_backward_reference(const Tensor& input, const Tensor& weight, bool with_bias,
                                         const Tensor& grad_output, const Conv2dParams& params) {
   const Conv2dGeometry g = validate_conv2d(input.shape(), weight.shape(), std::nullopt, params);
-  check_grad_output("conv2d", g.output_shape(), grad_output);
+  validate_grad_output("conv2d", g.output_shape(), grad_output.shape());
   const int64_t H = g.in_h, W = g.in_w, OH = g.out_h, OW = g.out_w, KH = g.kernel_h, KW = g.kernel_w;
   const int64_t Cin = g.in_channels, Cout = g.out_channels, Cig = g.in_channels_per_group, Cog = g.out_channels_per_group;
   std::vector<double> grad_input(static_cast<size_t>(input.numel()), 0.0), grad_weight(static_cast<size_t>(weight.numel()), 0.0);

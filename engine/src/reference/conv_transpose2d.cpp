@@ -2,7 +2,7 @@
 // in MATH.md (oy = iy*s - p + ky*d, the same per x axis) and sums them in double, so its error against exact
 // arithmetic is far below float32 rounding. Deliberately no tiling, no phases, no SIMD: fast paths are tested
 // against this, so it has to be obviously right rather than quick.
-#include <convt/ops.h>
+#include <convt/reference.h>
 #include <convt/shape.h>
 
 #include <vector>

@@ -2,7 +2,7 @@
 // other's backward), the activations' backward passes, and the mse and l1 losses with their gradients. Plain loops,
 // double where a sum is formed, PyTorch's conventions at the kinks (relu and l1 have derivative 0 at 0).
 #include <convt/error.h>
-#include <convt/ops.h>
+#include <convt/reference.h>
 #include <convt/stack.h>
 
 #include <cmath>
@@ -78,6 +78,12 @@ Tensor pixel_unshuffle_reference(const Tensor& input, int64_t downscale_factor) 
             for (int64_t w = 0; w < out.w; ++w)
               output[((n * out.c + c * r * r + i * r + j) * out.h + h) * out.w + w] =
                   input[((n * in.c + c) * in.h + h * r + i) * in.w + w * r + j];
+  return output;
+}
+
+Tensor activation_reference(const Tensor& input, Activation activation, float negative_slope) {
+  Tensor output = input;
+  apply_activation(output, activation, negative_slope);
   return output;
 }
 

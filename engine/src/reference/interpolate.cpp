@@ -3,6 +3,7 @@
 // was given (recompute_scale_factor's default) and input/output otherwise.
 #include <convt/error.h>
 #include <convt/ops.h>
+#include <convt/reference.h>
 
 #include <algorithm>
 #include <cmath>
@@ -106,7 +107,7 @@ IntPair interpolate_output_size(const Shape& input_shape, const InterpolateParam
   return size;
 }
 
-Tensor interpolate(const Tensor& input, const InterpolateParams& params) {
+Tensor interpolate_reference(const Tensor& input, const InterpolateParams& params) {
   const IntPair out_size = interpolate_output_size(input.shape(), params);
   const int64_t N = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
   const int64_t OH = out_size.h, OW = out_size.w;

@@ -1,0 +1,163 @@
+// The weight gradient as a GEMM on the forward passes' microkernels (weight_gradient.h):
+//     C[a, j] = sum over pixels P of A[a, P] * Bt[j, P],   j = (b, ky, kx),  P = (n, y, x)
+// M = CAg rows, N = CBg*kH*kW columns and a K of every pixel of the batch, which is usually the longest side. So,
+// unlike the forward (one tile of output pixels per task), the work is split three ways: groups, ranges of column
+// blocks and, when those are too few for the cores, parts of K, each part summing into its own copy of C (the
+// copies are added at the end). Per K chunk a task packs A once for all rows and B once per column block; B is a
+// gather of the taps (zero outside), done column by column from per-pixel offsets decoded once per chunk.
+#include "weight_gradient.h"
+
+#include "microkernels.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace convt::cpu {
+namespace {
+
+constexpr int64_t kKc = 512;                         // pixels per chunk: a packed B block stays near L1
+constexpr int64_t kMaxPartialBytes = int64_t{256} << 20;  // the copies of C that K-splitting may allocate
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+struct Layout {
+  int64_t m = 0, n = 0, k = 0, taps = 0;
+  int64_t m_blocks = 0, n_blocks = 0, k_chunks = 0;
+  int64_t tile = 0;        // mr * nr floats
+  int64_t group_tiles = 0;  // m_blocks * n_blocks
+};
+
+// Per task scratch: pixel offsets of the chunk, packed A (all rows) and one packed B block.
+struct Scratch {
+  std::vector<int64_t> a_offset, b_base, b_row, b_col;
+  std::vector<float> a_pack, b_pack;
+};
+
+void decode_chunk(const WeightGradientProblem& p, int64_t k0, int64_t kc, Scratch& s) {
+  const int64_t a_plane = p.a_h * p.a_w;
+  for (int64_t k = 0; k < kc; ++k) {
+    const int64_t pixel = k0 + k, n = pixel / a_plane, rest = pixel % a_plane, y = rest / p.a_w, x = rest % p.a_w;
+    s.a_offset[static_cast<size_t>(k)] = n * p.a_channels * a_plane + rest;
+    s.b_base[static_cast<size_t>(k)] = n * p.b_channels * p.b_h * p.b_w;
+    s.b_row[static_cast<size_t>(k)] = y * p.stride.h - p.padding.h;
+    s.b_col[static_cast<size_t>(k)] = x * p.stride.w - p.padding.w;
+  }
+}
+
+// A's rows of group g for the chunk, as [m block][k][mr] with a kKc-long k stride per block; zero rows past M.
+void pack_a(const WeightGradientProblem& p, const Layout& l, const float* a, int64_t group, int64_t kc, int64_t mr,
+            Scratch& s) {
+  const int64_t a_plane = p.a_h * p.a_w;
+  for (int64_t row = 0; row < l.m_blocks * mr; ++row) {
+    float* destination = s.a_pack.data() + (row / mr) * kKc * mr + row % mr;
+    if (row >= l.m) {
+      for (int64_t k = 0; k < kc; ++k) destination[k * mr] = 0.0f;
+      continue;
+    }
+    const float* channel = a + (group * l.m + row) * a_plane;
+    for (int64_t k = 0; k < kc; ++k) destination[k * mr] = channel[s.a_offset[static_cast<size_t>(k)]];
+  }
+}
+
+// Columns [jb*nr, jb*nr + nr) of Bt for the chunk, as [k][nr]; zero outside B and past N.
+void pack_b(const WeightGradientProblem& p, const Layout& l, const float* b, int64_t group, int64_t jb, int64_t kc,
+            int64_t nr, Scratch& s) {
+  const int64_t b_plane = p.b_h * p.b_w;
+  for (int64_t jj = 0; jj < nr; ++jj) {
+    float* destination = s.b_pack.data() + jj;
+    const int64_t j = jb * nr + jj;
+    if (j >= l.n) {
+      for (int64_t k = 0; k < kc; ++k) destination[k * nr] = 0.0f;
+      continue;
+    }
+    const int64_t channel = j / l.taps, tap = j % l.taps;
+    const int64_t dy = (tap / p.kernel_w) * p.dilation.h, dx = (tap % p.kernel_w) * p.dilation.w;
+    const float* source = b + (group * (p.b_channels / p.groups) + channel) * b_plane;
+    for (int64_t k = 0; k < kc; ++k) {
+      const int64_t iy = s.b_row[static_cast<size_t>(k)] + dy, ix = s.b_col[static_cast<size_t>(k)] + dx;
+      destination[k * nr] = (iy >= 0 && iy < p.b_h && ix >= 0 && ix < p.b_w)
+                                ? source[s.b_base[static_cast<size_t>(k)] + iy * p.b_w + ix]
+                                : 0.0f;
+    }
+  }
+}
+
+}  // namespace
+
+void weight_gradient(const WeightGradientProblem& p, const float* a, const float* b, float* grad_weight) {
+  const MicroKernel& kernel = active_microkernel();
+  const int64_t mr = kernel.mr, nr = kernel.nr;
+  Layout l;
+  l.m = p.a_channels / p.groups;
+  l.taps = p.kernel_h * p.kernel_w;
+  l.n = p.b_channels / p.groups * l.taps;
+  l.k = p.batch * p.a_h * p.a_w;
+  l.m_blocks = ceil_div(l.m, mr);
+  l.n_blocks = ceil_div(l.n, nr);
+  l.k_chunks = ceil_div(l.k, kKc);
+  l.tile = mr * nr;
+  l.group_tiles = l.m_blocks * l.n_blocks;
+
+  // Enough tasks for every core twice over: column ranges first (no extra memory), then K parts.
+  const int64_t wanted = 2 * static_cast<int64_t>(omp_get_max_threads());
+  const int64_t column_ranges = std::min(l.n_blocks, std::max<int64_t>(1, ceil_div(wanted, p.groups)));
+  int64_t parts = std::min(l.k_chunks, std::max<int64_t>(1, ceil_div(wanted, p.groups * column_ranges)));
+  const int64_t partial_bytes = p.groups * l.group_tiles * l.tile * static_cast<int64_t>(sizeof(float));
+  while (parts > 1 && parts * partial_bytes > kMaxPartialBytes) --parts;
+
+  std::vector<float> partial(static_cast<size_t>(parts * p.groups * l.group_tiles * l.tile), 0.0f);
+  const int64_t tasks = p.groups * column_ranges * parts;
+#pragma omp parallel
+  {
+    Scratch s;
+    for (std::vector<int64_t>* v : {&s.a_offset, &s.b_base, &s.b_row, &s.b_col}) v->resize(static_cast<size_t>(kKc));
+    s.a_pack.resize(static_cast<size_t>(l.m_blocks * kKc * mr));
+    s.b_pack.resize(static_cast<size_t>(kKc * nr));
+#pragma omp for schedule(dynamic)
+    for (int64_t task = 0; task < tasks; ++task) {
+      const int64_t group = task / (column_ranges * parts), range = task / parts % column_ranges, part = task % parts;
+      const int64_t jb_begin = l.n_blocks * range / column_ranges, jb_end = l.n_blocks * (range + 1) / column_ranges;
+      const int64_t chunk_begin = l.k_chunks * part / parts, chunk_end = l.k_chunks * (part + 1) / parts;
+      float* c = partial.data() + (part * p.groups + group) * l.group_tiles * l.tile;
+      for (int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
+        const int64_t k0 = chunk * kKc, kc = std::min(kKc, l.k - k0);
+        decode_chunk(p, k0, kc, s);
+        pack_a(p, l, a, group, kc, mr, s);
+        for (int64_t jb = jb_begin; jb < jb_end; ++jb) {
+          pack_b(p, l, b, group, jb, kc, nr, s);
+          for (int64_t mb = 0; mb < l.m_blocks; ++mb)
+            kernel.run(kc, s.a_pack.data() + mb * kKc * mr, s.b_pack.data(), c + (mb * l.n_blocks + jb) * l.tile);
+        }
+      }
+    }
+    // The copies of C summed into the weight's own layout, row by row.
+#pragma omp for schedule(static)
+    for (int64_t row = 0; row < p.groups * l.m; ++row) {
+      const int64_t group = row / l.m, m = row % l.m;
+      float* destination = grad_weight + row * l.n;
+      for (int64_t j = 0; j < l.n; ++j) {
+        float sum = 0.0f;
+        for (int64_t part = 0; part < parts; ++part)
+          sum += partial[static_cast<size_t>((part * p.groups + group) * l.group_tiles * l.tile +
+                                             ((m / mr) * l.n_blocks + j / nr) * l.tile + (m % mr) * nr + j % nr)];
+        destination[j] = sum;
+      }
+    }
+  }
+}
+
+void bias_gradient(const float* grad_output, int64_t batch, int64_t channels, int64_t plane, float* grad_bias) {
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < channels; ++c) {
+    double sum = 0.0;
+    for (int64_t n = 0; n < batch; ++n) {
+      const float* values = grad_output + (n * channels + c) * plane;
+      for (int64_t i = 0; i < plane; ++i) sum += values[i];
+    }
+    grad_bias[c] = static_cast<float>(sum);
+  }
+}
+
+}  // namespace convt::cpu

@@ -1,0 +1,169 @@
+// The fast CPU backward passes against the reference backward on random configurations of both convolutions, at
+// every microkernel level this machine supports, with every output poisoned (NaN) first so an element the fast
+// path forgets to write fails. Tolerances are relative to each element's sum of absolute terms, which the
+// reference itself gives when run on the absolute values of its operands.
+#include "random_config.h"
+#include "test_util.h"
+
+#include <convt/cpu.h>
+#include <convt/error.h>
+#include <convt/reference.h>
+#include <convt/shape.h>
+
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+
+namespace convt {
+namespace {
+
+using testing::abs_of;
+using testing::all_close_to_scale;
+
+constexpr double kTolerance = 1e-5;  // relative to the sum of |terms|: float sums over up to a few thousand pixels
+
+Tensor poisoned(const Shape& shape) { return Tensor::full(shape, NAN); }
+
+struct KernelLevel {  // restores the automatic kernel choice however a test ends
+  explicit KernelLevel(const std::string& level) { cpu::force_kernel_level(level); }
+  ~KernelLevel() { cpu::force_kernel_level(""); }
+};
+
+struct Threads {  // restores the thread count however a test ends
+  explicit Threads(int count) : saved(omp_get_max_threads()) { omp_set_num_threads(count); }
+  ~Threads() { omp_set_num_threads(saved); }
+  int saved;
+};
+
+std::string describe(const Tensor& x, const Tensor& w, const ConvTranspose2dParams& p) {
+  return "input " + shape_to_string(x.shape()) + " weight " + shape_to_string(w.shape()) + " stride " +
+         to_string(p.stride) + " padding " + to_string(p.padding) + " output_padding " + to_string(p.output_padding) +
+         " dilation " + to_string(p.dilation) + " groups " + std::to_string(p.groups);
+}
+
+std::string describe(const Tensor& x, const Tensor& w, const Conv2dParams& p) {
+  return "input " + shape_to_string(x.shape()) + " weight " + shape_to_string(w.shape()) + " stride " +
+         to_string(p.stride) + " padding " + to_string(p.padding) + " dilation " + to_string(p.dilation) + " groups " +
+         std::to_string(p.groups);
+}
+
+// Runs the fast conv_transpose2d backward into poisoned outputs and compares all three gradients.
+::testing::AssertionResult transposed_backward_matches(const Tensor& x, const Tensor& w, bool with_bias,
+                                                       const ConvTranspose2dParams& params, uint64_t seed) {
+  const Shape out_shape = validate_conv_transpose2d(x.shape(), w.shape(), std::nullopt, params).output_shape();
+  const Tensor gy = Tensor::randn(out_shape, seed);
+  const ConvGradients expected = conv_transpose2d_backward_reference(x, w, with_bias, gy, params);
+  const ConvGradients scale = conv_transpose2d_backward_reference(abs_of(x), abs_of(w), with_bias, abs_of(gy), params);
+  Tensor grad_input = poisoned(x.shape()), grad_weight = poisoned(w.shape()), grad_bias = poisoned({out_shape[out_shape.size() - 3]});
+  cpu::conv_transpose2d_grad_input_cpu_into(w, gy, params, grad_input);
+  cpu::conv_transpose2d_grad_weight_cpu_into(x, gy, params, grad_weight, with_bias ? &grad_bias : nullptr);
+  if (auto r = all_close_to_scale(grad_input, expected.grad_input, scale.grad_input, kTolerance); !r)
+    return r << " (grad_input; " << describe(x, w, params) << ")";
+  if (auto r = all_close_to_scale(grad_weight, expected.grad_weight, scale.grad_weight, kTolerance); !r)
+    return r << " (grad_weight; " << describe(x, w, params) << ")";
+  if (with_bias)
+    if (auto r = all_close_to_scale(grad_bias, *expected.grad_bias, *scale.grad_bias, kTolerance); !r)
+      return r << " (grad_bias; " << describe(x, w, params) << ")";
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult conv2d_backward_matches(const Tensor& x, const Tensor& w, bool with_bias,
+                                                   const Conv2dParams& params, uint64_t seed) {
+  const Shape out_shape = validate_conv2d(x.shape(), w.shape(), std::nullopt, params).output_shape();
+  const Tensor gy = Tensor::randn(out_shape, seed);
+  const ConvGradients expected = conv2d_backward_reference(x, w, with_bias, gy, params);
+  const ConvGradients scale = conv2d_backward_reference(abs_of(x), abs_of(w), with_bias, abs_of(gy), params);
+  Tensor grad_input = poisoned(x.shape()), grad_weight = poisoned(w.shape()), grad_bias = poisoned({w.size(0)});
+  cpu::conv2d_grad_input_cpu_into(w, gy, params, grad_input);
+  cpu::conv2d_grad_weight_cpu_into(x, gy, params, grad_weight, with_bias ? &grad_bias : nullptr);
+  if (auto r = all_close_to_scale(grad_input, expected.grad_input, scale.grad_input, kTolerance); !r)
+    return r << " (grad_input; " << describe(x, w, params) << ")";
+  if (auto r = all_close_to_scale(grad_weight, expected.grad_weight, scale.grad_weight, kTolerance); !r)
+    return r << " (grad_weight; " << describe(x, w, params) << ")";
+  if (with_bias)
+    if (auto r = all_close_to_scale(grad_bias, *expected.grad_bias, *scale.grad_bias, kTolerance); !r)
+      return r << " (grad_bias; " << describe(x, w, params) << ")";
+  return ::testing::AssertionSuccess();
+}
+
+TEST(CpuBackward, ConvTranspose2dMatchesReferenceOnRandomConfigurations) {
+  std::mt19937_64 rng(1201);
+  int checked = 0;
+  const std::vector<std::string> levels = cpu::supported_kernel_levels();
+  const int per_level = (240 + static_cast<int>(levels.size()) - 1) / static_cast<int>(levels.size());
+  for (const std::string& level : levels) {
+    SCOPED_TRACE("kernel level " + level);
+    KernelLevel forced(level);
+    for (int trial = 0; trial < per_level; ++trial) {
+      // Every tenth case is wide enough to need several K chunks (more than 512 pixels).
+      const testing::RandomCase c = testing::random_conv_transpose2d_case(rng, trial % 10 == 0 ? 23 : 9);
+      ASSERT_TRUE(transposed_backward_matches(c.input, c.weight, c.bias.has_value(), c.params, rng()))
+          << "trial " << trial;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 200);
+}
+
+TEST(CpuBackward, Conv2dMatchesReferenceOnRandomConfigurations) {
+  std::mt19937_64 rng(1202);
+  int checked = 0;
+  const std::vector<std::string> levels = cpu::supported_kernel_levels();
+  const int per_level = (240 + static_cast<int>(levels.size()) - 1) / static_cast<int>(levels.size());
+  for (const std::string& level : levels) {
+    SCOPED_TRACE("kernel level " + level);
+    KernelLevel forced(level);
+    for (int trial = 0; trial < per_level; ++trial) {
+      const testing::RandomConv2dCase c = testing::random_conv2d_case(rng);
+      ASSERT_TRUE(conv2d_backward_matches(c.input, c.weight, trial % 2 == 0, c.params, rng())) << "trial " << trial;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 200);
+}
+
+// Channel counts that span several microkernel row and column blocks and pixel counts that span several K chunks,
+// under thread counts that make the weight gradient split K into parts (1 thread: none; 3 and 8: some).
+TEST(CpuBackward, WideLayersMatchUnderEveryThreadSplit) {
+  const Tensor x = Tensor::randn({2, 18, 17, 15}, 11), w = Tensor::randn({18, 13, 3, 4}, 12);
+  const ConvTranspose2dParams transposed{IntPair(2, 1), IntPair(1, 2), IntPair(1, 0), IntPair(1, 2), 1};
+  const Tensor xc = Tensor::randn({2, 12, 30, 29}, 13), wc = Tensor::randn({21, 4, 3, 3}, 14);
+  const Conv2dParams conv{IntPair(2), IntPair(1), IntPair(1), 3};
+  for (const int threads : {1, 3, 8}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    Threads scoped(threads);
+    EXPECT_TRUE(transposed_backward_matches(x, w, true, transposed, 21));
+    EXPECT_TRUE(conv2d_backward_matches(xc, wc, true, conv, 22));
+  }
+}
+
+// output_padding >= stride (allowed when the dilation is larger) leaves output rows no input reaches; grad_input
+// must ignore them, not crop a larger conv2d wrongly.
+TEST(CpuBackward, OutputPaddingBeyondTheStride) {
+  const Tensor x = Tensor::randn({1, 2, 4, 5}, 31), w = Tensor::randn({2, 3, 2, 3}, 32);
+  const ConvTranspose2dParams params{IntPair(1, 2), IntPair(0, 1), IntPair(2, 1), IntPair(3, 2), 1};
+  EXPECT_TRUE(transposed_backward_matches(x, w, true, params, 33));
+}
+
+TEST(CpuBackward, GradOutputOfTheWrongShapeNamesTheExpectedOne) {
+  const Tensor x = Tensor::randn({1, 2, 4, 4}, 1), w = Tensor::randn({2, 3, 3, 3}, 2);
+  const ConvTranspose2dParams params{IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1};  // output [1, 3, 8, 8]
+  const Tensor wrong = Tensor::randn({1, 3, 7, 8}, 3);
+  for (int pass = 0; pass < 2; ++pass) {
+    try {
+      if (pass == 0) cpu::conv_transpose2d_grad_input_cpu({1, 2, 4, 4}, w, wrong, params);
+      if (pass == 1) cpu::conv_transpose2d_grad_weight_cpu(x, w.shape(), wrong, true, params);
+      FAIL() << "pass " << pass;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument);
+      EXPECT_EQ(e.parameter(), "grad_output");
+      EXPECT_NE(std::string(e.what()).find("[1, 3, 8, 8]"), std::string::npos) << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace convt

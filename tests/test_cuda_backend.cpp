@@ -6,6 +6,8 @@
 
 #include <convt/backend.h>
 #include <convt/ops.h>
+#include <convt/reference.h>
+#include <convt/shape.h>
 
 #include "../engine/src/cuda/cuda_ops.h"
 
@@ -95,6 +97,36 @@ TEST_F(CudaBackend, Conv2dGatherMatchesReference) {
     const Tensor expected = conv2d_reference(c.input, c.weight, &c.bias, c.params);
     const Tensor actual = cuda::conv2d_cuda(c.input, c.weight, &c.bias, c.params, /*poison_output=*/true);
     ASSERT_TRUE(testing::all_close_to_scale(actual, expected, c.scale, 2e-6)) << "case " << checked;
+  }
+}
+
+// The grad_input passes the CUDA backend runs (each a convolution of grad_output), through the interface, against
+// the reference backward; cases with output_padding >= stride must be declined and fall back to the CPU.
+TEST_F(CudaBackend, GradInputPassesMatchReference) {
+  const Backend& cuda = backend_by_name("cuda");
+  std::mt19937_64 rng(41);
+  for (int trial = 0; trial < 200; ++trial) {
+    const testing::RandomCase c = testing::random_conv_transpose2d_case(rng);
+    const Shape out = validate_conv_transpose2d(c.input.shape(), c.weight.shape(), std::nullopt, c.params).output_shape();
+    const Tensor gy = Tensor::randn(out, rng());
+    const OpRequest request{Op::ConvTranspose2dGradInput, c.params};
+    const Dispatch chosen = dispatch("cuda", request);
+    const bool crops = c.params.output_padding.h >= c.params.stride.h || c.params.output_padding.w >= c.params.stride.w;
+    ASSERT_EQ(chosen.backend->name(), crops ? "cpu" : "cuda") << "trial " << trial;
+    const Tensor actual = chosen.backend->conv_transpose2d_grad_input(c.input.shape(), c.weight, gy, c.params);
+    const ConvGradients expected = conv_transpose2d_backward_reference(c.input, c.weight, false, gy, c.params);
+    const ConvGradients scale = conv_transpose2d_backward_reference(testing::abs_of(c.input), testing::abs_of(c.weight),
+                                                                    false, testing::abs_of(gy), c.params);
+    ASSERT_TRUE(testing::all_close_to_scale(actual, expected.grad_input, scale.grad_input, 2e-6)) << "trial " << trial;
+  }
+  for (int trial = 0; trial < 200; ++trial) {
+    const testing::RandomConv2dCase c = testing::random_conv2d_case(rng);
+    const Tensor gy = Tensor::randn(validate_conv2d(c.input.shape(), c.weight.shape(), std::nullopt, c.params).output_shape(), rng());
+    const Tensor actual = cuda.conv2d_grad_input(c.input.shape(), c.weight, gy, c.params);
+    const ConvGradients expected = conv2d_backward_reference(c.input, c.weight, false, gy, c.params);
+    const ConvGradients scale = conv2d_backward_reference(testing::abs_of(c.input), testing::abs_of(c.weight), false,
+                                                          testing::abs_of(gy), c.params);
+    ASSERT_TRUE(testing::all_close_to_scale(actual, expected.grad_input, scale.grad_input, 2e-6)) << "trial " << trial;
   }
 }
 

@@ -1,4 +1,5 @@
 // `convt bench`: times one layer (same flags as `convt run`) and prints the median time and useful GFLOP/s.
+// --pass times the forward pass (the default) or one of the backward passes, grad-input or grad-weight.
 // Speed is measured here and in bench/, never in the pass/fail tests.
 #pragma once
 
@@ -13,6 +14,7 @@ namespace convt::cli {
 struct BenchOptions {
   LayerOptions layer;
   std::string backend = "auto";
+  std::string pass = "forward";  // forward | grad-input | grad-weight
   int threads = 0;  // 0: OpenMP's default (all cores)
   int repeat = 10;
   int warmup = 2;

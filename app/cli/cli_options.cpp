@@ -81,6 +81,14 @@ nlohmann::json params_json(const ConvTranspose2dParams& params) {
           {"groups", params.groups}};
 }
 
+nlohmann::json params_json(const Conv2dParams& params) {
+  auto pair = [](const IntPair& p) { return nlohmann::json::array({p.h, p.w}); };
+  return {{"stride", pair(params.stride)},
+          {"padding", pair(params.padding)},
+          {"dilation", pair(params.dilation)},
+          {"groups", params.groups}};
+}
+
 std::string names_text(std::span<const char* const> names, const char* last) {
   std::string text;
   for (size_t i = 0; i < names.size(); ++i) text += (i == 0 ? "" : i + 1 == names.size() ? last : ", ") + std::string(names[i]);

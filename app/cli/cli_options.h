@@ -32,5 +32,7 @@ void check_output_path(const std::string& out);
 
 // {"stride": [h, w], "padding": ..., "output_padding": ..., "dilation": ..., "groups": g}
 nlohmann::json params_json(const ConvTranspose2dParams& params);
+// {"stride": [h, w], "padding": ..., "dilation": ..., "groups": g}
+nlohmann::json params_json(const Conv2dParams& params);
 
 }  // namespace convt::cli

@@ -85,18 +85,29 @@ Layer load_layer(const LayerOptions& options) {
                                                layer.params);
     return layer;
   }
-  if (options.input.empty()) throw_invalid("--input is required (or --workspace)");
-  if (options.weight.empty()) throw_invalid("--weight is required (or --workspace)");
   layer.params = parse_layer_params(options);
-  layer.input = load_tensor("--input", options.input, options.seed, TensorRole::Input);
-  layer.weight = load_tensor("--weight", options.weight, options.seed + kWeightSeedOffset, TensorRole::Weight);
-  const int64_t out_channels =
-      validate_conv_transpose2d(layer.input.shape(), layer.weight.shape(), std::nullopt, layer.params).out_channels;
-  layer.bias = load_bias(options.bias, options.weight, out_channels, options.seed + kBiasSeedOffset);
+  LayerTensors tensors = load_layer_tensors(options, [&](const Shape& input, const Shape& weight) {
+    return validate_conv_transpose2d(input, weight, std::nullopt, layer.params).out_channels;
+  });
+  layer.input = std::move(tensors.input);
+  layer.weight = std::move(tensors.weight);
+  layer.bias = std::move(tensors.bias);
   layer.geometry = validate_conv_transpose2d(layer.input.shape(), layer.weight.shape(),
                                              layer.bias ? std::optional<Shape>(layer.bias->shape()) : std::nullopt,
                                              layer.params);
   return layer;
+}
+
+LayerTensors load_layer_tensors(const LayerOptions& options,
+                                const std::function<int64_t(const Shape& input, const Shape& weight)>& out_channels) {
+  if (options.input.empty()) throw_invalid("--input is required (or --workspace)");
+  if (options.weight.empty()) throw_invalid("--weight is required (or --workspace)");
+  LayerTensors tensors;
+  tensors.input = load_tensor("--input", options.input, options.seed, TensorRole::Input);
+  tensors.weight = load_tensor("--weight", options.weight, options.seed + kWeightSeedOffset, TensorRole::Weight);
+  tensors.bias = load_bias(options.bias, options.weight, out_channels(tensors.input.shape(), tensors.weight.shape()),
+                           options.seed + kBiasSeedOffset);
+  return tensors;
 }
 
 }  // namespace convt::cli

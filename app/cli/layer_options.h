@@ -1,4 +1,4 @@
-// The layer flags shared by `convt run`, `analyze` and `explain`: where the input, weight and bias come from
+// The layer flags shared by `convt run`, `analyze`, `explain`, `bench` and `grad`: where the input, weight and bias come from
 // and the conv_transpose2d parameters. Registers them with CLI11 and turns them into validated tensors.
 #pragma once
 
@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -49,5 +50,19 @@ ConvTranspose2dParams parse_layer_params(const LayerOptions& options);
 // Reports parameter-flag mistakes before any file is touched (nothing to do for a workspace).
 void check_layer_flags(const LayerOptions& options);
 Layer load_layer(const LayerOptions& options);
+
+// The tensors of --input, --weight and --bias alone (not --workspace; the parameters are not read), for a command
+// that validates them for another op (`convt grad --op conv2d`). `out_channels` gives the bias's size from the
+// input and weight shapes, validating them on the way.
+struct LayerTensors {
+  Tensor input;
+  Tensor weight;
+  std::optional<Tensor> bias;
+};
+LayerTensors load_layer_tensors(const LayerOptions& options,
+                                const std::function<int64_t(const Shape& input, const Shape& weight)>& out_channels);
+
+// Seeds of tensors a command generates besides the layer's own (input, weight, bias use offsets 0, 1, 2).
+constexpr uint64_t kGradOutputSeedOffset = 3;
 
 }  // namespace convt::cli

@@ -5,6 +5,7 @@
 #include "bench_command.h"
 #include "demo_command.h"
 #include "explain_command.h"
+#include "grad_command.h"
 #include "pattern_command.h"
 #include "run_command.h"
 #include "size_command.h"
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   using namespace convt::cli;
   add_command(app, add_run_command, execute_run);
+  add_command(app, add_grad_command, execute_grad);
   add_command(app, add_demo_command, execute_demo);
   add_command(app, add_backends_command, execute_backends);
   add_command(app, add_size_command, execute_size);

@@ -8,21 +8,33 @@ namespace {
 
 constexpr int64_t kMr = 6, kNr = 16;
 
+// Twelve named accumulators, not an array: GCC 12 keeps an __m256 array in memory and stores every accumulator
+// back to the stack on every k step (measured: a third of the peak on the bench layers), while named values stay
+// in registers (12 accumulators + 2 B rows + 1 broadcast = 15 of the 16 ymm registers).
 void run(int64_t kc, const float* a, const float* b, float* c) {
-  __m256 acc[kMr][2];
-  for (int64_t m = 0; m < kMr; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
-    const __m256 b0 = _mm256_loadu_ps(b + k * kNr);
-    const __m256 b1 = _mm256_loadu_ps(b + k * kNr + 8);
-    for (int64_t m = 0; m < kMr; ++m) {
-      const __m256 am = _mm256_broadcast_ss(a + k * kMr + m);
-      acc[m][0] = _mm256_fmadd_ps(am, b0, acc[m][0]);
-      acc[m][1] = _mm256_fmadd_ps(am, b1, acc[m][1]);
-    }
+    const __m256 b0 = _mm256_loadu_ps(b + k * kNr), b1 = _mm256_loadu_ps(b + k * kNr + 8);
+    const float* ak = a + k * kMr;
+    __m256 am = _mm256_broadcast_ss(ak + 0);
+    c00 = _mm256_fmadd_ps(am, b0, c00), c01 = _mm256_fmadd_ps(am, b1, c01);
+    am = _mm256_broadcast_ss(ak + 1);
+    c10 = _mm256_fmadd_ps(am, b0, c10), c11 = _mm256_fmadd_ps(am, b1, c11);
+    am = _mm256_broadcast_ss(ak + 2);
+    c20 = _mm256_fmadd_ps(am, b0, c20), c21 = _mm256_fmadd_ps(am, b1, c21);
+    am = _mm256_broadcast_ss(ak + 3);
+    c30 = _mm256_fmadd_ps(am, b0, c30), c31 = _mm256_fmadd_ps(am, b1, c31);
+    am = _mm256_broadcast_ss(ak + 4);
+    c40 = _mm256_fmadd_ps(am, b0, c40), c41 = _mm256_fmadd_ps(am, b1, c41);
+    am = _mm256_broadcast_ss(ak + 5);
+    c50 = _mm256_fmadd_ps(am, b0, c50), c51 = _mm256_fmadd_ps(am, b1, c51);
   }
+  const __m256 rows[kMr][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
   for (int64_t m = 0; m < kMr; ++m) {
-    _mm256_storeu_ps(c + m * kNr, _mm256_add_ps(_mm256_loadu_ps(c + m * kNr), acc[m][0]));
-    _mm256_storeu_ps(c + m * kNr + 8, _mm256_add_ps(_mm256_loadu_ps(c + m * kNr + 8), acc[m][1]));
+    _mm256_storeu_ps(c + m * kNr, _mm256_add_ps(_mm256_loadu_ps(c + m * kNr), rows[m][0]));
+    _mm256_storeu_ps(c + m * kNr + 8, _mm256_add_ps(_mm256_loadu_ps(c + m * kNr + 8), rows[m][1]));
   }
 }
 

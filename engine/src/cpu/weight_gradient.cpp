@@ -18,6 +18,7 @@ namespace convt::cpu {
 namespace {
 
 constexpr int64_t kKc = 512;                         // pixels per chunk: a packed B block stays near L1
+constexpr int64_t kMcBlocks = 16;                   // row blocks of A applied together (96 or 128 rows)
 constexpr int64_t kMaxPartialBytes = int64_t{256} << 20;  // the copies of C that K-splitting may allocate
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -29,7 +30,7 @@ struct Layout {
   int64_t group_tiles = 0;  // m_blocks * n_blocks
 };
 
-// Per task scratch: pixel offsets of the chunk, packed A (all rows) and one packed B block.
+// Per task scratch: pixel offsets of the chunk, packed A (all rows) and B (the task's column blocks).
 struct Scratch {
   std::vector<int64_t> a_offset, b_base, b_row, b_col;
   std::vector<float> a_pack, b_pack;
@@ -61,12 +62,12 @@ void pack_a(const WeightGradientProblem& p, const Layout& l, const float* a, int
   }
 }
 
-// Columns [jb*nr, jb*nr + nr) of Bt for the chunk, as [k][nr]; zero outside B and past N.
+// Columns [jb*nr, jb*nr + nr) of Bt for the chunk into `packed`, as [k][nr]; zero outside B and past N.
 void pack_b(const WeightGradientProblem& p, const Layout& l, const float* b, int64_t group, int64_t jb, int64_t kc,
-            int64_t nr, Scratch& s) {
+            int64_t nr, float* packed, const Scratch& s) {
   const int64_t b_plane = p.b_h * p.b_w;
   for (int64_t jj = 0; jj < nr; ++jj) {
-    float* destination = s.b_pack.data() + jj;
+    float* destination = packed + jj;
     const int64_t j = jb * nr + jj;
     if (j >= l.n) {
       for (int64_t k = 0; k < kc; ++k) destination[k * nr] = 0.0f;
@@ -114,7 +115,7 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
     Scratch s;
     for (std::vector<int64_t>* v : {&s.a_offset, &s.b_base, &s.b_row, &s.b_col}) v->resize(static_cast<size_t>(kKc));
     s.a_pack.resize(static_cast<size_t>(l.m_blocks * kKc * mr));
-    s.b_pack.resize(static_cast<size_t>(kKc * nr));
+    s.b_pack.resize(static_cast<size_t>(kKc * nr * ceil_div(l.n_blocks, column_ranges)));
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
       const int64_t group = task / (column_ranges * parts), range = task / parts % column_ranges, part = task % parts;
@@ -125,24 +126,32 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
         const int64_t k0 = chunk * kKc, kc = std::min(kKc, l.k - k0);
         decode_chunk(p, k0, kc, s);
         pack_a(p, l, a, group, kc, mr, s);
-        for (int64_t jb = jb_begin; jb < jb_end; ++jb) {
-          pack_b(p, l, b, group, jb, kc, nr, s);
-          for (int64_t mb = 0; mb < l.m_blocks; ++mb)
-            kernel.run(kc, s.a_pack.data() + mb * kKc * mr, s.b_pack.data(), c + (mb * l.n_blocks + jb) * l.tile);
-        }
+        for (int64_t jb = jb_begin; jb < jb_end; ++jb) pack_b(p, l, b, group, jb, kc, nr, s.b_pack.data() + (jb - jb_begin) * kKc * nr, s);
+        // A in blocks of kMcBlocks row blocks (about 200 KB: L2) applied to every column block's B (32 KB: L1)
+        // before the next: a whole A per column block would stream from L3 once per 16 or 32 columns.
+        for (int64_t mb0 = 0; mb0 < l.m_blocks; mb0 += kMcBlocks)
+          for (int64_t jb = jb_begin; jb < jb_end; ++jb)
+            for (int64_t mb = mb0; mb < std::min(l.m_blocks, mb0 + kMcBlocks); ++mb)
+              kernel.run(kc, s.a_pack.data() + mb * kKc * mr, s.b_pack.data() + (jb - jb_begin) * kKc * nr,
+                         c + (mb * l.n_blocks + jb) * l.tile);
       }
     }
-    // The copies of C summed into the weight's own layout, row by row.
+    // The copies of C summed into the weight's own layout, one row block at a time (contiguous in both).
+    const int64_t row_blocks = p.groups * l.m_blocks;
 #pragma omp for schedule(static)
-    for (int64_t row = 0; row < p.groups * l.m; ++row) {
-      const int64_t group = row / l.m, m = row % l.m;
-      float* destination = grad_weight + row * l.n;
-      for (int64_t j = 0; j < l.n; ++j) {
-        float sum = 0.0f;
-        for (int64_t part = 0; part < parts; ++part)
-          sum += partial[static_cast<size_t>((part * p.groups + group) * l.group_tiles * l.tile +
-                                             ((m / mr) * l.n_blocks + j / nr) * l.tile + (m % mr) * nr + j % nr)];
-        destination[j] = sum;
+    for (int64_t row_block = 0; row_block < row_blocks; ++row_block) {
+      const int64_t group = row_block / l.m_blocks, mb = row_block % l.m_blocks;
+      const float* tiles = partial.data() + (group * l.group_tiles + mb * l.n_blocks) * l.tile;
+      const int64_t part_stride = p.groups * l.group_tiles * l.tile;
+      for (int64_t mm = 0; mm < mr && mb * mr + mm < l.m; ++mm) {
+        float* destination = grad_weight + (group * l.m + mb * mr + mm) * l.n;
+        for (int64_t jb = 0; jb < l.n_blocks; ++jb) {
+          const float* source = tiles + jb * l.tile + mm * nr;
+          const int64_t width = std::min(nr, l.n - jb * nr);
+          for (int64_t jj = 0; jj < width; ++jj) destination[jb * nr + jj] = source[jj];
+          for (int64_t part = 1; part < parts; ++part)
+            for (int64_t jj = 0; jj < width; ++jj) destination[jb * nr + jj] += source[part * part_stride + jj];
+        }
       }
     }
   }

@@ -50,43 +50,41 @@ std::string describe(const Tensor& x, const Tensor& w, const Conv2dParams& p) {
          std::to_string(p.groups);
 }
 
-// Runs the fast conv_transpose2d backward into poisoned outputs and compares all three gradients.
+// The three gradients of the fast path, written into poisoned outputs, against the reference backward.
+::testing::AssertionResult gradients_match(const ConvGradients& expected, const ConvGradients& scale,
+                                           const Tensor& grad_input, const Tensor& grad_weight, const Tensor& grad_bias,
+                                           const std::string& layer) {
+  if (auto r = all_close_to_scale(grad_input, expected.grad_input, scale.grad_input, kTolerance); !r)
+    return r << " (grad_input; " << layer << ")";
+  if (auto r = all_close_to_scale(grad_weight, expected.grad_weight, scale.grad_weight, kTolerance); !r)
+    return r << " (grad_weight; " << layer << ")";
+  if (expected.grad_bias)
+    if (auto r = all_close_to_scale(grad_bias, *expected.grad_bias, *scale.grad_bias, kTolerance); !r)
+      return r << " (grad_bias; " << layer << ")";
+  return ::testing::AssertionSuccess();
+}
+
 ::testing::AssertionResult transposed_backward_matches(const Tensor& x, const Tensor& w, bool with_bias,
                                                        const ConvTranspose2dParams& params, uint64_t seed) {
-  const Shape out_shape = validate_conv_transpose2d(x.shape(), w.shape(), std::nullopt, params).output_shape();
-  const Tensor gy = Tensor::randn(out_shape, seed);
-  const ConvGradients expected = conv_transpose2d_backward_reference(x, w, with_bias, gy, params);
-  const ConvGradients scale = conv_transpose2d_backward_reference(abs_of(x), abs_of(w), with_bias, abs_of(gy), params);
-  Tensor grad_input = poisoned(x.shape()), grad_weight = poisoned(w.shape()), grad_bias = poisoned({out_shape[out_shape.size() - 3]});
+  const ConvTranspose2dGeometry g = validate_conv_transpose2d(x.shape(), w.shape(), std::nullopt, params);
+  const Tensor gy = Tensor::randn(g.output_shape(), seed);
+  Tensor grad_input = poisoned(x.shape()), grad_weight = poisoned(w.shape()), grad_bias = poisoned({g.out_channels});
   cpu::conv_transpose2d_grad_input_cpu_into(w, gy, params, grad_input);
   cpu::conv_transpose2d_grad_weight_cpu_into(x, gy, params, grad_weight, with_bias ? &grad_bias : nullptr);
-  if (auto r = all_close_to_scale(grad_input, expected.grad_input, scale.grad_input, kTolerance); !r)
-    return r << " (grad_input; " << describe(x, w, params) << ")";
-  if (auto r = all_close_to_scale(grad_weight, expected.grad_weight, scale.grad_weight, kTolerance); !r)
-    return r << " (grad_weight; " << describe(x, w, params) << ")";
-  if (with_bias)
-    if (auto r = all_close_to_scale(grad_bias, *expected.grad_bias, *scale.grad_bias, kTolerance); !r)
-      return r << " (grad_bias; " << describe(x, w, params) << ")";
-  return ::testing::AssertionSuccess();
+  return gradients_match(conv_transpose2d_backward_reference(x, w, with_bias, gy, params),
+                         conv_transpose2d_backward_reference(abs_of(x), abs_of(w), with_bias, abs_of(gy), params),
+                         grad_input, grad_weight, grad_bias, describe(x, w, params));
 }
 
 ::testing::AssertionResult conv2d_backward_matches(const Tensor& x, const Tensor& w, bool with_bias,
                                                    const Conv2dParams& params, uint64_t seed) {
-  const Shape out_shape = validate_conv2d(x.shape(), w.shape(), std::nullopt, params).output_shape();
-  const Tensor gy = Tensor::randn(out_shape, seed);
-  const ConvGradients expected = conv2d_backward_reference(x, w, with_bias, gy, params);
-  const ConvGradients scale = conv2d_backward_reference(abs_of(x), abs_of(w), with_bias, abs_of(gy), params);
+  const Tensor gy = Tensor::randn(validate_conv2d(x.shape(), w.shape(), std::nullopt, params).output_shape(), seed);
   Tensor grad_input = poisoned(x.shape()), grad_weight = poisoned(w.shape()), grad_bias = poisoned({w.size(0)});
   cpu::conv2d_grad_input_cpu_into(w, gy, params, grad_input);
   cpu::conv2d_grad_weight_cpu_into(x, gy, params, grad_weight, with_bias ? &grad_bias : nullptr);
-  if (auto r = all_close_to_scale(grad_input, expected.grad_input, scale.grad_input, kTolerance); !r)
-    return r << " (grad_input; " << describe(x, w, params) << ")";
-  if (auto r = all_close_to_scale(grad_weight, expected.grad_weight, scale.grad_weight, kTolerance); !r)
-    return r << " (grad_weight; " << describe(x, w, params) << ")";
-  if (with_bias)
-    if (auto r = all_close_to_scale(grad_bias, *expected.grad_bias, *scale.grad_bias, kTolerance); !r)
-      return r << " (grad_bias; " << describe(x, w, params) << ")";
-  return ::testing::AssertionSuccess();
+  return gradients_match(conv2d_backward_reference(x, w, with_bias, gy, params),
+                         conv2d_backward_reference(abs_of(x), abs_of(w), with_bias, abs_of(gy), params), grad_input,
+                         grad_weight, grad_bias, describe(x, w, params));
 }
 
 TEST(CpuBackward, ConvTranspose2dMatchesReferenceOnRandomConfigurations) {

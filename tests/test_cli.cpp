@@ -250,6 +250,11 @@ TEST(CliBackends, ListsEveryBackendWithAReason) {
     EXPECT_FALSE(backend.at("reason").get<std::string>().empty());
     if (backend.at("name") == "reference") {
       EXPECT_TRUE(backend.at("available").get<bool>());
+      EXPECT_TRUE(backend.at("declined_ops").empty());  // the end of every chain runs everything
+    }
+    if (backend.at("name") == "cpu") {  // the element-wise ops, each with its reason
+      EXPECT_TRUE(backend.at("declined_ops").contains("pixel_shuffle"));
+      EXPECT_FALSE(backend.at("declined_ops").contains("conv_transpose2d_grad_weight"));
     }
   }
 }

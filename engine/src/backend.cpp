@@ -50,6 +50,20 @@ const char* op_name(Op op) {
 
 std::span<const Op> all_ops() { return kOps; }
 
+OpRequest default_request(Op op) {
+  switch (op) {
+    case Op::ConvTranspose2d:
+    case Op::ConvTranspose2dGradInput:
+    case Op::ConvTranspose2dGradWeight: return {op, ConvTranspose2dParams{}};
+    case Op::Conv2d:
+    case Op::Conv2dGradInput:
+    case Op::Conv2dGradWeight: return {op, Conv2dParams{}};
+    case Op::Interpolate:
+    case Op::InterpolateBackward: return {op, InterpolateParams{}};
+    default: return {op, std::monostate{}};
+  }
+}
+
 const char* to_string(LossKind loss) { return loss == LossKind::Mse ? "mse" : "l1"; }
 
 void Backend::not_implemented(Op op) const {

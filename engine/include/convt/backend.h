@@ -50,6 +50,9 @@ struct OpRequest {
   std::variant<std::monostate, ConvTranspose2dParams, Conv2dParams, InterpolateParams> params;
 };
 
+// The op with its parameters at their defaults (stride 1, no padding, ...): what a listing of who runs what asks.
+OpRequest default_request(Op op);
+
 struct Support {
   bool supported = false;
   std::string reason;  // why not, when declined

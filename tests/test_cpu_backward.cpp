@@ -14,6 +14,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <functional>
 #include <random>
 #include <string>
 
@@ -87,39 +88,40 @@ std::string describe(const Tensor& x, const Tensor& w, const Conv2dParams& p) {
                          grad_weight, grad_bias, describe(x, w, params));
 }
 
-TEST(CpuBackward, ConvTranspose2dMatchesReferenceOnRandomConfigurations) {
-  std::mt19937_64 rng(1201);
-  int checked = 0;
+// Runs `check(trial)` for about `total` trials split evenly over the kernel levels this machine supports, stopping
+// at the first failure; `checked` counts the trials that passed.
+::testing::AssertionResult at_every_kernel_level(int total, int& checked,
+                                                 const std::function<::testing::AssertionResult(int)>& check) {
   const std::vector<std::string> levels = cpu::supported_kernel_levels();
-  const int per_level = (240 + static_cast<int>(levels.size()) - 1) / static_cast<int>(levels.size());
+  const int per_level = (total + static_cast<int>(levels.size()) - 1) / static_cast<int>(levels.size());
   for (const std::string& level : levels) {
-    SCOPED_TRACE("kernel level " + level);
     KernelLevel forced(level);
     for (int trial = 0; trial < per_level; ++trial) {
-      // Every tenth case is wide enough to need several K chunks (more than 512 pixels).
-      const testing::RandomCase c = testing::random_conv_transpose2d_case(rng, trial % 10 == 0 ? 23 : 9);
-      ASSERT_TRUE(transposed_backward_matches(c.input, c.weight, c.bias.has_value(), c.params, rng()))
-          << "trial " << trial;
+      if (auto result = check(trial); !result) return result << " (kernel level " << level << ", trial " << trial << ")";
       ++checked;
     }
   }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(CpuBackward, ConvTranspose2dMatchesReferenceOnRandomConfigurations) {
+  std::mt19937_64 rng(1201);
+  int checked = 0;
+  ASSERT_TRUE(at_every_kernel_level(240, checked, [&](int trial) {
+    // Every tenth case is wide enough to need several K chunks (more than 512 pixels).
+    const testing::RandomCase c = testing::random_conv_transpose2d_case(rng, trial % 10 == 0 ? 23 : 9);
+    return transposed_backward_matches(c.input, c.weight, c.bias.has_value(), c.params, rng());
+  }));
   EXPECT_GE(checked, 200);
 }
 
 TEST(CpuBackward, Conv2dMatchesReferenceOnRandomConfigurations) {
   std::mt19937_64 rng(1202);
   int checked = 0;
-  const std::vector<std::string> levels = cpu::supported_kernel_levels();
-  const int per_level = (240 + static_cast<int>(levels.size()) - 1) / static_cast<int>(levels.size());
-  for (const std::string& level : levels) {
-    SCOPED_TRACE("kernel level " + level);
-    KernelLevel forced(level);
-    for (int trial = 0; trial < per_level; ++trial) {
-      const testing::RandomConv2dCase c = testing::random_conv2d_case(rng);
-      ASSERT_TRUE(conv2d_backward_matches(c.input, c.weight, trial % 2 == 0, c.params, rng())) << "trial " << trial;
-      ++checked;
-    }
-  }
+  ASSERT_TRUE(at_every_kernel_level(240, checked, [&](int trial) {
+    const testing::RandomConv2dCase c = testing::random_conv2d_case(rng);
+    return conv2d_backward_matches(c.input, c.weight, trial % 2 == 0, c.params, rng());
+  }));
   EXPECT_GE(checked, 200);
 }
 

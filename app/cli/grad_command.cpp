@@ -27,18 +27,14 @@ namespace fs = std::filesystem;
 constexpr const char* kConvTranspose2d = "conv_transpose2d";
 constexpr const char* kConv2d = "conv2d";
 
-// conv2d takes the same stride, padding, dilation and groups rules as conv_transpose2d with output_padding 0:
-// checked before anything is loaded, and said of conv2d.
+// conv2d's parameters from the layer flags (--output-padding is refused before this), checked by conv2d's own rules
+// before anything is loaded.
 Conv2dParams parse_conv2d_params(const LayerOptions& options) {
-  try {
-    const ConvTranspose2dParams params = parse_layer_params(options);
-    return Conv2dParams{params.stride, params.padding, params.dilation, params.groups};
-  } catch (const Error& e) {
-    std::string message = e.what();
-    const std::string prefix = std::string(kConvTranspose2d) + ": ";
-    if (message.rfind(prefix, 0) == 0) message = std::string(kConv2d) + ": " + message.substr(prefix.size());
-    throw Error(e.kind(), message, e.parameter());
-  }
+  const ConvTranspose2dParams flags =
+      parse_param_flags(options.stride, options.padding, options.output_padding, options.dilation);
+  const Conv2dParams params{flags.stride, flags.padding, flags.dilation, options.groups};
+  validate_params(params);
+  return params;
 }
 
 // --out-dir may be missing (it is created once everything is computed), but it may not be something else, nor

@@ -134,7 +134,7 @@ void report_stack(const StackOptions& options, const Tensor& input, const std::v
   const std::string pytorch = pytorch_stack_code(input.shape(), shapes);
   for (size_t i = 0; i < layers.size(); ++i) {
     const ConvTranspose2dGeometry& g = geometry[i];
-    const CoverageReport coverage = coverage_report(g, layers[i].params);
+    const CoverageReport coverage = coverage_report(g, layers[i].params, /*with_map=*/false);  // the verdict only
     if (!options.out_dir.empty())
       write_npy((std::filesystem::path(options.out_dir) / ("layer" + std::to_string(i + 1) + ".npy")).string(), outputs[i]);
     json_layers.push_back({{"output_shape", g.output_shape()},

@@ -16,6 +16,16 @@ const Backend& backend_for(const OpRequest& request) {
 
 const Backend& backend_for(Op op) { return backend_for(OpRequest{op, std::monostate{}}); }
 
+// A backward pass as its two halves, each dispatched on its own; the fallbacks of both are kept, in order.
+template <typename InputHalf, typename WeightHalf>
+ConvGradients both_halves(const InputHalf& input_half, const WeightHalf& weight_half) {
+  Tensor grad_input = input_half();
+  std::vector<std::string> declined = t_last_fallbacks;
+  WeightGradients weight_grads = weight_half();
+  t_last_fallbacks.insert(t_last_fallbacks.begin(), declined.begin(), declined.end());
+  return {std::move(grad_input), std::move(weight_grads.grad_weight), std::move(weight_grads.grad_bias)};
+}
+
 }  // namespace
 
 const std::vector<std::string>& last_fallbacks() { return t_last_fallbacks; }
@@ -57,20 +67,14 @@ WeightGradients conv2d_grad_weight(const Tensor& input, const Shape& weight_shap
 
 ConvGradients conv_transpose2d_backward(const Tensor& input, const Tensor& weight, bool with_bias,
                                         const Tensor& grad_output, const ConvTranspose2dParams& params) {
-  Tensor grad_input = conv_transpose2d_grad_input(input.shape(), weight, grad_output, params);
-  std::vector<std::string> declined = last_fallbacks();
-  WeightGradients weight_grads = conv_transpose2d_grad_weight(input, weight.shape(), grad_output, with_bias, params);
-  t_last_fallbacks.insert(t_last_fallbacks.begin(), declined.begin(), declined.end());
-  return {std::move(grad_input), std::move(weight_grads.grad_weight), std::move(weight_grads.grad_bias)};
+  return both_halves([&] { return conv_transpose2d_grad_input(input.shape(), weight, grad_output, params); },
+                     [&] { return conv_transpose2d_grad_weight(input, weight.shape(), grad_output, with_bias, params); });
 }
 
 ConvGradients conv2d_backward(const Tensor& input, const Tensor& weight, bool with_bias, const Tensor& grad_output,
                               const Conv2dParams& params) {
-  Tensor grad_input = conv2d_grad_input(input.shape(), weight, grad_output, params);
-  std::vector<std::string> declined = last_fallbacks();
-  WeightGradients weight_grads = conv2d_grad_weight(input, weight.shape(), grad_output, with_bias, params);
-  t_last_fallbacks.insert(t_last_fallbacks.begin(), declined.begin(), declined.end());
-  return {std::move(grad_input), std::move(weight_grads.grad_weight), std::move(weight_grads.grad_bias)};
+  return both_halves([&] { return conv2d_grad_input(input.shape(), weight, grad_output, params); },
+                     [&] { return conv2d_grad_weight(input, weight.shape(), grad_output, with_bias, params); });
 }
 
 Tensor interpolate(const Tensor& input, const InterpolateParams& params) {

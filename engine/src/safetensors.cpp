@@ -227,34 +227,41 @@ static Tensor read_parsed(const Parsed& parsed, const ReadAt& read_at, const std
   if (dtype != "F32" && dtype != "F16" && dtype != "BF16" && dtype != "F64")
     fail(path, "tensor '" + name + "' has dtype " + dtype + "; only F32, F16, BF16 and F64 convert to float32");
   Tensor tensor(found->info.shape);  // checked against the memory budget before any data is read
-  // The data in chunks, converted as they come: the raw bytes are never held whole next to the tensor.
+  // The data in chunks, converted as they come: the raw bytes are never held whole next to the tensor. The dtype
+  // is resolved once, not per element, and F32 chunks are copied whole.
+  enum class Kind { F32, F64, F16, BF16 } const kind =
+      dtype == "F32" ? Kind::F32 : dtype == "F64" ? Kind::F64 : dtype == "F16" ? Kind::F16 : Kind::BF16;
   const uint64_t item = item_size(dtype);
   const int64_t chunk_items = static_cast<int64_t>((uint64_t{1} << 20) / item);
   std::string chunk;
-  int64_t chunk_first = 0;
-  for (int64_t i = 0; i < tensor.numel(); ++i) {
-    if (i % chunk_items == 0) {
-      const uint64_t count = static_cast<uint64_t>(std::min<int64_t>(chunk_items, tensor.numel() - i));
-      chunk.resize(static_cast<size_t>(count * item));
-      read_at(parsed.data_start + found->begin + static_cast<uint64_t>(i) * item, chunk.data(), count * item);
-      chunk_first = i;
-    }
-    const char* data = chunk.data() + static_cast<size_t>(i - chunk_first) * item;  // element i
-    if (dtype == "F32") {
-      std::memcpy(&tensor[i], data, 4);
-    } else if (dtype == "F64") {
-      double value;
-      std::memcpy(&value, data, 8);
-      tensor[i] = static_cast<float>(value);
-    } else {
-      uint16_t half;
-      std::memcpy(&half, data, 2);
-      if (dtype == "F16") {
-        tensor[i] = half_to_float(half);
-      } else {
-        const uint32_t bits = static_cast<uint32_t>(half) << 16;  // bfloat16 is the top half of a float32
-        std::memcpy(&tensor[i], &bits, 4);
-      }
+  for (int64_t first = 0; first < tensor.numel(); first += chunk_items) {
+    const int64_t count = std::min<int64_t>(chunk_items, tensor.numel() - first);
+    chunk.resize(static_cast<size_t>(count) * item);
+    read_at(parsed.data_start + found->begin + static_cast<uint64_t>(first) * item, chunk.data(), chunk.size());
+    float* out = tensor.data() + first;
+    const char* data = chunk.data();
+    switch (kind) {
+      case Kind::F32: std::memcpy(out, data, chunk.size()); break;
+      case Kind::F64:
+        for (int64_t i = 0; i < count; ++i) {
+          double value;
+          std::memcpy(&value, data + i * 8, 8);
+          out[i] = static_cast<float>(value);
+        }
+        break;
+      case Kind::F16:
+      case Kind::BF16:
+        for (int64_t i = 0; i < count; ++i) {
+          uint16_t half;
+          std::memcpy(&half, data + i * 2, 2);
+          if (kind == Kind::F16) {
+            out[i] = half_to_float(half);
+          } else {
+            const uint32_t bits = static_cast<uint32_t>(half) << 16;  // bfloat16 is the top half of a float32
+            std::memcpy(&out[i], &bits, 4);
+          }
+        }
+        break;
     }
   }
   return tensor;

@@ -169,6 +169,16 @@ void validate_params(const ConvTranspose2dParams& params) {
                   ": non-positive groups is not supported; groups must be >= 1", "groups");
 }
 
+void validate_params(const Conv2dParams& params) {
+  const char* op = "conv2d";
+  check_positive_pair(op, "stride", params.stride, "stride");
+  check_positive_pair(op, "dilation", params.dilation, "dilation");
+  check_non_negative_pair(op, "padding", params.padding);
+  if (params.groups < 1)
+    throw_invalid(std::string(op) + ": groups=" + std::to_string(params.groups) +
+                  ": non-positive groups is not supported; groups must be >= 1", "groups");
+}
+
 ConvTranspose2dGeometry validate_conv_transpose2d(const Shape& input_shape, const Shape& weight_shape,
                                                   const std::optional<Shape>& bias_shape,
                                                   const ConvTranspose2dParams& params) {
@@ -231,12 +241,7 @@ Conv2dGeometry validate_conv2d(const Shape& input_shape, const Shape& weight_sha
   const char* op = "conv2d";
   check_input_shape(op, input_shape);
   check_weight_shape(op, weight_shape, "[C_out, C_in/groups, kH, kW]");
-  check_positive_pair(op, "stride", params.stride, "stride");
-  check_positive_pair(op, "dilation", params.dilation, "dilation");
-  check_non_negative_pair(op, "padding", params.padding);
-  if (params.groups < 1)
-    throw_invalid(std::string(op) + ": groups=" + std::to_string(params.groups) +
-                  ": non-positive groups is not supported; groups must be >= 1", "groups");
+  validate_params(params);
 
   Conv2dGeometry g;
   const InputDims dims = input_dims(input_shape);

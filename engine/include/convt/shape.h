@@ -56,6 +56,8 @@ struct ConvTranspose2dGeometry {
 // Checks the parameter rules alone (no tensors): stride, dilation >= 1, padding >= 0, output_padding >= 0 and
 // below stride or dilation, groups >= 1.
 void validate_params(const ConvTranspose2dParams& params);
+// conv2d's parameter rules (stride and dilation >= 1, padding >= 0, groups >= 1), said of conv2d.
+void validate_params(const Conv2dParams& params);
 
 // Checks every rule for conv_transpose2d(input, weight, bias) and returns the resolved geometry; the output's
 // byte size is checked against the memory budget too. `bias_shape` is empty when there is no bias.

@@ -4,7 +4,6 @@
 
 #include "strided_correlation.h"
 
-#include <convt/error.h>
 #include <convt/shape.h>
 
 namespace convt::cpu {
@@ -13,9 +12,7 @@ void conv2d_cpu_into(const Tensor& input, const Tensor& weight, const Tensor* bi
                      Tensor& output) {
   const Conv2dGeometry g = validate_conv2d(input.shape(), weight.shape(),
                                            bias ? std::optional<Shape>(bias->shape()) : std::nullopt, params);
-  if (output.shape() != g.output_shape())
-    throw_invalid(std::string("conv2d_cpu_into: output of shape ") + shape_to_string(output.shape()) +
-                  " does not match the expected " + shape_to_string(g.output_shape()));
+  check_output_shape("conv2d_cpu_into", output.shape(), g.output_shape());
   const ConvShape shape{g.batch,        g.groups, g.in_channels, g.in_h, g.in_w, g.out_channels, g.out_h, g.out_w,
                         g.in_channels_per_group, g.out_channels_per_group, g.kernel_h, g.kernel_w};
   const std::vector<CorrelationPlan> plans{

@@ -84,9 +84,7 @@ ConvTranspose2dGeometry checked_geometry(const Tensor& input, const Shape& weigh
                                          const ConvTranspose2dParams& params, const Tensor& output) {
   const ConvTranspose2dGeometry g = validate_conv_transpose2d(
       input.shape(), weight_shape, bias ? std::optional<Shape>(bias->shape()) : std::nullopt, params);
-  if (output.shape() != g.output_shape())
-    throw_invalid("conv_transpose2d_cpu: output of shape " + shape_to_string(output.shape()) +
-                  " does not match the expected " + shape_to_string(g.output_shape()));
+  check_output_shape("conv_transpose2d_cpu", output.shape(), g.output_shape());
   return g;
 }
 

@@ -1,6 +1,7 @@
 #include "strided_correlation.h"
 
 #include <convt/error.h>
+#include <convt/shape.h>
 
 #include <omp.h>
 
@@ -235,6 +236,12 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
 }
 
 }  // namespace
+
+void check_output_shape(const char* what, const Shape& output, const Shape& expected) {
+  if (output != expected)
+    throw_invalid(std::string(what) + ": output of shape " + shape_to_string(output) + " does not match the expected " +
+                  shape_to_string(expected));
+}
 
 AxisPlan strided_axis(int64_t output, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation) {
   AxisPlan axis;

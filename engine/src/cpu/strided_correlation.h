@@ -7,6 +7,8 @@
 
 #include "microkernels.h"
 
+#include <convt/tensor.h>
+
 #include <cstdint>
 #include <vector>
 
@@ -61,6 +63,10 @@ void run_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape
 // The same with weights packed beforehand (pack_panels, with the kernel that is active now).
 void run_correlations_packed(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
                              const PackedPanels& packed, const float* bias, float* output);
+
+// The fast ops' guard on a caller's output tensor: InvalidArgument "<what>: output of shape [..] does not match
+// the expected [..]" unless it has exactly the expected shape.
+void check_output_shape(const char* what, const Shape& output, const Shape& expected);
 
 // Phases without taps get no plan: conv_transpose2d_cpu fills their outputs with the bias before running these.
 

@@ -4,6 +4,7 @@
 #include <convt/error.h>
 #include <convt/ops.h>
 #include <convt/reference.h>
+#include <convt/shape.h>
 
 #include <algorithm>
 #include <cmath>
@@ -149,11 +150,7 @@ Tensor interpolate_backward_reference(const Tensor& grad_output, const Shape& in
   const IntPair out_size = interpolate_output_size(input_shape, params);
   const int64_t N = input_shape[0], C = input_shape[1], H = input_shape[2], W = input_shape[3];
   const int64_t OH = out_size.h, OW = out_size.w;
-  if (grad_output.shape() != Shape{N, C, OH, OW})
-    throw_invalid("interpolate_backward: grad_output has shape " + shape_to_string(grad_output.shape()) +
-                      ", but the forward output has shape " + shape_to_string({N, C, OH, OW}) +
-                      " (grad_output must have the forward output's shape)",
-                  "grad_output");
+  validate_grad_output("interpolate", {N, C, OH, OW}, grad_output.shape());
   std::vector<double> grad(static_cast<size_t>(N * C * H * W), 0.0);
   const float* g = grad_output.data();
   if (params.mode == InterpolateMode::Nearest) {

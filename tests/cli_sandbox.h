@@ -54,9 +54,10 @@ class CliSandbox {
 
   fs::path work() const { return root_ / "work"; }
   std::string file(const std::string& name) const { return (work() / name).string(); }
-  std::vector<std::string> work_entries() const {
+  // The names in the work folder (or a folder under it), sorted.
+  std::vector<std::string> work_entries(const std::string& folder = "") const {
     std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(work())) names.push_back(entry.path().filename().string());
+    for (const auto& entry : fs::directory_iterator(work() / folder)) names.push_back(entry.path().filename().string());
     std::sort(names.begin(), names.end());
     return names;
   }

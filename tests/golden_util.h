@@ -49,6 +49,16 @@ inline IntPair pair(const json& entry, const char* key) {
   return {entry.at(key)[0].get<int64_t>(), entry.at(key)[1].get<int64_t>()};
 }
 
+// A case's conv_transpose2d or conv2d parameters.
+inline ConvTranspose2dParams transposed_params(const json& entry) {
+  return {pair(entry, "stride"), pair(entry, "padding"), pair(entry, "output_padding"), pair(entry, "dilation"),
+          entry.at("groups").get<int64_t>()};
+}
+
+inline Conv2dParams conv2d_params(const json& entry) {
+  return {pair(entry, "stride"), pair(entry, "padding"), pair(entry, "dilation"), entry.at("groups").get<int64_t>()};
+}
+
 inline std::string case_name(const ::testing::TestParamInfo<GoldenCase>& info) {
   return info.param.entry.at("name").get<std::string>();
 }

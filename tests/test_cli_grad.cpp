@@ -27,13 +27,6 @@ namespace fs = std::filesystem;
 // sum of the absolute values of its terms (the same backward on |x|, |w|, |g|).
 constexpr double kRel = 1e-5;
 
-std::vector<std::string> entries(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 void expect_gradients(const CliSandbox& box, const std::string& dir, const ConvGradients& expected,
                       const ConvGradients& scale) {
   EXPECT_TRUE(testing::all_close_to_scale(read_npy(box.file(dir + "/grad_input.npy")), expected.grad_input,
@@ -43,9 +36,9 @@ void expect_gradients(const CliSandbox& box, const std::string& dir, const ConvG
   if (expected.grad_bias) {
     EXPECT_TRUE(testing::all_close_to_scale(read_npy(box.file(dir + "/grad_bias.npy")), *expected.grad_bias,
                                             *scale.grad_bias, kRel));
-    EXPECT_EQ(entries(box.work() / dir), (std::vector<std::string>{"grad_bias.npy", "grad_input.npy", "grad_weight.npy"}));
+    EXPECT_EQ(box.work_entries(dir), (std::vector<std::string>{"grad_bias.npy", "grad_input.npy", "grad_weight.npy"}));
   } else {
-    EXPECT_EQ(entries(box.work() / dir), (std::vector<std::string>{"grad_input.npy", "grad_weight.npy"}));
+    EXPECT_EQ(box.work_entries(dir), (std::vector<std::string>{"grad_input.npy", "grad_weight.npy"}));
   }
 }
 
@@ -163,8 +156,8 @@ TEST(CliGrad, NoBiasWritesNoGradBias) {
   const std::string args = "grad --input random:1,3,5,5 --weight random:3,2,3,3 --grad-output random:1,2,7,7 ";
   ASSERT_EQ(box.run(args + "--out-dir absent").code, 0);
   ASSERT_EQ(box.run(args + "--bias none --out-dir none").code, 0);
-  EXPECT_EQ(entries(box.work() / "absent"), (std::vector<std::string>{"grad_input.npy", "grad_weight.npy"}));
-  EXPECT_EQ(entries(box.work() / "none"), (std::vector<std::string>{"grad_input.npy", "grad_weight.npy"}));
+  EXPECT_EQ(box.work_entries("absent"), (std::vector<std::string>{"grad_input.npy", "grad_weight.npy"}));
+  EXPECT_EQ(box.work_entries("none"), (std::vector<std::string>{"grad_input.npy", "grad_weight.npy"}));
 }
 
 TEST(CliGrad, WrongGradOutputShapeWritesNothing) {
@@ -192,7 +185,7 @@ TEST(CliGrad, WrongGradOutputShapeWritesNothing) {
   expect_error(box.run("grad " + layer + "--grad-output random --dilation 0 --out-dir out"), 2, {"dilation"});
   // A missing --out-dir is not created by a failed run.
   expect_error(box.run("grad " + layer + "--grad-output G.npy --out-dir fresh"), 2, {"[1, 2, 10, 10]"});
-  EXPECT_EQ(entries(box.work() / "out"), names);
+  EXPECT_EQ(box.work_entries("out"), names);
   for (const std::string& name : names) EXPECT_EQ(read_file(box.file("out/" + name)), "kept: " + name) << name;
   EXPECT_EQ(box.work_entries(), (std::vector<std::string>{"B3.npy", "G.npy", "out"}));
 }
@@ -223,7 +216,7 @@ TEST(CliGrad, OutDirMustBeAFolder) {
   expect_error(box.run("grad --input random:1,3,5,5 --weight random:3,2,3,3 --out-dir out"), 2, {"--grad-output"});
   EXPECT_EQ(box.work_entries(), std::vector<std::string>{"taken"});
   ASSERT_EQ(box.run(args + "new/nested").code, 0);  // missing folders are created
-  EXPECT_EQ(entries(box.work() / "new" / "nested"), (std::vector<std::string>{"grad_input.npy", "grad_weight.npy"}));
+  EXPECT_EQ(box.work_entries("new/nested"), (std::vector<std::string>{"grad_input.npy", "grad_weight.npy"}));
 }
 
 const std::string kBenchLayer =

@@ -5,6 +5,7 @@
 #include "test_util.h"
 
 #include <convt/ops.h>
+#include <convt/reference.h>
 
 #include <string>
 
@@ -17,7 +18,9 @@ using golden::GoldenCase;
 using golden::json;
 using golden::load;
 using golden::manifest;
+using golden::conv2d_params;
 using golden::pair;
+using golden::transposed_params;
 
 class GoldenConvTranspose2d : public ::testing::TestWithParam<GoldenCase> {};
 
@@ -27,12 +30,12 @@ TEST_P(GoldenConvTranspose2d, ReferenceMatchesPyTorch) {
   const Tensor x = load(entry, "input"), w = load(entry, "weight"), expected = load(entry, "expected");
   std::optional<Tensor> b;
   if (!entry.at("bias").is_null()) b = load(entry, "bias");
-  const ConvTranspose2dParams params{pair(entry, "stride"), pair(entry, "padding"), pair(entry, "output_padding"),
-                                     pair(entry, "dilation"), entry.at("groups").get<int64_t>()};
-  // Through the PyTorch-ordered functional entry point, which runs the reference.
+  const ConvTranspose2dParams params = transposed_params(entry);
+  const Tensor scale = testing::conv_transpose2d_term_scale(x, w, b ? &*b : nullptr, params);
+  // The reference by its own name; then the PyTorch-ordered entry point, which runs the default backend.
+  EXPECT_TRUE(testing::all_close_to_scale(conv_transpose2d_reference(x, w, b ? &*b : nullptr, params), expected, scale, 1e-6));
   const Tensor y = conv_transpose2d(x, w, b, params.stride, params.padding, params.output_padding, params.groups,
                                     params.dilation);
-  const Tensor scale = testing::conv_transpose2d_term_scale(x, w, b ? &*b : nullptr, params);
   EXPECT_TRUE(testing::all_close_to_scale(y, expected, scale, 1e-6));
 }
 
@@ -46,12 +49,13 @@ TEST_P(GoldenConv2d, ReferenceMatchesPyTorch) {
   const Tensor x = load(entry, "input"), w = load(entry, "weight"), expected = load(entry, "expected");
   std::optional<Tensor> b;
   if (!entry.at("bias").is_null()) b = load(entry, "bias");
-  const IntPair stride = pair(entry, "stride"), padding = pair(entry, "padding"), dilation = pair(entry, "dilation");
-  const int64_t groups = entry.at("groups").get<int64_t>();
-  const Tensor y = conv2d(x, w, b, stride, padding, dilation, groups);
+  const Conv2dParams p = conv2d_params(entry);
   std::optional<Tensor> abs_b;
   if (b) abs_b = testing::abs_of(*b);
-  const Tensor scale = conv2d(testing::abs_of(x), testing::abs_of(w), abs_b, stride, padding, dilation, groups);
+  const Tensor scale = conv2d_reference(testing::abs_of(x), testing::abs_of(w), abs_b ? &*abs_b : nullptr, p);
+  // The reference by its own name; then the PyTorch-ordered entry point, which runs the default backend.
+  EXPECT_TRUE(testing::all_close_to_scale(conv2d_reference(x, w, b ? &*b : nullptr, p), expected, scale, 1e-6));
+  const Tensor y = conv2d(x, w, b, p.stride, p.padding, p.dilation, p.groups);
   EXPECT_TRUE(testing::all_close_to_scale(y, expected, scale, 1e-6));
 }
 
@@ -73,11 +77,13 @@ TEST_P(GoldenInterpolate, ReferenceMatchesPyTorch) {
     params.scale_h = entry.at("scale_factor")[0].get<double>();
     params.scale_w = entry.at("scale_factor")[1].get<double>();
   }
-  const Tensor y = interpolate(x, params);
   // Interpolation weights sum to 1, so |input| bounds every term's magnitude.
   float max_abs = 0;
   for (int64_t i = 0; i < x.numel(); ++i) max_abs = std::max(max_abs, std::fabs(x[i]));
   const Tensor scale = Tensor::full(expected.shape(), max_abs);
+  // The reference by its own name; then the entry point, which runs the default backend.
+  EXPECT_TRUE(testing::all_close_to_scale(interpolate_reference(x, params), expected, scale, 2e-6, 0.0));
+  const Tensor y = interpolate(x, params);
   EXPECT_TRUE(testing::all_close_to_scale(y, expected, scale, 2e-6, 0.0));
 }
 

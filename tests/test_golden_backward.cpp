@@ -22,7 +22,9 @@ using golden::GoldenCase;
 using golden::json;
 using golden::load;
 using golden::manifest;
+using golden::conv2d_params;
 using golden::pair;
+using golden::transposed_params;
 using testing::abs_of;
 using testing::all_close_to_scale;
 
@@ -35,15 +37,6 @@ struct BackwardCase {
   std::function<ConvGradients(const Tensor&, const Tensor&, const Tensor&)> backward;  // (x, w, grad_output)
 };
 
-ConvTranspose2dParams transposed_params(const json& entry) {
-  return {pair(entry, "stride"), pair(entry, "padding"), pair(entry, "output_padding"), pair(entry, "dilation"),
-          entry.at("groups").get<int64_t>()};
-}
-
-Conv2dParams conv_params(const json& entry) {
-  return {pair(entry, "stride"), pair(entry, "padding"), pair(entry, "dilation"), entry.at("groups").get<int64_t>()};
-}
-
 BackwardCase load_case(const json& entry, bool transposed) {
   BackwardCase c{load(entry, "input"), load(entry, "weight"), load(entry, "grad_output"), !entry.at("bias").is_null(),
                  {}};
@@ -54,7 +47,7 @@ BackwardCase load_case(const json& entry, bool transposed) {
       return conv_transpose2d_backward_reference(x, w, with_bias, g, params);
     };
   } else {
-    const Conv2dParams params = conv_params(entry);
+    const Conv2dParams params = conv2d_params(entry);
     c.backward = [=](const Tensor& x, const Tensor& w, const Tensor& g) {
       return conv2d_backward_reference(x, w, with_bias, g, params);
     };

@@ -190,7 +190,7 @@ Tensor build_input(const InputSettings& input) {
   resize.mode = InterpolateMode::Bilinear;
   resize.has_size = true;
   resize.size = {std::max<int64_t>(1, h * input.working_size / longer), std::max<int64_t>(1, w * input.working_size / longer)};
-  return interpolate(image, resize);
+  return interpolate_reference(image, resize);
 }
 
 Tensor build_weight(const LayerSettings& layer, int64_t in_channels) {

@@ -150,7 +150,7 @@ Tensor resize_then_convolve(const Tensor& input, const Tensor& weight, const Con
   resize.mode = mode;
   resize.scale_h = static_cast<double>(params.stride.h);
   resize.scale_w = static_cast<double>(params.stride.w);
-  const Tensor resized = interpolate(group_input, resize);
+  const Tensor resized = interpolate_reference(group_input, resize);
   const IntPair padding{params.dilation.h * (g.kernel_h - 1) / 2, params.dilation.w * (g.kernel_w - 1) / 2};
   // The fast conv2d: this comparison runs on the full upsampled image, often the biggest conv the views need.
   return cpu::conv2d_cpu(resized, kernels, nullptr, Conv2dParams{1, padding, params.dilation, 1});

@@ -232,13 +232,9 @@ int main(int argc, char** argv) {
       if (!shot.empty()) {
         // F12: the pixels are read here (GL), the PNG is encoded and written on the worker.
         const convt::RgbImage image = convt::lab::gfx::capture_screen(width, height);
-        model.run_task([image, shot]() -> std::string {
-          try {
-            convt::write_png(shot, image);
-            return "saved " + shot;
-          } catch (const convt::Error& e) {
-            return e.what();
-          }
+        model.run_task([image, shot]() -> std::string {  // a failure's message becomes the notice
+          convt::write_png(shot, image);
+          return "saved " + shot;
         });
         app.ui().screenshot_request.clear();
       }

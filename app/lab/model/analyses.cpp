@@ -119,7 +119,6 @@ PlaneView Analyses::preview(const std::string& identity, const std::shared_ptr<c
   PlaneView view;
   view.height = height;
   view.width = width;
-  view.channels = channels;
   const PlaneRegion full{0, 0, height, width};
   auto level = [&](const PlaneRegion& region, int64_t factor) {
     const int64_t cost = region.height() * region.width() * channels;

@@ -61,7 +61,6 @@ struct PlaneSpec {
 // once one is needed and made. Hovered values are read from the tensor itself.
 struct PlaneView {
   int64_t height = 0, width = 0;  // the plane, in tensor pixels
-  int channels = 1;
   ProductCache::Typed<PlanePreview> overview, detail;
   ValueRange ranges[3];
   bool has_range = false;

@@ -29,13 +29,8 @@ template <typename Write>
 void report(PanelContext& context, Write write) {
   context.ui.notice = "exporting...";
   context.ui.notice_until = context.time + 60;
-  context.model.run_task([write]() -> std::string {
-    try {
-      return "wrote " + write();
-    } catch (const Error& e) {
-      return e.what();
-    }
-  });
+  // A failure's message becomes the notice: the worker reports what a task throws.
+  context.model.run_task([write]() -> std::string { return "wrote " + write(); });
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ void preset_picker(PanelContext& context) {
         chosen = static_cast<int>(i);
         context.ui.preset = list[i].name;
         apply_preset(list[i].name, context.model.state());
-        context.ui.reset_views();
+        context.ui.state_replaced();
       }
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", list[i].description.c_str());
     }

@@ -46,19 +46,18 @@ void centred_note(const ViewGeometry& view, const char* text) {
 
 }  // namespace
 
-bool draw_plane(PanelContext& context, const std::string& slot, const ViewGeometry& view, const PlaneView& plane,
+void draw_plane(PanelContext& context, const std::string& slot, const ViewGeometry& view, const PlaneView& plane,
                 Colormap colormap) {
   const PlaneRegion whole{0, 0, plane.height, plane.width};
   if (!plane.ready()) {
     // The last picture this slot showed stays until the new one is made (it belongs to the stale result).
     if (const GLuint previous = context.planes.last_texture(slot + ".o")) draw_texture(view, as_texture(previous), whole);
     centred_note(view, plane.error.empty() ? "computing the view..." : plane.error.c_str());
-    return false;
+    return;
   }
   const gfx::ColourSettings colours = colours_of(plane, colormap);
   draw_level(context, slot + ".o", view, plane.overview, colours);
   if (plane.detail.value) draw_level(context, slot + ".d", view, plane.detail, colours);
-  return true;
 }
 
 PlaneImage plane_view(PanelContext& context, const char* id, const PlaneSpec& spec, ImVec2 size, float& zoom, PanState& pan) {
@@ -66,7 +65,7 @@ PlaneImage plane_view(PanelContext& context, const char* id, const PlaneSpec& sp
   image.view = tensor_view(id, spec.tensor->size(-2), spec.tensor->size(-1), size, zoom, pan.x, pan.y);
   const PlaneView plane =
       context.model.analyses().plane(spec, image.view.visible, image.view.box_height(), image.view.box_width());
-  image.ready = draw_plane(context, id, image.view, plane, spec.colormap);
+  draw_plane(context, id, image.view, plane, spec.colormap);
   image.range = plane.ranges[0];
   finish_view(image.view);
   return image;

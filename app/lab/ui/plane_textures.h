@@ -14,15 +14,14 @@ namespace convt::lab::ui {
 
 struct PlaneImage {
   ViewGeometry view;
-  ValueRange range;    // of the first channel, for the colour bar
-  bool ready = false;  // false while the preview is being made (the box says so)
+  ValueRange range;  // of the first channel, for the colour bar
 };
 
 // A zoomable view of `spec`'s plane in a box of `size`; `zoom` and `pan` persist in the caller's UI state.
 PlaneImage plane_view(PanelContext& context, const char* id, const PlaneSpec& spec, ImVec2 size, float& zoom, PanState& pan);
 
 // Draws a plane view the model prepared (e.g. the coverage map) into an already laid-out view.
-bool draw_plane(PanelContext& context, const std::string& slot, const ViewGeometry& view, const PlaneView& plane,
+void draw_plane(PanelContext& context, const std::string& slot, const ViewGeometry& view, const PlaneView& plane,
                 Colormap colormap);
 
 // A fitted thumbnail of `spec`'s plane as a button, outlined when `selected`; true when clicked.

@@ -111,6 +111,9 @@ struct UiState {
     scatter.reset_views();
     checkerboard.reset_views();
   }
+  // A preset or a workspace replaced the whole state: the frame's one check (LabApp::frame) then resets the
+  // per-layer fields for the shown layer, even when its index and the layer count happen to be unchanged.
+  void state_replaced() { shown_layer = -1; }
   // Another layer shown, or a new preset: the views and the replay start afresh for it.
   void reset_for_layer(const std::string& weight_path) {
     reset_views();

@@ -162,8 +162,6 @@ ViewGeometry tensor_view(const char* id, int64_t height, int64_t width, ImVec2 s
   view.box_min = box_min;
   view.box_max = box_max;
   view.scale = scale;
-  view.height = height;
-  view.width = width;
   view.origin = ImVec2(std::floor((box_min.x + box_max.x) / 2 + pan_x - width * scale / 2),
                        std::floor((box_min.y + box_max.y) / 2 + pan_y - height * scale / 2));
   auto first = [&](float screen, float origin, int64_t limit) {

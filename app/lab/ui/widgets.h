@@ -75,7 +75,6 @@ struct ViewGeometry {
   ImVec2 box_min, box_max;  // the view's box on screen; overlays are clipped to it
   ImVec2 origin;  // screen position of pixel (0, 0)'s top-left corner
   float scale = 1;  // screen pixels per tensor pixel
-  int64_t height = 0, width = 0;  // the plane, in tensor pixels
   PlaneRegion visible;  // the rows and columns inside the box
   bool hovered = false;
   int64_t hover_y = -1, hover_x = -1;

@@ -14,13 +14,9 @@ namespace convt::lab::ui {
 void save_workspace(PanelContext& context) {
   const Workspace workspace = to_workspace(context.model.state());
   const std::string path = context.ui.workspace_path;
-  context.model.run_task([workspace, path]() -> std::string {
-    try {
-      write_workspace(path, workspace);
-      return "saved the workspace to " + path;
-    } catch (const Error& e) {
-      return e.what();
-    }
+  context.model.run_task([workspace, path]() -> std::string {  // a failure's message becomes the notice
+    write_workspace(path, workspace);
+    return "saved the workspace to " + path;
   });
   context.ui.notice = "saving " + path + "...";
   context.ui.notice_until = context.time + 5;
@@ -37,7 +33,7 @@ void finish_loading_workspace(PanelContext& context) {
     if (!loaded.value) throw_io(loaded.error);
     apply_workspace(*loaded.value, ui.workspace_path, context.model.state());
     ui.image_path_text = context.model.state().input.image_path;
-    ui.reset_for_layer(context.model.state().layer().weight.path);
+    ui.state_replaced();
     ui.notice = "loaded " + ui.workspace_path;
   } catch (const Error& e) {
     ui.notice = e.what();

@@ -204,6 +204,39 @@ Tensor read_safetensors(const std::string& path, const std::string& name) {
   return read_parsed(parse(read_at, file.size(), path), read_at, path, name);
 }
 
+std::vector<std::pair<std::string, Tensor>> read_all_safetensors(const std::string& path) {
+  const RegularFile file(path);
+  const ReadAt read_at = file_reader(file);
+  const Parsed parsed = parse(read_at, file.size(), path);
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (const auto& e : parsed.entries) tensors.emplace_back(e.info.name, read_parsed(parsed, read_at, path, e.info.name));
+  return tensors;
+}
+
+std::string encode_safetensors(const std::vector<std::pair<std::string, const Tensor*>>& tensors) {
+  nlohmann::json header = nlohmann::json::object();
+  uint64_t offset = 0;
+  for (const auto& [name, tensor] : tensors) {
+    if (name.empty() || name == "__metadata__" || header.contains(name))
+      throw_invalid("cannot write tensor name '" + name + "' to .safetensors: empty, reserved or repeated");
+    const uint64_t bytes = static_cast<uint64_t>(tensor->numel()) * 4;
+    header[name] = {{"dtype", "F32"}, {"shape", tensor->shape()}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // the format pads the header with spaces to an 8-byte boundary
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((text.size() >> (8 * i)) & 0xFF);
+  out += text;
+  out.reserve(out.size() + offset);
+  for (const auto& [name, tensor] : tensors) {
+    static_assert(sizeof(float) == 4);
+    // The engine runs on little-endian machines only (x86-64, aarch64), so the floats are already in file order.
+    out.append(reinterpret_cast<const char*>(tensor->data()), static_cast<size_t>(tensor->numel()) * 4);
+  }
+  return out;
+}
+
 std::vector<SafetensorsEntry> list_safetensors_bytes(std::string bytes, const std::string& file_name) {
   std::vector<SafetensorsEntry> list;
   for (const auto& e : parse(memory_reader(bytes), bytes.size(), file_name).entries) list.push_back(e.info);

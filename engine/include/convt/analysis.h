@@ -185,6 +185,12 @@ struct ArtifactScore {
 // coverage falls off for geometric reasons that are not a checkerboard).
 ArtifactScore artifact_score(const Tensor& output, const ConvTranspose2dParams& params, IntPair kernel);
 
+// The same measure for any upsampled tensor: phase (o + phase_offset) mod period, over the pixels at least
+// border_low from the top/left and border_high from the bottom/right (everything when that leaves less than one
+// period). artifact_score is this with the stride, the padding and the transposed conv's partially covered borders.
+ArtifactScore artifact_score_in_region(const Tensor& output, IntPair period, IntPair phase_offset, IntPair border_low,
+                                       IntPair border_high);
+
 // ---- 6. Size solver ---------------------------------------------------------------------------------------
 
 struct PaddingChoice {

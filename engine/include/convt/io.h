@@ -54,6 +54,12 @@ Tensor read_safetensors(const std::string& path, const std::string& name);
 // or nullopt when the name does not end in .weight or the file has no such tensor. Reads the file once.
 std::optional<Tensor> read_matching_bias(const std::string& path, const std::string& weight_name);
 
+// Every tensor of the file by name, in the order of its data, each converted to float32 (the header is read once).
+std::vector<std::pair<std::string, Tensor>> read_all_safetensors(const std::string& path);
+
+// A float32 .safetensors file holding `tensors` in the given order (names must be distinct and non-empty).
+std::string encode_safetensors(const std::vector<std::pair<std::string, const Tensor*>>& tensors);
+
 // The same from bytes already in memory; `file_name` is used in error messages (the fuzz targets use these).
 std::vector<SafetensorsEntry> list_safetensors_bytes(std::string bytes, const std::string& file_name);
 Tensor read_safetensors_bytes(std::string bytes, const std::string& file_name, const std::string& name);

@@ -186,19 +186,28 @@ CoverageReport coverage_report(const ConvTranspose2dGeometry& g, const ConvTrans
 }
 
 ArtifactScore artifact_score(const Tensor& output, const ConvTranspose2dParams& params, IntPair kernel) {
+  // The interior: outputs every tap can reach, i.e. away from the partially covered borders.
+  auto border = [](int64_t k, int64_t d, int64_t p, int64_t op) {
+    return std::pair<int64_t, int64_t>{std::max<int64_t>(0, d * (k - 1) - p), std::max<int64_t>(0, d * (k - 1) - p + op)};
+  };
+  const auto [top, bottom] = border(kernel.h, params.dilation.h, params.padding.h, params.output_padding.h);
+  const auto [left, right] = border(kernel.w, params.dilation.w, params.padding.w, params.output_padding.w);
+  return artifact_score_in_region(output, params.stride, params.padding, {top, left}, {bottom, right});
+}
+
+ArtifactScore artifact_score_in_region(const Tensor& output, IntPair period, IntPair phase_offset, IntPair border_low,
+                                       IntPair border_high) {
   ArtifactScore score;
   const Tensor y = output.dim() == 3 ? output.reshaped({1, output.size(0), output.size(1), output.size(2)}) : output;
   const int64_t planes = y.size(0) * y.size(1), OH = y.size(2), OW = y.size(3);
-  const int64_t sh = params.stride.h, sw = params.stride.w;
-  // The interior: outputs every tap can reach, i.e. away from the partially covered borders.
-  auto interior = [](int64_t size, int64_t k, int64_t d, int64_t p, int64_t op, int64_t s) {
-    const int64_t low = std::max<int64_t>(0, d * (k - 1) - p);
-    const int64_t high = std::min<int64_t>(size, size - std::max<int64_t>(0, d * (k - 1) - p + op));
-    if (high - low < s) return std::pair<int64_t, int64_t>{0, size};  // too small: measure everything
-    return std::pair<int64_t, int64_t>{low, high};
+  const int64_t sh = period.h, sw = period.w;
+  auto interior = [](int64_t size, int64_t low, int64_t high, int64_t s) {
+    const int64_t begin = std::max<int64_t>(0, low), end = std::min<int64_t>(size, size - std::max<int64_t>(0, high));
+    if (end - begin < s) return std::pair<int64_t, int64_t>{0, size};  // too small: measure everything
+    return std::pair<int64_t, int64_t>{begin, end};
   };
-  const auto [y0, y1] = interior(OH, kernel.h, params.dilation.h, params.padding.h, params.output_padding.h, sh);
-  const auto [x0, x1] = interior(OW, kernel.w, params.dilation.w, params.padding.w, params.output_padding.w, sw);
+  const auto [y0, y1] = interior(OH, border_low.h, border_high.h, sh);
+  const auto [x0, x1] = interior(OW, border_low.w, border_high.w, sw);
   score.interior_pixels = (y1 - y0) * (x1 - x0);
   if (y1 - y0 <= sh && x1 - x0 <= sw) {
     // Every measured pixel is a phase of its own: the phase "explains" everything, which says nothing.
@@ -215,8 +224,8 @@ ArtifactScore artifact_score(const Tensor& output, const ConvTranspose2dParams& 
     return ids;
   };
   int64_t phase_rows = 0, phase_cols = 0;
-  const std::vector<size_t> row_phase = phase_ids(OH, params.padding.h, sh, phase_rows);
-  const std::vector<size_t> col_phase = phase_ids(OW, params.padding.w, sw, phase_cols);
+  const std::vector<size_t> row_phase = phase_ids(OH, phase_offset.h, sh, phase_rows);
+  const std::vector<size_t> col_phase = phase_ids(OW, phase_offset.w, sw, phase_cols);
   const size_t phases = static_cast<size_t>(phase_rows * phase_cols);
   score.phase_means.assign(phases, 0.0);
   double between = 0, total = 0, squares = 0;

@@ -11,6 +11,7 @@
 #include "size_command.h"
 #include "stack_command.h"
 #include "tensors_command.h"
+#include "train_command.h"
 
 #include <convt/error.h>
 
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
   using namespace convt::cli;
   add_command(app, add_run_command, execute_run);
   add_command(app, add_grad_command, execute_grad);
+  add_command(app, add_train_command, execute_train);
   add_command(app, add_demo_command, execute_demo);
   add_command(app, add_backends_command, execute_backends);
   add_command(app, add_size_command, execute_size);

@@ -31,18 +31,49 @@ bool begin_analysis_pane(const char* title, float x, float y, float w, float h) 
   return ImGui::Begin(title, nullptr, kFixed & ~ImGuiWindowFlags_NoCollapse);
 }
 
+// Lab mode: the Train lab takes the window. Setup on the left; the contenders side by side, their curves below.
+void train_lab(ui::PanelContext& context) {
+  const ImVec2 size = ImGui::GetMainViewport()->WorkSize;
+  const float left = std::max(340.0f, size.x * 0.21f);
+  const float right = size.x - left;
+  const float curves = std::max(220.0f, size.y * 0.3f);
+  if (begin_pane("Train lab: setup", 0, 0, left, size.y)) ui::draw_train_setup_panel(context);
+  ImGui::End();
+  if (begin_pane("Contenders: the same data, side by side", left, 0, right, size.y - curves)) ui::draw_train_contenders_panel(context);
+  ImGui::End();
+  if (begin_pane("Training curves", left, size.y - curves, right, curves, ImGuiWindowFlags_NoScrollbar))
+    ui::draw_train_curves_panel(context);
+  ImGui::End();
+}
+
 }  // namespace
 
 LabApp::LabApp(LabModel& model) : model_(model), planes_(colormap_pass_) {}
 
 bool LabApp::animating() const { return ui_.scatter.replay_playing; }
 
-bool LabApp::waiting() const { return model_.busy() || ui_.workspace_loading; }
+bool LabApp::waiting() const {
+  // A playing Train lab publishes a few snapshots a second: frames at the waiting rate show them all.
+  const TrainSettings& train = model_.state().train;
+  return model_.busy() || ui_.workspace_loading || (train.enabled && train.playing);
+}
 
 void LabApp::shortcuts() {
   ImGuiIO& io = ImGui::GetIO();
   if (io.WantTextInput) return;  // typing into a field: keys belong to it
   const bool ctrl = io.KeyCtrl;
+  if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_Q, false)) ui_.quit_requested = true;
+  if (ImGui::IsKeyPressed(GLFW_KEY_F12, false)) {
+    char name[64];
+    const std::time_t now = std::time(nullptr);
+    std::strftime(name, sizeof name, "convt-lab-%Y%m%d-%H%M%S.png", std::localtime(&now));
+    ui_.screenshot_request = name;
+  }
+  TrainSettings& train = model_.state().train;
+  if (train.enabled) {  // lab mode: Space plays and pauses the training; the explorer's keys do not apply
+    if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) train.playing = !train.playing;
+    return;
+  }
   ScatterState& replay = ui_.scatter;
   if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) replay.replay_playing = !replay.replay_playing;
   if (ImGui::IsKeyPressed(GLFW_KEY_LEFT) && replay.replay_step > 0) --replay.replay_step, replay.replay_playing = false;
@@ -56,14 +87,7 @@ void LabApp::shortcuts() {
   if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_DOWN) && state.selected() + 1 < static_cast<int64_t>(state.layers.size()))
     state.selected_layer = state.selected() + 1;
   if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_O, false)) ui_.browser.request = BrowseTarget::Image;
-  if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_Q, false)) ui_.quit_requested = true;
   if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_S, false)) ui_.save_requested = true;
-  if (ImGui::IsKeyPressed(GLFW_KEY_F12, false)) {
-    char name[64];
-    const std::time_t now = std::time(nullptr);
-    std::strftime(name, sizeof name, "convt-lab-%Y%m%d-%H%M%S.png", std::localtime(&now));
-    ui_.screenshot_request = name;
-  }
 }
 
 void LabApp::frame(double time) {
@@ -82,6 +106,11 @@ void LabApp::frame(double time) {
     ui_.notice_until = time + 6;
   }
   if (ui_.workspace_loading) ui::finish_loading_workspace(context);
+  if (model_.state().train.enabled) {
+    train_lab(context);
+    ui::draw_file_browser(context);
+    return;
+  }
   const ImVec2 size = ImGui::GetMainViewport()->WorkSize;
   const float status_height = ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().WindowPadding.y * 2;
   const float left = std::max(300.0f, size.x * 0.22f);
@@ -90,6 +119,10 @@ void LabApp::frame(double time) {
   const float body = size.y - status_height;
 
   if (begin_pane("Controls", 0, 0, left, body)) {
+    if (ImGui::Button("Train lab: learnable upsampling, live")) model_.state().train.enabled = true;
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("Train deconv, resize-conv and subpixel layers side by side on an image, and watch their "
+                        "checkerboards form or fade (--set train.enabled=true)");
     ImGui::SetNextItemOpen(true, ImGuiCond_Once);
     if (ImGui::CollapsingHeader("Input")) ui::draw_input_panel(context);
     ImGui::SetNextItemOpen(true, ImGuiCond_Once);

@@ -8,6 +8,7 @@
 #include "lab_app.h"
 #include "model/presets.h"
 #include "model/state_keys.h"
+#include "model/train_keys.h"
 #include "model/workspace_state.h"
 
 #include <convt/error.h>
@@ -35,6 +36,7 @@ struct Options {
   std::vector<std::string> settings;
   std::string save_workspace;
   bool settings_markdown = false;
+  bool train_settings_markdown = false;
   int frames = 3;
   int width = 1600, height = 1000;
 };
@@ -91,12 +93,16 @@ int main(int argc, char** argv) {
   std::string keys_help = "Set a value, key=value (repeatable); a short key (stride=2) means layer., input., view. or "
                           "stack. in that order. Keys:";
   for (const std::string& key : convt::lab::setting_keys()) keys_help += "\n    " + key;
+  keys_help += "\n  The Train lab's keys, written in full (train.enabled=true shows it):";
+  for (const std::string& key : convt::lab::train_setting_keys()) keys_help += "\n    " + key;
   cli.add_option("--set", options.settings, keys_help);
   cli.add_option("--save-workspace", options.save_workspace,
                  "Write the workspace of the state that --preset, --workspace and --set give to this file, and exit "
                  "without opening a window");
   cli.add_flag("--settings-markdown", options.settings_markdown,
                "Print the settings as the README's Markdown table, and exit");
+  cli.add_flag("--train-settings-markdown", options.train_settings_markdown,
+               "Print the Train lab's train.* settings as the README's Markdown table, and exit");
   cli.add_option("--frames", options.frames, "Settled frames to draw before --screenshot captures")->capture_default_str();
   cli.add_option("--width", options.width, "Window width")->capture_default_str();
   cli.add_option("--height", options.height, "Window height")->capture_default_str();
@@ -109,6 +115,10 @@ int main(int argc, char** argv) {
   }
   if (options.settings_markdown) {
     std::fputs(convt::lab::settings_markdown().c_str(), stdout);
+    return 0;
+  }
+  if (options.train_settings_markdown) {
+    std::fputs(convt::lab::train_settings_markdown().c_str(), stdout);
     return 0;
   }
 

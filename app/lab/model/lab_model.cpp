@@ -6,7 +6,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <thread>
+
+// The sample images' folder (the build sets it; a relative fallback for builds that do not).
+#ifndef CONVT_ASSETS_DIR
+#define CONVT_ASSETS_DIR "assets"
+#endif
 
 namespace convt::lab {
 
@@ -120,9 +126,27 @@ void LabModel::poll() {
   if (std::optional<ComputeResult> finished = runner_.take_result()) accept(std::move(*finished));
 }
 
+void LabModel::update_training() {
+  TrainSettings& train = state_.train;
+  if (!train.enabled && !training_) return;
+  if (!training_) training_ = std::make_unique<TrainSession>((std::filesystem::path(CONVT_ASSETS_DIR) / "samples").string());
+  if (!train.enabled) {
+    training_->set_playing(false);  // a hidden lab does not take the cores; shown again, it goes on
+    return;
+  }
+  // The app's input, for train.image=input, once the result on screen belongs to the current state.
+  training_->configure(train.setup, result_ && !stale() ? result_->stack.input : nullptr);
+  training_->set_playing(train.playing);
+  if (train.steps > 0) {
+    training_->step(train.steps);
+    train.steps = 0;  // an action: done once
+  }
+}
+
 void LabModel::update() {
   products_.next_frame();
   poll();
+  update_training();
   const ComputeKey key = key_of(state_);
   if (last_key_ && *last_key_ == key) return;
   last_key_ = key;

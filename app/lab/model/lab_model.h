@@ -9,7 +9,9 @@
 #include "job_runner.h"
 #include "lab_state.h"
 #include "product_cache.h"
+#include "train_session.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -54,8 +56,14 @@ class LabModel {
   float progress() const { return runner_.progress(); }
   std::string progress_stage() const { return runner_.stage(); }
   double busy_seconds() const { return runner_.busy_seconds(); }
-  // True while anything asked for is still being made: the main job, an analysis, a view, a task.
-  bool busy() const { return runner_.busy() || runner_.has_result() || products_.busy(); }
+  // True while anything asked for is still being made: the main job, an analysis, a view, a task, training steps.
+  bool busy() const {
+    return runner_.busy() || runner_.has_result() || products_.busy() || (training_ && training_->working());
+  }
+
+  // ---- The Train lab: its session exists once train.enabled was first set, and follows state().train each
+  // update() (the setup, playing, and train.steps, which it consumes). Null before.
+  TrainSession* training() { return training_.get(); }
 
   // Keeps updating until nothing is pending (tests); false on timeout.
   bool wait_until_idle(double timeout_seconds);
@@ -86,6 +94,7 @@ class LabModel {
   bool same_stack_as_result() const;
   void accept(ComputeResult result);
   void poll();
+  void update_training();
 
   LabState state_;
   std::optional<ComputeKey> last_key_;
@@ -102,6 +111,7 @@ class LabModel {
   std::shared_ptr<StageCache> stage_cache_ = std::make_shared<StageCache>();
   ProductCache products_;
   Analyses analyses_{products_};
+  std::unique_ptr<TrainSession> training_;
   JobRunner<ComputeResult> runner_{[](const std::string& message, uint64_t generation) {
     ComputeResult failed = failed_result(FieldError{"worker", "the computation failed: " + message});
     failed.generation = generation;

@@ -4,6 +4,8 @@
 // The model (lab_model.h) turns this state into results; the panels edit it. No ImGui here.
 #pragma once
 
+#include "train_settings.h"
+
 #include <convt/image.h>
 #include <convt/settings.h>
 
@@ -50,6 +52,7 @@ struct LabState {
   int64_t selected_layer = 0;
   std::string backend = "auto";
   ViewSettings view;
+  TrainSettings train;  // the Train lab (train_keys.h)
   bool operator==(const LabState&) const = default;
 
   int64_t selected() const { return std::clamp<int64_t>(selected_layer, 0, static_cast<int64_t>(layers.size()) - 1); }

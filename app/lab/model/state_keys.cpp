@@ -1,5 +1,7 @@
 #include "state_keys.h"
 
+#include "train_keys.h"
+
 #include <convt/error.h>
 
 namespace convt::lab {
@@ -99,6 +101,7 @@ void apply_setting(const std::string& assignment, LabState& state) {
   // Short forms: "stride=2" means layer.stride, "colormap=..." view.colormap, and so on.
   for (const char* prefix : {"layer.", "input.", "view.", "stack."})
     if (!setting) setting = find_setting(lab_settings(), prefix + key);
+  if (!setting) setting = find_setting(train_settings(), key);  // the Train lab's keys are always written in full
   if (!setting) throw_invalid("--set: unknown key '" + key + "' (see convt-lab --help for the keys)", "set");
   LabState next = state;  // a rejected value changes nothing
   try {

@@ -17,7 +17,10 @@ std::vector<std::string> extensions_for(BrowseTarget target) {
 }
 
 void choose(PanelContext& context, const fs::path& path) {
-  if (context.ui.browser.opened == BrowseTarget::Image) {
+  if (context.ui.browser.opened == BrowseTarget::TrainImage) {
+    context.model.state().train.setup.image = path.string();
+    context.ui.train.image_path_text = path.string();
+  } else if (context.ui.browser.opened == BrowseTarget::Image) {
     InputSettings& input = context.model.state().input;
     input.kind = InputKind::Image;
     input.image_path = path.string();

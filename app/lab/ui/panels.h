@@ -27,6 +27,10 @@ void draw_stack_panel(PanelContext& context);
 void draw_status_bar(PanelContext& context);
 void draw_file_browser(PanelContext& context);
 void draw_workspace_panel(PanelContext& context);
+// The Train lab (lab mode, train.enabled): its setup and controls, the contenders side by side, their curves.
+void draw_train_setup_panel(PanelContext& context);
+void draw_train_contenders_panel(PanelContext& context);
+void draw_train_curves_panel(PanelContext& context);
 void save_workspace(PanelContext& context);  // to ui.workspace_path (Ctrl+S), on the worker
 void finish_loading_workspace(PanelContext& context);  // applies a workspace Load asked for, once it is read
 

@@ -9,7 +9,7 @@
 
 namespace convt::lab {
 
-enum class BrowseTarget { None, Image, Weight };
+enum class BrowseTarget { None, Image, Weight, TrainImage };
 
 struct HoverTarget {
   bool active = false;
@@ -61,6 +61,22 @@ struct CheckerboardState {
   void reset_views() { *this = {}; }
 };
 
+// The Train lab's views: each contender's output, difference and input gradient, the data's target and input.
+struct TrainPanelState {
+  struct ContenderViews {
+    ViewState output, difference, gradient;
+  };
+  ContenderViews contenders[3];
+  ViewState target, input;
+  bool link_crop_size = true, link_crop_at = true;
+  std::string image_path_text;
+  std::string init_path_text[3];
+  void reset_views() {
+    for (ContenderViews& views : contenders) views = {};
+    target = input = {};
+  }
+};
+
 struct LayerPanelState {
   // Per-axis pairs edited as one value while linked.
   bool link_kernel = true, link_stride = true, link_padding = true, link_output_padding = true, link_dilation = true;
@@ -87,6 +103,7 @@ struct UiState {
   FeatureMapsState feature_maps;
   ScatterState scatter;
   CheckerboardState checkerboard;
+  TrainPanelState train;
   LayerPanelState layer;
   FileBrowserState browser;
 
@@ -110,6 +127,7 @@ struct UiState {
     feature_maps.reset_views();
     scatter.reset_views();
     checkerboard.reset_views();
+    train.reset_views();
   }
   // A preset or a workspace replaced the whole state: the frame's one check (LabApp::frame) then resets the
   // per-layer fields for the shown layer, even when its index and the layer count happen to be unchanged.

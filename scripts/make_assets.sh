@@ -9,3 +9,5 @@ mkdir -p assets/samples
 "$convt" pattern --kind gradient --size 48 --channels 3 --out assets/samples/gradient-rgb.png
 "$convt" pattern --kind checkerboard --size 32 --out assets/samples/checkerboard.png
 "$convt" pattern --kind impulse --size 16 --out assets/samples/impulse.png
+# A photo-like RGB scene for super-resolution experiments (and the trainer's PyTorch goldens, tests/golden/train/).
+"$convt" pattern --kind scene --size 256 --channels 3 --out assets/samples/scene.png

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <unistd.h>
+#include <vector>
 
 namespace convt {
 namespace {
@@ -89,7 +90,7 @@ TEST(Patterns, ValuesAndStructure) {
   EXPECT_EQ(board.at(0, 0, 0, 4), 0.0f);
   EXPECT_EQ(board.at(0, 0, 4, 4), 1.0f);
 
-  for (const Pattern p : {Pattern::ZonePlate, Pattern::Gradient}) {
+  for (const Pattern p : {Pattern::ZonePlate, Pattern::Gradient, Pattern::Scene}) {
     const Tensor t = make_pattern(p, 3, 16, 12);
     for (int64_t i = 0; i < t.numel(); ++i) {
       EXPECT_GE(t[i], 0.0f);
@@ -101,6 +102,41 @@ TEST(Patterns, ValuesAndStructure) {
   EXPECT_EQ(parse_pattern(to_string(Pattern::ZonePlate)), Pattern::ZonePlate);
   EXPECT_THROW(parse_pattern("noise"), Error);
   EXPECT_THROW(make_pattern(Pattern::Impulse, 1, 0, 4), Error);
+}
+
+TEST(Patterns, TheSceneIsAColourImageWithoutPhaseStructure) {
+  const Tensor rgb = make_pattern(Pattern::Scene, 3, 128, 128);
+  const Tensor grey = make_pattern(Pattern::Scene, 1, 128, 128);
+  const Tensor again = make_pattern(Pattern::Scene, 3, 128, 128);
+  EXPECT_TRUE(std::equal(rgb.data(), rgb.data() + rgb.numel(), again.data()));  // deterministic
+  double channel_difference = 0;
+  for (int64_t y = 0; y < 128; ++y)
+    for (int64_t x = 0; x < 128; ++x) {
+      const float r = rgb.at(0, 0, y, x), g = rgb.at(0, 1, y, x), b = rgb.at(0, 2, y, x);
+      EXPECT_NEAR(grey.at(0, 0, y, x), 0.299f * r + 0.587f * g + 0.114f * b, 1e-6f);
+      channel_difference += std::abs(r - b);
+    }
+  EXPECT_GT(channel_difference / (128 * 128), 0.05);  // colour, not grey repeated
+  // A super-resolution target must not repeat with a period of 2 to 4 pixels, or the artifact score (the
+  // variance explained by the phase) would see a checkerboard in the target itself.
+  for (int64_t f = 2; f <= 4; ++f) {
+    std::vector<double> phase_sum(static_cast<size_t>(f * f), 0.0);
+    double sum = 0, sum_sq = 0;
+    const int64_t n = 128 / f * f;
+    for (int64_t y = 0; y < n; ++y)
+      for (int64_t x = 0; x < n; ++x) {
+        const double v = grey.at(0, 0, y, x);
+        phase_sum[static_cast<size_t>((y % f) * f + x % f)] += v;
+        sum += v;
+        sum_sq += v * v;
+      }
+    const double mean = sum / (n * n), variance = sum_sq / (n * n) - mean * mean;
+    double explained = 0;
+    for (const double s : phase_sum) explained += (s / (n * n / (f * f)) - mean) * (s / (n * n / (f * f)) - mean);
+    explained /= f * f;
+    EXPECT_LT(explained / variance, 1e-3) << "period " << f;
+    EXPECT_GT(variance, 0.01);  // and it has content
+  }
 }
 
 TEST(Image, ChannelGridTilesEveryChannelWithALabelledBar) {

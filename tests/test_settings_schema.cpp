@@ -109,7 +109,7 @@ TEST(SettingsSchema, EnumNamesAreListedOnceAndParseBack) {
     parse_pattern("stripes");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "unknown pattern 'stripes': expected impulse, checkerboard, zoneplate or gradient");
+    EXPECT_STREQ(e.what(), "unknown pattern 'stripes': expected impulse, checkerboard, zoneplate, gradient or scene");
   }
 }
 

@@ -21,7 +21,9 @@
 namespace convt::cli {
 namespace {
 
-constexpr double kAdamDefaultLr = 0.01, kSgdDefaultLr = 0.1, kSgdDefaultMomentum = 0.9;
+// Adam's lr is the experiment's (PyTorch's own default, 0.001, barely moves a layer in 100 steps); SGD's
+// momentum is PyTorch's default, 0, so a plain --optimizer sgd is torch.optim.SGD(params, lr).
+constexpr double kAdamDefaultLr = 0.01, kSgdDefaultLr = 0.1, kSgdDefaultMomentum = 0.0;
 
 bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() > suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -136,7 +138,7 @@ CLI::App* add_train_command(CLI::App& app, TrainOptions& options) {
   train->add_option("--loss", options.loss, "mse or l1 (means)")->capture_default_str();
   train->add_option("--optimizer", options.optimizer, "adam (betas 0.9, 0.999, eps 1e-8) or sgd")->capture_default_str();
   train->add_option("--lr", options.lr, "Learning rate (default: 0.01 for adam, 0.1 for sgd)");
-  train->add_option("--momentum", options.momentum, "SGD's momentum (default 0.9)");
+  train->add_option("--momentum", options.momentum, "SGD's momentum (default 0, as torch.optim.SGD)");
   train->add_option("--steps", options.steps, "Optimiser steps (full batch)")->capture_default_str();
   train->add_option("--log-every", options.log_every, "Log every M-th step (step 0 and the last are always logged)")
       ->capture_default_str();

@@ -24,7 +24,7 @@ struct TrainOptions {
   std::string loss = "mse";
   std::string optimizer = "adam";
   double lr = 0;        // 0: the optimiser's default (Adam 0.01, SGD 0.1)
-  double momentum = -1;  // < 0: not given (SGD 0.9)
+  double momentum = -1;  // < 0: not given (SGD: 0, PyTorch's default)
   int64_t steps = 100;
   int64_t log_every = 10;
   bool grad_score = false;

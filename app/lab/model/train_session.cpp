@@ -328,8 +328,8 @@ void TrainSession::publish() {
     if (contender->trainer) {
       try {
         auto view = std::make_shared<const TrainerView>(contender->trainer->view());
-        shown.latest = contender->trainer->measure();
-        shown.gradient_score = input_gradient_artifact_score(contender->spec, view->input_gradient);
+        shown.latest = view->record;
+        shown.gradient_score = view->input_gradient_score;
         shown.kernel_range = shared_kernel_range(view->kernel_phases);
         shown.view = std::move(view);
       } catch (const std::exception& e) {

@@ -218,10 +218,12 @@ void check_training_budget(const UpsamplerSpec& spec, const Shape& target_shape,
 // What a view shows of a trainer at its current step.
 struct TrainerView {
   int64_t step = 0;
+  StepRecord record;  // the metrics at this step, the input gradient's score included
   Tensor output;      // [1, C_in, H, W]
   Tensor difference;  // output - target
   Tensor input_gradient;  // d loss / d input, [1, C_in, h, w]
   ArtifactScore score;    // of the output (phase means for the per-phase map)
+  ArtifactScore input_gradient_score;
   std::vector<Tensor> kernel_phases;
 };
 

@@ -163,6 +163,9 @@ TrainerView Trainer::view() const {
   view.difference = Tensor(pass.output.shape());
   for (int64_t i = 0; i < pass.output.numel(); ++i) view.difference[i] = pass.output[i] - data_.target[i];
   view.score = output_artifact_score(config_.model, pass.output);
+  view.input_gradient_score = input_gradient_artifact_score(config_.model, view.input_gradient);
+  view.record = record(pass, nullptr);
+  view.record.input_gradient_artifact_score = view.input_gradient_score.score;
   view.output = pass.output;
   view.kernel_phases = kernel_phases(model_);
   return view;

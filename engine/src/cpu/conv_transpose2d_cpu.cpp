@@ -4,6 +4,7 @@
 #include <convt/cpu.h>
 
 #include "../common/phase_geometry.h"
+#include "parallel_threshold.h"
 #include "strided_correlation.h"
 
 #include <convt/error.h>
@@ -59,7 +60,7 @@ void fill_tapless_outputs(const ConvTranspose2dGeometry& g, const ConvTranspose2
   const std::vector<char> row_taps = has_taps(g.out_h, params.padding.h, params.stride.h, rows);
   const std::vector<char> col_taps = has_taps(g.out_w, params.padding.w, params.stride.w, cols);
   const int64_t planes = g.batch * g.out_channels, width = g.out_w;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for_work(static_cast<double>(planes * g.out_h * width)))
   for (int64_t plane = 0; plane < planes; ++plane) {
     const float value = bias ? (*bias)[plane % g.out_channels] : 0.0f;
     float* out = output.data() + plane * g.out_h * width;

@@ -1,5 +1,7 @@
 #include "strided_correlation.h"
 
+#include "parallel_threshold.h"
+
 #include <convt/error.h>
 #include <convt/shape.h>
 
@@ -207,12 +209,17 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   };
   int64_t max_tiles = 0;
   for (const CorrelationPlan& plan : plans) max_tiles = std::max(max_tiles, tiles_of(plan));
+  double flops = 0;
+  for (const CorrelationPlan& plan : plans)
+    flops += 2.0 * static_cast<double>(shape.batch * plan.y.count * plan.x.count * shape.out_channels * shape.in_per_group) *
+             static_cast<double>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
+  const int threads = threads_for_work(flops);
   // Up to 8 tiles per task while every thread still gets about four tasks to balance the load.
-  const int64_t per_task = std::clamp<int64_t>(max_tiles / (4 * static_cast<int64_t>(omp_get_max_threads())), 1, 8);
+  const int64_t per_task = std::clamp<int64_t>(max_tiles / (4 * static_cast<int64_t>(threads)), 1, 8);
   const int64_t tasks = (max_tiles + per_task - 1) / per_task;
   const int64_t m_padded = round_up(shape.out_per_group, kernel.mr);
   const size_t groups = static_cast<size_t>(shape.groups);
-#pragma omp parallel
+#pragma omp parallel num_threads(threads)
   {
     Scratch scratch;
     scratch.tiles.resize(static_cast<size_t>(per_task));

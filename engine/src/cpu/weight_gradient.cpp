@@ -8,6 +8,7 @@
 #include "weight_gradient.h"
 
 #include "microkernels.h"
+#include "parallel_threshold.h"
 
 #include <omp.h>
 
@@ -102,7 +103,9 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   l.group_tiles = l.m_blocks * l.n_blocks;
 
   // Enough tasks for every core twice over: column ranges first (no extra memory), then K parts.
-  const int64_t wanted = 2 * static_cast<int64_t>(omp_get_max_threads());
+  const double flops = 2.0 * static_cast<double>(p.groups * l.m * l.n) * static_cast<double>(l.k);
+  const int threads = threads_for_work(flops);
+  const int64_t wanted = 2 * static_cast<int64_t>(threads);
   const int64_t column_ranges = std::min(l.n_blocks, std::max<int64_t>(1, ceil_div(wanted, p.groups)));
   int64_t parts = std::min(l.k_chunks, std::max<int64_t>(1, ceil_div(wanted, p.groups * column_ranges)));
   const int64_t partial_bytes = p.groups * l.group_tiles * l.tile * static_cast<int64_t>(sizeof(float));
@@ -110,7 +113,7 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
 
   std::vector<float> partial(static_cast<size_t>(parts * p.groups * l.group_tiles * l.tile), 0.0f);
   const int64_t tasks = p.groups * column_ranges * parts;
-#pragma omp parallel
+#pragma omp parallel num_threads(threads)
   {
     Scratch s;
     for (std::vector<int64_t>* v : {&s.a_offset, &s.b_base, &s.b_row, &s.b_col}) v->resize(static_cast<size_t>(kKc));
@@ -158,7 +161,7 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
 }
 
 void bias_gradient(const float* grad_output, int64_t batch, int64_t channels, int64_t plane, float* grad_bias) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for_work(static_cast<double>(batch * channels * plane)))
   for (int64_t c = 0; c < channels; ++c) {
     double sum = 0.0;
     for (int64_t n = 0; n < batch; ++n) {

@@ -17,3 +17,4 @@ shot bilinear-rgb --preset bilinear --set input.image=assets/samples/gradient-rg
 shot holes --preset holes-k2s2d2 --set view.colormap=grey
 shot stack-dcgan --preset stack-dcgan --set view.checkerboard=stack
 shot stack-k3s2 --preset checkerboard --set stack.append=1 --set view.checkerboard=stack
+shot train-lab --set train.enabled=true --set train.steps=60 --width 1600 --height 1000

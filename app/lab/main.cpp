@@ -20,6 +20,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -210,6 +211,8 @@ int main(int argc, char** argv) {
 
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();
+      // A scripted capture has no user: Xvfb's pointer rests mid-screen, and its hover tooltips are noise there.
+      if (capture) ImGui::GetIO().MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
       ImGui::NewFrame();
       app.frame(glfwGetTime());
       const double ui_ms = (glfwGetTime() - frame_start) * 1e3;

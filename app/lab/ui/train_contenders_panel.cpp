@@ -1,7 +1,7 @@
 // The Train lab's contenders, side by side on the same data: each one's name (and the PyTorch module it equals),
 // its output size with the formula, loss, PSNR and artifact score, then its output, the mean of each output phase,
 // its upsampling kernel per phase, its difference from the target, and the gradient of the loss with respect to the
-// input image (Distill's gradient checkerboard).
+// input image.
 #include "panels.h"
 #include "train_views.h"
 #include "widgets.h"
@@ -25,8 +25,12 @@ const char* kKernelHelp =
     "kernel that is not a multiple of f the phases get different numbers of taps, which is the uneven overlap. "
     "subpixel: each phase's own sub-filter (ICNR starts them equal). resize-conv: one kernel serves every phase.";
 const char* kGradientHelp =
-    "d loss / d input: how each input pixel should change to lower the loss. A transposed convolution's backward pass "
-    "is a strided convolution, so uneven overlap shows here as a checkerboard too (Odena et al., Distill 2016).";
+    "d loss / d input: how each input pixel should change to lower the loss, i.e. where the model still errs, seen "
+    "from its input. It flows back through the upsampling layer's adjoint, a strided convolution in which every "
+    "input pixel collects all k x k taps, so its artifact score (phase = input row and column mod f) stays near 0. "
+    "Distill's gradient checkerboard (Odena et al. 2016) is the other direction: a strided convolution in the "
+    "forward pass, such as a GAN's discriminator, sends back its adjoint, a transposed convolution, with its uneven "
+    "overlap.";
 
 // "output size (64-1)*2 - 2*1 + 1*(3-1) + 1 + 1 = 128" for a deconv; f*h for the others, whose convolutions keep the
 // size (padding (k-1)/2).

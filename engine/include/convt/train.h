@@ -151,8 +151,9 @@ double psnr(const Tensor& output, const Tensor& target);
 // interior, leaving out the border pixels the layers' zero padding reaches.
 ArtifactScore output_artifact_score(const UpsamplerSpec& spec, const Tensor& output);
 
-// The artifact score of d loss / d input, with the phase (i mod f) of the input grid; the gradient's
-// checkerboard (Distill 2016).
+// The artifact score of d loss / d input, with the phase (i mod f) of the input grid. For these models it stays near
+// 0: the gradient crosses the upsampling layer's adjoint, a strided correlation in which every input pixel collects
+// all k x k taps. (Distill's gradient checkerboard comes from a strided conv in the forward pass.)
 ArtifactScore input_gradient_artifact_score(const UpsamplerSpec& spec, const Tensor& grad_input);
 
 // The upsampling layer's kernel from its first input channel to its first output channel, per output phase: f*f

@@ -7,8 +7,10 @@
 #include "model/state_keys.h"
 #include "model/train_keys.h"
 #include "model/train_session.h"
+#include "model/workspace_state.h"
 
 #include <convt/error.h>
+#include <convt/workspace.h>
 
 #include <gtest/gtest.h>
 
@@ -223,6 +225,34 @@ TEST(AppTrain, TrainStepsKeepTheLabModelBusyUntilShown) {
   EXPECT_EQ(shown->steps, 3);
   ASSERT_EQ(shown->contenders.size(), 1u);
   EXPECT_EQ(shown->contenders[0].history.size(), 3u);
+}
+
+TEST(AppTrain, AWorkspaceKeepsTheLabsSetupButNotItsActions) {
+  LabState state;
+  for (const char* assignment : {"train.enabled=true", "train.factor=3", "train.2.model=resize-conv", "train.2.init=kaiming",
+                                 "train.lr=0.002", "train.crop=96,48", "train.play=true", "train.steps=40"})
+    apply_setting(assignment, state);
+  const Workspace saved = workspace_from_json(workspace_to_json(to_workspace(state)), "w.json");
+  EXPECT_TRUE(nlohmann::json::parse(saved.view_json).at("train").contains("1.model"));
+
+  LabState loaded;
+  apply_workspace(saved, "w.json", loaded);
+  EXPECT_EQ(loaded.train.setup, state.train.setup);
+  EXPECT_TRUE(loaded.train.enabled);
+  EXPECT_FALSE(loaded.train.playing);  // a workspace opens paused
+  EXPECT_EQ(loaded.train.steps, 0);
+
+  // A misspelt key inside "train" is refused by its path.
+  nlohmann::json view = nlohmann::json::parse(saved.view_json);
+  view["train"]["factr"] = 2;
+  Workspace bad = saved;
+  bad.view_json = view.dump();
+  try {
+    apply_workspace(bad, "w.json", loaded);
+    ADD_FAILURE() << "accepted an unknown train key";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("view.train: unknown key 'factr'"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -69,6 +69,7 @@ SettingTable<LabState> make_table() {
                      "how many contenders train side by side"),
   };
   find_setting(t, "train.steps")->info.stored = false;  // an action, like stack.append
+  find_setting(t, "train.play")->info.stored = false;   // a workspace opens paused, as the app starts
   find_setting(t, "train.color")->info.aliases = {{"gray", "grey"}};
   for (size_t i = 0; i < kMaxContenders; ++i) {
     const SettingTable<T> more = contender_settings(i);

@@ -1,7 +1,7 @@
 // The Train lab's settings: every train.* key `--set` takes (train.enabled=true, train.steps=50, train.2.kernel=4,
 // ...), declared once here with the schema's helpers (convt/settings_schema.h). apply_setting (state_keys.h) and
-// --help reach them too. They are a table of their own, after the layer explorer's: workspaces do not store them
-// yet, and the layer explorer's README table stays as it is.
+// --help reach them too. They are a table of their own, after the layer explorer's (which keeps its README table);
+// a workspace stores them in its view's "train" object (all but the actions train.steps and train.play).
 #pragma once
 
 #include "lab_state.h"

@@ -16,7 +16,7 @@ esac
 
 # Build: compiler and the engine's libraries. App: Dear ImGui 1.86 with its GLFW/OpenGL3 backends, GLFW, libepoxy
 # (GL loader), DejaVu Sans, Mesa (software GL when there is no GPU). Tests: GoogleTest, Xvfb for the GUI test.
-packages=(cmake g++ make pkg-config libgtest-dev libcli11-dev nlohmann-json3-dev libstb-dev
+packages=(cmake g++ make pkg-config libgtest-dev libcli11-dev nlohmann-json3-dev libstb-dev libjpeg-dev
           libimgui-dev libglfw3-dev libepoxy-dev fonts-dejavu-core libgl1-mesa-dri xvfb xauth)
 
 missing=()

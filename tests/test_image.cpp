@@ -78,6 +78,29 @@ TEST(Image, BadFilesAreIoErrorsNamingTheFile) {
   fs::remove_all(path.parent_path());
 }
 
+// JPEGs decode through libjpeg-turbo with PIL's defaults, so the pixels equal what PIL gives a PyTorch user
+// (tests/golden/make_image_goldens.py), exactly: a greyscale JPEG as one channel, a 4:2:0 colour one as RGB.
+TEST(Image, JpegsDecodeToPilsPixels) {
+  const fs::path images = fs::path(CONVT_GOLDEN_DIR) / "images";
+  for (const char* name : {"scene-rgb", "scene-grey"}) {
+    const Tensor decoded = read_image((images / (std::string(name) + ".jpg")).string());
+    const Tensor expected = read_npy((images / (std::string(name) + ".npy")).string());
+    ASSERT_EQ(decoded.shape(), expected.shape()) << name;
+    int64_t differing = 0;
+    for (int64_t i = 0; i < decoded.numel(); ++i) differing += decoded[i] != expected[i];
+    EXPECT_EQ(differing, 0) << name << ": values that differ from PIL's";
+  }
+  // A JPEG cut short is refused (libjpeg would pad it with grey and only warn).
+  const std::string bytes = read_file((images / "scene-rgb.jpg").string());
+  try {
+    decode_image(bytes.substr(0, bytes.size() / 2), "half.jpg");
+    ADD_FAILURE() << "a truncated JPEG was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Io);
+    EXPECT_NE(std::string(e.what()).find("cannot load image 'half.jpg'"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Patterns, ValuesAndStructure) {
   const Tensor impulse = make_pattern(Pattern::Impulse, 1, 5, 7);
   double sum = 0;

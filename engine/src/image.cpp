@@ -2,6 +2,7 @@
 #include <convt/image.h>
 #include <convt/io.h>
 
+#include "jpeg_decode.h"
 #include "name_list.h"
 
 #include <stb_image.h>
@@ -230,6 +231,7 @@ void export_npy_and_png(const std::string& stem, const Tensor& tensor, int64_t b
 Tensor read_image(const std::string& path) { return decode_image(read_file(path), path); }
 
 Tensor decode_image(std::string_view bytes, const std::string& path) {
+  if (looks_like_jpeg(bytes)) return decode_jpeg(bytes, path);
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
     throw_io("cannot load image '" + path + "': the file is larger than 2 GiB");
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());

@@ -85,7 +85,8 @@ std::vector<NamedTensor> from_file(const UpsamplerSpec& spec, const std::string&
                     "init");
   std::vector<NamedTensor> parameters;
   for (const auto& [name, shape] : shapes) {
-    auto found = std::find_if(stored.begin(), stored.end(), [&](const auto& entry) { return entry.first == name; });
+    const std::string& wanted = name;  // clang 14 cannot capture a structured binding
+    auto found = std::find_if(stored.begin(), stored.end(), [&](const auto& entry) { return entry.first == wanted; });
     if (found == stored.end()) throw_invalid("init file '" + path + "' has no tensor '" + name + "'", "init");
     if (found->second.shape() != shape)
       throw_invalid("init file '" + path + "': '" + name + "' has shape " + shape_to_string(found->second.shape()) +

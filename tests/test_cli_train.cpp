@@ -93,6 +93,15 @@ TEST(CliTrain, MistakesAreOneLineErrorsWithExitTwo) {
   }
 }
 
+TEST(CliTrain, ADivergingRunSaysSo) {
+  CliSandbox box;
+  write_scene(box);
+  const CliResult r = box.run("train --image scene.png --crop 0,0,16,16 --model deconv --optimizer sgd --lr 1e5 --steps 8");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: training diverged: the loss is"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("lower --lr (now 100000)"), std::string::npos) << r.err;
+}
+
 TEST(CliTrain, SizesOverTheMemoryBudgetAreRefusedUpFront) {
   CliSandbox box;
   write_scene(box);

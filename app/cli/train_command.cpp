@@ -179,6 +179,14 @@ void execute_train(const TrainOptions& options) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double steps_per_second = options.steps > 0 && seconds > 0 ? static_cast<double>(options.steps) / seconds : 0.0;
 
+  // A learning rate too large for the data sends the loss to infinity and the weights to NaN: say so, with the
+  // step, rather than leave a table of huge numbers or nan and a blank image to be puzzled over.
+  for (const StepRecord& record : history)
+    if (diverged(record)) {
+      std::fprintf(stderr, "warning: training diverged: the loss is %g at step %lld; lower --lr (now %g)\n", record.loss,
+                   static_cast<long long>(record.step), config.optimizer.lr);
+      break;
+    }
   const Tensor output = output_of(trainer.model(), trainer.data().input);
   if (!options.save.empty()) save_parameters(options.save, trainer.model());
   if (!options.out.empty()) {

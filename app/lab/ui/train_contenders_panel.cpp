@@ -153,6 +153,7 @@ void stats(const ContenderSnapshot& c) {
     help_marker("loss: the chosen loss over every output pixel. PSNR: peak signal-to-noise ratio, 10 log10(1 / mean "
                 "squared error) with peak 1; higher is closer to the target.");
   }
+  if (c.latest && diverged(*c.latest)) return;  // the column says so below instead
   score_text("artifact score", c.view->score);
   help_marker("The share of the output's interior variance explained by the output phase (row mod f, column mod f), "
               "the number `convt analyze` reports: below 0.02 none, below 0.1 faint, else strong.");
@@ -177,6 +178,14 @@ void contender_column(PanelContext& context, const TrainSnapshot& shown, size_t 
     return;
   }
   stats(c);
+  if (c.latest && diverged(*c.latest)) {
+    // Blown-up weights make every view below meaningless (and the score of a NaN output reads a reassuring 0).
+    ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 120, 120, 255));
+    ImGui::TextWrapped("Diverged at or before step %lld: the loss left any sensible range. Lower the learning rate "
+                       "and press Reset.", static_cast<long long>(c.latest->step));
+    ImGui::PopStyleColor();
+    return;
+  }
 
   const float spacing = ImGui::GetStyle().ItemSpacing.x;
   const float avail = ImGui::GetContentRegionAvail().x;

@@ -211,6 +211,11 @@ struct StepRecord {
   std::optional<double> input_gradient_artifact_score;
 };
 
+// Whether training has blown up: the loss is not finite, or above kDivergedLoss (an output about a thousand times
+// its [0, 1] range). The CLI warns and the lab stops showing that contender's views.
+constexpr double kDivergedLoss = 1e6;
+bool diverged(const StepRecord& record);
+
 // The bytes one trainer needs at most (activations, gradients, optimiser state) for this data and model.
 uint64_t training_bytes(const UpsamplerSpec& spec, const Shape& target_shape);
 // ErrorKind::OutOfMemoryBudget naming the bytes when `contenders` trainers would exceed the memory budget.

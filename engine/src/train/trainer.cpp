@@ -26,6 +26,7 @@ int64_t feature_border(const UpsamplerSpec& spec) { return spec.hidden > 0 ? 1 :
 
 double psnr(const Tensor& output, const Tensor& target) {
   const double mse = mse_loss(output, target);
+  if (std::isnan(mse)) return mse;  // a diverged model has no PSNR, not an infinite one
   return mse > 0 ? 10.0 * std::log10(1.0 / mse) : std::numeric_limits<double>::infinity();
 }
 
@@ -59,6 +60,8 @@ ArtifactScore input_gradient_artifact_score(const UpsamplerSpec& spec, const Ten
   const int64_t border = (spec.kernel + spec.factor - 1) / spec.factor + feature_border(spec);
   return artifact_score_in_region(grad_input, spec.factor, 0, border, border);
 }
+
+bool diverged(const StepRecord& record) { return !std::isfinite(record.loss) || record.loss > kDivergedLoss; }
 
 uint64_t training_bytes(const UpsamplerSpec& spec, const Shape& target_shape) {
   validate(spec);
@@ -118,7 +121,9 @@ StepRecord Trainer::record(const ForwardPass& pass, const Tensor* grad_input) co
   record.step = steps_done();
   record.loss = loss_value(config_.loss, pass.output, data_.target);
   record.psnr = psnr(pass.output, data_.target);
-  record.artifact_score = output_artifact_score(config_.model, pass.output).score;
+  // A diverged output (NaN or infinite values) has no phase structure to measure: NaN, not a reassuring 0.
+  record.artifact_score = std::isfinite(record.loss) ? output_artifact_score(config_.model, pass.output).score
+                                                     : std::numeric_limits<double>::quiet_NaN();
   if (grad_input) record.input_gradient_artifact_score = input_gradient_artifact_score(config_.model, *grad_input).score;
   return record;
 }

@@ -172,10 +172,13 @@ void execute_train(const TrainOptions& options) {
 
   const Tensor image = read_image(options.image);
   Trainer trainer(make_training_data(image, crop, config.model.factor, parse_train_color(options.color)), config);
-  ProgressLine progress;
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<StepRecord> history =
-      trainer.run(options.steps, options.log_every, [&](int64_t done, int64_t total) { progress.update(done, total); });
+  std::vector<StepRecord> history;
+  {
+    ProgressLine progress;  // erased when it goes out of scope, before anything else is printed
+    history = trainer.run(options.steps, options.log_every,
+                          [&](int64_t done, int64_t total) { progress.update(done, total); });
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double steps_per_second = options.steps > 0 && seconds > 0 ? static_cast<double>(options.steps) / seconds : 0.0;
 

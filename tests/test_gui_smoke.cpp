@@ -89,6 +89,16 @@ TEST_F(GuiSmoke, StacksRenderTheStripAndTheWholeStackAnalysis) {
   EXPECT_GT(mean_abs_difference(layer, dcgan), 0.01);
 }
 
+// The Train lab renders, and train.steps moves it: after 20 steps the outputs and curves are not those of step 0.
+TEST_F(GuiSmoke, TheTrainLabRendersAndTrains) {
+  const Tensor start = screenshot("train_start", "--set train.enabled=true");
+  const Tensor trained = screenshot("train_20", "--set train.enabled=true --set train.steps=20");
+  const Tensor explorer = screenshot("explorer", "--preset checkerboard");
+  for (const Tensor* image : {&start, &trained}) EXPECT_GT(distinct_colours(*image), 200u);
+  EXPECT_GT(mean_abs_difference(start, trained), 0.003) << "20 training steps changed nothing on screen";
+  EXPECT_GT(mean_abs_difference(start, explorer), 0.01) << "the lab looks like the layer explorer";
+}
+
 TEST_F(GuiSmoke, InvalidStateAndBadArgumentsDoNotCrash) {
   // output_padding 2 with stride 2 and dilation 1 breaks a rule: the app must still draw, with the rule shown.
   const Tensor invalid = screenshot("invalid", "--preset checkerboard --set output_padding=2");

@@ -212,7 +212,9 @@ TEST(TrainInit, KaimingStaysWithinPyTorchsBound) {
     double largest = 0;
     for (int64_t j = 0; j < p.value.numel(); ++j) largest = std::max(largest, std::fabs(static_cast<double>(p.value[j])));
     EXPECT_LE(largest, bound + 1e-7) << p.name;
-    if (p.value.numel() >= 64) EXPECT_GT(largest, 0.8 * bound) << p.name;
+    if (p.value.numel() >= 64) {
+      EXPECT_GT(largest, 0.8 * bound) << p.name;
+    }
   }
 }
 

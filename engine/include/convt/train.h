@@ -63,6 +63,7 @@ struct UpsamplerModel {
   UpsamplerSpec spec;
   std::vector<NamedTensor> parameters;
   const Tensor& parameter(const std::string& name) const;  // ErrorKind::InvalidArgument when absent
+  Tensor& parameter(const std::string& name);
 };
 
 // The PyTorch module the spec equals, one line per module: what the README and the app show.
@@ -255,7 +256,8 @@ class Trainer {
   const TrainConfig& config() const { return config_; }
 
  private:
-  StepRecord record(const ForwardPass& pass, const Tensor* grad_input) const;
+  // The metrics of a forward pass; `output_score` when the caller has measured the output already.
+  StepRecord record(const ForwardPass& pass, const Tensor* grad_input, const ArtifactScore* output_score = nullptr) const;
 
   TrainingData data_;
   TrainConfig config_;

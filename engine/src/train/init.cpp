@@ -40,17 +40,11 @@ std::vector<NamedTensor> pytorch_default(const UpsamplerSpec& spec, uint64_t see
   return parameters;
 }
 
-Tensor& parameter(std::vector<NamedTensor>& parameters, const std::string& name) {
-  for (auto& p : parameters)
-    if (p.name == name) return p.value;
-  throw_invalid("the model has no parameter '" + name + "'");
-}
-
 // Aitken et al.: draw the C_in base filters of a Conv2d(C, C_in, k) and give every one of an output channel's
 // f*f sub-filters the same copy, so every phase starts identical (nearest-neighbour upsampling of one conv).
-void icnr(const UpsamplerSpec& spec, std::vector<NamedTensor>& parameters, uint64_t seed) {
-  Tensor& weight = parameter(parameters, "up.weight");
-  Tensor& bias = parameter(parameters, "up.bias");
+void icnr(const UpsamplerSpec& spec, UpsamplerModel& model, uint64_t seed) {
+  Tensor& weight = model.parameter("up.weight");
+  Tensor& bias = model.parameter("up.bias");
   const int64_t phases = spec.factor * spec.factor, filter = weight.size(1) * spec.kernel * spec.kernel;
   const Tensor base_weight = kaiming_uniform({spec.channels, filter}, filter, parameter_seed(seed, 100));
   const Tensor base_bias = kaiming_uniform({spec.channels}, filter, parameter_seed(seed, 101));
@@ -61,15 +55,15 @@ void icnr(const UpsamplerSpec& spec, std::vector<NamedTensor>& parameters, uint6
     }
 }
 
-void bilinear(const UpsamplerSpec& spec, std::vector<NamedTensor>& parameters) {
+void bilinear(const UpsamplerSpec& spec, UpsamplerModel& model) {
   const int64_t fcn_kernel = 2 * spec.factor - spec.factor % 2;
   if (spec.kernel != fcn_kernel)
     throw_invalid("init bilinear does not fit kernel " + std::to_string(spec.kernel) + ": FCN's bilinear kernel for factor " +
                       std::to_string(spec.factor) + " has k = 2f - f mod 2 = " + std::to_string(fcn_kernel),
                   "init");
-  Tensor& weight = parameter(parameters, "up.weight");
+  Tensor& weight = model.parameter("up.weight");
   weight = make_weight(WeightInit::Bilinear, weight.shape(), 0);
-  Tensor& bias = parameter(parameters, "up.bias");
+  Tensor& bias = model.parameter("up.bias");
   bias = Tensor::zeros(bias.shape());
 }
 
@@ -136,7 +130,7 @@ UpsamplerModel init_model(const UpsamplerSpec& spec, const InitSpec& init) {
                           ": ICNR initialises a sub-pixel convolution's phases (use --model subpixel)",
                       "init");
       model.parameters = pytorch_default(spec, init.seed);
-      icnr(spec, model.parameters, init.seed);
+      icnr(spec, model, init.seed);
       break;
     case InitKind::Bilinear:
       if (spec.kind != UpsamplerKind::Deconv)
@@ -144,7 +138,7 @@ UpsamplerModel init_model(const UpsamplerSpec& spec, const InitSpec& init) {
                           ": FCN's bilinear kernel initialises a transposed convolution (use --model deconv)",
                       "init");
       model.parameters = pytorch_default(spec, init.seed);
-      bilinear(spec, model.parameters);
+      bilinear(spec, model);
       break;
     case InitKind::File: model.parameters = from_file(spec, init.path); break;
   }

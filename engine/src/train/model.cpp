@@ -8,6 +8,7 @@
 #include "name_list.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace convt {
 
@@ -104,6 +105,10 @@ const Tensor& UpsamplerModel::parameter(const std::string& name) const {
   for (const auto& p : parameters)
     if (p.name == name) return p.value;
   throw_invalid("the model has no parameter '" + name + "'");
+}
+
+Tensor& UpsamplerModel::parameter(const std::string& name) {
+  return const_cast<Tensor&>(std::as_const(*this).parameter(name));
 }
 
 std::string pytorch_module(const UpsamplerSpec& spec) {

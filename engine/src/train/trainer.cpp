@@ -5,15 +5,12 @@
 #include <convt/ops.h>
 #include <convt/train.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace convt {
 namespace {
-
-double loss_value(LossKind loss, const Tensor& output, const Tensor& target) {
-  return loss == LossKind::Mse ? mse_loss(output, target) : l1_loss(output, target);
-}
 
 Tensor loss_gradient(LossKind loss, const Tensor& output, const Tensor& target) {
   return loss == LossKind::Mse ? mse_loss_backward(output, target) : l1_loss_backward(output, target);
@@ -24,11 +21,16 @@ int64_t feature_border(const UpsamplerSpec& spec) { return spec.hidden > 0 ? 1 :
 
 }  // namespace
 
-double psnr(const Tensor& output, const Tensor& target) {
-  const double mse = mse_loss(output, target);
+namespace {
+
+double psnr_of_mse(double mse) {
   if (std::isnan(mse)) return mse;  // a diverged model has no PSNR, not an infinite one
   return mse > 0 ? 10.0 * std::log10(1.0 / mse) : std::numeric_limits<double>::infinity();
 }
+
+}  // namespace
+
+double psnr(const Tensor& output, const Tensor& target) { return psnr_of_mse(mse_loss(output, target)); }
 
 ArtifactScore output_artifact_score(const UpsamplerSpec& spec, const Tensor& output) {
   const int64_t f = spec.factor, k = spec.kernel, features = f * feature_border(spec);
@@ -84,15 +86,14 @@ uint64_t training_bytes(const UpsamplerSpec& spec, const Shape& target_shape) {
 }
 
 void check_training_budget(const UpsamplerSpec& spec, const Shape& target_shape, int64_t contenders) {
-  const uint64_t one = training_bytes(spec, target_shape);
-  const uint64_t bytes = one > std::numeric_limits<uint64_t>::max() / static_cast<uint64_t>(std::max<int64_t>(1, contenders))
-                             ? std::numeric_limits<uint64_t>::max()
-                             : one * static_cast<uint64_t>(std::max<int64_t>(1, contenders));
-  if (bytes > memory_budget_bytes())
+  // In double: training_bytes saturates rather than wrap, and so does this product.
+  const double bytes = static_cast<double>(training_bytes(spec, target_shape)) * static_cast<double>(std::max<int64_t>(1, contenders));
+  if (bytes > static_cast<double>(memory_budget_bytes()))
     throw Error(ErrorKind::OutOfMemoryBudget,
                 "training a " + std::string(to_string(spec.kind)) + " model on " + shape_to_string(target_shape) +
-                    " needs about " + std::to_string(bytes) + " bytes, over the memory budget of " +
-                    std::to_string(memory_budget_bytes()) + " bytes (CONVT_MEMORY_BUDGET)",
+                    " needs about " + std::to_string(static_cast<uint64_t>(std::min(bytes, 1.8e19))) +
+                    " bytes, over the memory budget of " + std::to_string(memory_budget_bytes()) +
+                    " bytes (CONVT_MEMORY_BUDGET)",
                 "image");
 }
 
@@ -116,14 +117,15 @@ Trainer::Trainer(TrainingData data, const TrainConfig& config)
   model_ = init_model(config_.model, config_.init);
 }
 
-StepRecord Trainer::record(const ForwardPass& pass, const Tensor* grad_input) const {
+StepRecord Trainer::record(const ForwardPass& pass, const Tensor* grad_input, const ArtifactScore* output_score) const {
   StepRecord record;
   record.step = steps_done();
-  record.loss = loss_value(config_.loss, pass.output, data_.target);
-  record.psnr = psnr(pass.output, data_.target);
+  const double mse = mse_loss(pass.output, data_.target);  // one pass for the MSE loss and the PSNR both
+  record.loss = config_.loss == LossKind::Mse ? mse : l1_loss(pass.output, data_.target);
+  record.psnr = psnr_of_mse(mse);
   // A diverged output (NaN or infinite values) has no phase structure to measure: NaN, not a reassuring 0.
-  record.artifact_score = std::isfinite(record.loss) ? output_artifact_score(config_.model, pass.output).score
-                                                     : std::numeric_limits<double>::quiet_NaN();
+  if (!std::isfinite(record.loss)) record.artifact_score = std::numeric_limits<double>::quiet_NaN();
+  else record.artifact_score = output_score ? output_score->score : output_artifact_score(config_.model, pass.output).score;
   if (grad_input) record.input_gradient_artifact_score = input_gradient_artifact_score(config_.model, *grad_input).score;
   return record;
 }
@@ -169,7 +171,7 @@ TrainerView Trainer::view() const {
   for (int64_t i = 0; i < pass.output.numel(); ++i) view.difference[i] = pass.output[i] - data_.target[i];
   view.score = output_artifact_score(config_.model, pass.output);
   view.input_gradient_score = input_gradient_artifact_score(config_.model, view.input_gradient);
-  view.record = record(pass, nullptr);
+  view.record = record(pass, nullptr, &view.score);
   view.record.input_gradient_artifact_score = view.input_gradient_score.score;
   view.output = pass.output;
   view.kernel_phases = kernel_phases(model_);

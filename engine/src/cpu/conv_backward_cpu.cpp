@@ -24,19 +24,41 @@ void conv_transpose2d_grad_input_cpu_into(const Tensor& weight, const Tensor& gr
   run_correlations(plans, shape, grad_output.data(), weight.data(), WeightLayout::Forward, nullptr, grad_input.data());
 }
 
+namespace {
+
+// One operand of the weight-gradient GEMM: its data and its [channels, height, width] per sample (the geometry's,
+// so unbatched 3-D tensors count as a batch of one).
+struct Operand {
+  const float* data;
+  int64_t channels, h, w;
+};
+
+// Both ops' weight gradients are one GEMM of `a` (summed over its pixels) against `b` (read at the strided,
+// dilated taps); the bias gradient sums grad_output (one of the two). Shapes are checked by the caller.
+void weight_and_bias_gradient(int64_t batch, int64_t groups, Operand a, Operand b, Operand grad_output, IntPair kernel,
+                              IntPair stride, IntPair padding, IntPair dilation, Tensor& grad_weight, Tensor* grad_bias) {
+  WeightGradientProblem problem;
+  problem.batch = batch, problem.groups = groups;
+  problem.a_channels = a.channels, problem.a_h = a.h, problem.a_w = a.w;
+  problem.b_channels = b.channels, problem.b_h = b.h, problem.b_w = b.w;
+  problem.kernel_h = kernel.h, problem.kernel_w = kernel.w;
+  problem.stride = stride, problem.padding = padding, problem.dilation = dilation;
+  weight_gradient(problem, a.data, b.data, grad_weight.data());
+  if (grad_bias)
+    bias_gradient(grad_output.data, batch, grad_output.channels, grad_output.h * grad_output.w, grad_bias->data());
+}
+
+}  // namespace
+
 void conv_transpose2d_grad_weight_cpu_into(const Tensor& input, const Tensor& grad_output,
                                            const ConvTranspose2dParams& params, Tensor& grad_weight, Tensor* grad_bias) {
   const ConvTranspose2dGeometry g = validate_conv_transpose2d(input.shape(), grad_weight.shape(), std::nullopt, params);
   validate_grad_output("conv_transpose2d", g.output_shape(), grad_output.shape());
   if (grad_bias) check_output_shape("conv_transpose2d_grad_weight_cpu_into: grad_bias", grad_bias->shape(), {g.out_channels});
-  WeightGradientProblem problem;
-  problem.batch = g.batch, problem.groups = g.groups;
-  problem.a_channels = g.in_channels, problem.a_h = g.in_h, problem.a_w = g.in_w;
-  problem.b_channels = g.out_channels, problem.b_h = g.out_h, problem.b_w = g.out_w;
-  problem.kernel_h = g.kernel_h, problem.kernel_w = g.kernel_w;
-  problem.stride = params.stride, problem.padding = params.padding, problem.dilation = params.dilation;
-  weight_gradient(problem, input.data(), grad_output.data(), grad_weight.data());
-  if (grad_bias) bias_gradient(grad_output.data(), g.batch, g.out_channels, g.out_h * g.out_w, grad_bias->data());
+  // A (summed over its pixels) is the input, B (read at the strided taps) grad_output.
+  const Operand x{input.data(), g.in_channels, g.in_h, g.in_w}, dy{grad_output.data(), g.out_channels, g.out_h, g.out_w};
+  weight_and_bias_gradient(g.batch, g.groups, x, dy, dy, {g.kernel_h, g.kernel_w}, params.stride, params.padding,
+                           params.dilation, grad_weight, grad_bias);
 }
 
 void conv2d_grad_input_cpu_into(const Tensor& weight, const Tensor& grad_output, const Conv2dParams& params,
@@ -51,14 +73,10 @@ void conv2d_grad_weight_cpu_into(const Tensor& input, const Tensor& grad_output,
   const Conv2dGeometry g = validate_conv2d(input.shape(), grad_weight.shape(), std::nullopt, params);
   validate_grad_output("conv2d", g.output_shape(), grad_output.shape());
   if (grad_bias) check_output_shape("conv2d_grad_weight_cpu_into: grad_bias", grad_bias->shape(), {g.out_channels});
-  WeightGradientProblem problem;
-  problem.batch = g.batch, problem.groups = g.groups;
-  problem.a_channels = g.out_channels, problem.a_h = g.out_h, problem.a_w = g.out_w;
-  problem.b_channels = g.in_channels, problem.b_h = g.in_h, problem.b_w = g.in_w;
-  problem.kernel_h = g.kernel_h, problem.kernel_w = g.kernel_w;
-  problem.stride = params.stride, problem.padding = params.padding, problem.dilation = params.dilation;
-  weight_gradient(problem, grad_output.data(), input.data(), grad_weight.data());
-  if (grad_bias) bias_gradient(grad_output.data(), g.batch, g.out_channels, g.out_h * g.out_w, grad_bias->data());
+  // The roles swap: A is grad_output, B (read at the strided taps) the input.
+  const Operand x{input.data(), g.in_channels, g.in_h, g.in_w}, dy{grad_output.data(), g.out_channels, g.out_h, g.out_w};
+  weight_and_bias_gradient(g.batch, g.groups, dy, x, dy, {g.kernel_h, g.kernel_w}, params.stride, params.padding,
+                           params.dilation, grad_weight, grad_bias);
 }
 
 Tensor conv_transpose2d_grad_input_cpu(const Shape& input_shape, const Tensor& weight, const Tensor& grad_output,

@@ -15,9 +15,12 @@ case "${1:-}" in
 esac
 
 # Build: compiler and the engine's libraries. App: Dear ImGui 1.86 with its GLFW/OpenGL3 backends, GLFW, libepoxy
-# (GL loader), DejaVu Sans, Mesa (software GL when there is no GPU). Tests: GoogleTest, Xvfb for the GUI test.
+# (GL loader), DejaVu Sans, Mesa (software GL when there is no GPU). ONNX models: libonnx-dev on libprotobuf-dev.
+# Tests: GoogleTest, Xvfb for the GUI test, and (with --test) the ONNX project's backend test data.
 packages=(cmake g++ make pkg-config libgtest-dev libcli11-dev nlohmann-json3-dev libstb-dev libjpeg-dev
+          libonnx-dev libprotobuf-dev
           libimgui-dev libglfw3-dev libepoxy-dev fonts-dejavu-core libgl1-mesa-dri xvfb xauth)
+if [[ $mode == test ]]; then packages+=(libonnx-testdata); fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -44,12 +44,14 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const std::optional<Ten
 
 Tensor conv_transpose2d_grad_input(const Shape& input_shape, const Tensor& weight, const Tensor& grad_output,
                                    const ConvTranspose2dParams& params) {
+  require_symmetric_padding("conv_transpose2d_grad_input", params);
   return backend_for(OpRequest{Op::ConvTranspose2dGradInput, params})
       .conv_transpose2d_grad_input(input_shape, weight, grad_output, params);
 }
 
 WeightGradients conv_transpose2d_grad_weight(const Tensor& input, const Shape& weight_shape, const Tensor& grad_output,
                                              bool with_bias, const ConvTranspose2dParams& params) {
+  require_symmetric_padding("conv_transpose2d_grad_weight", params);
   return backend_for(OpRequest{Op::ConvTranspose2dGradWeight, params})
       .conv_transpose2d_grad_weight(input, weight_shape, grad_output, with_bias, params);
 }

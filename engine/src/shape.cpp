@@ -100,18 +100,31 @@ std::string to_string(const IntPair& pair) {
 
 std::string TransposedAxisSize::formula() const {
   std::ostringstream out;
-  out << "(" << input << "-1)*" << stride << " - 2*" << padding << " + " << dilation << "*(" << kernel << "-1) + "
-      << output_padding << " + 1 = " << output;
+  out << "(" << input << "-1)*" << stride;
+  if (padding_end)
+    out << " - " << padding << " - " << *padding_end;
+  else
+    out << " - 2*" << padding;
+  out << " + " << dilation << "*(" << kernel << "-1) + " << output_padding << " + 1 = " << output;
   return out.str();
 }
 
 const char* TransposedAxisSize::symbolic() { return "(i-1)*s - 2*p + d*(k-1) + op + 1"; }
+const char* TransposedAxisSize::symbolic_asymmetric() { return "(i-1)*s - p_begin - p_end + d*(k-1) + op + 1"; }
 
 TransposedAxisSize transposed_axis_size(int64_t input, int64_t kernel, int64_t stride, int64_t padding,
                                         int64_t output_padding, int64_t dilation) {
-  TransposedAxisSize axis{input, stride, padding, dilation, kernel, output_padding, 0};
-  const wide_int o = static_cast<wide_int>(input - 1) * stride - static_cast<wide_int>(2) * padding +
-                     static_cast<wide_int>(dilation) * (kernel - 1) + output_padding + 1;
+  TransposedAxisSize axis = transposed_axis_size(input, kernel, stride, padding, padding, output_padding, dilation);
+  axis.padding_end.reset();
+  return axis;
+}
+
+TransposedAxisSize transposed_axis_size(int64_t input, int64_t kernel, int64_t stride, int64_t padding_begin,
+                                        int64_t padding_end, int64_t output_padding, int64_t dilation) {
+  TransposedAxisSize axis{input, stride, padding_begin, padding_end, dilation, kernel, output_padding, 0};
+  const wide_int o = static_cast<wide_int>(input - 1) * stride - static_cast<wide_int>(padding_begin) -
+                     static_cast<wide_int>(padding_end) + static_cast<wide_int>(dilation) * (kernel - 1) +
+                     output_padding + 1;
   if (o > kMaxAxisSize)
     throw Error(ErrorKind::OutOfMemoryBudget,
                 "conv_transpose2d: calculated output size per axis exceeds 2^40 (input " + std::to_string(input) +
@@ -152,7 +165,9 @@ void validate_params(const ConvTranspose2dParams& params) {
   check_positive_pair(op, "dilation", params.dilation, "dilation");
   check_non_negative_pair(op, "padding", params.padding);
   check_non_negative_pair(op, "output_padding", params.output_padding);
-  for (int axis = 0; axis < 2; ++axis) {
+  if (params.padding_end) check_non_negative_pair(op, "padding_end", *params.padding_end);
+  // ONNX's ConvTranspose (padding_end set) has no upper bound on output_padding; PyTorch's has this one.
+  for (int axis = 0; axis < 2 && !params.padding_end; ++axis) {
     const int64_t op_value = params.output_padding[axis];
     const int64_t s = params.stride[axis];
     const int64_t d = params.dilation[axis];
@@ -167,6 +182,14 @@ void validate_params(const ConvTranspose2dParams& params) {
   if (params.groups < 1)
     throw_invalid(std::string(op) + ": groups=" + std::to_string(params.groups) +
                   ": non-positive groups is not supported; groups must be >= 1", "groups");
+}
+
+void require_symmetric_padding(const char* op, const ConvTranspose2dParams& params) {
+  if (params.asymmetric())
+    throw_invalid(std::string(op) + ": " + pair_text("padding", params.padding) + " with " +
+                      pair_text("padding_end", *params.padding_end) +
+                      ": the backward passes support only symmetric padding (PyTorch's)",
+                  "padding_end");
 }
 
 void validate_params(const Conv2dParams& params) {
@@ -219,10 +242,17 @@ ConvTranspose2dGeometry validate_conv_transpose2d(const Shape& input_shape, cons
                     std::to_string(g.out_channels) + " (one per output channel)", "bias");
   }
 
-  g.axis_h = transposed_axis_size(g.in_h, g.kernel_h, params.stride.h, params.padding.h, params.output_padding.h,
-                                  params.dilation.h);
-  g.axis_w = transposed_axis_size(g.in_w, g.kernel_w, params.stride.w, params.padding.w, params.output_padding.w,
-                                  params.dilation.w);
+  if (params.padding_end) {
+    g.axis_h = transposed_axis_size(g.in_h, g.kernel_h, params.stride.h, params.padding.h, params.padding_end->h,
+                                    params.output_padding.h, params.dilation.h);
+    g.axis_w = transposed_axis_size(g.in_w, g.kernel_w, params.stride.w, params.padding.w, params.padding_end->w,
+                                    params.output_padding.w, params.dilation.w);
+  } else {
+    g.axis_h = transposed_axis_size(g.in_h, g.kernel_h, params.stride.h, params.padding.h, params.output_padding.h,
+                                    params.dilation.h);
+    g.axis_w = transposed_axis_size(g.in_w, g.kernel_w, params.stride.w, params.padding.w, params.output_padding.w,
+                                    params.dilation.w);
+  }
   g.out_h = g.axis_h.output;
   g.out_w = g.axis_w.output;
   if (g.out_h < 1 || g.out_w < 1) {

@@ -33,7 +33,7 @@ TransposedAxisSize LabModel::live_axis(int axis) const {
   try {
     return transposed_axis_size(input, kernel, p.stride[axis], p.padding[axis], p.output_padding[axis], p.dilation[axis]);
   } catch (const Error&) {
-    return TransposedAxisSize{input, p.stride[axis], p.padding[axis], p.dilation[axis], kernel, p.output_padding[axis], 0};
+    return TransposedAxisSize{input, p.stride[axis], p.padding[axis], std::nullopt, p.dilation[axis], kernel, p.output_padding[axis], 0};
   }
 }
 

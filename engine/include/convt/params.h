@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -22,13 +23,23 @@ struct IntPair {
 // "(2, 3)" or "2" when both members are equal.
 std::string to_string(const IntPair& pair);
 
+// `padding` is cropped from the top/left of the full output. PyTorch crops the same from the bottom/right;
+// ONNX's pads may differ per end, so `padding_end`, when set, is the bottom/right crop. Set, it also lifts
+// PyTorch's rule output_padding < max(stride, dilation), which ONNX does not have; the PyTorch front doors (the
+// CLI, the app's layer, stacks, training) never set it, so they keep PyTorch's rules.
 struct ConvTranspose2dParams {
   IntPair stride{1, 1};
   IntPair padding{0, 0};
   IntPair output_padding{0, 0};
   IntPair dilation{1, 1};
   int64_t groups = 1;
+  std::optional<IntPair> padding_end = std::nullopt;
   bool operator==(const ConvTranspose2dParams&) const = default;
+
+  // The bottom/right crop: padding_end when set, else padding.
+  IntPair end_padding() const { return padding_end ? *padding_end : padding; }
+  // True when the two ends differ, so no single PyTorch call has this padding.
+  bool asymmetric() const { return padding_end && *padding_end != padding; }
 };
 
 struct Conv2dParams {

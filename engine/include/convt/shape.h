@@ -11,24 +11,30 @@
 
 namespace convt {
 
-// o = (i - 1)*s - 2p + d*(k - 1) + op + 1, one axis.
+// o = (i - 1)*s - 2p + d*(k - 1) + op + 1, one axis; with ONNX's asymmetric pads, - p_begin - p_end for - 2p.
 struct TransposedAxisSize {
   int64_t input = 0;           // i
   int64_t stride = 1;          // s
-  int64_t padding = 0;         // p
+  int64_t padding = 0;         // p (the begin crop when asymmetric)
+  std::optional<int64_t> padding_end;  // set when the end crop is given separately (ONNX's pads)
   int64_t dilation = 1;        // d
   int64_t kernel = 1;          // k
   int64_t output_padding = 0;  // op
   int64_t output = 0;          // o (may be < 1 for an invalid configuration)
 
-  // "(4-1)*2 - 2*2 + 1*(5-1) + 1 + 1 = 8"
+  // "(4-1)*2 - 2*2 + 1*(5-1) + 1 + 1 = 8", or with separate ends "(4-1)*2 - 1 - 2 + 1*(4-1) + 0 + 1 = 7"
   std::string formula() const;
   // "(i-1)*s - 2*p + d*(k-1) + op + 1"
   static const char* symbolic();
+  // "(i-1)*s - p_begin - p_end + d*(k-1) + op + 1"
+  static const char* symbolic_asymmetric();
 };
 
 TransposedAxisSize transposed_axis_size(int64_t input, int64_t kernel, int64_t stride, int64_t padding,
                                         int64_t output_padding, int64_t dilation);
+// The same with the end crop given separately (ONNX's pads begin and end).
+TransposedAxisSize transposed_axis_size(int64_t input, int64_t kernel, int64_t stride, int64_t padding_begin,
+                                        int64_t padding_end, int64_t output_padding, int64_t dilation);
 
 // o = floor((i + 2p - d*(k - 1) - 1) / s) + 1, one axis of a forward conv2d.
 int64_t conv_axis_size(int64_t input, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation);
@@ -53,11 +59,14 @@ struct ConvTranspose2dGeometry {
   double useful_flops() const;
 };
 
-// Checks the parameter rules alone (no tensors): stride, dilation >= 1, padding >= 0, output_padding >= 0 and
-// below stride or dilation, groups >= 1.
+// Checks the parameter rules alone (no tensors): stride, dilation >= 1, padding (and padding_end) >= 0,
+// output_padding >= 0 and, without padding_end (PyTorch's rules), below stride or dilation, groups >= 1.
 void validate_params(const ConvTranspose2dParams& params);
 // conv2d's parameter rules (stride and dilation >= 1, padding >= 0, groups >= 1), said of conv2d.
 void validate_params(const Conv2dParams& params);
+// The backward passes implement PyTorch's symmetric padding only: refuses a padding_end that differs from
+// padding, naming `op`.
+void require_symmetric_padding(const char* op, const ConvTranspose2dParams& params);
 
 // Checks every rule for conv_transpose2d(input, weight, bias) and returns the resolved geometry; the output's
 // byte size is checked against the memory budget too. `bias_shape` is empty when there is no bias.

@@ -1,0 +1,2 @@
+// Placeholder while this file is written (issue #14).
+#include <convt/onnx.h>

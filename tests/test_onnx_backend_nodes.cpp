@@ -1,0 +1,2 @@
+// Placeholder while this test is written (issue #14).
+#include <gtest/gtest.h>

@@ -117,6 +117,9 @@ struct ConvTransposeResolution {
   IntPair kernel{1, 1};
   int64_t in_channels = 0, out_channels = 0;
   IntPair input_size{0, 0}, output_size{0, 0};
+  // Rows and columns before the full output, which hold only the bias: SAME_LOWER with an output_shape larger than
+  // the full result gives a negative begin pad (a negative end pad is more output_padding).
+  IntPair leading{0, 0};
   std::string auto_pad;  // "NOTSET", "SAME_UPPER", "SAME_LOWER" or "VALID"
   bool from_output_shape = false;
   // "F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=0, groups=1, dilation=1)" or

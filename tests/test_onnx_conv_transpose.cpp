@@ -3,6 +3,7 @@
 #include "random_config.h"
 #include "test_util.h"
 
+#include <convt/analysis.h>
 #include <convt/backend.h>
 #include <convt/error.h>
 #include <convt/onnx.h>
@@ -92,6 +93,16 @@ TEST(OnnxConvTranspose, EveryFastBackendMatchesTheReferenceOnAsymmetricPadding) 
       const double rel = name == "cuda-tf32" ? 2e-3 : 1e-5;
       ASSERT_TRUE(all_close_to_scale(backend.conv_transpose2d(c.input, c.weight, bias, c.params), expected, scale, rel));
     }
+  }
+}
+
+TEST(OnnxConvTranspose, ScatterThenConvolveRebuildsAsymmetricPadding) {
+  std::mt19937_64 rng(1403);
+  for (int trial = 0; trial < 60; ++trial) {
+    const testing::RandomCase c = random_asymmetric_case(rng);
+    const ScatterConvolveSteps steps = scatter_then_convolve(c.input, c.weight, c.bias ? &*c.bias : nullptr, c.params);
+    ASSERT_EQ(steps.convolved.shape(), steps.direct.shape()) << "trial " << trial;
+    ASSERT_LT(steps.max_abs_difference, 1e-4) << "trial " << trial;
   }
 }
 

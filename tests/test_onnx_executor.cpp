@@ -53,6 +53,13 @@ Attribute ints_attr(std::vector<int64_t> v) {
   return a;
 }
 
+Attribute float_attr(float v) {
+  Attribute a;
+  a.kind = Attribute::Kind::Float;
+  a.f = v;
+  return a;
+}
+
 Attribute string_attr(std::string s) {
   Attribute a;
   a.kind = Attribute::Kind::String;
@@ -168,7 +175,7 @@ TEST(OnnxExecutor, ActivationsFollowTheirDefinitions) {
   Model prelu = one_node("PRelu", {{"x", {1, 2, 3, 3}}}, {}, {"slope"});
   prelu.initializers["slope"] = floats(Tensor::from_data({2, 1, 1}, {0.25f, -2.0f}));
   const Tensor p = run_one(prelu, {{"x", floats(x)}});
-  const Tensor leaky = run_one(one_node("LeakyRelu", {{"x", {1, 2, 3, 3}}}, {{"alpha", Attribute{Attribute::Kind::Float, 0.3f}}}),
+  const Tensor leaky = run_one(one_node("LeakyRelu", {{"x", {1, 2, 3, 3}}}, {{"alpha", float_attr(0.3f)}}),
                                {{"x", floats(x)}});
   const Tensor sigmoid = run_one(one_node("Sigmoid", {{"x", {1, 2, 3, 3}}}), {{"x", floats(x)}});
   for (int64_t i = 0; i < x.numel(); ++i) {

@@ -187,11 +187,14 @@ CoverageReport coverage_report(const ConvTranspose2dGeometry& g, const ConvTrans
 
 ArtifactScore artifact_score(const Tensor& output, const ConvTranspose2dParams& params, IntPair kernel) {
   // The interior: outputs every tap can reach, i.e. away from the partially covered borders.
-  auto border = [](int64_t k, int64_t d, int64_t p, int64_t op) {
-    return std::pair<int64_t, int64_t>{std::max<int64_t>(0, d * (k - 1) - p), std::max<int64_t>(0, d * (k - 1) - p + op)};
+  // The begin crop is `padding`; the end crop is padding_end when ONNX's pads differ.
+  auto border = [](int64_t k, int64_t d, int64_t p, int64_t p_end, int64_t op) {
+    return std::pair<int64_t, int64_t>{std::max<int64_t>(0, d * (k - 1) - p),
+                                       std::max<int64_t>(0, d * (k - 1) - p_end + op)};
   };
-  const auto [top, bottom] = border(kernel.h, params.dilation.h, params.padding.h, params.output_padding.h);
-  const auto [left, right] = border(kernel.w, params.dilation.w, params.padding.w, params.output_padding.w);
+  const IntPair end = params.end_padding();
+  const auto [top, bottom] = border(kernel.h, params.dilation.h, params.padding.h, end.h, params.output_padding.h);
+  const auto [left, right] = border(kernel.w, params.dilation.w, params.padding.w, end.w, params.output_padding.w);
   return artifact_score_in_region(output, params.stride, params.padding, {top, left}, {bottom, right});
 }
 

@@ -76,7 +76,10 @@ ScatterConvolveSteps scatter_then_convolve(const Tensor& input, const Tensor& we
   steps.zero_inserted = zero_insert(x, params.stride);
   steps.pad_low = {params.dilation.h * (g.kernel_h - 1) - params.padding.h,
                    params.dilation.w * (g.kernel_w - 1) - params.padding.w};
-  steps.pad_high = {steps.pad_low.h + params.output_padding.h, steps.pad_low.w + params.output_padding.w};
+  // The far side is cropped by the end padding (ONNX's pads may differ from the begin) and extended by op.
+  const IntPair end = params.end_padding();
+  steps.pad_high = {params.dilation.h * (g.kernel_h - 1) - end.h + params.output_padding.h,
+                    params.dilation.w * (g.kernel_w - 1) - end.w + params.output_padding.w};
   steps.padded = pad_or_crop(steps.zero_inserted, steps.pad_low, steps.pad_high);
   steps.transformed_weight = transposed_conv_weight_as_conv2d(weight, params.groups);
   std::optional<Tensor> flat_bias;

@@ -6,6 +6,7 @@
 #include "demo_command.h"
 #include "explain_command.h"
 #include "grad_command.h"
+#include "model_command.h"
 #include "pattern_command.h"
 #include "run_command.h"
 #include "size_command.h"
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
   add_command(app, add_bench_command, execute_bench);
   add_command(app, add_tensors_command, execute_tensors);
   add_command(app, add_stack_command, execute_stack);
+  add_command(app, add_model_command, execute_model);
 
   // The chosen subcommand runs inside parse(), as its callback: one try covers parsing and running.
   try {

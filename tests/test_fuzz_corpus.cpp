@@ -4,6 +4,7 @@
 #include <convt/error.h>
 #include <convt/image.h>
 #include <convt/io.h>
+#include <convt/onnx.h>
 #include <convt/workspace.h>
 
 #include <gtest/gtest.h>
@@ -68,6 +69,19 @@ TEST(FuzzCorpus, WorkspacesLoadOrAreRefused) {
   });
   set_memory_budget_bytes(0);
   EXPECT_GT(files, 1);
+}
+
+TEST(FuzzCorpus, OnnxModelsAndTensorsLoadOrAreRefused) {
+  set_memory_budget_bytes(64u << 20);
+  const int files = replay("onnx", [](const std::string& bytes) {
+    try {
+      onnx::parse_model(bytes, "corpus.onnx", "");  // no folder: external data is refused, never looked for
+    } catch (const Error&) {
+    }
+    onnx::parse_tensor_pb(bytes, "corpus.pb");
+  });
+  set_memory_budget_bytes(0);
+  EXPECT_GT(files, 10);
 }
 
 }  // namespace

@@ -160,6 +160,10 @@ struct RunResult {
 // naming no graph input, an unsupported op, a missing input value and a wrong shape are errors naming the node.
 RunResult run_model(const Model& model, const std::map<std::string, Value>& feeds, const RunOptions& options = {});
 
+// Each feed must name a graph input and fit its declared rank and fixed dimensions (symbolic ones take any size);
+// otherwise InvalidArgument naming the input (and the inputs there are).
+void check_given_feeds(const Model& model, const std::map<std::string, Value>& feeds);
+
 // A feed for every graph input with a concrete declared shape: seeded U(-1, 1) floats. Symbolic dims become 1.
 // Refused, naming the input, when a dimension is unknown and not symbolic.
 std::map<std::string, Value> random_feeds(const Model& model, uint64_t seed);

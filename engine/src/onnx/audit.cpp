@@ -399,35 +399,12 @@ void measure(ConvTransposeAudit& audit, const Tensor& input, const Tensor& weigh
   if (weight.dim() == 4) audit.imbalance = phase_imbalance(weight, s.resolution->params);
 }
 
-// The given feeds must name graph inputs and fit their declared rank and fixed dimensions (the executor's rule),
-// so a mistake is the caller's error here rather than a graph that "cannot run".
-void check_feeds(const Model& model, const std::map<std::string, Value>& feeds) {
-  std::vector<std::string> input_names;
-  for (const ValueInfo& input : model.inputs) input_names.push_back(input.name);
-  for (const auto& [name, value] : feeds) {
-    const auto declared = std::find_if(model.inputs.begin(), model.inputs.end(),
-                                       [&](const ValueInfo& input) { return input.name == name; });
-    if (declared == model.inputs.end())
-      throw_invalid("the model has no input named '" + name + "'" +
-                        (input_names.empty() ? std::string(": it takes no inputs")
-                                             : "; its inputs: " + quoted_list(input_names, 12)),
-                    "input");
-    if (!declared->has_shape) continue;
-    bool fits = declared->dims.size() == value.shape().size();
-    for (size_t i = 0; fits && i < declared->dims.size(); ++i)
-      fits = !declared->dims[i].known() || declared->dims[i].value == value.shape()[i];
-    if (!fits)
-      throw_invalid("input '" + name + "' has shape " + shape_to_string(value.shape()) + ", but the model declares " +
-                        declared->shape_text(), "input");
-  }
-}
-
 }  // namespace
 
 // ---- feeds and file names ----
 
 CompletedFeeds complete_feeds(const Model& model, std::map<std::string, Value> given, uint64_t seed) {
-  check_feeds(model, given);
+  check_given_feeds(model, given);
   CompletedFeeds completed;
   Model missing;  // only the inputs that need a random feed
   missing.path = model.path;
@@ -654,7 +631,7 @@ AuditReport audit_model(const Model& model, const std::map<std::string, Value>& 
   std::map<std::string, Value> graph_feeds;
   bool feeds_ready = true;
   {
-    check_feeds(model, feeds);
+    check_given_feeds(model, feeds);
     try {
       CompletedFeeds completed = complete_feeds(model, feeds, options.seed);
       graph_feeds = std::move(completed.feeds);

@@ -4,31 +4,13 @@
 
 #include <convt/error.h>
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace convt::onnx {
 namespace {
 
-// Feeds must name graph inputs and match their declared rank and fixed dimensions (symbolic ones take any size).
-void check_feeds(const Model& model, const std::map<std::string, Value>& feeds) {
-  for (const auto& [name, value] : feeds) {
-    const ValueInfo* declared = nullptr;
-    for (const ValueInfo& input : model.inputs)
-      if (input.name == name) declared = &input;
-    if (!declared) {
-      std::string names;
-      for (const ValueInfo& input : model.inputs) names += (names.empty() ? "'" : ", '") + input.name + "'";
-      throw_invalid("input '" + name + "' is not a graph input of " + model.path + " (its inputs: " +
-                        (names.empty() ? "none" : names) + ")", "input");
-    }
-    if (!declared->has_shape) continue;
-    bool fits = declared->dims.size() == value.shape().size();
-    for (size_t i = 0; fits && i < declared->dims.size(); ++i)
-      fits = !declared->dims[i].known() || declared->dims[i].value == value.shape()[i];
-    if (!fits)
-      throw_invalid("input '" + name + "' has shape " + shape_to_string(value.shape()) + ", but the model declares " +
-                        declared->shape_text(), "input");
-  }
+void check_all_fed(const Model& model, const std::map<std::string, Value>& feeds) {
   for (const ValueInfo& input : model.inputs)
     if (!feeds.count(input.name))
       throw_invalid("graph input '" + input.name + "' " + input.shape_text() + " has no value; give it with --input " +
@@ -47,8 +29,29 @@ std::unordered_map<std::string, int64_t> reader_counts(const Model& model) {
 
 }  // namespace
 
+void check_given_feeds(const Model& model, const std::map<std::string, Value>& feeds) {
+  std::string names;
+  for (const ValueInfo& input : model.inputs) names += (names.empty() ? "'" : ", '") + input.name + "'";
+  for (const auto& [name, value] : feeds) {
+    const auto declared = std::find_if(model.inputs.begin(), model.inputs.end(),
+                                       [&](const ValueInfo& input) { return input.name == name; });
+    if (declared == model.inputs.end())
+      throw_invalid("the model has no input named '" + name + "'" +
+                        (names.empty() ? std::string(": it takes no inputs") : "; its inputs: " + names),
+                    "input");
+    if (!declared->has_shape) continue;
+    bool fits = declared->dims.size() == value.shape().size();
+    for (size_t i = 0; fits && i < declared->dims.size(); ++i)
+      fits = !declared->dims[i].known() || declared->dims[i].value == value.shape()[i];
+    if (!fits)
+      throw_invalid("input '" + name + "' has shape " + shape_to_string(value.shape()) + ", but the model declares " +
+                        declared->shape_text(), "input");
+  }
+}
+
 RunResult run_model(const Model& model, const std::map<std::string, Value>& feeds, const RunOptions& options) {
-  check_feeds(model, feeds);
+  check_given_feeds(model, feeds);
+  check_all_fed(model, feeds);
   if (!options.stop_after.empty() && !model.find_node(options.stop_after))
     throw_invalid(model.path + " has no node named '" + options.stop_after + "'", "node");
   std::unordered_map<std::string, Value> live(feeds.begin(), feeds.end());

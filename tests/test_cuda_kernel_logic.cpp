@@ -7,6 +7,8 @@
 #include "test_util.h"
 
 #include "../engine/src/common/gather_element.h"
+
+#include <convt/error.h>
 #include "../engine/src/common/phase_gemm.h"
 
 #include <convt/ops.h>
@@ -115,6 +117,18 @@ Tensor emulate_tf32_gemm(const testing::RandomCase& c) {
 // generator (groups, dilation, asymmetric pairs, output_padding, phases without taps).
 testing::RandomCase widened_case(std::mt19937_64& rng, int trial) {
   testing::RandomCase c = testing::random_conv_transpose2d_case(rng, trial % 8 == 0 ? 19 : 9);
+  if (trial % 4 == 1) {
+    // ONNX's pads: a separate end crop, and output_padding beyond the stride (kept only when still valid).
+    ConvTranspose2dParams onnx_params = c.params;
+    onnx_params.padding_end = IntPair{static_cast<int64_t>(rng() % 4), static_cast<int64_t>(rng() % 4)};
+    onnx_params.output_padding = {onnx_params.output_padding.h + static_cast<int64_t>(rng() % 2) * onnx_params.stride.h,
+                                  onnx_params.output_padding.w};
+    try {
+      validate_conv_transpose2d(c.input.shape(), c.weight.shape(), std::nullopt, onnx_params);
+      c.params = onnx_params;
+    } catch (const Error&) {
+    }
+  }
   if (trial % 3 != 0) return c;
   // Every third case: many channels per group, so tiles of 64 and 128 rows are full and partial, and K spans
   // several steps of 8.

@@ -18,3 +18,4 @@ shot holes --preset holes-k2s2d2 --set view.colormap=grey
 shot stack-dcgan --preset stack-dcgan --set view.checkerboard=stack
 shot stack-k3s2 --preset checkerboard --set stack.append=1 --set view.checkerboard=stack
 shot train-lab --set train.enabled=true --set train.steps=60 --width 1600 --height 1000
+shot model-panel --model tests/models/dcgan.onnx --set model.node=/ct2/ConvTranspose --width 1600 --height 1000

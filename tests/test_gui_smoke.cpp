@@ -99,6 +99,23 @@ TEST_F(GuiSmoke, TheTrainLabRendersAndTrains) {
   EXPECT_GT(mean_abs_difference(start, explorer), 0.01) << "the lab looks like the layer explorer";
 }
 
+// The Model panel: --model opens an ONNX model and every panel shows the node model.node names, with its real
+// activation and weights; another node changes the screen; a model the executor cannot run still opens.
+TEST_F(GuiSmoke, TheModelPanelOpensAModel) {
+  const fs::path models = fs::path(__FILE__).parent_path() / "models";  // this file's folder's test models
+  const std::string dcgan = "--model '" + (models / "dcgan.onnx").string() + "'";
+  const Tensor ct2 = screenshot("model_ct2", dcgan + " --set model.node=/ct2/ConvTranspose");
+  const Tensor ct3 = screenshot("model_ct3", dcgan + " --set model.node=/ct3/ConvTranspose");
+  const Tensor unsupported = screenshot("model_unsupported", "--model '" + (models / "app_unsupported.onnx").string() + "'");
+  const Tensor explorer = screenshot("model_explorer", "--preset checkerboard");
+  for (const Tensor* image : {&ct2, &ct3, &unsupported}) {
+    EXPECT_EQ(image->shape(), (Shape{1, 3, 1000, 1600}));
+    EXPECT_GT(distinct_colours(*image), 200u);
+  }
+  EXPECT_GT(mean_abs_difference(ct2, explorer), 0.01) << "the model's node looks like the explorer's layer";
+  EXPECT_GT(mean_abs_difference(ct2, ct3), 0.003) << "another node changed nothing on screen";
+}
+
 TEST_F(GuiSmoke, InvalidStateAndBadArgumentsDoNotCrash) {
   // output_padding 2 with stride 2 and dilation 1 breaks a rule: the app must still draw, with the rule shown.
   const Tensor invalid = screenshot("invalid", "--preset checkerboard --set output_padding=2");

@@ -7,6 +7,7 @@
 #include <GLFW/glfw3.h>
 
 #include <ctime>
+#include <filesystem>
 #include <string>
 
 namespace convt::lab {
@@ -87,18 +88,21 @@ void LabApp::shortcuts() {
   if (ImGui::IsKeyPressed(GLFW_KEY_PAGE_DOWN) && state.selected() + 1 < static_cast<int64_t>(state.layers.size()))
     state.selected_layer = state.selected() + 1;
   if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_O, false)) ui_.browser.request = BrowseTarget::Image;
+  if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_M, false)) ui_.browser.request = BrowseTarget::Model;
   if (ctrl && ImGui::IsKeyPressed(GLFW_KEY_S, false)) ui_.save_requested = true;
 }
 
 void LabApp::frame(double time) {
-  shortcuts();
-  // Another layer shown (click, arrows, keys, a preset): per-layer UI state starts from that layer's.
+  // Another layer shown (click, arrows, keys, a preset, a model's node): per-layer UI state starts from that
+  // layer's. Checked before this frame's shortcuts, like a click's change: the model has updated its shapes for it
+  // by the next frame, when the views start afresh.
   const LabState& state = model_.state();
   if (state.selected() != ui_.shown_layer || state.layers.size() != ui_.shown_layers) {
     ui_.shown_layer = state.selected();
     ui_.shown_layers = state.layers.size();
     ui_.reset_for_layer(state.layer().weight.path);
   }
+  shortcuts();
   ui::PanelContext context{model_, ui_, planes_, time};
   // Outcomes of tasks the worker finished (exports, saves) go to the status bar.
   for (const std::string& notice : model_.take_notices()) {
@@ -113,16 +117,29 @@ void LabApp::frame(double time) {
   }
   const ImVec2 size = ImGui::GetMainViewport()->WorkSize;
   const float status_height = ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().WindowPadding.y * 2;
-  const float left = std::max(300.0f, size.x * 0.22f);
+  // An open model takes the top of a wider left column: its node list needs the width of an op, a name and shapes.
+  const bool model_open = !model_.state().model.path.empty();
+  const float left = model_open ? std::max(380.0f, size.x * 0.26f) : std::max(300.0f, size.x * 0.22f);
   const float right = std::max(320.0f, size.x * 0.27f);
   const float centre = size.x - left - right;
   const float body = size.y - status_height;
+  const float model_height = model_open ? body * 0.6f : 0.0f;
 
-  if (begin_pane("Controls", 0, 0, left, body)) {
-    if (ImGui::Button("Train lab: learnable upsampling, live")) model_.state().train.enabled = true;
+  if (model_open) {
+    const std::string title = "Model: " + std::filesystem::path(model_.state().model.path).filename().string() + "###model";
+    if (begin_pane(title.c_str(), 0, 0, left, model_height)) ui::draw_model_panel(context);
+    ImGui::End();
+  }
+  if (begin_pane("Controls", 0, model_height, left, body - model_height)) {
+    if (ImGui::Button("Train lab")) model_.state().train.enabled = true;
     if (ImGui::IsItemHovered())
-      ImGui::SetTooltip("Train deconv, resize-conv and subpixel layers side by side on an image, and watch their "
-                        "checkerboards form or fade (--set train.enabled=true)");
+      ImGui::SetTooltip("Learnable upsampling, live: train deconv, resize-conv and subpixel layers side by side on an "
+                        "image, and watch their checkerboards form or fade (--set train.enabled=true)");
+    ImGui::SameLine();
+    if (ImGui::Button("Open an ONNX model")) ui_.browser.request = BrowseTarget::Model;
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("Ctrl+M, or drop a .onnx file on the window: its graph, and its ConvTranspose nodes in every "
+                        "panel with their real activations and weights (--model FILE)");
     ImGui::SetNextItemOpen(true, ImGuiCond_Once);
     if (ImGui::CollapsingHeader("Input")) ui::draw_input_panel(context);
     ImGui::SetNextItemOpen(true, ImGuiCond_Once);

@@ -6,6 +6,7 @@
 
 #include "gfx/screenshot.h"
 #include "lab_app.h"
+#include "model/model_keys.h"
 #include "model/presets.h"
 #include "model/state_keys.h"
 #include "model/train_keys.h"
@@ -20,6 +21,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cfloat>
 #include <csignal>
 #include <cstdio>
@@ -36,21 +38,33 @@ struct Options {
   std::string workspace;
   std::vector<std::string> settings;
   std::string save_workspace;
+  std::string model;
   bool settings_markdown = false;
   bool train_settings_markdown = false;
+  bool model_settings_markdown = false;
   int frames = 3;
   int width = 1600, height = 1000;
 };
 
-// Dropped files: an image becomes the input, a .npy or .safetensors the weight.
+// Dropped files: a .onnx opens in the Model panel; while a model's node is shown, any other file feeds the
+// model's (first) input; otherwise an image becomes the input, a .npy or .safetensors the weight.
 convt::lab::LabModel* g_model = nullptr;
 convt::lab::UiState* g_ui = nullptr;
 
 void on_drop(GLFWwindow*, int count, const char** paths) {
   if (!g_model || count < 1) return;
   const std::string path = paths[0];
-  const std::string extension = std::filesystem::path(path).extension().string();
-  if (extension == ".npy" || extension == ".safetensors") {
+  std::string extension = std::filesystem::path(path).extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (extension == ".onnx") {
+    g_model->open_model(path);
+    g_ui->model.reset();
+  } else if (g_model->shows_model_node()) {
+    convt::lab::ModelSettings& model = g_model->state().model;
+    const convt::lab::ModelSnapshot* snapshot = g_model->model_snapshot();
+    const size_t inputs = snapshot && snapshot->model ? snapshot->model->inputs.size() : 1;
+    model.input = convt::lab::with_model_input_file(model.input, 0, inputs, path);
+  } else if (extension == ".npy" || extension == ".safetensors") {
     g_model->state().layer().weight.from_file = true;
     g_model->state().layer().weight.path = path;
     g_model->state().layer().weight.tensor_name.clear();
@@ -91,11 +105,16 @@ int main(int argc, char** argv) {
   for (const auto& preset : convt::lab::presets()) preset_help += " " + preset.name;
   cli.add_option("--preset", options.preset, preset_help);
   cli.add_option("--workspace", options.workspace, "Open a saved workspace (JSON); --set values apply on top");
+  cli.add_option("--model", options.model,
+                 "Open an ONNX model in the Model panel (model.path=FILE) and show its first ConvTranspose node, "
+                 "unless --set model.node=NAME names one");
   std::string keys_help = "Set a value, key=value (repeatable); a short key (stride=2) means layer., input., view. or "
                           "stack. in that order. Keys:";
   for (const std::string& key : convt::lab::setting_keys()) keys_help += "\n    " + key;
   keys_help += "\n  The Train lab's keys, written in full (train.enabled=true shows it):";
   for (const std::string& key : convt::lab::train_setting_keys()) keys_help += "\n    " + key;
+  keys_help += "\n  The Model panel's keys, written in full (--model FILE is model.path=FILE):";
+  for (const std::string& key : convt::lab::model_setting_keys()) keys_help += "\n    " + key;
   cli.add_option("--set", options.settings, keys_help);
   cli.add_option("--save-workspace", options.save_workspace,
                  "Write the workspace of the state that --preset, --workspace and --set give to this file, and exit "
@@ -104,6 +123,8 @@ int main(int argc, char** argv) {
                "Print the settings as the README's Markdown table, and exit");
   cli.add_flag("--train-settings-markdown", options.train_settings_markdown,
                "Print the Train lab's train.* settings as the README's Markdown table, and exit");
+  cli.add_flag("--model-settings-markdown", options.model_settings_markdown,
+               "Print the Model panel's model.* settings as the README's Markdown table, and exit");
   cli.add_option("--frames", options.frames, "Settled frames to draw before --screenshot captures")->capture_default_str();
   cli.add_option("--width", options.width, "Window width")->capture_default_str();
   cli.add_option("--height", options.height, "Window height")->capture_default_str();
@@ -122,6 +143,10 @@ int main(int argc, char** argv) {
     std::fputs(convt::lab::train_settings_markdown().c_str(), stdout);
     return 0;
   }
+  if (options.model_settings_markdown) {
+    std::fputs(convt::lab::model_settings_markdown().c_str(), stdout);
+    return 0;
+  }
 
   // The app keeps every tensor in memory at once: refuse layers whose output alone needs over 1 GiB.
   if (!std::getenv("CONVT_MEMORY_BUDGET")) convt::set_memory_budget_bytes(uint64_t{1} << 30);
@@ -132,6 +157,7 @@ int main(int argc, char** argv) {
     if (!options.preset.empty()) convt::lab::apply_preset(options.preset, state);
     if (!options.workspace.empty())
       convt::lab::apply_workspace(convt::read_workspace(options.workspace), options.workspace, state);
+    if (!options.model.empty()) convt::lab::apply_setting("model.path=" + options.model, state);
     for (const std::string& setting : options.settings) convt::lab::apply_setting(setting, state);
   } catch (const convt::Error& e) {
     return fail(e.what(), e.kind() == convt::ErrorKind::Io ? 3 : 2);
@@ -146,6 +172,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   convt::lab::LabModel model(state);
+  if (!options.model.empty()) model.open_first_node();  // it keeps a node --set model.node names
 
   glfwSetErrorCallback(on_glfw_error);
   if (!glfwInit()) return fail("cannot initialise GLFW: no display? Run on a desktop session, or under xvfb-run", 1);

@@ -1,6 +1,7 @@
 #include "analyses.h"
 
 #include <convt/error.h>
+#include <convt/onnx_audit.h>
 
 #include <algorithm>
 #include <cmath>
@@ -16,6 +17,7 @@ std::string params_key(const ConvTranspose2dParams& p) {
   std::ostringstream key;
   key << to_string(p.stride) << to_string(p.padding) << to_string(p.output_padding) << to_string(p.dilation) << "g"
       << p.groups;
+  if (p.padding_end) key << "e" << to_string(*p.padding_end);
   return key.str();
 }
 
@@ -50,8 +52,9 @@ ProductCache::Typed<SliceSteps> Analyses::slice_steps(const ComputeResult& r) {
   const int64_t cost = plane_area(g) * (g.kernel_h * g.kernel_w + 4);
   return products_.get<SliceSteps>(key, {layer.input, layer.weight}, [layer, b = r.batch_index, ci = r.in_channel, co = r.out_channel] {
     SliceSteps made;
-    made.steps = scatter_then_convolve_slice(*layer.input, *layer.weight, layer.params, b, ci, co);
-    const ChannelSlice slice = channel_slice(*layer.input, *layer.weight, layer.params, b, ci, co);
+    const ConvTranspose2dParams& params = layer.params;  // ONNX's separate end pad included (the engine takes it)
+    made.steps = scatter_then_convolve_slice(*layer.input, *layer.weight, params, b, ci, co);
+    const ChannelSlice slice = channel_slice(*layer.input, *layer.weight, params, b, ci, co);
     made.replay = std::make_shared<ScatterReplay>(slice.input_plane, slice.kernel, nullptr, slice.params, 0, 0);
     const Tensor& direct = made.steps.direct;
     made.equal = made.steps.max_abs_difference <= 1e-5 * (1.0 + std::fabs(finite_range(direct.data(), direct.numel()).high));
@@ -72,7 +75,11 @@ ProductCache::Typed<ArtifactScore> Analyses::artifact_score(const ComputeResult&
   const IntPair kernel{g.kernel_h, g.kernel_w};
   return products_.get<ArtifactScore>(
       "score|" + id(output.get()) + "|" + params_key(r.layer.params) + to_string(kernel), {output},
-      [output, params = r.layer.params, kernel] { return convt::artifact_score(*output, params, kernel); },
+      [output, params = r.layer.params, kernel] {
+        // ONNX's separate end crop moves the interior's bottom/right edge: the engine's ONNX measure knows it.
+        if (params.padding_end) return onnx::conv_transpose_artifact_score(*output, params, kernel);
+        return convt::artifact_score(*output, params, kernel);
+      },
       output->numel() <= kCheapElements);
 }
 
@@ -90,8 +97,27 @@ ProductCache::Typed<Tensor> Analyses::comparison(const ComputeResult& r, Compari
 }
 
 ProductCache::Typed<StackCoverageMap> Analyses::stack_coverage(const ComputeResult& r) {
-  const std::vector<StackLayerShape> shapes = stack_shapes(r.stack);
+  std::vector<StackLayerShape> shapes = stack_shapes(r.stack);
   const Shape input_shape = r.stack.input->shape();
+  // A model's ConvTranspose nodes form a chain only when each takes the previous one's output size (ops in between
+  // that keep it, such as BatchNorm and ReLU); an asymmetric node is counted in its PyTorch form.
+  std::string problem;
+  for (size_t i = 0; i < shapes.size() && problem.empty(); ++i) {
+    if (const std::optional<ConvTranspose2dParams> same = analysis_params(shapes[i].params)) shapes[i].params = *same;
+    else problem = "layer " + std::to_string(i + 1) + " crops more at its bottom/right than PyTorch's padding can say";
+    const std::shared_ptr<const Tensor>& own = r.stack.layers[i].input;
+    if (i > 0 && own) {
+      const Shape before = r.stack.layers[i - 1].geometry.output_shape();
+      if (own->shape() != before)
+        problem = "layer " + std::to_string(i + 1) + " takes " + shape_to_string(own->shape()) + " but layer " +
+                  std::to_string(i) + " gives " + shape_to_string(before) +
+                  ": the ConvTranspose nodes do not follow each other directly, so their routes do not compound";
+    }
+  }
+  if (!problem.empty())
+    return products_.get<StackCoverageMap>("stackcov|refused|" + problem, {}, [problem]() -> StackCoverageMap {
+      throw_invalid(problem);
+    }, true);
   std::string key = "stackcov|" + shape_to_string(input_shape);
   int64_t cost = 0;
   for (size_t i = 0; i < shapes.size(); ++i) {

@@ -63,44 +63,84 @@ std::vector<StageResult> run_stages(const PreparedStack& stack, JobContext& cont
   std::vector<ConvTranspose2dGeometry> geometry;
   for (const PreparedLayer& layer : stack.layers) geometry.push_back(layer.geometry);
   const double total = std::max(1.0, estimated_flops(geometry));
-  const size_t first = stages.size();
-  std::vector<StackLayerView> remaining;
-  for (size_t i = first; i < stack.layers.size(); ++i) {
-    const PreparedLayer& layer = stack.layers[i];
-    remaining.push_back({layer.weight.get(), layer.bias.get(), layer.params, layer.activation, 0.01f});
+  // Runs of consecutive layers, each run starting at a layer with its own input (or the first one left).
+  while (stages.size() < stack.layers.size()) {
+    const size_t first = stages.size();
+    std::vector<StackLayerView> run;
+    for (size_t i = first; i < stack.layers.size() && (i == first || !stack.layers[i].input); ++i) {
+      const PreparedLayer& layer = stack.layers[i];
+      run.push_back({layer.weight.get(), layer.bias.get(), layer.params, layer.activation, 0.01f});
+    }
+    StackRunHooks hooks;
+    hooks.before_layer = [&](size_t k) {
+      double done = 0;
+      for (size_t i = 0; i < first + k; ++i) done += geometry[i].useful_flops();
+      const size_t index = first + k;
+      checkpoint(context, static_cast<float>(0.05 + 0.9 * done / total),
+                 stack.layers.size() > 1 ? "running layer " + std::to_string(index + 1) + " of " + std::to_string(stack.layers.size())
+                                         : std::string("running conv_transpose2d"));
+    };
+    hooks.after_layer = [&](size_t k, const StackStage& stage) {
+      const PreparedLayer& layer = stack.layers[first + k];
+      const std::optional<ConvTranspose2dParams> analysed = analysis_params(layer.params);
+      StageResult result{stage.conv_output, stage.output, stage.run_ms,
+                         std::make_shared<const CoverageReport>(
+                             coverage_report(layer.geometry, analysed ? *analysed : layer.params, false))};
+      cache.add(stack, result, backend_name);
+      stages.push_back(std::move(result));
+    };
+    run_stack(*layer_input(stack, stages, first), run, backend, hooks);
   }
-  StackRunHooks hooks;
-  hooks.before_layer = [&](size_t k) {
-    double done = 0;
-    for (size_t i = 0; i < first + k; ++i) done += geometry[i].useful_flops();
-    const size_t index = first + k;
-    checkpoint(context, static_cast<float>(0.05 + 0.9 * done / total),
-               stack.layers.size() > 1 ? "running layer " + std::to_string(index + 1) + " of " + std::to_string(stack.layers.size())
-                                       : std::string("running conv_transpose2d"));
-  };
-  hooks.after_layer = [&](size_t k, const StackStage& stage) {
-    const PreparedLayer& layer = stack.layers[first + k];
-    StageResult result{stage.conv_output, stage.output, stage.run_ms,
-                       std::make_shared<const CoverageReport>(coverage_report(layer.geometry, layer.params, false))};
-    cache.add(stack, result, backend_name);
-    stages.push_back(std::move(result));
-  };
-  const Tensor& input = first == 0 ? *stack.input : *stages.back().output;
-  run_stack(input, remaining, backend, hooks);
   return stages;
 }
 
-ComputeResult compute_or_throw(const LabState& state, JobContext& context, TensorCache& tensors, StageCache& cache,
-                               int64_t& failing_layer) {
+// The layers of the state on tensors given from outside (a model's nodes), each validated on its own input.
+PreparedStack prepare_given(const LabState& state, const std::vector<GivenLayer>& given, JobContext& context,
+                            int64_t& failing_layer) {
+  if (given.size() != state.layers.size() || given.empty())
+    throw_invalid("the model's layers changed while they were being prepared", "model.node");
+  PreparedStack stack;
+  stack.backend = state.backend;
+  stack.selected = state.selected();
+  checkpoint(context, 0.0f, "preparing the model's layers");
+  stack.input = given.front().input;
+  for (size_t i = 0; i < given.size(); ++i) {
+    failing_layer = static_cast<int64_t>(i);
+    try {
+      validate_params(state.layers[i].params);
+      PreparedLayer layer;
+      layer.input = given[i].input;
+      layer.weight = given[i].weight;
+      layer.bias = given[i].bias;
+      layer.params = state.layers[i].params;
+      layer.geometry = validate_conv_transpose2d(layer.input->shape(), layer.weight->shape(),
+                                                 layer.bias ? std::optional<Shape>(layer.bias->shape()) : std::nullopt,
+                                                 layer.params);
+      stack.layers.push_back(std::move(layer));
+    } catch (const Error& e) {
+      if (given.size() == 1) throw;
+      throw in_layer(e, i);
+    }
+  }
+  failing_layer = -1;
+  try {
+    select_backend(state.backend, state.layer().params);
+  } catch (const Error& e) {
+    throw Error(e.kind(), e.what(), "backend");
+  }
+  return stack;
+}
+
+ComputeResult run_prepared(const LabState& state, PreparedStack stack, JobContext& context, StageCache& cache) {
   ComputeResult r;
   r.state = state;
-  r.stack = prepare(state, context, tensors, failing_layer);
+  r.stack = std::move(stack);
   r.stages = run_stages(r.stack, context, cache, r.backend_name);
   const size_t selected = static_cast<size_t>(r.stack.selected);
   for (const StageResult& stage : r.stages) r.stack_ms += stage.run_ms;
   r.run_ms = r.stages[selected].run_ms;
   r.layer = r.stack.layers[selected];
-  r.layer.input = selected == 0 ? r.stack.input : r.stages[selected - 1].output;
+  r.layer.input = layer_input(r.stack, r.stages, selected);
   const ConvTranspose2dGeometry& g = r.layer.geometry;
   r.batch_index = std::clamp<int64_t>(state.view.batch_index, 0, g.batch - 1);
   r.out_channel = std::clamp<int64_t>(state.view.out_channel, 0, g.out_channels - 1);
@@ -111,7 +151,49 @@ ComputeResult compute_or_throw(const LabState& state, JobContext& context, Tenso
   return r;
 }
 
+ComputeResult compute_or_throw(const LabState& state, JobContext& context, TensorCache& tensors, StageCache& cache,
+                               int64_t& failing_layer) {
+  return run_prepared(state, prepare(state, context, tensors, failing_layer), context, cache);
+}
+
+// Failures of the state come back as the result's error, naming the layer; cancellation passes through.
+template <typename Make>
+ComputeResult compute_catching(Make make, int64_t& failing_layer) {
+  try {
+    return make();
+  } catch (const Error& e) {
+    return failed_result(field_error(e, failing_layer));
+  } catch (const std::bad_alloc&) {
+    return failed_result(FieldError{"memory", "out of memory while computing this stack; make it smaller", failing_layer});
+  }
+}
+
 }  // namespace
+
+std::optional<ConvTranspose2dParams> analysis_params(const ConvTranspose2dParams& params) {
+  if (!params.asymmetric()) return params;
+  ConvTranspose2dParams same = params;
+  for (int axis = 0; axis < 2; ++axis) {
+    const int64_t output_padding = params.output_padding[axis] + params.padding[axis] - (*params.padding_end)[axis];
+    if (output_padding < 0) return std::nullopt;
+    (axis == 0 ? same.output_padding.h : same.output_padding.w) = output_padding;
+  }
+  same.padding_end = same.padding;
+  return same;
+}
+
+const std::shared_ptr<const Tensor>& layer_input(const PreparedStack& stack, const std::vector<StageResult>& stages,
+                                                 size_t index) {
+  if (stack.layers[index].input) return stack.layers[index].input;
+  return index == 0 ? stack.input : stages[index - 1].output;
+}
+
+ComputeResult compute_given(const LabState& state, const std::vector<GivenLayer>& given, JobContext& context,
+                            StageCache& stages) {
+  int64_t failing_layer = -1;
+  return compute_catching([&] { return run_prepared(state, prepare_given(state, given, context, failing_layer), context, stages); },
+                          failing_layer);
+}
 
 FieldError field_error(const Error& e, int64_t layer) {
   return FieldError{e.parameter().empty() ? "layer" : e.parameter(), e.what(), layer};
@@ -134,20 +216,14 @@ bool same_stack(const PreparedStack& a, const PreparedStack& b) {
   if (a.input != b.input || a.backend != b.backend || a.layers.size() != b.layers.size()) return false;
   for (size_t i = 0; i < a.layers.size(); ++i) {
     const PreparedLayer &x = a.layers[i], &y = b.layers[i];
-    if (x.weight != y.weight || x.bias != y.bias || !(x.params == y.params) || x.activation != y.activation) return false;
+    if (x.input != y.input || x.weight != y.weight || x.bias != y.bias || !(x.params == y.params) || x.activation != y.activation) return false;
   }
   return true;
 }
 
 ComputeResult compute(const LabState& state, JobContext& context, TensorCache& tensors, StageCache& cache) {
   int64_t failing_layer = -1;
-  try {
-    return compute_or_throw(state, context, tensors, cache, failing_layer);
-  } catch (const Error& e) {
-    return failed_result(field_error(e, failing_layer));
-  } catch (const std::bad_alloc&) {
-    return failed_result(FieldError{"memory", "out of memory while computing this stack; make it smaller", failing_layer});
-  }
+  return compute_catching([&] { return compute_or_throw(state, context, tensors, cache, failing_layer); }, failing_layer);
 }
 
 double estimated_flops(const std::vector<ConvTranspose2dGeometry>& geometry) {

@@ -23,7 +23,9 @@ namespace convt::lab {
 
 // One layer's tensors, shared read-only between the worker, the products and the UI.
 struct PreparedLayer {
-  std::shared_ptr<const Tensor> input;   // always 4-D; for a later layer of a stack, the previous stage's output
+  // Always 4-D; for a later layer of a stack, the previous stage's output, unless the layer has its own (a model's
+  // ConvTranspose node runs on its real input activation, whatever the layers before it give).
+  std::shared_ptr<const Tensor> input;
   std::shared_ptr<const Tensor> weight;  // [C_in, C_out/groups, kH, kW]
   std::shared_ptr<const Tensor> bias;    // null without bias
   ConvTranspose2dParams params;
@@ -31,8 +33,8 @@ struct PreparedLayer {
   Activation activation = Activation::None;
 };
 
-// The whole stack: its input, every layer (input left null: it is the previous stage's output), which one the
-// panels look at.
+// The whole stack: its input, every layer (input left null: it is the previous stage's output; set: the layer's
+// own), which one the panels look at.
 struct PreparedStack {
   std::shared_ptr<const Tensor> input;
   std::vector<PreparedLayer> layers;
@@ -148,6 +150,27 @@ bool same_stack(const PreparedStack& a, const PreparedStack& b);
 
 // Work estimates: the useful FLOPs of every layer.
 double estimated_flops(const std::vector<ConvTranspose2dGeometry>& geometry);
+
+// A layer's parameters in PyTorch's form (one padding per axis), for what speaks PyTorch's terms: the stack's
+// chain coverage and "Copy as PyTorch". ONNX's separate end crop p_end gives the same transposed convolution as
+// padding p_begin with output_padding op + p_begin - p_end (the end crop only says where the output stops), so
+// while that is >= 0 this is that form (padding_end equal to padding, which lifts PyTorch's output_padding bound);
+// null when the end crops more than that allows. Symmetric parameters come back as they are.
+std::optional<ConvTranspose2dParams> analysis_params(const ConvTranspose2dParams& params);
+
+// A layer's tensors given from outside the state's settings: a model's ConvTranspose node (model_session.h).
+struct GivenLayer {
+  std::shared_ptr<const Tensor> input, weight, bias;  // bias may be null
+};
+
+// The job for layers whose tensors are given: layer i of the state (its parameters, which the user may edit) on
+// `given[i]`, each on its own input. Failures come back in ComputeResult::error like compute's.
+ComputeResult compute_given(const LabState& state, const std::vector<GivenLayer>& given, JobContext& context,
+                            StageCache& stages);
+
+// The input a stack's layer runs on: its own, or the previous stage's output (the stack's input for the first).
+const std::shared_ptr<const Tensor>& layer_input(const PreparedStack& stack, const std::vector<StageResult>& stages,
+                                                 size_t index);
 
 // The job: prepares the state's tensors and runs the stack; checks `context` between layers (throws JobCancelled
 // when superseded). Failures of the state (a missing file, a rule broken, memory) come back in

@@ -8,6 +8,7 @@
 #include "compute.h"
 #include "job_runner.h"
 #include "lab_state.h"
+#include "model_session.h"
 #include "product_cache.h"
 #include "train_session.h"
 
@@ -58,12 +59,37 @@ class LabModel {
   double busy_seconds() const { return runner_.busy_seconds(); }
   // True while anything asked for is still being made: the main job, an analysis, a view, a task, training steps.
   bool busy() const {
-    return runner_.busy() || runner_.has_result() || products_.busy() || (training_ && training_->working());
+    return runner_.busy() || runner_.has_result() || products_.busy() || (training_ && training_->working()) ||
+           (model_session_ && model_session_->working());
   }
 
   // ---- The Train lab: its session exists once train.enabled was first set, and follows state().train each
   // update() (the setup, playing, and train.steps, which it consumes). Null before.
   TrainSession* training() { return training_.get(); }
+
+  // ---- The Model panel: its session exists once model.path was first set (null before), and follows
+  // state().model and the backend each update(). While model.node names one of its ConvTranspose nodes (and it
+  // can open), state().layers are the model's ConvTranspose nodes that can open, in graph order, each a layer on
+  // its node's own input activation, weight and bias; the shown layer and model.node follow each other. The
+  // parameters stay editable (what if this node had kernel 3?); reset_model_layer() puts the node's back. When
+  // the node closes, the explorer's layers come back.
+  ModelSession* model_session() { return model_session_.get(); }
+  // This frame's snapshot (null before a model was first opened).
+  const ModelSnapshot* model_snapshot() const { return model_snapshot_.get(); }
+  std::shared_ptr<const ModelSnapshot> model_snapshot_ptr() const { return model_snapshot_; }
+  bool shows_model_node() const { return model_layers_shown_; }
+  // The node behind state().layers[index] while shows_model_node(); null otherwise.
+  const ModelLayer* model_layer(int64_t index) const;
+  // Why model.node cannot be shown ("" when it can, or while the model is still being read or run).
+  const std::string& model_problem() const { return model_problem_; }
+  // Opens `path`: the shown node closes, the inputs go back to random, and once the file is read its first
+  // ConvTranspose node opens (Ctrl+M, the file browser, a dropped file).
+  void open_model(const std::string& path);
+  // Once the model is read, opens its first ConvTranspose node unless model.node names one (--model FILE).
+  void open_first_node() { open_first_node_ = true; }
+  // The shown layer's parameters back to its node's; and whether they differ from them.
+  void reset_model_layer();
+  bool model_layer_edited() const;
 
   // Keeps updating until nothing is pending (tests); false on timeout.
   bool wait_until_idle(double timeout_seconds);
@@ -84,14 +110,22 @@ class LabModel {
     int64_t selected;
     std::string backend;
     int64_t batch_index, in_channel, out_channel;
+    ModelSettings model;
+    uint64_t model_layers = 0;  // the model's layers' tensors (ModelSnapshot::layers_id) while a node is shown
+    std::string model_problem;
     bool operator==(const ComputeKey&) const = default;
   };
-  static ComputeKey key_of(const LabState& state);
+  ComputeKey key_of(const LabState& state) const;
 
   // Checks the state against the shapes known without building or reading anything. Returns false (with error_
   // set) when a rule is broken; `known` is false when some shape needs a file first.
   bool check_known_shapes(bool& known, double& flops);
+  // The same for the model's layers, whose tensors are known.
+  bool check_model_shapes(double& flops);
   bool same_stack_as_result() const;
+  void update_model();
+  void show_model_layers(const ModelSnapshot& snapshot);
+  void leave_model_layers();
   void accept(ComputeResult result);
   void poll();
   void update_training();
@@ -112,6 +146,20 @@ class LabModel {
   ProductCache products_;
   Analyses analyses_{products_};
   std::unique_ptr<TrainSession> training_;
+
+  std::unique_ptr<ModelSession> model_session_;
+  std::shared_ptr<const ModelSnapshot> model_snapshot_;
+  bool open_first_node_ = false;
+  bool model_layers_shown_ = false;
+  std::string model_problem_;
+  std::string synced_path_;            // the model file whose nodes state_.layers hold
+  uint64_t synced_model_id_ = 0;       // ... and its load
+  std::vector<size_t> model_layer_index_;  // state_.layers[i] is the snapshot's layers[model_layer_index_[i]]
+  uint64_t model_layers_id_ = 0;       // the tensors the shown layers use (0: no node shown)
+  std::string shown_node_;             // model.node as last followed
+  int64_t shown_selected_ = -1;        // the shown layer as last followed
+  std::vector<LayerSettings> explorer_layers_;  // the explorer's layers, back when the node closes
+  int64_t explorer_selected_ = 0;
   JobRunner<ComputeResult> runner_{[](const std::string& message, uint64_t generation) {
     ComputeResult failed = failed_result(FieldError{"worker", "the computation failed: " + message});
     failed.generation = generation;

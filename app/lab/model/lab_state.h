@@ -4,6 +4,7 @@
 // The model (lab_model.h) turns this state into results; the panels edit it. No ImGui here.
 #pragma once
 
+#include "model_settings.h"
 #include "train_settings.h"
 
 #include <convt/image.h>
@@ -53,12 +54,20 @@ struct LabState {
   std::string backend = "auto";
   ViewSettings view;
   TrainSettings train;  // the Train lab (train_keys.h)
+  ModelSettings model;  // the Model panel (model_keys.h); while it shows a node, `layers` are the model's
   bool operator==(const LabState&) const = default;
 
   int64_t selected() const { return std::clamp<int64_t>(selected_layer, 0, static_cast<int64_t>(layers.size()) - 1); }
   LayerSettings& layer() { return layers[static_cast<size_t>(selected())]; }
   const LayerSettings& layer() const { return layers[static_cast<size_t>(selected())]; }
 };
+
+// A layer that stands for a ConvTranspose node of the model: its weight is the node's (the model session holds
+// it), named by the model's file and the node. The model writes these into `layers` while it shows a node.
+inline bool is_model_layer(const LayerSettings& layer, const std::string& model_path) {
+  return layer.weight.from_file && !model_path.empty() && layer.weight.path == model_path &&
+         !layer.weight.tensor_name.empty();
+}
 
 // A layer to add to a stack, like `model`: the same geometry, activation and initialiser, but its own weights (a
 // seed no layer uses yet; a file's weight fixes C_in, so a copy of one is generated instead).

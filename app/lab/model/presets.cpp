@@ -110,6 +110,7 @@ void apply_preset(const std::string& name, LabState& state) {
       next.selected_layer = static_cast<int64_t>(next.layers.size()) - 1;  // the final output first
     }
     for (const std::string& setting : kFirstSlice) apply_setting(setting, next);
+    next.model.node.clear();  // the preset's layers are shown, not a model's node (the model stays listed)
     state = std::move(next);
     return;
   }

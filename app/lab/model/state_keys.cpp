@@ -1,5 +1,6 @@
 #include "state_keys.h"
 
+#include "model_keys.h"
 #include "train_keys.h"
 
 #include <convt/error.h>
@@ -102,6 +103,7 @@ void apply_setting(const std::string& assignment, LabState& state) {
   for (const char* prefix : {"layer.", "input.", "view.", "stack."})
     if (!setting) setting = find_setting(lab_settings(), prefix + key);
   if (!setting) setting = find_setting(train_settings(), key);  // the Train lab's keys are always written in full
+  if (!setting) setting = find_setting(model_settings(), key);  // so are the Model panel's
   if (!setting) throw_invalid("--set: unknown key '" + key + "' (see convt-lab --help for the keys)", "set");
   LabState next = state;  // a rejected value changes nothing
   try {

@@ -149,9 +149,28 @@ void artifact_score(PanelContext& context, const ComputeResult& r, float width) 
   }
   const ArtifactScore& score = *product.value;
   ImGui::Text("measured artifact score %.3f (%s)", score.score, score.level.c_str());
+  const ModelLayer* node = context.model.model_layer(context.model.state().selected());
+  if (node) {
+    ImGui::SameLine();
+    ImGui::TextDisabled(node->source == ActivationSource::Run ? "real input" : "random input");
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip(node->source == ActivationSource::Run
+                            ? "Measured on the node's own output: its real input activation and its weights"
+                            : "Measured on the node's output for a random input (the run did not reach it) and its weights");
+  }
   help_marker("Fraction of the output's interior variance explained by the output phase ((o + p) mod s): 0 means "
               "the phase says nothing about the value, 1 that the value depends on the phase alone.");
   ImGui::ProgressBar(static_cast<float>(score.score), ImVec2(width, ImGui::GetFontSize() * 0.6f), "");
+  // A model's node: the audit's measure of its weights alone (what a constant input would show).
+  const ModelSnapshot* snapshot = context.model.model_snapshot();
+  const onnx::ConvTransposeAudit* audited = node && snapshot ? snapshot->audit_of(node->node) : nullptr;
+  if (audited && audited->imbalance && !context.model.model_layer_edited()) {
+    ImGui::Text("weights' phase imbalance %.3f (worst output channel %lld)", audited->imbalance->max,
+                static_cast<long long>(audited->imbalance->worst_channel));
+    help_marker("Per output channel, how unequal the sums of the kernel taps that reach each output phase are: "
+                "(max - min) / max |sum|. 0: every phase gets the same total weight; 1: some phase gets none. A "
+                "constant input shows exactly this pattern, whatever the geometry's verdict.");
+  }
   if (c.verdict != OverlapVerdict::Even && score.level == "none")
     ImGui::TextWrapped("The geometry allows a checkerboard, but these weights and inputs cancel it.");
   else if (c.verdict == OverlapVerdict::Even && score.level != "none")
@@ -172,13 +191,21 @@ void one_layer(PanelContext& context, const ComputeResult& r) {
     ImGui::TextWrapped("Fix: %s", c.fix.c_str());
     // The fix belongs to the result on screen: while it is stale (another layer shown, or still computing) it
     // could land on the wrong layer.
-    ImGui::BeginDisabled(context.model.stale());
+    // A model's node has trained weights of its kernel size: the fix is a change to the model, not to this view.
+    const bool from_model = context.model.shows_model_node();
+    ImGui::BeginDisabled(context.model.stale() || from_model);
     if (ImGui::Button("Apply the suggested kernel")) apply_fix(context, c);
     ImGui::EndDisabled();
-    if (ImGui::IsItemHovered())
-      ImGui::SetTooltip("kernel %s, dilation %s, padding %s, output_padding %s", to_string(c.suggested_kernel).c_str(),
-                        to_string(c.suggested_dilation).c_str(), to_string(c.suggested_padding).c_str(),
-                        to_string(c.suggested_output_padding).c_str());
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) {
+      if (from_model)
+        ImGui::SetTooltip("This node's kernel is the model's trained weight: the fix (kernel %s, dilation %s) is a "
+                          "change to the model and a retraining",
+                          to_string(c.suggested_kernel).c_str(), to_string(c.suggested_dilation).c_str());
+      else
+        ImGui::SetTooltip("kernel %s, dilation %s, padding %s, output_padding %s", to_string(c.suggested_kernel).c_str(),
+                          to_string(c.suggested_dilation).c_str(), to_string(c.suggested_padding).c_str(),
+                          to_string(c.suggested_output_padding).c_str());
+    }
   }
   ImGui::Text("taps per phase (o + p) mod s:  height [%s]  width [%s]", phases_text(c.height).c_str(), phases_text(c.width).c_str());
   artifact_score(context, r, avail);

@@ -115,7 +115,11 @@ void draw_feature_maps_panel(PanelContext& context) {
               input_rgb ? static_cast<long long>(g.in_h) : static_cast<long long>(r.in_channel),
               input_rgb ? static_cast<long long>(g.in_w) : static_cast<long long>(g.in_h),
               static_cast<long long>(g.in_w));
-  if (r.stack.selected > 0) {
+  if (const ModelLayer* node = model.model_layer(r.stack.selected)) {
+    ImGui::SameLine();
+    if (node->source == ActivationSource::Run) ImGui::TextDisabled("= the model's activation");
+    else ImGui::TextColored(ImVec4(0.9f, 0.63f, 0.24f, 1.0f), "random: the run did not reach it");
+  } else if (r.stack.selected > 0) {
     ImGui::SameLine();
     ImGui::TextDisabled("= layer %lld's output", static_cast<long long>(r.stack.selected));
   }

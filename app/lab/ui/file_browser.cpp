@@ -2,6 +2,8 @@
 // double-click or Open to pick, Backspace or ".." to go up, Escape to cancel.
 #include "panels.h"
 
+#include "../model/model_keys.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <vector>
@@ -13,11 +15,30 @@ namespace fs = std::filesystem;
 
 std::vector<std::string> extensions_for(BrowseTarget target) {
   if (target == BrowseTarget::Weight) return {".npy", ".safetensors"};
+  if (target == BrowseTarget::Model) return {".onnx"};
+  if (target == BrowseTarget::ModelInput) return {".npy", ".pb", ".png", ".jpg", ".jpeg", ".bmp", ".tga"};
   return {".png", ".jpg", ".jpeg", ".bmp", ".tga"};
 }
 
+const char* description_for(BrowseTarget target) {
+  switch (target) {
+    case BrowseTarget::Weight: return "weights: .npy or .safetensors [C_in, C_out/groups, kH, kW]";
+    case BrowseTarget::Model: return "ONNX models: .onnx (Ctrl+M)";
+    case BrowseTarget::ModelInput: return "the model's input: .npy, .pb (a TensorProto) or an image";
+    default: return "images: PNG, JPEG, BMP, TGA";
+  }
+}
+
 void choose(PanelContext& context, const fs::path& path) {
-  if (context.ui.browser.opened == BrowseTarget::TrainImage) {
+  if (context.ui.browser.opened == BrowseTarget::Model) {
+    context.model.open_model(path.string());
+    context.ui.model.reset();
+  } else if (context.ui.browser.opened == BrowseTarget::ModelInput) {
+    ModelSettings& model = context.model.state().model;
+    const ModelSnapshot* snapshot = context.model.model_snapshot();
+    const size_t inputs = snapshot && snapshot->model ? snapshot->model->inputs.size() : 1;
+    model.input = with_model_input_file(model.input, context.ui.model.browse_input, inputs, path.string());
+  } else if (context.ui.browser.opened == BrowseTarget::TrainImage) {
     context.model.state().train.setup.image = path.string();
     context.ui.train.image_path_text = path.string();
   } else if (context.ui.browser.opened == BrowseTarget::Image) {
@@ -55,8 +76,7 @@ void draw_file_browser(PanelContext& context) {
   }
   const fs::path directory(browser.directory);
   ImGui::TextWrapped("%s", directory.string().c_str());
-  ImGui::TextDisabled(browser.opened == BrowseTarget::Weight ? "weights: .npy or .safetensors [C_in, C_out/groups, kH, kW]"
-                                                             : "images: PNG, JPEG, BMP, TGA");
+  ImGui::TextDisabled("%s", description_for(browser.opened));
   // The folder is read on the worker; the dialog shows it once it is listed.
   const auto listing = context.model.analyses().directory(browser.directory, extensions_for(browser.opened), browser.refresh);
 

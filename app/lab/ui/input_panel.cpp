@@ -71,9 +71,27 @@ void image_controls(PanelContext& context) {
   }
 }
 
+// While a model's node is shown, its input is the node's activation: what the model ran on is chosen in the Model
+// panel, and this section says where the tensor comes from.
+void model_node_input(PanelContext& context) {
+  const LabState& state = context.model.state();
+  const ModelLayer* node = context.model.model_layer(state.selected());
+  if (!node) return;
+  ImGui::TextWrapped("%s's input activation %s", node->node.c_str(), shape_to_string(node->input->shape()).c_str());
+  if (node->source == ActivationSource::Run)
+    ImGui::TextDisabled("from the model's run on its inputs (chosen in the Model panel)");
+  else
+    ImGui::TextColored(ImVec4(0.9f, 0.63f, 0.24f, 1.0f), "random U(-1, 1): the model could not run up to this node");
+  ImGui::TextDisabled("The explorer's own input comes back when the node closes.");
+}
+
 }  // namespace
 
 void draw_input_panel(PanelContext& context) {
+  if (context.model.shows_model_node()) {
+    model_node_input(context);
+    return;
+  }
   InputSettings& input = context.model.state().input;
   enum_radio(input.kind, input_kind_names());
   switch (input.kind) {

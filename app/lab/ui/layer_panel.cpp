@@ -24,7 +24,11 @@ void preset_picker(PanelContext& context) {
   int chosen = -1;
   for (size_t i = 0; i < list.size(); ++i)
     if (list[i].name == context.ui.preset) chosen = static_cast<int>(i);
-  const char* preview = chosen >= 0 ? list[static_cast<size_t>(chosen)].title.c_str() : "choose a preset...";
+  // While a model's node is shown, no preset is: choosing one shows its layers instead (the model stays listed).
+  if (context.model.shows_model_node()) chosen = -1;
+  const char* preview = chosen >= 0                            ? list[static_cast<size_t>(chosen)].title.c_str()
+                        : context.model.shows_model_node() ? "a preset instead of the node..."
+                                                           : "choose a preset...";
   ImGui::SetNextItemWidth(-1);
   if (ImGui::BeginCombo("##preset", preview)) {
     for (size_t i = 0; i < list.size(); ++i) {
@@ -63,7 +67,26 @@ void tensor_picker(PanelContext& context) {
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("With bias on, the tensor's NAME.bias (if the file has one) is the bias");
 }
 
+// A model's node: its weight and bias are the model's tensors, named here; its parameters can be edited (what if
+// this node had stride 1?) and reset to the node's.
+void model_weight(PanelContext& context, const ModelLayer& node) {
+  ImGui::TextDisabled("weight %s %s", node.weight_name.c_str(), shape_to_string(node.weight->shape()).c_str());
+  if (node.bias) ImGui::TextDisabled("bias %s %s", node.bias_name.c_str(), shape_to_string(node.bias->shape()).c_str());
+  else ImGui::TextDisabled("no bias");
+  ImGui::BeginDisabled(!context.model.model_layer_edited());
+  if (ImGui::SmallButton("Reset to the node's parameters")) context.model.reset_model_layer();
+  ImGui::EndDisabled();
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+    ImGui::SetTooltip("The parameters are the node's, resolved from its attributes; edit them to see what another "
+                      "geometry would do with the same weights and input");
+  if (!node.note.empty()) ImGui::TextWrapped("Note: %s", node.note.c_str());
+}
+
 void weight_controls(PanelContext& context) {
+  if (const ModelLayer* node = context.model.model_layer(context.model.state().selected())) {
+    model_weight(context, *node);
+    return;
+  }
   LayerSettings& layer = context.model.state().layer();
   WeightSource& weight = layer.weight;
   int source = weight.from_file ? 1 : 0;
@@ -129,16 +152,24 @@ void stack_controls(PanelContext& context) {
   LabState& state = context.model.state();
   const int64_t count = static_cast<int64_t>(state.layers.size());
   const int64_t shown = state.selected();
+  const bool model = context.model.shows_model_node();
   ImGui::BeginDisabled(shown == 0);
   if (ImGui::ArrowButton("##previous_layer", ImGuiDir_Left)) state.selected_layer = shown - 1;
   ImGui::EndDisabled();
   ImGui::SameLine();
-  ImGui::Text("layer %lld of %lld", static_cast<long long>(shown + 1), static_cast<long long>(count));
+  ImGui::Text(model ? "ConvTranspose %lld of %lld" : "layer %lld of %lld", static_cast<long long>(shown + 1),
+              static_cast<long long>(count));
   ImGui::SameLine();
   ImGui::BeginDisabled(shown + 1 >= count);
   if (ImGui::ArrowButton("##next_layer", ImGuiDir_Right)) state.selected_layer = shown + 1;
   ImGui::EndDisabled();
   if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Page Up / Page Down");
+  if (model) {
+    // The model's ConvTranspose nodes are the stack: it has no layers to add or remove.
+    ImGui::TextColored(ImVec4(1.0f, 0.84f, 0.0f, 1.0f), "%s", state.model.node.c_str());
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("The model's node every panel shows (model.node)");
+    return;
+  }
   ImGui::SameLine();
   if (ImGui::SmallButton("+ layer")) {
     state.layers.insert(state.layers.begin() + shown + 1, next_layer_like(state, state.layer()));
@@ -170,6 +201,26 @@ void activation_picker(LayerSettings& layer) {
 std::string pytorch_code(const LabModel& model, std::string& problem) {
   const LabState& state = model.state();
   const LayerSettings& layer = state.layer();
+  if (const ModelLayer* node = model.model_layer(state.selected())) {
+    // A model's node: the one call it equals, as the engine resolved it, when it has one; edited, the call of
+    // the edited parameters (asymmetric pads in their PyTorch form, when there is one).
+    if (!model.model_layer_edited()) {
+      if (!node->resolution->has_pytorch_call) {
+        problem = node->resolution->pytorch_call;
+        return "";
+      }
+      return "import torch\n# " + node->node + "\n" + node->resolution->pytorch_call + "\n";
+    }
+    std::optional<ConvTranspose2dParams> params = analysis_params(layer.params);
+    if (!params) {
+      problem = "no single F.conv_transpose2d call: the bottom/right crop " + to_string(layer.params.end_padding()) +
+                " is more than the top/left " + to_string(layer.params.padding) + " and output_padding allow";
+      return "";
+    }
+    params->padding_end.reset();
+    return "import torch\n# " + node->node + ", edited\n" +
+           pytorch_conv_transpose2d_call(*params, node->bias != nullptr, model.input_shape(), model.weight_shape()) + "\n";
+  }
   if (state.layers.size() == 1)
     return "import torch\n" +
            pytorch_conv_transpose2d_call(layer.params, layer.bias, model.input_shape(), model.weight_shape()) + "\n";
@@ -181,7 +232,7 @@ std::string pytorch_code(const LabModel& model, std::string& problem) {
 }
 
 void copy_as_pytorch(PanelContext& context) {
-  const bool stack = context.model.state().layers.size() > 1;
+  const bool stack = context.model.state().layers.size() > 1 && !context.model.shows_model_node();
   if (ImGui::Button(stack ? "Copy stack as PyTorch" : "Copy as PyTorch")) {
     std::string problem;
     const std::string code = pytorch_code(context.model, problem);
@@ -228,11 +279,22 @@ void draw_layer_panel(PanelContext& context) {
              "op: adds real computed rows/columns at the bottom/right; must be < stride or < dilation");
   pair_input("dilation", p.dilation, ui.link_dilation, 1, model.error_is("dilation"), "d: kernel taps land d apart");
   int_input("groups", p.groups, 1, 4096, model.error_is("groups"));
+  if (p.padding_end) {
+    // ONNX's pads: the bottom/right crop is its own number (the Output size panel's formula shows both).
+    const IntPair end = *p.padding_end;
+    ImGui::TextDisabled("padding_end %s", to_string(end).c_str());
+    help_marker("ONNX's pads give the bottom/right crop apart from the top/left one (padding). The node's own; it "
+                "follows no edit. PyTorch has one padding for both ends: Copy as PyTorch says when no single call "
+                "equals this node.");
+  }
+  const bool from_model = model.shows_model_node();
+  ImGui::BeginDisabled(from_model);  // the node has its bias or not, and what follows it is in the graph
   ImGui::Checkbox("bias", &layer.bias);
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("The weight's NAME.bias from its .safetensors file when there is one, else PyTorch's default "
                       "initialisation U(-1/sqrt(fan_in), 1/sqrt(fan_in))");
   activation_picker(layer);
+  ImGui::EndDisabled();
   ImGui::Separator();
   weight_controls(context);
   backend_picker(context);

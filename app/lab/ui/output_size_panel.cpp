@@ -67,7 +67,7 @@ void solver(PanelContext& context) {
 void draw_output_size_panel(PanelContext& context) {
   LabModel& model = context.model;
   const ConvTranspose2dParams& p = model.state().layer().params;
-  ImGui::TextDisabled("o = %s", TransposedAxisSize::symbolic());
+  ImGui::TextDisabled("o = %s", p.padding_end ? TransposedAxisSize::symbolic_asymmetric() : TransposedAxisSize::symbolic());
   const Shape& input = model.input_shape();
   if (input.empty()) {
     // The input comes from a file that is loading, or that could not be read: no numbers to fill in yet.
@@ -85,6 +85,20 @@ void draw_output_size_panel(PanelContext& context) {
     ImGui::TextDisabled("input %s -> (invalid layer)", shape_to_string(input).c_str());
   }
 
+  if (p.padding_end) {
+    // A model's node with ONNX's pads: the ambiguity and the solver below speak of PyTorch's one padding per axis.
+    if (p.asymmetric())
+      ImGui::TextWrapped("This node crops %s at the top/left and %s at the bottom/right (ONNX's pads). The size "
+                         "solver and output_padding's ambiguity assume PyTorch's one padding for both ends, so they "
+                         "are not shown for it.",
+                         to_string(p.padding).c_str(), to_string(*p.padding_end).c_str());
+    else
+      ImGui::TextWrapped("This node's output_padding %s is not below its stride or dilation, which ONNX allows and "
+                         "PyTorch does not. The size solver and output_padding's ambiguity follow PyTorch's rules, so "
+                         "they are not shown for it.",
+                         to_string(p.output_padding).c_str());
+    return;
+  }
   // The ambiguity output_padding resolves, per axis.
   if (input.size() == 4 && model.weight_shape().size() == 4) {
     for (int axis = 0; axis < 2; ++axis) {

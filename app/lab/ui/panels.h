@@ -31,6 +31,9 @@ void draw_workspace_panel(PanelContext& context);
 void draw_train_setup_panel(PanelContext& context);
 void draw_train_contenders_panel(PanelContext& context);
 void draw_train_curves_panel(PanelContext& context);
+// The Model panel: an ONNX model's graph as a list of nodes (shapes, parameters, the upsampling nodes' verdicts),
+// its inputs and run, and the node that every other panel shows.
+void draw_model_panel(PanelContext& context);
 void save_workspace(PanelContext& context);  // to ui.workspace_path (Ctrl+S), on the worker
 void finish_loading_workspace(PanelContext& context);  // applies a workspace Load asked for, once it is read
 

@@ -6,6 +6,8 @@
 #include "plane_textures.h"
 #include "widgets.h"
 
+#include <convt/onnx_audit.h>
+
 #include <algorithm>
 #include <string>
 
@@ -26,8 +28,10 @@ std::string layer_text(const PreparedLayer& layer) {
   const ConvTranspose2dParams& p = layer.params;
   std::string text = "k" + (g.kernel_h == g.kernel_w ? std::to_string(g.kernel_h)
                                                      : std::to_string(g.kernel_h) + "x" + std::to_string(g.kernel_w));
-  text += pair_text("s", p.stride, -1) + pair_text("p", p.padding, 0) + pair_text("op", p.output_padding, 0) +
-          pair_text("d", p.dilation, 1);
+  // ONNX's pads with two different ends read "p1/2" (top/left, bottom/right).
+  const std::string padding = p.asymmetric() ? " p" + to_string(p.padding) + "/" + to_string(*p.padding_end)
+                                             : pair_text("p", p.padding, 0);
+  text += pair_text("s", p.stride, -1) + padding + pair_text("op", p.output_padding, 0) + pair_text("d", p.dilation, 1);
   if (p.groups > 1) text += " g" + std::to_string(p.groups);
   if (layer.activation != Activation::None) text += std::string(" ") + to_string(layer.activation);
   return text;
@@ -46,8 +50,13 @@ bool stage(PanelContext& context, const ComputeResult& r, int64_t index, float s
                        context.model.state().view.colormap};
   const bool clicked = plane_thumbnail(context, ("stack." + std::to_string(index)).c_str(), spec, side, selected);
   const bool hovered = ImGui::IsItemHovered();
+  const ModelLayer* node = is_input ? nullptr : context.model.model_layer(index);
   if (is_input) {
     ImGui::TextUnformatted("input");
+  } else if (node) {
+    // A model's node by its name, clipped to the thumbnail's width (the tooltip has it whole).
+    ImGui::TextColored(selected ? ImVec4(1.0f, 0.84f, 0.0f, 1.0f) : ImGui::GetStyleColorVec4(ImGuiCol_Text), "%s", node->node.c_str());
+    ImGui::TextDisabled("%s", layer_text(r.stack.layers[static_cast<size_t>(index)]).c_str());
   } else {
     const PreparedLayer& layer = r.stack.layers[static_cast<size_t>(index)];
     ImGui::Text("layer %lld%s", static_cast<long long>(index + 1), selected ? "  (shown)" : "");
@@ -63,18 +72,34 @@ bool stage(PanelContext& context, const ComputeResult& r, int64_t index, float s
   ImGui::EndGroup();
   if (hovered) {
     if (is_input) {
-      ImGui::SetTooltip("the stack's input %s", shape_to_string(tensor.shape()).c_str());
+      ImGui::SetTooltip(context.model.shows_model_node() ? "the first ConvTranspose node's input activation %s"
+                                                         : "the stack's input %s",
+                        shape_to_string(tensor.shape()).c_str());
     } else {
       const ConvTranspose2dGeometry& g = r.stack.layers[static_cast<size_t>(index)].geometry;
-      const Tensor& layer_input = index == 0 ? *r.stack.input : *r.stages[static_cast<size_t>(index - 1)].output;
-      ImGui::SetTooltip("layer %lld: %s -> %s\nheight %s\nwidth  %s\n%s\nclick to show this layer in every panel",
-                        static_cast<long long>(index + 1), shape_to_string(layer_input.shape()).c_str(),
+      const Tensor& input = *layer_input(r.stack, r.stages, static_cast<size_t>(index));
+      const std::string name = node ? node->node : "layer " + std::to_string(index + 1);
+      ImGui::SetTooltip("%s: %s -> %s\nheight %s\nwidth  %s\n%s\nclick to show it in every panel", name.c_str(),
+                        shape_to_string(input.shape()).c_str(),
                         shape_to_string(g.output_shape()).c_str(), g.axis_h.formula().c_str(), g.axis_w.formula().c_str(),
                         r.stages[static_cast<size_t>(index)].coverage->explanation.c_str());
     }
   }
   ImGui::PopID();
   return clicked && !is_input;
+}
+
+// Between two of a model's ConvTranspose nodes, the nodes that run in between in the graph's order (BatchNorm,
+// ReLU, ...): the next node's input is their output, not the previous node's.
+std::string nodes_between(PanelContext& context, int64_t index) {
+  const ModelLayer* before = context.model.model_layer(index - 1);
+  const ModelLayer* after = context.model.model_layer(index);
+  const ModelSnapshot* snapshot = context.model.model_snapshot();
+  if (!before || !after || !snapshot || !snapshot->model) return "";
+  std::string ops;
+  for (size_t i = before->node_index + 1; i < after->node_index && i < snapshot->model->nodes.size(); ++i)
+    ops += (ops.empty() ? "" : ", ") + snapshot->model->nodes[i].op_type;
+  return ops.empty() ? "nothing: it takes the previous node's output" : ops;
 }
 
 }  // namespace
@@ -95,14 +120,29 @@ void draw_stack_panel(PanelContext& context) {
       ImGui::SameLine();
       ImGui::BeginGroup();
       ImGui::Dummy(ImVec2(1, side * 0.4f));
-      ImGui::TextDisabled("->");
+      const bool model = context.model.shows_model_node() && index > 0;
+      ImGui::TextDisabled(model ? "..->" : "->");
       ImGui::EndGroup();
+      if (model && ImGui::IsItemHovered())
+        ImGui::SetTooltip("In the model, between these two ConvTranspose nodes: %s", nodes_between(context, index).c_str());
       ImGui::SameLine();
     }
     if (stage(context, r, index, side)) context.model.state().selected_layer = index;
   }
   ImGui::SameLine(0, ImGui::GetFontSize() * 1.5f);
   ImGui::BeginGroup();
+  const ModelSnapshot* snapshot = context.model.shows_model_node() ? context.model.model_snapshot() : nullptr;
+  if (snapshot && snapshot->audit && snapshot->audit->chain.computed) {
+    // A model's chain as the engine's audit composes it (the nodes that feed one another, whatever lies between).
+    const onnx::ChainCoverage& chain = snapshot->audit->chain;
+    ImGui::TextUnformatted("The model's chain");
+    badge(to_string(chain.summary.verdict), verdict_colour(chain.summary.verdict));
+    if (chain.summary.verdict == OverlapVerdict::Uneven) ImGui::Text("routes per output, max/min %.3g", chain.summary.ratio);
+    if (ImGui::IsItemHovered() && !chain.note.empty()) ImGui::SetTooltip("%s", chain.note.c_str());
+    ImGui::TextDisabled("%zu nodes, from the audit", chain.nodes.size());
+    ImGui::EndGroup();
+    return;
+  }
   ImGui::TextUnformatted("The whole stack");
   const auto coverage = context.model.analyses().stack_coverage(r);
   if (coverage.value) {

@@ -40,6 +40,13 @@ void draw_status_bar(PanelContext& context) {
                 model.busy_seconds());
     ImGui::SameLine();
     ImGui::ProgressBar(model.progress(), ImVec2(ImGui::GetFontSize() * 8, 0));
+  } else if (model.model_session() && model.model_session()->working()) {
+    ImGui::SameLine();
+    const auto [done, total] = model.model_session()->progress();
+    if (total > 0)
+      ImGui::TextDisabled("   %c running the model: %zu of %zu nodes", spinner(context.time), done, total);
+    else
+      ImGui::TextDisabled("   %c reading the model", spinner(context.time));
   } else if (model.busy()) {
     ImGui::SameLine();
     ImGui::TextDisabled("   %c preparing the views", spinner(context.time));

@@ -9,7 +9,7 @@
 
 namespace convt::lab {
 
-enum class BrowseTarget { None, Image, Weight, TrainImage };
+enum class BrowseTarget { None, Image, Weight, TrainImage, Model, ModelInput };
 
 struct HoverTarget {
   bool active = false;
@@ -83,6 +83,15 @@ struct LayerPanelState {
   std::string weight_path_text;
 };
 
+// The Model panel: the node whose details show (any node; opening a ConvTranspose node is model.node), which
+// graph input the file browser fills, and the node the list last scrolled to (a new one is brought into view once).
+struct ModelPanelState {
+  std::string details_node;  // "" follows model.node
+  size_t browse_input = 0;
+  std::string scrolled_for;
+  void reset() { *this = {}; }
+};
+
 struct FileBrowserState {
   BrowseTarget request = BrowseTarget::None;  // what a button or shortcut asked to browse for
   BrowseTarget opened = BrowseTarget::None;   // what the open dialog is browsing for
@@ -104,6 +113,7 @@ struct UiState {
   ScatterState scatter;
   CheckerboardState checkerboard;
   TrainPanelState train;
+  ModelPanelState model;
   LayerPanelState layer;
   FileBrowserState browser;
 
@@ -137,6 +147,7 @@ struct UiState {
     reset_views();
     scatter.reset_replay();
     layer.weight_path_text = weight_path;
+    want_h = want_w = 0;  // the size solver starts from the new layer's own output size
   }
 };
 

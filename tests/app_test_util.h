@@ -6,6 +6,8 @@
 #include "model/lab_model.h"
 #include "model/state_keys.h"
 
+#include <convt/error.h>
+
 #include <initializer_list>
 #include <string>
 
@@ -36,6 +38,19 @@ auto made(LabModel& model, Ask ask, double timeout_seconds = 60) {
     model.update();  // the next frame
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+}
+
+// The message of a --set assignment the schema refuses; a refused value must leave the state untouched.
+inline std::string refusal(const std::string& assignment) {
+  LabState state;
+  try {
+    apply_setting(assignment, state);
+  } catch (const Error& e) {
+    EXPECT_EQ(state, LabState()) << "a refused value changes nothing";
+    return e.what();
+  }
+  ADD_FAILURE() << assignment << " was accepted";
+  return "";
 }
 
 }  // namespace convt::lab::app_testing

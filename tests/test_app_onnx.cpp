@@ -38,6 +38,7 @@ namespace convt::lab {
 namespace {
 
 using app_testing::made;
+using app_testing::refusal;
 using app_testing::with;
 
 const std::string kModels = CONVT_MODELS_DIR;
@@ -73,18 +74,6 @@ double max_abs_difference(const Tensor& a, const Tensor& b) {
   double largest = 0;
   for (int64_t i = 0; i < a.numel(); ++i) largest = std::max(largest, static_cast<double>(std::fabs(a[i] - b[i])));
   return largest;
-}
-
-std::string refusal(const std::string& assignment) {
-  LabState state;
-  try {
-    apply_setting(assignment, state);
-  } catch (const Error& e) {
-    EXPECT_EQ(state, LabState()) << "a refused value changes nothing";
-    return e.what();
-  }
-  ADD_FAILURE() << assignment << " was accepted";
-  return "";
 }
 
 // The executor's own run with every intermediate: what the panels must show.
@@ -365,7 +354,7 @@ TEST(AppOnnx, AsymmetricPadsKeepTheirTwoEnds) {
   EXPECT_EQ(up2_steps.value->steps.direct.shape(), (Shape{1, 1, 20, 20}));
   const auto score = made(model, [&] { return model.analyses().artifact_score(*r); });
   ASSERT_TRUE(score.value) << score.error;
-  const ArtifactScore expected = onnx::conv_transpose_artifact_score(r->output(), r->layer.params, {3, 3});
+  const ArtifactScore expected = convt::artifact_score(r->output(), r->layer.params, {3, 3});
   EXPECT_DOUBLE_EQ(score.value->score, expected.score);
 }
 

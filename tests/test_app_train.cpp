@@ -27,6 +27,8 @@ const std::string kSamples =
     (std::filesystem::path(CONVT_GOLDEN_DIR).parent_path().parent_path() / "assets" / "samples").string();
 
 // Small and fast: a 32x32 crop of the zone plate sample, a 4-wide feature layer, two contenders.
+using app_testing::refusal;
+
 TrainSetup small_setup() {
   TrainSetup setup;
   setup.image = "zoneplate";
@@ -45,18 +47,6 @@ std::vector<double> losses(const ContenderSnapshot& contender) {
   std::vector<double> values;
   for (const StepRecord& record : contender.history) values.push_back(record.loss);
   return values;
-}
-
-std::string refusal(const std::string& assignment) {
-  LabState state;
-  try {
-    apply_setting(assignment, state);
-  } catch (const Error& e) {
-    EXPECT_EQ(state, LabState()) << "a refused value changes nothing";
-    return e.what();
-  }
-  ADD_FAILURE() << assignment << " was accepted";
-  return "";
 }
 
 TEST(AppTrain, KeysSetEveryControl) {

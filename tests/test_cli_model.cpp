@@ -629,7 +629,7 @@ TEST(CliModel, AsymmetricPadsMoveTheMeasuredInteriorsEnd) {
   const Tensor x = Tensor::ones({1, 1, 12, 12});
   const Tensor y = conv_transpose2d_reference(x, Tensor::ones({1, 1, 3, 3}), nullptr, p);
   const int64_t out = y.size(2), interior = out - 2;
-  const ArtifactScore score = onnx::conv_transpose_artifact_score(y, p, {3, 3});
+  const ArtifactScore score = artifact_score(y, p, {3, 3});
   EXPECT_EQ(score.interior_pixels, interior * interior);
   // A ones input through a ones kernel: the interior holds only the phase pattern 4, 2, 2, 1.
   EXPECT_NEAR(score.score, 1.0, 1e-6);

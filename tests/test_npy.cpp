@@ -1,5 +1,7 @@
 // .npy reading and writing, and the atomic file writes under them. Files are built byte by byte here so every
 // malformed case is exact and no Python is needed.
+#include "temp_dir.h"
+
 #include <convt/error.h>
 #include <convt/io.h>
 #include <convt/tensor.h>
@@ -21,35 +23,7 @@ namespace convt {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh directory per test, so tests can run in parallel (ctest -j) and leave nothing behind.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("convt-npy-" + std::to_string(::getpid()) + "-" + info->test_suite_name() + "-" + info->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(path_)) names.push_back(entry.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

@@ -2,6 +2,8 @@
 // Good models convert every element type exactly; hostile ones (truncated, random, lying dims, huge dims,
 // external data that leaves the folder, dangling names, unsorted nodes) are refused with one line that names
 // the file and the tensor or node, before anything is allocated or read.
+#include "temp_dir.h"
+
 #include <convt/error.h>
 #include <convt/io.h>
 #include <convt/onnx.h>
@@ -30,28 +32,7 @@ using ::onnx::GraphProto;
 using ::onnx::ModelProto;
 using ::onnx::NodeProto;
 using ::onnx::TensorProto;
-
-// A fresh folder per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() / ("convt-onnxload-" + std::to_string(::getpid()) + "-" + info->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using convt::testing::TempDir;
 
 // Restores the default memory budget even when an assertion fails mid-test.
 struct BudgetGuard {

@@ -75,11 +75,7 @@ ProductCache::Typed<ArtifactScore> Analyses::artifact_score(const ComputeResult&
   const IntPair kernel{g.kernel_h, g.kernel_w};
   return products_.get<ArtifactScore>(
       "score|" + id(output.get()) + "|" + params_key(r.layer.params) + to_string(kernel), {output},
-      [output, params = r.layer.params, kernel] {
-        // ONNX's separate end crop moves the interior's bottom/right edge: the engine's ONNX measure knows it.
-        if (params.padding_end) return onnx::conv_transpose_artifact_score(*output, params, kernel);
-        return convt::artifact_score(*output, params, kernel);
-      },
+      [output, params = r.layer.params, kernel] { return convt::artifact_score(*output, params, kernel); },
       output->numel() <= kCheapElements);
 }
 

@@ -9,6 +9,15 @@
 namespace convt::lab {
 namespace {
 
+// The chosen backend must run the selected layer; its refusal is said of the backend control.
+void check_backend(const LabState& state) {
+  try {
+    select_backend(state.backend, state.layer().params);
+  } catch (const Error& e) {
+    throw Error(e.kind(), e.what(), "backend");
+  }
+}
+
 void checkpoint(JobContext& context, float fraction, const std::string& stage) {
   if (context.cancelled()) throw JobCancelled{};
   context.report(fraction, stage);
@@ -44,11 +53,7 @@ PreparedStack prepare(const LabState& state, JobContext& context, TensorCache& t
     }
   }
   failing_layer = -1;
-  try {
-    select_backend(state.backend, state.layer().params);
-  } catch (const Error& e) {
-    throw Error(e.kind(), e.what(), "backend");
-  }
+  check_backend(state);
   return stack;
 }
 
@@ -123,11 +128,7 @@ PreparedStack prepare_given(const LabState& state, const std::vector<GivenLayer>
     }
   }
   failing_layer = -1;
-  try {
-    select_backend(state.backend, state.layer().params);
-  } catch (const Error& e) {
-    throw Error(e.kind(), e.what(), "backend");
-  }
+  check_backend(state);
   return stack;
 }
 

@@ -43,15 +43,25 @@ TransposedAxisSize LabModel::live_axis(int axis) const {
   }
 }
 
-bool LabModel::check_known_shapes(bool& known, double& flops) {
-  known = true;
-  flops = 0;
+void LabModel::clear_shapes() {
   input_shape_.clear();
   weight_shape_.clear();
   stack_input_shape_.clear();
   stage_shapes_.clear();
   layer_shapes_.clear();
   geometry_.reset();
+}
+
+bool LabModel::layer_failed(const Error& error, size_t index) {
+  geometry_.reset();
+  error_ = field_error(state_.layers.size() == 1 ? error : in_layer(error, index), static_cast<int64_t>(index));
+  return false;
+}
+
+bool LabModel::check_known_shapes(bool& known, double& flops) {
+  known = true;
+  flops = 0;
+  clear_shapes();
   const std::optional<Shape> input = tensors_->input_shape(state_.input);
   if (!input) {
     known = false;  // an image not loaded yet: the worker loads it and reports its shape or its problem
@@ -92,9 +102,7 @@ bool LabModel::check_known_shapes(bool& known, double& flops) {
       current = g.output_shape();
       stage_shapes_.push_back(current);
     } catch (const Error& e) {
-      geometry_.reset();
-      error_ = field_error(state_.layers.size() == 1 ? e : in_layer(e, i), static_cast<int64_t>(i));
-      return false;
+      return layer_failed(e, i);
     }
   }
   layer_shapes_ = shapes;
@@ -103,12 +111,7 @@ bool LabModel::check_known_shapes(bool& known, double& flops) {
 
 bool LabModel::check_model_shapes(double& flops) {
   flops = 0;
-  input_shape_.clear();
-  weight_shape_.clear();
-  stack_input_shape_.clear();
-  stage_shapes_.clear();
-  layer_shapes_.clear();
-  geometry_.reset();
+  clear_shapes();
   std::vector<StackLayerShape> shapes;
   for (size_t i = 0; i < state_.layers.size(); ++i) {
     const ModelLayer& node = *model_layer(static_cast<int64_t>(i));
@@ -129,9 +132,7 @@ bool LabModel::check_model_shapes(double& flops) {
       shapes.push_back({node.weight->shape(), node.bias != nullptr, layer.params, Activation::None, 0.01f});
       stage_shapes_.push_back(g.output_shape());
     } catch (const Error& e) {
-      geometry_.reset();
-      error_ = field_error(state_.layers.size() == 1 ? e : in_layer(e, i), static_cast<int64_t>(i));
-      return false;
+      return layer_failed(e, i);
     }
   }
   layer_shapes_ = shapes;

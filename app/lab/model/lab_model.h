@@ -119,6 +119,10 @@ class LabModel {
 
   // Checks the state against the shapes known without building or reading anything. Returns false (with error_
   // set) when a rule is broken; `known` is false when some shape needs a file first.
+  // Forgets every shape the last check found.
+  void clear_shapes();
+  // Records layer `index`'s error (numbered in a stack) and returns false, as the shape checks do.
+  bool layer_failed(const Error& error, size_t index);
   bool check_known_shapes(bool& known, double& flops);
   // The same for the model's layers, whose tensors are known.
   bool check_model_shapes(double& flops);

@@ -181,9 +181,11 @@ struct ArtifactScore {
 };
 
 // Measured on an output tensor of conv_transpose2d with the given kernel and parameters, over the fully covered
-// interior only: d*(k-1) - p pixels are dropped at the top/left and d*(k-1) - p + op at the bottom/right (where
-// coverage falls off for geometric reasons that are not a checkerboard).
-ArtifactScore artifact_score(const Tensor& output, const ConvTranspose2dParams& params, IntPair kernel);
+// interior only: d*(k-1) - p pixels are dropped at the top/left and d*(k-1) - p_end + op at the bottom/right (where
+// coverage falls off for geometric reasons that are not a checkerboard). `leading` rows and columns of bias come
+// before the transposed convolution's output (an ONNX node whose begin pad is negative) and are left out too.
+ArtifactScore artifact_score(const Tensor& output, const ConvTranspose2dParams& params, IntPair kernel,
+                             IntPair leading = {0, 0});
 
 // The same measure for any upsampled tensor: phase (o + phase_offset) mod period, over the pixels at least
 // border_low from the top/left and border_high from the bottom/right (everything when that leaves less than one

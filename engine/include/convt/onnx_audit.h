@@ -126,14 +126,6 @@ constexpr int64_t kMaxListedImbalancePhases = 64;
 // A 4-D weight [C_in, C_out/groups, kH, kW] with the node's stride, dilation and groups.
 PhaseImbalance phase_imbalance(const Tensor& weight, const ConvTranspose2dParams& params);
 
-// The artifact score of a transposed convolution's output measured over its fully covered interior, with ONNX's
-// pads: d*(k-1) - pads_begin dropped at the top/left, d*(k-1) - pads_end + output_padding at the bottom/right.
-// (convt::artifact_score takes `padding` as the end crop too; for symmetric pads the two agree.)
-// `leading` rows and columns of bias alone before the full result (ConvTransposeResolution::leading) are border
-// too, and shift the phase.
-ArtifactScore conv_transpose_artifact_score(const Tensor& output, const ConvTranspose2dParams& params, IntPair kernel,
-                                            IntPair leading = {0, 0});
-
 struct ConvTransposeAudit {
   ConvTransposeStatic node;  // the static view; the resolution is redone on the measured shapes when they differ
   AuditInput input = AuditInput::NotMeasured;

@@ -185,17 +185,21 @@ CoverageReport coverage_report(const ConvTranspose2dGeometry& g, const ConvTrans
   return r;
 }
 
-ArtifactScore artifact_score(const Tensor& output, const ConvTranspose2dParams& params, IntPair kernel) {
-  // The interior: outputs every tap can reach, i.e. away from the partially covered borders.
-  // The begin crop is `padding`; the end crop is padding_end when ONNX's pads differ.
-  auto border = [](int64_t k, int64_t d, int64_t p, int64_t p_end, int64_t op) {
-    return std::pair<int64_t, int64_t>{std::max<int64_t>(0, d * (k - 1) - p),
-                                       std::max<int64_t>(0, d * (k - 1) - p_end + op)};
-  };
+ArtifactScore artifact_score(const Tensor& output, const ConvTranspose2dParams& params, IntPair kernel,
+                             IntPair leading) {
+  // The interior: outputs every tap can reach, i.e. away from the partially covered borders. The begin crop is
+  // `padding`; the end crop is padding_end when ONNX's pads differ.
+  auto border = [](int64_t k, int64_t d, int64_t p) { return std::max<int64_t>(0, d * (k - 1) - p); };
   const IntPair end = params.end_padding();
-  const auto [top, bottom] = border(kernel.h, params.dilation.h, params.padding.h, end.h, params.output_padding.h);
-  const auto [left, right] = border(kernel.w, params.dilation.w, params.padding.w, end.w, params.output_padding.w);
-  return artifact_score_in_region(output, params.stride, params.padding, {top, left}, {bottom, right});
+  const IntPair low{leading.h + border(kernel.h, params.dilation.h, params.padding.h),
+                    leading.w + border(kernel.w, params.dilation.w, params.padding.w)};
+  const IntPair high{border(kernel.h, params.dilation.h, end.h - params.output_padding.h),
+                     border(kernel.w, params.dilation.w, end.w - params.output_padding.w)};
+  // Row o' is row o' - leading of the transposed convolution, whose phase is (o + p) mod s.
+  auto phase = [](int64_t p, int64_t lead, int64_t s) { return ((p - lead) % s + s) % s; };
+  const IntPair offset{phase(params.padding.h, leading.h, params.stride.h),
+                       phase(params.padding.w, leading.w, params.stride.w)};
+  return artifact_score_in_region(output, params.stride, offset, low, high);
 }
 
 ArtifactScore artifact_score_in_region(const Tensor& output, IntPair period, IntPair phase_offset, IntPair border_low,

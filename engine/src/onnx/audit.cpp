@@ -395,7 +395,7 @@ void measure(ConvTransposeAudit& audit, const Tensor& input, const Tensor& weigh
   }
   if (output.dim() == 4 && output.numel() > 0)
     audit.artifact =
-        conv_transpose_artifact_score(output, s.resolution->params, s.resolution->kernel, s.resolution->leading);
+        artifact_score(output, s.resolution->params, s.resolution->kernel, s.resolution->leading);
   if (weight.dim() == 4) audit.imbalance = phase_imbalance(weight, s.resolution->params);
 }
 
@@ -596,21 +596,6 @@ PhaseImbalance phase_imbalance(const Tensor& weight, const ConvTranspose2dParams
   return result;
 }
 
-ArtifactScore conv_transpose_artifact_score(const Tensor& output, const ConvTranspose2dParams& params, IntPair kernel,
-                                            IntPair leading) {
-  const IntPair end = params.end_padding();
-  auto low = [](int64_t k, int64_t d, int64_t p, int64_t lead) { return lead + std::max<int64_t>(0, d * (k - 1) - p); };
-  auto high = [](int64_t k, int64_t d, int64_t p, int64_t op) { return std::max<int64_t>(0, d * (k - 1) - p + op); };
-  // Output row o' is row o' - leading of the transposed conv, whose phase is (o + p) mod s.
-  auto offset = [](int64_t p, int64_t lead, int64_t s) { return s > 0 ? ((p - lead) % s + s) % s : 0; };
-  return artifact_score_in_region(
-      output, params.stride,
-      {offset(params.padding.h, leading.h, params.stride.h), offset(params.padding.w, leading.w, params.stride.w)},
-      {low(kernel.h, params.dilation.h, params.padding.h, leading.h),
-       low(kernel.w, params.dilation.w, params.padding.w, leading.w)},
-      {high(kernel.h, params.dilation.h, end.h, params.output_padding.h),
-       high(kernel.w, params.dilation.w, end.w, params.output_padding.w)});
-}
 
 // ---- the audit ----
 

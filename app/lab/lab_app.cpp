@@ -1,5 +1,6 @@
 #include "lab_app.h"
 
+#include "model/lessons.h"
 #include "ui/panels.h"
 
 #include <imgui.h>
@@ -16,12 +17,35 @@ namespace {
 constexpr ImGuiWindowFlags kFixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
                                     ImGuiWindowFlags_NoSavedSettings;
 
+// The pane a lesson points at (its Lesson::panel) gets an amber title bar and border; "" while none.
+std::string g_highlighted_pane;
+
+// Begins a window, highlighted when its title (the part before any "###") is the pane a lesson points at.
+bool begin_window(const char* title, bool* open, ImGuiWindowFlags flags) {
+  const std::string shown = std::string(title).substr(0, std::string(title).find("###"));
+  const bool highlight = !g_highlighted_pane.empty() && shown.rfind(g_highlighted_pane, 0) == 0;
+  if (highlight) {
+    const ImVec4 amber(0.85f, 0.55f, 0.1f, 1.0f);
+    ImGui::PushStyleColor(ImGuiCol_TitleBg, amber);
+    ImGui::PushStyleColor(ImGuiCol_TitleBgActive, amber);
+    ImGui::PushStyleColor(ImGuiCol_TitleBgCollapsed, amber);
+    ImGui::PushStyleColor(ImGuiCol_Border, amber);
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowBorderSize, 2.0f);
+  }
+  const bool visible = ImGui::Begin(title, open, flags);
+  if (highlight) {
+    ImGui::PopStyleVar();
+    ImGui::PopStyleColor(4);
+  }
+  return visible;
+}
+
 // A fixed window at (x, y) of size (w, h), in viewport coordinates.
-bool begin_pane(const char* title, float x, float y, float w, float h, ImGuiWindowFlags extra = 0) {
+bool begin_pane(const char* title, float x, float y, float w, float h, ImGuiWindowFlags extra = 0, bool* open = nullptr) {
   const ImVec2 origin = ImGui::GetMainViewport()->WorkPos;
   ImGui::SetNextWindowPos(ImVec2(origin.x + x, origin.y + y));
   ImGui::SetNextWindowSize(ImVec2(w, h));
-  return ImGui::Begin(title, nullptr, kFixed | extra);
+  return begin_window(title, open, kFixed | extra);
 }
 
 // An analysis pane can be collapsed from its title bar: collapsed, it asks for nothing, so it costs nothing.
@@ -29,7 +53,7 @@ bool begin_analysis_pane(const char* title, float x, float y, float w, float h) 
   const ImVec2 origin = ImGui::GetMainViewport()->WorkPos;
   ImGui::SetNextWindowPos(ImVec2(origin.x + x, origin.y + y));
   ImGui::SetNextWindowSize(ImVec2(w, h));
-  return ImGui::Begin(title, nullptr, kFixed & ~ImGuiWindowFlags_NoCollapse);
+  return begin_window(title, nullptr, kFixed & ~ImGuiWindowFlags_NoCollapse);
 }
 
 // Lab mode: the Train lab takes the window. Setup on the left; the contenders side by side, their curves below.
@@ -44,6 +68,30 @@ void train_lab(ui::PanelContext& context) {
   ImGui::End();
   if (begin_pane("Training curves", left, size.y - curves, right, curves, ImGuiWindowFlags_NoScrollbar))
     ui::draw_train_curves_panel(context);
+  ImGui::End();
+}
+
+// The centre's lower pane: scatter-then-convolve, the matrix view or the round trip, picked by view.matrix and
+// view.round_trip (the matrix first when both are on) or by the buttons at its top, which set them.
+void steps_pane(ui::PanelContext& context, float x, float y, float w, float h) {
+  ViewSettings& view = context.model.state().view;
+  const int shown = view.matrix ? 1 : view.round_trip ? 2 : 0;
+  const char* titles[] = {"Scatter-then-convolve###steps", "Matrix: why \"transposed\"###steps",
+                          "Round trip: conv2d back down###steps"};
+  if (begin_analysis_pane(titles[shown], x, y, w, h)) {
+    const char* names[] = {"Scatter-then-convolve", "Matrix: why \"transposed\"", "Round trip through conv2d"};
+    for (int tab = 0; tab < 3; ++tab) {
+      if (tab) ImGui::SameLine();
+      if (ImGui::RadioButton(names[tab], tab == shown)) {
+        view.matrix = tab == 1;
+        view.round_trip = tab == 2;
+      }
+    }
+    ImGui::Separator();
+    if (shown == 0) ui::draw_scatter_panel(context);
+    else if (shown == 1) ui::draw_matrix_panel(context);
+    else ui::draw_round_trip_panel(context);
+  }
   ImGui::End();
 }
 
@@ -79,6 +127,11 @@ void LabApp::shortcuts() {
   if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) replay.replay_playing = !replay.replay_playing;
   if (ImGui::IsKeyPressed(GLFW_KEY_LEFT) && replay.replay_step > 0) --replay.replay_step, replay.replay_playing = false;
   if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) ++replay.replay_step, replay.replay_playing = false;
+  if (ImGui::IsKeyPressed(GLFW_KEY_ESCAPE, false)) {  // closes the large view first, then unpins
+    ViewSettings& view = model_.state().view;
+    if (view.enlarge != EnlargedView::None) view.enlarge = EnlargedView::None;
+    else view.pin = {};
+  }
   if (ImGui::IsKeyPressed(GLFW_KEY_HOME, false)) {
     model_.state().view.zoom = 0;
     ui_.reset_views();
@@ -115,22 +168,37 @@ void LabApp::frame(double time) {
     ui::draw_file_browser(context);
     return;
   }
+  ui::draw_main_menu(context);  // before the panes: the work area below it is theirs
+  const LabState& shown_state = model_.state();
+  g_highlighted_pane = shown_state.view.lessons && shown_state.view.lesson > 0
+                           ? lessons()[static_cast<size_t>(shown_state.view.lesson - 1)].panel
+                           : "";
   const ImVec2 size = ImGui::GetMainViewport()->WorkSize;
   const float status_height = ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().WindowPadding.y * 2;
   // An open model takes the top of a wider left column: its node list needs the width of an op, a name and shapes.
-  const bool model_open = !model_.state().model.path.empty();
+  // The Lessons window comes next, then the controls.
+  const bool model_open = !shown_state.model.path.empty();
+  const bool lessons_open = shown_state.view.lessons;
   const float left = model_open ? std::max(380.0f, size.x * 0.26f) : std::max(300.0f, size.x * 0.22f);
   const float right = std::max(320.0f, size.x * 0.27f);
   const float centre = size.x - left - right;
   const float body = size.y - status_height;
-  const float model_height = model_open ? body * 0.6f : 0.0f;
+  const float model_height = model_open ? body * (lessons_open ? 0.4f : 0.6f) : 0.0f;
+  const float lessons_height = lessons_open ? body * (model_open ? 0.3f : 0.5f) : 0.0f;
 
   if (model_open) {
-    const std::string title = "Model: " + std::filesystem::path(model_.state().model.path).filename().string() + "###model";
+    const std::string title = "Model: " + std::filesystem::path(shown_state.model.path).filename().string() + "###model";
     if (begin_pane(title.c_str(), 0, 0, left, model_height)) ui::draw_model_panel(context);
     ImGui::End();
   }
-  if (begin_pane("Controls", 0, model_height, left, body - model_height)) {
+  if (lessons_open) {
+    bool open = true;
+    if (begin_pane("Lessons###lessons", 0, model_height, left, lessons_height, 0, &open)) ui::draw_lessons_panel(context);
+    ImGui::End();
+    if (!open) model_.state().view.lessons = false;
+  }
+  const float controls_top = model_height + lessons_height;
+  if (begin_pane("Controls", 0, controls_top, left, body - controls_top)) {
     if (ImGui::Button("Train lab")) model_.state().train.enabled = true;
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("Learnable upsampling, live: train deconv, resize-conv and subpixel layers side by side on an "
@@ -149,25 +217,48 @@ void LabApp::frame(double time) {
   ImGui::End();
 
   // A stack gets a strip of its stages above the feature maps; one layer keeps the whole column.
-  const bool stack = model_.state().layers.size() > 1;
+  const bool stack = shown_state.layers.size() > 1;
   const float line = ImGui::GetTextLineHeightWithSpacing();
   const float stack_height = stack ? ImGui::GetFontSize() * 5.5f + 6 * line : 0.0f;
   if (stack) {
     if (begin_pane("Stack", left, 0, centre, stack_height, ImGuiWindowFlags_HorizontalScrollbar)) ui::draw_stack_panel(context);
     ImGui::End();
   }
+  // Compare A/B takes the feature maps' place: A, B and their difference side by side.
   const float maps_height = (body - stack_height) * 0.58f;
-  if (begin_pane("Feature maps", left, stack_height, centre, maps_height)) ui::draw_feature_maps_panel(context);
+  if (shown_state.compare.enabled) {
+    if (begin_pane("Compare A/B", left, stack_height, centre, maps_height)) ui::draw_compare_panel(context);
+  } else if (begin_pane("Feature maps", left, stack_height, centre, maps_height)) {
+    ui::draw_feature_maps_panel(context);
+  }
   ImGui::End();
-  if (begin_analysis_pane("Scatter-then-convolve", left, stack_height + maps_height, centre, body - stack_height - maps_height))
-    ui::draw_scatter_panel(context);
-  ImGui::End();
+  steps_pane(context, left, stack_height + maps_height, centre, body - stack_height - maps_height);
 
+  // The right column: the output size, the pinned pixel's inspector while a pixel is pinned, the checkerboard.
+  const bool pinned = shown_state.view.pin.target != PinTarget::None;
   const float size_height = body * 0.3f;
+  const float inspector_height = pinned ? body * 0.32f : 0.0f;
   if (begin_pane("Output size", left + centre, 0, right, size_height)) ui::draw_output_size_panel(context);
   ImGui::End();
-  if (begin_analysis_pane("Checkerboard", left + centre, size_height, right, body - size_height)) ui::draw_checkerboard_panel(context);
+  if (pinned) {
+    bool open = true;
+    if (begin_pane("Pixel inspector", left + centre, size_height, right, inspector_height, 0, &open))
+      ui::draw_inspector_panel(context);
+    ImGui::End();
+    if (!open) model_.state().view.pin = {};
+  }
+  const float checkerboard_top = size_height + inspector_height;
+  if (begin_analysis_pane("Checkerboard", left + centre, checkerboard_top, right, body - checkerboard_top))
+    ui::draw_checkerboard_panel(context);
   ImGui::End();
+
+  // A step or the replay opened large covers the centre column until closed (the close box, or Escape).
+  if (model_.state().view.enlarge != EnlargedView::None) {
+    bool open = true;
+    if (begin_pane("Enlarged###enlarged", left, 0, centre, body, 0, &open)) ui::draw_enlarged_panel(context);
+    ImGui::End();
+    if (!open) model_.state().view.enlarge = EnlargedView::None;
+  }
 
   if (begin_pane("##status", 0, body, size.x, status_height, ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar))
     ui::draw_status_bar(context);

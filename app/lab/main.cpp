@@ -6,6 +6,8 @@
 
 #include "gfx/screenshot.h"
 #include "lab_app.h"
+#include "model/compare_keys.h"
+#include "model/lessons.h"
 #include "model/model_keys.h"
 #include "model/presets.h"
 #include "model/state_keys.h"
@@ -39,6 +41,7 @@ struct Options {
   std::vector<std::string> settings;
   std::string save_workspace;
   std::string model;
+  int lesson = -1;
   bool settings_markdown = false;
   bool train_settings_markdown = false;
   bool model_settings_markdown = false;
@@ -108,6 +111,10 @@ int main(int argc, char** argv) {
   cli.add_option("--model", options.model,
                  "Open an ONNX model in the Model panel (model.path=FILE) and show its first ConvTranspose node, "
                  "unless --set model.node=NAME names one");
+  std::string lesson_help = "Start with a guided lesson (0: the introduction and the list):";
+  for (const convt::lab::Lesson& lesson : convt::lab::lessons())
+    lesson_help += "\n    " + std::to_string(lesson.number) + "  " + lesson.question;
+  cli.add_option("--lesson", options.lesson, lesson_help);
   std::string keys_help = "Set a value, key=value (repeatable); a short key (stride=2) means layer., input., view. or "
                           "stack. in that order. Keys:";
   for (const std::string& key : convt::lab::setting_keys()) keys_help += "\n    " + key;
@@ -115,6 +122,9 @@ int main(int argc, char** argv) {
   for (const std::string& key : convt::lab::train_setting_keys()) keys_help += "\n    " + key;
   keys_help += "\n  The Model panel's keys, written in full (--model FILE is model.path=FILE):";
   for (const std::string& key : convt::lab::model_setting_keys()) keys_help += "\n    " + key;
+  keys_help += "\n  Compare A/B's keys: compare.enabled, and every layer.* key as compare.* for B (any compare.* key "
+               "turns B on, starting from a copy of the shown layer):";
+  keys_help += "\n    " + convt::lab::compare_setting_keys().front();
   cli.add_option("--set", options.settings, keys_help);
   cli.add_option("--save-workspace", options.save_workspace,
                  "Write the workspace of the state that --preset, --workspace and --set give to this file, and exit "
@@ -153,7 +163,12 @@ int main(int argc, char** argv) {
 
   convt::lab::LabState state;
   convt::lab::apply_preset("checkerboard", state);
+  // A bare start opens the introduction and the list of lessons over the checkerboard preset.
+  const bool bare_start = options.preset.empty() && options.workspace.empty() && options.model.empty() &&
+                          options.settings.empty() && options.lesson < 0;
   try {
+    if (bare_start) convt::lab::apply_lesson(0, state);
+    if (options.lesson >= 0) convt::lab::apply_lesson(options.lesson, state);
     if (!options.preset.empty()) convt::lab::apply_preset(options.preset, state);
     if (!options.workspace.empty())
       convt::lab::apply_workspace(convt::read_workspace(options.workspace), options.workspace, state);
@@ -202,7 +217,9 @@ int main(int argc, char** argv) {
     convt::lab::LabApp app(model);
     g_model = &model;
     g_ui = &app.ui();
-    app.ui().preset = options.preset.empty() ? "checkerboard" : options.preset;
+    app.ui().preset = !options.preset.empty() ? options.preset
+                      : options.lesson > 0 ? convt::lab::lessons()[static_cast<size_t>(options.lesson - 1)].preset
+                                           : "checkerboard";
     if (!options.workspace.empty()) app.ui().workspace_path = options.workspace;
     glfwSetDropCallback(window, on_drop);
     const bool capture = !options.screenshot.empty();

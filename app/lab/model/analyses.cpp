@@ -1,5 +1,6 @@
 #include "analyses.h"
 
+#include <convt/backend.h>
 #include <convt/error.h>
 #include <convt/onnx_audit.h>
 
@@ -89,6 +90,135 @@ ProductCache::Typed<Tensor> Analyses::comparison(const ComputeResult& r, Compari
   const int64_t cost = plane_area(g) * g.kernel_h * g.kernel_w * g.in_channels_per_group;
   return products_.get<Tensor>(key, {layer.input, layer.weight}, [layer, b = r.batch_index, co = r.out_channel, interpolate] {
     return resize_then_convolve(*layer.input, *layer.weight, layer.params, b, co, interpolate);
+  }, cost <= kCheapElements);
+}
+
+namespace {
+
+// What a product of the shown slice depends on: its tensors, parameters and channels.
+std::string slice_key(const ComputeResult& r) {
+  const PreparedLayer& layer = r.layer;
+  return id(layer.input.get()) + "|" + id(layer.weight.get()) + "|" + id(layer.bias.get()) + "|" +
+         params_key(layer.params) + "|" + std::to_string(r.batch_index) + "," + std::to_string(r.in_channel) + "," +
+         std::to_string(r.out_channel);
+}
+
+}  // namespace
+
+ProductCache::Typed<OutputPixelTerms> Analyses::pixel_terms(const ComputeResult& r, int64_t oy, int64_t ox) {
+  const PreparedLayer& layer = r.layer;
+  const std::string key = "terms|" + slice_key(r) + "|" + std::to_string(oy) + "," + std::to_string(ox);
+  return products_.get<OutputPixelTerms>(key, {layer.input, layer.weight, layer.bias},
+                                         [layer, b = r.batch_index, co = r.out_channel, oy, ox] {
+    const ConvTranspose2dGeometry& g = layer.geometry;
+    if (oy >= g.out_h || ox >= g.out_w)
+      throw_invalid("pinned pixel (" + std::to_string(oy) + ", " + std::to_string(ox) + ") is outside the " +
+                    std::to_string(g.out_h) + "x" + std::to_string(g.out_w) + " output", "view.pin");
+    return output_pixel_terms(*layer.input, *layer.weight, layer.bias.get(), layer.params, b, co, oy, ox);
+  }, true);
+}
+
+ProductCache::Typed<InputPixelFootprint> Analyses::footprint(const ComputeResult& r, int64_t iy, int64_t ix) {
+  const PreparedLayer& layer = r.layer;
+  const std::string key = "footprint|" + slice_key(r) + "|" + std::to_string(iy) + "," + std::to_string(ix);
+  return products_.get<InputPixelFootprint>(key, {layer.input, layer.weight},
+                                            [layer, b = r.batch_index, ci = r.in_channel, co = r.out_channel, iy, ix] {
+    const ConvTranspose2dGeometry& g = layer.geometry;
+    if (iy >= g.in_h || ix >= g.in_w)
+      throw_invalid("pinned input pixel (" + std::to_string(iy) + ", " + std::to_string(ix) + ") is outside the " +
+                    std::to_string(g.in_h) + "x" + std::to_string(g.in_w) + " input", "view.pin_input");
+    return input_pixel_footprint(*layer.input, *layer.weight, layer.params, b, ci, iy, ix, co);
+  }, true);
+}
+
+ProductCache::Typed<TransposeMatrix1d> Analyses::matrix(const ComputeResult& r, int64_t row, int64_t kernel_row) {
+  const PreparedLayer& layer = r.layer;
+  const ConvTranspose2dGeometry& g = layer.geometry;
+  const int64_t input_row = row < 0 ? g.in_h / 2 : row;
+  const int64_t tap_row = kernel_row < 0 ? g.kernel_h / 2 : kernel_row;
+  const std::string key = "matrix|" + slice_key(r) + "|" + std::to_string(input_row) + "," + std::to_string(tap_row);
+  return products_.get<TransposeMatrix1d>(key, {layer.input, layer.weight},
+                                          [layer, b = r.batch_index, ci = r.in_channel, co = r.out_channel, input_row, tap_row] {
+    return transpose_matrix_of_row(*layer.input, *layer.weight, layer.params, b, ci, co, input_row, tap_row);
+  }, true);
+}
+
+ProductCache::Typed<RoundTrip> Analyses::round_trip(const ComputeResult& r) {
+  const PreparedLayer& layer = r.layer;
+  const std::shared_ptr<const Tensor>& output = r.output_ptr();
+  const ConvTranspose2dGeometry& g = layer.geometry;
+  const std::string key = "roundtrip|" + id(output.get()) + "|" + id(layer.weight.get()) + "|" + params_key(layer.params);
+  const int64_t cost = output->numel() * g.kernel_h * g.kernel_w * g.in_channels_per_group;
+  return products_.get<RoundTrip>(key, {output, layer.weight}, [output, layer] {
+    return conv2d_round_trip(*output, *layer.weight, layer.params);
+  }, cost <= kCheapElements);
+}
+
+namespace {
+
+// B's weight and bias: A's when B keeps A's weight source and its shape, else B's own.
+std::pair<std::shared_ptr<const Tensor>, std::shared_ptr<const Tensor>> compare_tensors(const PreparedLayer& a,
+                                                                                        const LabState& state,
+                                                                                        const LayerSettings& b) {
+  const int64_t in_channels = a.input->size(1);
+  const LayerSettings& a_settings = state.layer();
+  std::shared_ptr<const Tensor> weight;
+  if (b.weight == a_settings.weight) {
+    const Shape planned = planned_weight_shape(b, in_channels);
+    if (planned.empty() || planned == a.weight->shape()) weight = a.weight;
+    else if (is_model_layer(b, state.model.path))
+      throw_invalid("B's weight is the model node's " + shape_to_string(a.weight->shape()) +
+                    ": for another kernel, C_out or groups, give B an initialiser", "compare.weight");
+  }
+  if (!weight) weight = std::make_shared<const Tensor>(build_weight(b, in_channels));
+  std::shared_ptr<const Tensor> bias;
+  if (b.bias) {
+    if (weight == a.weight && a.bias) bias = a.bias;
+    else if (std::optional<Tensor> built = build_bias(b, *weight)) bias = std::make_shared<const Tensor>(std::move(*built));
+  }
+  return {weight, bias};
+}
+
+}  // namespace
+
+ProductCache::Typed<CompareResult> Analyses::compare(const ComputeResult& r, const LayerSettings& b) {
+  const PreparedLayer& a = r.layer;
+  std::ostringstream key;
+  key << "compareab|" << slice_key(r) << "|" << id(r.output_ptr().get()) << "|" << to_string(b.kernel) << params_key(b.params)
+      << "|" << b.out_channels << "|" << b.bias << "|" << static_cast<int>(b.weight.init) << b.weight.from_file
+      << b.weight.constant << "|" << b.weight.path << "|" << b.weight.tensor_name << "|" << b.weight.seed << "|"
+      << r.state.backend;
+  const int64_t cost = a.input->numel() * b.kernel.h * b.kernel.w * std::max<int64_t>(1, b.out_channels);
+  return products_.get<CompareResult>(key.str(), {a.input, a.weight, r.output_ptr()},
+                                      [a, state = r.state, b, output_a = r.output_ptr(), batch = r.batch_index,
+                                       channel = r.out_channel] {
+    CompareResult made;
+    auto [weight, bias] = compare_tensors(a, state, b);
+    made.params = b.params;
+    try {
+      made.geometry = validate_conv_transpose2d(a.input->shape(), weight->shape(),
+                                                bias ? std::optional<Shape>(bias->shape()) : std::nullopt, b.params);
+    } catch (const Error& e) {
+      throw Error(e.kind(), std::string("B: ") + e.what(), e.parameter());
+    }
+    made.output = std::make_shared<const Tensor>(
+        select_backend(state.backend, b.params).conv_transpose2d(*a.input, *weight, bias.get(), b.params));
+    made.coverage = coverage_report(made.geometry, b.params, false);
+    made.score = convt::artifact_score(*made.output, b.params, b.kernel);
+    made.out_channel = std::min(channel, made.geometry.out_channels - 1);
+    const Tensor& out_a = *output_a;
+    const Tensor& out_b = *made.output;
+    const int64_t h = std::min(out_a.size(2), out_b.size(2)), w = std::min(out_a.size(3), out_b.size(3));
+    made.same_size = out_a.size(2) == out_b.size(2) && out_a.size(3) == out_b.size(3);
+    std::vector<float> difference(static_cast<size_t>(h * w));
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t x = 0; x < w; ++x) {
+        const float d = out_b.at(batch, made.out_channel, y, x) - out_a.at(batch, channel, y, x);
+        difference[static_cast<size_t>(y * w + x)] = d;
+        made.max_abs_difference = std::max(made.max_abs_difference, static_cast<double>(std::fabs(d)));
+      }
+    made.difference = std::make_shared<const Tensor>(Tensor::from_data({h, w}, std::move(difference)));
+    return made;
   }, cost <= kCheapElements);
 }
 

@@ -8,6 +8,7 @@
 
 #include <convt/analysis.h>
 #include <convt/image.h>
+#include <convt/inspect.h>
 #include <convt/io.h>
 #include <convt/preview.h>
 #include <convt/stack.h>
@@ -68,6 +69,20 @@ struct PlaneView {
   bool ready() const { return has_range && overview.value != nullptr; }
 };
 
+// Compare A/B: configuration B of the shown layer (compare.layer) run on the same input as A.
+struct CompareResult {
+  std::shared_ptr<const Tensor> output;  // B's conv output [N, C_out, OH, OW]
+  ConvTranspose2dParams params;
+  ConvTranspose2dGeometry geometry;
+  CoverageReport coverage;
+  ArtifactScore score;
+  int64_t out_channel = 0;  // B's channel compared with A's shown one (the same index, clamped)
+  // B - A in the shown (batch, channel) slice, over the top-left region both outputs have: [h, w].
+  std::shared_ptr<const Tensor> difference;
+  double max_abs_difference = 0;
+  bool same_size = true;
+};
+
 struct DirectoryListing {
   std::vector<std::string> folders, files;  // names, sorted; files already filtered by extension
   std::string error;
@@ -87,6 +102,17 @@ class Analyses {
   ProductCache::Typed<Tensor> comparison(const ComputeResult& r, ComparisonResize mode);
   ProductCache::Typed<StackCoverageMap> stack_coverage(const ComputeResult& r);
   ProductCache::Typed<NonFiniteCount> nonfinite(const std::shared_ptr<const Tensor>& tensor);
+
+  // ---- Close-ups of the shown slice (convt/inspect.h). A pin outside the output, or a row outside the input,
+  // fails with a one-line error that names it.
+  ProductCache::Typed<OutputPixelTerms> pixel_terms(const ComputeResult& r, int64_t oy, int64_t ox);
+  ProductCache::Typed<InputPixelFootprint> footprint(const ComputeResult& r, int64_t iy, int64_t ix);
+  // The 1-D matrix of input row `row` and kernel row `kernel_row` (each -1: the middle one).
+  ProductCache::Typed<TransposeMatrix1d> matrix(const ComputeResult& r, int64_t row, int64_t kernel_row);
+  ProductCache::Typed<RoundTrip> round_trip(const ComputeResult& r);
+  // B on the shown layer's input, on the worker: B's weight is A's when B keeps A's weight source and shape,
+  // otherwise B's own (generated, or read from its file).
+  ProductCache::Typed<CompareResult> compare(const ComputeResult& r, const LayerSettings& b);
 
   // The view of a plane for a box of box_h x box_w screen pixels showing `visible` (in tensor pixels).
   PlaneView plane(const PlaneSpec& spec, const PlaneRegion& visible, int64_t box_h, int64_t box_w);

@@ -32,6 +32,23 @@ inline std::span<const char* const> comparison_resize_names() {
   return names;
 }
 
+// A pinned pixel (view.pin, view.pin_input): the inspector lists the terms that made an output pixel, or the
+// footprint of an input pixel, in the shown slice (view.batch, view.in_channel, view.out_channel).
+enum class PinTarget { None, Output, Input };
+struct PixelPin {
+  PinTarget target = PinTarget::None;
+  int64_t y = 0, x = 0;
+  bool operator==(const PixelPin&) const = default;
+};
+
+// A step of scatter-then-convolve, or the replay, opened large (view.enlarge).
+enum class EnlargedView { None, Input, ZeroInserted, Padded, Kernel, Convolution, Output, Replay };
+// "none", "input", "zero-insert", "padded", "kernel", "convolution", "output", "replay", in enum order.
+inline std::span<const char* const> enlarged_view_names() {
+  static constexpr const char* names[] = {"none", "input", "zero-insert", "padded", "kernel", "convolution", "output", "replay"};
+  return names;
+}
+
 // What is looked at: it changes views, not the main computation (except the chosen slice and comparison).
 struct ViewSettings {
   Colormap colormap = Colormap::Viridis;
@@ -42,7 +59,24 @@ struct ViewSettings {
   ComparisonResize comparison = ComparisonResize::Bilinear;
   float zoom = 0;  // screen pixels per tensor pixel; 0 = fit
   bool whole_stack = false;  // the checkerboard analysis of the whole stack instead of the shown layer
+  PixelPin pin;
+  bool matrix = false;             // the 1-D matrix view: why "transposed"
+  int64_t matrix_row = -1;         // its input row; -1: the middle row
+  int64_t matrix_kernel_row = -1;  // its kernel row; -1: the middle row
+  bool round_trip = false;         // conv2d run back down on the output
+  bool lessons = false;            // the Lessons window
+  int64_t lesson = 0;              // the lesson it shows, 1 to 6; 0: the introduction and the list
+  EnlargedView enlarge = EnlargedView::None;
+  bool replay_1d = false;          // the replay along one input row, with its coverage counter
+  int64_t replay_row = -1;         // that row; -1: the middle row
   bool operator==(const ViewSettings&) const = default;
+};
+
+// Compare A/B: a second configuration of the shown layer, B, run on the same input (compare.*, compare_keys.h).
+struct CompareSettings {
+  bool enabled = false;
+  LayerSettings layer;  // B; compare_keys.h's enable_compare starts it as a copy of A
+  bool operator==(const CompareSettings&) const = default;
 };
 
 // One layer, or a stack of them run in order (a GAN generator, a decoder path). The panels edit and show the
@@ -55,6 +89,7 @@ struct LabState {
   ViewSettings view;
   TrainSettings train;  // the Train lab (train_keys.h)
   ModelSettings model;  // the Model panel (model_keys.h); while it shows a node, `layers` are the model's
+  CompareSettings compare;  // compare.* (compare_keys.h)
   bool operator==(const LabState&) const = default;
 
   int64_t selected() const { return std::clamp<int64_t>(selected_layer, 0, static_cast<int64_t>(layers.size()) - 1); }

@@ -78,6 +78,22 @@ const std::vector<PresetDefinition>& definitions() {
   return list;
 }
 
+const PresetDefinition* find_definition(const std::string& name) {
+  for (const PresetDefinition& d : definitions())
+    if (d.preset.name == name) return &d;
+  return nullptr;
+}
+
+// The reference page's examples whose claimed shape is wrong: what gives the shape the page wanted.
+const std::vector<PresetCorrection>& corrections() {
+  static const std::vector<PresetCorrection> list = {
+      {"unet", {"layer.output_padding=0"}, "output_padding 0 gives 16x16, the shape the page claims"},
+      {"segmentation", {"layer.output_padding=0"}, "output_padding 0 gives 32x32, the shape the page claims"},
+      {"progressive", {"layer.output_padding=0"}, "output_padding 0 gives 2x2, the shape the page claims"},
+  };
+  return list;
+}
+
 // After every preset: a slice of the previous layer may not exist in this one.
 const std::vector<std::string> kFirstSlice = {"view.batch=0", "view.in_channel=0", "view.out_channel=0"};
 
@@ -115,6 +131,27 @@ void apply_preset(const std::string& name, LabState& state) {
     return;
   }
   throw_invalid("unknown preset '" + name + "': expected one of " + names, "preset");
+}
+
+bool preset_modified(const std::string& name, const LabState& state) {
+  if (!find_definition(name)) return false;
+  LabState fresh = state;
+  apply_preset(name, fresh);
+  return fresh.input != state.input || fresh.layers != state.layers;
+}
+
+const PresetCorrection* preset_correction(const std::string& name) {
+  for (const PresetCorrection& correction : corrections())
+    if (correction.preset == name) return &correction;
+  return nullptr;
+}
+
+void apply_preset_correction(const std::string& name, LabState& state) {
+  const PresetCorrection* correction = preset_correction(name);
+  if (!correction) return;
+  LabState next = state;
+  for (const std::string& setting : correction->settings) apply_setting(setting, next);
+  state = std::move(next);
 }
 
 }  // namespace convt::lab

@@ -22,8 +22,9 @@ const SettingTable<LabState>& lab_settings();
 const SettingTable<LabState>& workspace_view_settings();
 
 // Applies "key=value"; a short key ("stride") is tried as layer.stride, input.stride, view.stride, stack.stride.
-// The Train lab's train.* keys (train_keys.h) and the Model panel's model.* keys (model_keys.h) are taken too,
-// written in full.
+// The Train lab's train.* keys (train_keys.h), the Model panel's model.* keys (model_keys.h) and Compare A/B's
+// compare.* keys (compare_keys.h) are taken too, written in full; any compare.* key but compare.enabled=false turns
+// B on, starting it as a copy of the shown layer when it was off.
 // Throws convt::Error (InvalidArgument) naming the key for an unknown key or a bad value, and changes nothing then.
 void apply_setting(const std::string& assignment, LabState& state);
 

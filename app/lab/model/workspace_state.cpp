@@ -1,5 +1,6 @@
 #include "workspace_state.h"
 
+#include "compare_keys.h"
 #include "model_keys.h"
 #include "state_keys.h"
 #include "train_keys.h"
@@ -14,6 +15,7 @@ namespace convt::lab {
 
 constexpr const char* kTrainViewKey = "train";
 constexpr const char* kModelViewKey = "model";
+constexpr const char* kCompareViewKey = "compare";
 
 Workspace to_workspace(const LabState& state) {
   Workspace workspace;
@@ -31,6 +33,8 @@ Workspace to_workspace(const LabState& state) {
   view[kTrainViewKey] = settings_to_json(train_settings(), state);
   // The Model panel's file, node and inputs ("path", "node", ...): the node's layers come from the file again.
   view[kModelViewKey] = settings_to_json(model_settings(), state);
+  // Compare A/B's B ("enabled", "kernel", ...), in an object of its own: its names are the layer keys'.
+  view[kCompareViewKey] = settings_to_json(compare_settings(), state);
   workspace.view_json = view.dump();
   return workspace;
 }
@@ -47,6 +51,7 @@ void apply_workspace(const Workspace& workspace, const std::string& name, LabSta
     std::vector<std::string> known = setting_json_names(workspace_view_settings());
     known.push_back(kTrainViewKey);
     known.push_back(kModelViewKey);
+    known.push_back(kCompareViewKey);
     check_json_keys(view, known, "view");
     settings_from_json(workspace_view_settings(), view, "view", next);
     if (view.contains(kTrainViewKey)) {  // a workspace saved before the Train lab keeps the lab as it is
@@ -62,6 +67,13 @@ void apply_workspace(const Workspace& workspace, const std::string& name, LabSta
       const std::string where = std::string("view.") + kModelViewKey;
       check_json_keys(model, setting_json_names(model_settings()), where);
       settings_from_json(model_settings(), model, where, next);
+    }
+    next.compare = {};  // a workspace saved before Compare A/B compares nothing
+    if (view.contains(kCompareViewKey)) {
+      const nlohmann::json& compare = view.at(kCompareViewKey);
+      const std::string where = std::string("view.") + kCompareViewKey;
+      check_json_keys(compare, setting_json_names(compare_settings()), where);
+      settings_from_json(compare_settings(), compare, where, next);
     }
   } catch (const std::exception& e) {
     throw_io("invalid workspace '" + name + "': " + e.what());

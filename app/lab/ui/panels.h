@@ -34,6 +34,19 @@ void draw_train_curves_panel(PanelContext& context);
 // The Model panel: an ONNX model's graph as a list of nodes (shapes, parameters, the upsampling nodes' verdicts),
 // its inputs and run, and the node that every other panel shows.
 void draw_model_panel(PanelContext& context);
+// Teaching: the Lessons window (the introduction, a lesson's text and steps, next and previous), the Pixel
+// inspector (the pinned pixel's terms or footprint), Compare A/B (B next to A), the matrix view (why "transposed"),
+// the conv2d round trip, and a scatter-then-convolve step or the replay opened large (view.enlarge).
+void draw_lessons_panel(PanelContext& context);
+void draw_inspector_panel(PanelContext& context);
+void draw_compare_panel(PanelContext& context);
+void draw_matrix_panel(PanelContext& context);
+void draw_round_trip_panel(PanelContext& context);
+void draw_enlarged_panel(PanelContext& context);
+// The main menu bar (Lessons, View), and what its Lessons menu and the Lessons window do: set lesson `number` up
+// (0: the introduction).
+void draw_main_menu(PanelContext& context);
+void open_lesson(PanelContext& context, int64_t number);
 void save_workspace(PanelContext& context);  // to ui.workspace_path (Ctrl+S), on the worker
 void finish_loading_workspace(PanelContext& context);  // applies a workspace Load asked for, once it is read
 

@@ -3,6 +3,11 @@
 // each group with a reset: no panel keeps state in function-local statics.
 #pragma once
 
+#include "inspector_ui_state.h"
+#include "steps_ui_state.h"
+#include "teach_views_ui_state.h"
+#include "view_state.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -17,15 +22,6 @@ struct HoverTarget {
   int64_t y = 0, x = 0;
 };
 
-struct PanState {
-  float x = 0, y = 0;  // offset of the image centre from the view centre, in screen pixels
-};
-
-// One zoomable view: zoom 0 fits the box.
-struct ViewState {
-  float zoom = 0;
-  PanState pan;
-};
 
 struct FeatureMapsState {
   // The input and output views share the view.zoom setting; each pans on its own.
@@ -116,6 +112,9 @@ struct UiState {
   ModelPanelState model;
   LayerPanelState layer;
   FileBrowserState browser;
+  InspectorUiState inspector;
+  StepsUiState steps;
+  TeachViewsUiState teach;
 
   // Hover links: set by the view under the pointer this frame, drawn by the other views next frame.
   HoverTarget hover, next_hover;
@@ -138,6 +137,9 @@ struct UiState {
     scatter.reset_views();
     checkerboard.reset_views();
     train.reset_views();
+    inspector.reset_views();
+    steps.reset_views();
+    teach.reset_views();
   }
   // A preset or a workspace replaced the whole state: the frame's one check (LabApp::frame) then resets the
   // per-layer fields for the shown layer, even when its index and the layer count happen to be unchanged.

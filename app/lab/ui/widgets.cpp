@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
 namespace convt::lab::ui {
 namespace {
@@ -123,6 +124,36 @@ void colour_bar(Colormap colormap, float low, float high, float width) {
   std::snprintf(high_text, sizeof high_text, "%.4g", high);
   ImGui::SameLine(std::max(0.0f, width - ImGui::CalcTextSize(high_text).x));
   ImGui::TextUnformatted(high_text);
+}
+
+void coverage_legend(const CoverageReport& report, float most, float width) {
+  // count -> output pixels with it: rows[y] * cols[x] over the distinct per-axis counts and their multiplicities.
+  std::map<int64_t, int64_t> rows, cols, pixels;
+  for (int64_t count : report.row_counts) ++rows[count];
+  for (int64_t count : report.col_counts) ++cols[count];
+  for (const auto& [row_count, row_pixels] : rows)
+    for (const auto& [col_count, col_pixels] : cols) pixels[row_count * col_count] += row_pixels * col_pixels;
+  ImGui::TextDisabled("colour = (input pixel, tap) pairs per output pixel:");
+  const float swatch = ImGui::GetFontSize() * 0.9f;
+  float used = 0;
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  for (const auto& [count, how_many] : pixels) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%lld: %lld px", static_cast<long long>(count), static_cast<long long>(how_many));
+    const float item = swatch + 4 + ImGui::CalcTextSize(text).x + ImGui::GetStyle().ItemSpacing.x * 2;
+    if (used > 0 && used + item < width) ImGui::SameLine(0, ImGui::GetStyle().ItemSpacing.x * 2);
+    else used = 0;
+    used += item;
+    uint8_t rgb[3];
+    colormap_rgb(Colormap::Viridis, most > 0 ? static_cast<float>(count) / most : 0.0f, rgb);
+    const ImVec2 at = ImGui::GetCursorScreenPos();
+    const float top = at.y + (ImGui::GetTextLineHeight() - swatch) / 2;
+    draw->AddRectFilled(ImVec2(at.x, top), ImVec2(at.x + swatch, top + swatch), IM_COL32(rgb[0], rgb[1], rgb[2], 255));
+    draw->AddRect(ImVec2(at.x, top), ImVec2(at.x + swatch, top + swatch), IM_COL32(200, 200, 200, 120));
+    ImGui::Dummy(ImVec2(swatch, swatch));
+    ImGui::SameLine(0, 4);
+    ImGui::TextUnformatted(text);
+  }
 }
 
 ViewGeometry tensor_view(const char* id, int64_t height, int64_t width, ImVec2 size, float& zoom, float& pan_x,

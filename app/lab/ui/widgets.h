@@ -69,6 +69,11 @@ ImU32 verdict_colour(OverlapVerdict verdict);
 // A horizontal colour bar for a colormap and range, with the two limits printed.
 void colour_bar(Colormap colormap, float low, float high, float width);
 
+// The coverage map's colour legend: one swatch per count that occurs (a count is the number of (input pixel, kernel
+// tap) pairs landing on an output pixel), coloured as the map colours it (viridis over [0, most]), with how many
+// output pixels have that count. Wraps within `width`.
+void coverage_legend(const CoverageReport& report, float most, float width);
+
 // Where a tensor view put its pixels, so callers can draw overlays, which pixel is under the pointer, and which
 // part of the plane is on screen.
 struct ViewGeometry {

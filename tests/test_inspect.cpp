@@ -135,6 +135,21 @@ TEST(TransposeMatrix, CTransposeTimesTheInputIsTheTransposedConvolution) {
   EXPECT_GT(checked, 150);
 }
 
+TEST(TransposeMatrix, TheReplayBuildsTheOutputStampByStampAndCountsTheCoverage) {
+  const std::vector<float> x = {1.5f, -2.0f, 0.25f, 3.0f, -1.0f};
+  const std::vector<float> w = {0.5f, -1.0f, 2.0f};
+  const TransposeMatrix1d m = transpose_matrix_1d(x, w, 2, 0, 0, 1, 0, 0.125f);
+  EXPECT_EQ(m.partial_output(0), std::vector<double>(size_t(m.outputs), 0.125));
+  EXPECT_EQ(m.partial_output(m.inputs), m.output);
+  // Stride 2, kernel 3: even positions get 2 taps inside, odd ones 1, the two ends 1.
+  const std::vector<int64_t> coverage = m.hits_after(m.inputs);
+  EXPECT_EQ(coverage, (std::vector<int64_t>{1, 1, 2, 1, 2, 1, 2, 1, 2, 1, 1}));
+  const std::vector<int64_t> after_two = m.hits_after(2);
+  EXPECT_EQ(after_two, (std::vector<int64_t>{1, 1, 2, 1, 1, 0, 0, 0, 0, 0, 0}));
+  // After t stamps, position o holds the bias plus the products of the first t inputs.
+  EXPECT_DOUBLE_EQ(m.partial_output(2)[2], 0.125 + 1.5 * 2.0 + -2.0 * 0.5);
+}
+
 TEST(TransposeMatrix, ARowOfA2dLayerUsesItsWidthAxisAndAsymmetricEnds) {
   const Tensor x = Tensor::randn({2, 4, 5, 20}, 3), w = Tensor::randn({4, 3, 3, 4}, 4);
   ConvTranspose2dParams params;

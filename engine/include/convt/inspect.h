@@ -72,6 +72,11 @@ struct TransposeMatrix1d {
   std::vector<double> output;       // C^T x + bias, O values
   float at(int64_t i, int64_t o) const { return conv[static_cast<size_t>(i * outputs + o)]; }
   int32_t tap_at(int64_t i, int64_t o) const { return tap[static_cast<size_t>(i * outputs + o)]; }
+
+  // The 1-D replay: the output after the first `stamps` inputs stamped their taps (bias only at 0, `output` at I),
+  // and how many taps have landed on each output position by then (at I: the coverage count of every position).
+  std::vector<double> partial_output(int64_t stamps) const;
+  std::vector<int64_t> hits_after(int64_t stamps) const;
 };
 
 // At most this many inputs: the matrix has to be read, entry by entry.

@@ -3,6 +3,7 @@
 #include <convt/inspect.h>
 #include <convt/ops.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace convt {
@@ -132,6 +133,20 @@ TransposeMatrix1d transpose_matrix_1d(std::span<const float> input, std::span<co
     for (int64_t i = 0; i < m.inputs; ++i)
       m.output[static_cast<size_t>(o)] += static_cast<double>(m.at(i, o)) * m.input[static_cast<size_t>(i)];
   return m;
+}
+
+std::vector<double> TransposeMatrix1d::partial_output(int64_t stamps) const {
+  std::vector<double> result(static_cast<size_t>(outputs), static_cast<double>(bias));
+  for (int64_t i = 0; i < std::clamp<int64_t>(stamps, 0, inputs); ++i)
+    for (int64_t o = 0; o < outputs; ++o) result[static_cast<size_t>(o)] += static_cast<double>(at(i, o)) * input[static_cast<size_t>(i)];
+  return result;
+}
+
+std::vector<int64_t> TransposeMatrix1d::hits_after(int64_t stamps) const {
+  std::vector<int64_t> hits(static_cast<size_t>(outputs), 0);
+  for (int64_t i = 0; i < std::clamp<int64_t>(stamps, 0, inputs); ++i)
+    for (int64_t o = 0; o < outputs; ++o) hits[static_cast<size_t>(o)] += tap_at(i, o) >= 0 ? 1 : 0;
+  return hits;
 }
 
 TransposeMatrix1d transpose_matrix_of_row(const Tensor& input, const Tensor& weight,

@@ -19,3 +19,8 @@ shot stack-dcgan --preset stack-dcgan --set view.checkerboard=stack
 shot stack-k3s2 --preset checkerboard --set stack.append=1 --set view.checkerboard=stack
 shot train-lab --set train.enabled=true --set train.steps=60 --width 1600 --height 1000
 shot model-panel --model tests/models/dcgan.onnx --set model.node=/ct2/ConvTranspose --width 1600 --height 1000
+# The teaching screens: the introduction (a start without arguments), each lesson, and the views they use.
+shot introduction
+for lesson in 1 2 3 4 5 6; do shot "lesson-$lesson" --lesson "$lesson"; done
+shot matrix --preset dcgan --set view.matrix=true --set view.matrix_row=3
+shot replay-1d --preset checkerboard --set view.replay_1d=true --set view.enlarge=replay

@@ -116,13 +116,43 @@ TEST_F(GuiSmoke, TheModelPanelOpensAModel) {
   EXPECT_GT(mean_abs_difference(ct2, ct3), 0.003) << "another node changed nothing on screen";
 }
 
+// The teaching screens: the introduction (a bare start) and each lesson, then the pin, compare, matrix, round-trip
+// and enlarged views. Each must draw a full screen and differ from the plain preset it starts from.
+TEST_F(GuiSmoke, TheLessonsAndTeachingViewsRender) {
+  const Tensor plain = screenshot("plain_checkerboard", "--preset checkerboard");
+  const Tensor introduction = screenshot("introduction", "");
+  EXPECT_GT(mean_abs_difference(plain, introduction), 0.005) << "a bare start shows no introduction";
+  Tensor previous = introduction;
+  for (int lesson = 1; lesson <= 6; ++lesson) {
+    const Tensor shot = screenshot("lesson" + std::to_string(lesson), "--lesson " + std::to_string(lesson));
+    EXPECT_GT(distinct_colours(shot), 200u) << "lesson " << lesson;
+    EXPECT_GT(mean_abs_difference(shot, previous), 0.003) << "lesson " << lesson << " looks like the one before";
+    previous = shot;
+  }
+  const std::string checkerboard = "--preset checkerboard ";
+  const Tensor pin = screenshot("pin", checkerboard + "--set view.pin=24,25");
+  const Tensor pin_input = screenshot("pin_input", checkerboard + "--set view.pin_input=5,7");
+  const Tensor compare = screenshot("compare", checkerboard + "--set compare.kernel=4 --set compare.padding=1");
+  const Tensor matrix = screenshot("matrix", checkerboard + "--set view.matrix=true");
+  const Tensor trip = screenshot("round_trip", checkerboard + "--set view.round_trip=true");
+  const Tensor enlarged = screenshot("enlarged", checkerboard + "--set view.pin=24,25 --set view.enlarge=convolution");
+  const Tensor replay_1d = screenshot("replay_1d", checkerboard + "--set view.replay_1d=true");
+  for (const Tensor* image : {&pin, &pin_input, &compare, &matrix, &trip, &enlarged, &replay_1d}) {
+    EXPECT_GT(distinct_colours(*image), 100u);
+    EXPECT_GT(mean_abs_difference(*image, plain), 0.002) << "a teaching view changed nothing on screen";
+  }
+  EXPECT_GT(mean_abs_difference(pin, pin_input), 0.001) << "an input pin looks like an output pin";
+}
+
 TEST_F(GuiSmoke, InvalidStateAndBadArgumentsDoNotCrash) {
   // output_padding 2 with stride 2 and dilation 1 breaks a rule: the app must still draw, with the rule shown.
   const Tensor invalid = screenshot("invalid", "--preset checkerboard --set output_padding=2");
   EXPECT_GT(distinct_colours(invalid), 50u);
-  const std::string command = "'" + std::string(CONVT_LAB_PATH) + "' --set nonsense=1 > /dev/null 2>&1";
-  const int status = std::system(command.c_str());
-  EXPECT_EQ(WEXITSTATUS(status), 2);
+  for (const char* bad : {"--set nonsense=1", "--lesson 9", "--set view.pin=3", "--set compare.kernel=0"}) {
+    const std::string command = "'" + std::string(CONVT_LAB_PATH) + "' " + bad + " > /dev/null 2>&1";
+    const int status = std::system(command.c_str());
+    EXPECT_EQ(WEXITSTATUS(status), 2) << bad;
+  }
 }
 
 }  // namespace

@@ -94,8 +94,9 @@ const std::vector<PresetCorrection>& corrections() {
   return list;
 }
 
-// After every preset: a slice of the previous layer may not exist in this one.
-const std::vector<std::string> kFirstSlice = {"view.batch=0", "view.in_channel=0", "view.out_channel=0"};
+// After every preset: a slice, or a pinned pixel, of the previous layer may not exist in this one.
+const std::vector<std::string> kFirstSlice = {"view.batch=0", "view.in_channel=0", "view.out_channel=0", "view.pin=none",
+                                              "view.pin_input=none"};
 
 }  // namespace
 

@@ -1,12 +1,14 @@
-// Checkerboard: the coverage map as a heat map with counts, the verdict badge with its explanation and fix (a
-// button applies the suggested geometry), the measured artifact score, and the resize-then-convolve comparison.
-// For a stack, a second tab shows the whole chain: routes from the input to each final output pixel.
+// Checkerboard: the coverage map as a heat map with counts and a legend, the verdict badge with its explanation and
+// fix (a button applies the suggested geometry), the measured artifact score (and why it may disagree with the
+// verdict), and the resize-then-convolve comparison. For a stack, a second tab shows the whole chain: routes from
+// the input to each final output pixel. Everything is read from the result on screen, so nothing outlives it.
 #include "panels.h"
 #include "plane_textures.h"
 #include "widgets.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -63,6 +65,7 @@ void coverage_map(PanelContext& context, const ComputeResult& r, float side) {
     draw->PopClipRect();
   }
   colour_bar(Colormap::Viridis, 0.0f, most, side);
+  if (plane.has_range) coverage_legend(c, most, ImGui::GetContentRegionAvail().x);
   if (view.hovered)
     ImGui::SetTooltip("output (%lld, %lld): %lld (input pixel, tap) pairs", static_cast<long long>(view.hover_y),
                       static_cast<long long>(view.hover_x), static_cast<long long>(count(view.hover_y, view.hover_x)));
@@ -97,6 +100,46 @@ void comparison(PanelContext& context, const ComputeResult& r, float side) {
                       view.comparison == ComparisonResize::Nearest ? "nearest" : "bilinear");
 }
 
+const char* const kRoutesHelp =
+    "A route is one path from an input pixel to a final output pixel: one kernel tap of every layer on the way. A "
+    "single layer's count is its (input pixel, tap) pairs; through a stack the counts multiply and add up.";
+
+// The swatch of `value` on the route map's colours (viridis over [0, most]), then `text`.
+void route_swatch(float value, float most, const char* text) {
+  const float swatch = ImGui::GetFontSize() * 0.9f;
+  uint8_t rgb[3];
+  colormap_rgb(Colormap::Viridis, most > 0 ? value / most : 0.0f, rgb);
+  const ImVec2 at = ImGui::GetCursorScreenPos();
+  const float top = at.y + (ImGui::GetTextLineHeight() - swatch) / 2;
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->AddRectFilled(ImVec2(at.x, top), ImVec2(at.x + swatch, top + swatch), IM_COL32(rgb[0], rgb[1], rgb[2], 255));
+  draw->AddRect(ImVec2(at.x, top), ImVec2(at.x + swatch, top + swatch), IM_COL32(200, 200, 200, 120));
+  ImGui::Dummy(ImVec2(swatch, swatch));
+  ImGui::SameLine(0, 4);
+  ImGui::TextUnformatted(text);
+}
+
+// The route map's legend: the colours of the interior's fewest and most routes (what the verdict compares), and
+// of the border, where fewer routes arrive because the stamps run off the edge.
+void route_legend(const StackCoverageSummary& summary, float most) {
+  ImGui::TextDisabled("colour = routes from the input to each final output pixel:");
+  help_marker(kRoutesHelp);
+  char text[96];
+  if (summary.interior_min == summary.interior_max) {
+    std::snprintf(text, sizeof text, "%.0f: every interior pixel", summary.interior_max);
+    route_swatch(static_cast<float>(summary.interior_max), most, text);
+  } else {
+    std::snprintf(text, sizeof text, "%.0f: fewest in the interior", summary.interior_min);
+    route_swatch(static_cast<float>(summary.interior_min), most, text);
+    ImGui::SameLine(0, ImGui::GetStyle().ItemSpacing.x * 2);
+    std::snprintf(text, sizeof text, "%.0f: most", summary.interior_max);
+    route_swatch(static_cast<float>(summary.interior_max), most, text);
+  }
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextDisabled("the darker frame: border pixels, reached by fewer routes (the stamps run off the edge)");
+  ImGui::PopTextWrapPos();
+}
+
 // The whole stack's coverage: how many (input pixel, tap path) routes reach each final output pixel.
 void whole_stack(PanelContext& context, const ComputeResult& r) {
   const auto product = context.model.analyses().stack_coverage(r);
@@ -112,30 +155,65 @@ void whole_stack(PanelContext& context, const ComputeResult& r) {
   const StackCoverageSummary& summary = map.summary;
   badge(to_string(summary.verdict), verdict_colour(summary.verdict));
   ImGui::SameLine();
-  if (summary.verdict == OverlapVerdict::Uneven) ImGui::Text("routes per output, max/min %.4g", summary.ratio);
+  if (summary.verdict == OverlapVerdict::Uneven)
+    ImGui::TextWrapped("some interior outputs get %.4g times the routes of others", summary.ratio);
   else if (summary.verdict == OverlapVerdict::Holes) ImGui::TextUnformatted("some final outputs get no route");
-  else ImGui::Text("every interior output gets %.0f routes", summary.interior_max);
+  else ImGui::TextWrapped("every interior output gets %.0f routes", summary.interior_max);
+  help_marker(kRoutesHelp);
   ImGui::TextWrapped("Coverage compounds: each layer's pattern is stretched by the next stride and summed by the next "
                      "kernel. An uneven layer followed by an even one can even out; a layer with holes leaves holes.");
+  ImGui::TextDisabled("each layer alone:");
   for (size_t i = 0; i < r.stages.size(); ++i) {
-    if (i) ImGui::SameLine();
+    const std::string text = "layer " + std::to_string(i + 1) + " " + to_string(r.stages[i].coverage->verdict) +
+                             (i + 1 < r.stages.size() ? "," : "");
+    ImGui::SameLine();
+    if (ImGui::GetContentRegionAvail().x < ImGui::CalcTextSize(text.c_str()).x) ImGui::NewLine();  // wrap, don't clip
     ImGui::PushStyleColor(ImGuiCol_Text, verdict_colour(r.stages[i].coverage->verdict));
-    ImGui::Text("%zu: %s", i + 1, to_string(r.stages[i].coverage->verdict));
+    ImGui::TextUnformatted(text.c_str());
     ImGui::PopStyleColor();
   }
   const Tensor& counts = *map.counts;
   const int64_t h = counts.size(0), w = counts.size(1);
   const float most = std::max(1.0f, map.max);
   ImGui::Text("routes per final output pixel, %lld x %lld", static_cast<long long>(h), static_cast<long long>(w));
-  const float side = std::min(ImGui::GetContentRegionAvail().x, ImGui::GetContentRegionAvail().y - ImGui::GetFontSize() * 3);
+  const float side = std::min(ImGui::GetContentRegionAvail().x, ImGui::GetContentRegionAvail().y - ImGui::GetFontSize() * 7);
   ViewState& state = context.ui.checkerboard.stack_coverage;
   PlaneSpec spec{map.counts, 0, -1, false, Colormap::Viridis};
   spec.fixed_range = ValueRange{0.0f, most};
   const PlaneImage image = plane_view(context, "cb.stack", spec, ImVec2(side, std::max(40.0f, side)), state.zoom, state.pan);
   colour_bar(Colormap::Viridis, 0.0f, most, side);
+  route_legend(summary, most);
   if (image.view.hovered)
     ImGui::SetTooltip("final output (%lld, %lld): %.0f routes from the input", static_cast<long long>(image.view.hover_y),
                       static_cast<long long>(image.view.hover_x), counts[image.view.hover_y * w + image.view.hover_x]);
+}
+
+// When the verdict (from the geometry) and the measured score (from the numbers) seem to disagree, why they don't:
+// the screen must never contradict itself.
+void verdict_versus_score(OverlapVerdict verdict, const std::string& level) {
+  if (level == "n/a") {
+    ImGui::TextWrapped("No score: the output is no larger than one stride, so every pixel is its own phase and there is "
+                       "no pattern to measure.");
+    return;
+  }
+  const bool weak = level == "none" || level == "faint";
+  if (verdict == OverlapVerdict::Uneven && weak)
+    ImGui::TextWrapped("Why \"Uneven overlap\" yet a %s score: the geometry makes the phases sum different numbers of "
+                       "taps, but whether that shows depends on the weights and the input. It shows when the taps of "
+                       "each phase add up to different totals: a kernel whose taps per phase sum to the same value hides "
+                       "it, and random weights centred on 0 give totals that are small next to the input's own "
+                       "variation. A constant kernel (the checkerboard preset) shows it plainly.",
+                       level.c_str());
+  else if (verdict == OverlapVerdict::Holes && weak)
+    ImGui::TextWrapped("Why \"Holes\" yet a %s score: some outputs get no tap and hold only the bias (0 without one). The "
+                       "score measures how much the phase shifts the values; with weights and input centred on 0 the "
+                       "other phases also average near that, so the holes show as flat pixels, not as a brightness "
+                       "pattern.",
+                       level.c_str());
+  else if (verdict == OverlapVerdict::Even && level != "none")
+    ImGui::TextWrapped("The geometry is even, so this %s pattern comes from the weights or the input: the taps of each "
+                       "phase add up to different totals although every phase gets the same number of them.",
+                       level.c_str());
 }
 
 void artifact_score(PanelContext& context, const ComputeResult& r, float width) {
@@ -171,10 +249,7 @@ void artifact_score(PanelContext& context, const ComputeResult& r, float width) 
                 "(max - min) / max |sum|. 0: every phase gets the same total weight; 1: some phase gets none. A "
                 "constant input shows exactly this pattern, whatever the geometry's verdict.");
   }
-  if (c.verdict != OverlapVerdict::Even && score.level == "none")
-    ImGui::TextWrapped("The geometry allows a checkerboard, but these weights and inputs cancel it.");
-  else if (c.verdict == OverlapVerdict::Even && score.level != "none")
-    ImGui::TextWrapped("The geometry is even: this pattern comes from the weights or the input.");
+  verdict_versus_score(c.verdict, score.level);
 }
 
 void one_layer(PanelContext& context, const ComputeResult& r) {
@@ -182,10 +257,20 @@ void one_layer(PanelContext& context, const ComputeResult& r) {
   const float avail = ImGui::GetContentRegionAvail().x;
 
   badge(to_string(c.verdict), verdict_colour(c.verdict));
-  ImGui::SameLine();
-  if (c.verdict == OverlapVerdict::Uneven) ImGui::Text("max/min taps %.3g in 2-D", c.max_min_ratio);
-  else if (c.verdict == OverlapVerdict::Holes) ImGui::TextUnformatted("some outputs receive no input");
-  else ImGui::TextUnformatted("every interior output gets the same taps");
+  if (c.verdict == OverlapVerdict::Uneven) {
+    // The marker before the wrapped words, so that it never runs past the panel's edge.
+    help_marker("max/min taps in 2-D: among interior outputs (away from the border), the most kernel taps any output "
+                "receives divided by the fewest. An output's taps in 2-D are its row's count times its column's count "
+                "(the phase lists below).");
+    ImGui::SameLine();
+    ImGui::TextWrapped("busiest output gets %.3g times the taps of the quietest", c.max_min_ratio);
+  } else if (c.verdict == OverlapVerdict::Holes) {
+    ImGui::SameLine();
+    ImGui::TextUnformatted("some outputs receive no input");
+  } else {
+    ImGui::SameLine();
+    ImGui::TextUnformatted("every interior output gets the same taps");
+  }
   ImGui::TextWrapped("%s", c.explanation.c_str());
   if (!c.fix.empty()) {
     ImGui::TextWrapped("Fix: %s", c.fix.c_str());
@@ -207,7 +292,11 @@ void one_layer(PanelContext& context, const ComputeResult& r) {
                           to_string(c.suggested_output_padding).c_str());
     }
   }
-  ImGui::Text("taps per phase (o + p) mod s:  height [%s]  width [%s]", phases_text(c.height).c_str(), phases_text(c.width).c_str());
+  ImGui::TextWrapped("taps per phase (o + p) mod s:  height [%s]  width [%s]", phases_text(c.height).c_str(),
+                     phases_text(c.width).c_str());
+  help_marker("Along each axis, output row (or column) o is in phase (o + p) mod s (p padding, s stride): outputs of "
+              "the same phase receive the same number of kernel taps. The list gives that number for phase 0, 1, ... "
+              "All equal: even. Different: uneven overlap, a checkerboard. A 0: holes.");
   artifact_score(context, r, avail);
 
   // Each analysis below is made only while its section is open.
@@ -223,8 +312,19 @@ void one_layer(PanelContext& context, const ComputeResult& r) {
 
 void draw_checkerboard_panel(PanelContext& context) {
   const ComputeResult* result = context.model.result();
-  if (!result) return;
+  if (!result) {
+    ImGui::TextDisabled(context.model.computing() ? "computing the first result..." : "no valid layer yet: see Layer");
+    return;
+  }
   const ComputeResult& r = *result;
+  // Everything below describes the result on screen; while that is not the current state's, say so.
+  if (context.model.stale()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(230, 160, 60, 255));
+    ImGui::TextWrapped("%s", context.model.error() ? "This is the last valid layer's analysis: the current one is "
+                                                     "invalid (see Layer)."
+                                                   : "Updating for the new parameters...");
+    ImGui::PopStyleColor();
+  }
   if (r.stages.size() < 2) {
     one_layer(context, r);
     return;

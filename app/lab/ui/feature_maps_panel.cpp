@@ -1,7 +1,9 @@
 // Feature maps: the input and output channels side by side with a colour bar, zoom and pan (nearest sampling,
 // pixel grid when zoomed in), the value under the pointer, an RGB composite for 3-channel tensors, and the
 // receptive links: hover an output pixel to outline the input pixels and kernel taps behind it, or an input
-// pixel to outline the outputs it stamps. Thumbnails below pick the channel.
+// pixel to outline the outputs it stamps. A click pins a pixel (view.pin, view.pin_input) for the Pixel
+// inspector, and its terms stay outlined; the rows and columns output_padding adds are outlined too.
+// Thumbnails below pick the channel.
 #include "exports.h"
 #include "panels.h"
 #include "plane_textures.h"
@@ -21,6 +23,10 @@ namespace {
 constexpr int64_t kMaxThumbnails = 16;
 constexpr ImU32 kLinkColour = IM_COL32(255, 214, 0, 255);
 constexpr ImU32 kHoverColour = IM_COL32(255, 255, 255, 255);
+constexpr ImU32 kPinColour = IM_COL32(80, 220, 255, 255);
+constexpr ImU32 kOutputPaddingColour = IM_COL32(255, 140, 40, 255);
+// A press and release closer than this (screen pixels) is a click; farther, it was a drag that panned the view.
+constexpr float kClickSlop = 3.0f;
 
 void view_controls(PanelContext& context, const ComputeResult& r) {
   ViewSettings& view = context.model.state().view;
@@ -47,8 +53,18 @@ void view_controls(PanelContext& context, const ComputeResult& r) {
   if (ImGui::SmallButton("Export output")) export_output(context, r);
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("Write the output as .npy and as a PNG channel grid with a colour bar, in the current folder");
+  // The mouse's uses, in full where the row has room for them, else behind a marker.
+  const char* const mouse = "wheel: zoom, drag: pan, double-click: fit";
+  const char* const mouse_help = "Mouse wheel: zoom about the pointer. Drag: pan. Double-click: fit the view. Click a "
+                                 "pixel: pin it for the Pixel inspector. Right-click: unpin. Home: fit every view.";
   ImGui::SameLine();
-  ImGui::TextDisabled("wheel: zoom, drag: pan, double-click: fit");
+  if (ImGui::GetContentRegionAvail().x >= ImGui::CalcTextSize(mouse).x) {
+    ImGui::TextDisabled("%s", mouse);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", mouse_help);
+  } else {
+    ImGui::TextDisabled("mouse");
+    help_marker(mouse_help);
+  }
 }
 
 void thumbnails(PanelContext& context, const char* label, const std::shared_ptr<const Tensor>& tensor, int64_t batch,
@@ -74,6 +90,109 @@ void nonfinite_warnings(PanelContext& context, const ComputeResult& r) {
       ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.45f, 1.0f), "the %s has %lld NaN and %lld infinite values (drawn magenta)",
                          what, static_cast<long long>(count.value->nan), static_cast<long long>(count.value->inf));
   }
+}
+
+// A left click (a press and release without dragging: a drag pans) on a pixel of `view` pins it; a right click
+// unpins. Both go through the settings (view.pin, view.pin_input), so --set and workspaces keep the pin.
+void pin_on_click(ViewSettings& settings, const ViewGeometry& view, PinTarget target) {
+  if (!view.hovered) return;
+  const ImGuiIO& io = ImGui::GetIO();
+  if (ImGui::IsMouseReleased(ImGuiMouseButton_Left) &&
+      io.MouseDragMaxDistanceSqr[ImGuiMouseButton_Left] < kClickSlop * kClickSlop)
+    settings.pin = {target, view.hover_y, view.hover_x};
+  if (ImGui::IsMouseClicked(ImGuiMouseButton_Right)) settings.pin = {};
+}
+
+std::string pixel_name(const char* tensor, int64_t n, int64_t c, int64_t y, int64_t x) {
+  return std::string(tensor) + "[" + std::to_string(n) + ", " + std::to_string(c) + ", " + std::to_string(y) + ", " +
+         std::to_string(x) + "]";
+}
+
+// The pinned pixel and its terms, outlined from the inspector's own products: an output pixel's input pixels (those
+// of the shown input channel) and kernel taps, or an input pixel's footprint and taps. Returns the line that says
+// what is outlined, or the product's error when the pin is outside the plane ("" while it is computed).
+struct PinSummary {
+  std::string text;
+  bool error = false;
+};
+PinSummary pin_overlay(PanelContext& context, const ComputeResult& r, const ViewGeometry& in_view,
+                        const ViewGeometry& out_view, const ViewGeometry& kernel_view) {
+  const PixelPin& pin = context.model.state().view.pin;
+  if (pin.target == PinTarget::Output) {
+    const auto product = context.model.analyses().pixel_terms(r, pin.y, pin.x);
+    if (!product.value) return {product.error, true};
+    outline_pixel(out_view, pin.y, pin.x, kPinColour, 3.0f);
+    const std::vector<PixelTerm>& terms = product.value->terms;
+    if (terms.empty())
+      return {"pinned " + pixel_name("y", r.batch_index, r.out_channel, pin.y, pin.x) +
+              ": a hole, no (input pixel, tap) pair lands on it"};
+    int64_t channels = 0, outlined = 0;
+    for (size_t i = 0; i < terms.size(); ++i) {
+      if (i == 0 || terms[i].in_channel != terms[i - 1].in_channel) ++channels;
+      if (terms[i].in_channel != r.in_channel) continue;
+      outline_pixel(in_view, terms[i].iy, terms[i].ix, kPinColour);
+      outline_pixel(kernel_view, terms[i].ky, terms[i].kx, kPinColour);
+      ++outlined;
+    }
+    return {"pinned " + pixel_name("y", r.batch_index, r.out_channel, pin.y, pin.x) + ": " + std::to_string(terms.size()) +
+           " terms from " + std::to_string(channels) + " input channel" + (channels == 1 ? "" : "s") + "; outlined: the " +
+           std::to_string(outlined) + " of input channel " + std::to_string(r.in_channel)};
+  }
+  if (pin.target == PinTarget::Input) {
+    const auto product = context.model.analyses().footprint(r, pin.y, pin.x);
+    if (!product.value) return {product.error, true};
+    outline_pixel(in_view, pin.y, pin.x, kPinColour, 3.0f);
+    for (const PixelTerm& t : product.value->terms) {
+      outline_pixel(out_view, t.oy, t.ox, kPinColour);
+      outline_pixel(kernel_view, t.ky, t.kx, kPinColour);
+    }
+    return {"pinned " + pixel_name("x", r.batch_index, r.in_channel, pin.y, pin.x) + ": stamps " +
+           std::to_string(product.value->terms.size()) + " output pixels (outlined), " +
+           std::to_string(product.value->cropped_taps) + " taps cropped by padding"};
+  }
+  return {};
+}
+
+// The rows and columns output_padding adds: the last op.h rows at the bottom and op.w columns at the right.
+void outline_output_padding(const ViewGeometry& view, const ConvTranspose2dGeometry& g, const IntPair& op) {
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->PushClipRect(view.box_min, view.box_max, true);
+  const ImVec2 corner = view.pixel_max(g.out_h - 1, g.out_w - 1);
+  if (op.h > 0) draw->AddRect(view.pixel_min(g.out_h - op.h, 0), corner, kOutputPaddingColour, 0.0f, 0, 2.0f);
+  if (op.w > 0) draw->AddRect(view.pixel_min(0, g.out_w - op.w), corner, kOutputPaddingColour, 0.0f, 0, 2.0f);
+  draw->PopClipRect();
+}
+
+std::string count_of(int64_t count, const char* what) {
+  return std::to_string(count) + " " + what + (count == 1 ? "" : "s");
+}
+
+// What the orange outline marks: "orange: the last 1 row + 1 column, added by output_padding".
+std::string output_padding_text(const IntPair& op) {
+  std::string added;
+  if (op.h > 0) added = "last " + count_of(op.h, "row");
+  if (op.w > 0) added += (added.empty() ? "last " : " + ") + count_of(op.w, "column");
+  return "orange: the " + added + ", added by output_padding";
+}
+
+// The caption's wrap width under a view `width` wide, leaving room for its (?), and the height it takes there.
+float caption_wrap_width(float width) {
+  return width - ImGui::CalcTextSize("(?)").x - ImGui::GetStyle().ItemSpacing.x;
+}
+float caption_height(const std::string& text, float width) {
+  return ImGui::CalcTextSize(text.c_str(), nullptr, false, caption_wrap_width(width)).y + ImGui::GetStyle().ItemSpacing.y;
+}
+
+// Under the output view, within its `width`: which rows and columns the orange outline marks.
+void output_padding_caption(const std::string& text, float width) {
+  ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + caption_wrap_width(width));
+  ImGui::PushStyleColor(ImGuiCol_Text, kOutputPaddingColour);
+  ImGui::TextWrapped("%s", text.c_str());
+  ImGui::PopStyleColor();
+  ImGui::PopTextWrapPos();
+  help_marker("output_padding makes the output op rows taller (at the bottom) and op columns wider (at the right). "
+              "They are computed like every other pixel: taps land there if the padding would otherwise have cropped "
+              "them; where no tap reaches, the pixel holds only the bias.");
 }
 
 }  // namespace
@@ -107,7 +226,11 @@ void draw_feature_maps_panel(PanelContext& context) {
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   const float view_width = (avail.x - kernel_width - 2 * gap) / 2;
   const float line = ImGui::GetTextLineHeightWithSpacing();
-  const float view_height = std::max(60.0f, avail.y - 7.2f * line - ImGui::GetFontSize() * 2.6f * 2);
+  const IntPair& output_padding = r.layer.params.output_padding;
+  const bool has_output_padding = output_padding.h > 0 || output_padding.w > 0;
+  const std::string output_padding_note = has_output_padding ? output_padding_text(output_padding) : "";
+  const float note_height = has_output_padding ? caption_height(output_padding_note, view_width) : 0.0f;
+  const float view_height = std::max(60.0f, avail.y - 7.2f * line - note_height - ImGui::GetFontSize() * 2.6f * 2);
 
   // Titles.
   ImGui::BeginGroup();
@@ -143,6 +266,10 @@ void draw_feature_maps_panel(PanelContext& context) {
                  ImVec2(view_width, view_height), view.zoom, ui.output_pan);
   const ViewGeometry& out_view = out_image.view;
   if (!output_rgb) colour_bar(view.colormap, out_image.range.low, out_image.range.high, view_width);
+  if (has_output_padding) {
+    outline_output_padding(out_view, g, output_padding);
+    output_padding_caption(output_padding_note, view_width);
+  }
   ImGui::EndGroup();
   ImGui::SameLine();
   ImGui::BeginGroup();
@@ -154,6 +281,10 @@ void draw_feature_maps_panel(PanelContext& context) {
   const ViewGeometry& kernel_view = kernel_image.view;
   ImGui::TextDisabled("%lldx%lld, diverging", static_cast<long long>(g.kernel_h), static_cast<long long>(g.kernel_w));
   ImGui::EndGroup();
+
+  pin_on_click(view, out_view, PinTarget::Output);
+  pin_on_click(view, in_view, PinTarget::Input);
+  const PinSummary pinned = pin_overlay(context, r, in_view, out_view, kernel_view);
 
   // Receptive links for the pixel under the pointer; the value comes from the full-resolution tensor.
   std::vector<SpatialLink> links;
@@ -182,8 +313,11 @@ void draw_feature_maps_panel(PanelContext& context) {
                  std::to_string(links.size()) + " output pixels (outlined)";
   }
   nonfinite_warnings(context, r);
-  if (hover_text.empty()) ImGui::TextDisabled("hover a pixel: an output shows its input pixels and kernel taps, an input its footprint");
-  else ImGui::TextUnformatted(hover_text.c_str());
+  if (!hover_text.empty()) ImGui::TextUnformatted(hover_text.c_str());
+  else if (!pinned.text.empty())
+    ImGui::TextColored(pinned.error ? ImVec4(1.0f, 0.45f, 0.45f, 1.0f) : ImGui::ColorConvertU32ToFloat4(kPinColour), "%s",
+                       pinned.text.c_str());
+  else ImGui::TextDisabled("click a pixel to pin it for the Pixel inspector, right-click to unpin; hover one to outline its links");
 
   int64_t in_choice = -1, out_choice = -1;
   thumbnails(context, "input channels", r.layer.input, n, r.in_channel, in_choice, "fm.in.");

@@ -16,6 +16,7 @@ void pattern_controls(PanelContext& context) {
   enum_combo("pattern", input.pattern, pattern_names());
   const bool invalid = context.model.error_is("input.pattern_size");
   int_input("size", input.pattern_size, 1, 1024, invalid);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("The pattern's height and width, in pixels");
   int_input("channels", input.pattern_channels, 1, 64, invalid);
 }
 
@@ -24,8 +25,8 @@ void random_controls(PanelContext& context) {
   const bool invalid = context.model.error_is("input.shape") || context.model.error_is("input");
   int_input("N (batch)", input.batch, 1, 4096, invalid);
   int_input("C (channels)", input.channels, 1, 4096, invalid);
-  int_input("H", input.height, 1, 4096, invalid);
-  int_input("W", input.width, 1, 4096, invalid);
+  int_input("H (height)", input.height, 1, 4096, invalid);
+  int_input("W (width)", input.width, 1, 4096, invalid);
   enum_radio(input.distribution, distribution_names());
   int64_t seed = static_cast<int64_t>(input.seed);
   if (int_input("seed##input", seed, 0, INT64_MAX)) input.seed = static_cast<uint64_t>(seed);
@@ -100,7 +101,10 @@ void draw_input_panel(PanelContext& context) {
     case InputKind::Image: image_controls(context); break;
   }
   const Shape& shape = context.model.stack_input_shape();
-  if (!shape.empty()) ImGui::TextDisabled("input tensor %s", shape_to_string(shape).c_str());
+  if (!shape.empty()) {
+    ImGui::TextDisabled("input tensor %s", shape_to_string(shape).c_str());
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("[N samples, C channels, H height, W width]");
+  }
 }
 
 }  // namespace convt::lab::ui

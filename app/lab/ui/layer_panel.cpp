@@ -19,6 +19,35 @@
 namespace convt::lab::ui {
 namespace {
 
+// The preset's one-line description, marked "(modified)" once a parameter differs from the preset's, so that it
+// never describes a screen it no longer matches. A reference page example whose claimed shape is wrong says so,
+// with a button that applies the parameters giving the claimed shape.
+void preset_caption(PanelContext& context, const Preset& preset) {
+  LabState& state = context.model.state();
+  const bool modified = preset_modified(preset.name, state);
+  ImGui::TextWrapped("%s%s", preset.description.c_str(), modified ? " (modified)" : "");
+  if (modified && ImGui::IsItemHovered())
+    ImGui::SetTooltip("A parameter or the input changed since this preset was chosen: the line above describes the "
+                      "preset, not the screen. Choose the preset again to go back to it.");
+  const PresetCorrection* correction = preset_correction(preset.name);
+  if (!correction) return;
+  LabState corrected = state;
+  apply_preset_correction(preset.name, corrected);
+  if (corrected == state) {  // applying it would change nothing: it is applied
+    ImGui::TextDisabled("corrected: %s", correction->note.c_str());
+    return;
+  }
+  ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(230, 160, 60, 255));
+  ImGui::TextWrapped("The page's claimed shape is wrong for these parameters: %s.", correction->note.c_str());
+  ImGui::PopStyleColor();
+  if (ImGui::SmallButton("Apply the corrected parameters")) apply_preset_correction(preset.name, state);
+  if (ImGui::IsItemHovered()) {
+    std::string settings;
+    for (const std::string& setting : correction->settings) settings += (settings.empty() ? "" : ", ") + setting;
+    ImGui::SetTooltip("Sets %s", settings.c_str());
+  }
+}
+
 void preset_picker(PanelContext& context) {
   const auto& list = presets();
   int chosen = -1;
@@ -42,7 +71,7 @@ void preset_picker(PanelContext& context) {
     }
     ImGui::EndCombo();
   }
-  if (chosen >= 0) ImGui::TextWrapped("%s", list[static_cast<size_t>(chosen)].description.c_str());
+  if (chosen >= 0) preset_caption(context, list[static_cast<size_t>(chosen)]);
 }
 
 // For a .safetensors weight: pick one of its 4-D tensors (the file is listed on the worker, once per path).
@@ -269,16 +298,28 @@ void draw_layer_panel(PanelContext& context) {
   } else {
     int_input("C_out", layer.out_channels, 1, 65536, model.error_is("out_channels"));
   }
+  help_marker("C_out, the output channels: how many feature maps the layer makes. Every input channel has its own "
+              "kernel for each output channel (of its group), so the weight is [C_in, C_out/groups, kH, kW].");
   pair_input("kernel_size", layer.kernel, ui.link_kernel, 1, model.error_is("kernel") || model.error_is("weight"),
-             "kH, kW: the weight is [C_in, C_out/groups, kH, kW]");
+             "The kernel's height and width in taps (kH, kW). Each input pixel stamps a copy of the kernel, scaled by "
+             "its value, onto the output.");
   ImGui::EndDisabled();
-  pair_input("stride", p.stride, ui.link_stride, 1, model.error_is("stride"), "s: input pixels land s apart in the output");
+  pair_input("stride", p.stride, ui.link_stride, 1, model.error_is("stride"),
+             "s, the upsampling factor: neighbouring input pixels' stamps start s output pixels apart, so stride 2 "
+             "about doubles the height and width.");
   pair_input("padding", p.padding, ui.link_padding, 0, model.error_is("padding") || model.error_is("output_size"),
-             "p: removes p rows and columns from each side of the full (i-1)*s + d*(k-1) + 1 output");
+             "p: how many rows and columns are cropped from each side of the full output, (i-1)*s + d*(k-1) + 1 per "
+             "axis. Unlike conv2d's padding, it makes the output smaller.");
   pair_input("output_padding", p.output_padding, ui.link_output_padding, 0, model.error_is("output_padding"),
-             "op: adds real computed rows/columns at the bottom/right; must be < stride or < dilation");
-  pair_input("dilation", p.dilation, ui.link_dilation, 1, model.error_is("dilation"), "d: kernel taps land d apart");
+             "op: extra rows at the bottom and columns at the right, computed like the rest of the output. It picks "
+             "one of the sizes a stride-s conv2d would map back to the same input size (see Output size). Must be "
+             "smaller than the stride or the dilation.");
+  pair_input("dilation", p.dilation, ui.link_dilation, 1, model.error_is("dilation"),
+             "d: the spacing of the kernel's taps. Tap k lands k*d pixels from the stamp's start, so a kernel of k taps "
+             "reaches d*(k-1) + 1 pixels; d 1 is a plain kernel.");
   int_input("groups", p.groups, 1, 4096, model.error_is("groups"));
+  help_marker("Splits the channels into groups that do not mix: the input channels of group g feed only the output "
+              "channels of group g. C_in and C_out must both divide by it; 1 connects every channel to every channel.");
   if (p.padding_end) {
     // ONNX's pads: the bottom/right crop is its own number (the Output size panel's formula shows both).
     const IntPair end = *p.padding_end;

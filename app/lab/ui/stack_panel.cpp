@@ -37,6 +37,30 @@ std::string layer_text(const PreparedLayer& layer) {
   return text;
 }
 
+// The shorthand of layer_text in words: "kernel 4, stride 2, padding 1, dilation 1, output_padding 0, then relu".
+std::string layer_words(const PreparedLayer& layer) {
+  const ConvTranspose2dGeometry& g = layer.geometry;
+  const ConvTranspose2dParams& p = layer.params;
+  std::string text = "kernel " + (g.kernel_h == g.kernel_w ? std::to_string(g.kernel_h)
+                                                           : std::to_string(g.kernel_h) + "x" + std::to_string(g.kernel_w));
+  text += ", stride " + to_string(p.stride);
+  text += p.asymmetric() ? ", padding " + to_string(p.padding) + " top/left and " + to_string(*p.padding_end) + " bottom/right"
+                         : ", padding " + to_string(p.padding);
+  text += ", output_padding " + to_string(p.output_padding) + ", dilation " + to_string(p.dilation);
+  if (p.groups > 1) text += ", groups " + std::to_string(p.groups);
+  text += layer.activation != Activation::None ? std::string(", then ") + to_string(layer.activation) : ", no activation";
+  return text;
+}
+
+// The strip's shorthand, spelled out in one line under it.
+void shorthand_legend() {
+  ImGui::TextDisabled("k kernel, s stride, p padding, op output_padding, d dilation, g groups;  256 x 8 x 8: channels x "
+                      "height x width");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("A parameter at its default (padding and output_padding 0, dilation and groups 1) is left out. "
+                      "Hover a layer's line for it in words.");
+}
+
 // One stage: thumbnail, then its lines of text. Returns true when clicked.
 bool stage(PanelContext& context, const ComputeResult& r, int64_t index, float side) {
   const bool is_input = index < 0;
@@ -57,12 +81,15 @@ bool stage(PanelContext& context, const ComputeResult& r, int64_t index, float s
     // A model's node by its name, clipped to the thumbnail's width (the tooltip has it whole).
     ImGui::TextColored(selected ? ImVec4(1.0f, 0.84f, 0.0f, 1.0f) : ImGui::GetStyleColorVec4(ImGuiCol_Text), "%s", node->node.c_str());
     ImGui::TextDisabled("%s", layer_text(r.stack.layers[static_cast<size_t>(index)]).c_str());
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", layer_words(r.stack.layers[static_cast<size_t>(index)]).c_str());
   } else {
     const PreparedLayer& layer = r.stack.layers[static_cast<size_t>(index)];
     ImGui::Text("layer %lld%s", static_cast<long long>(index + 1), selected ? "  (shown)" : "");
     ImGui::TextDisabled("%s", layer_text(layer).c_str());
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", layer_words(layer).c_str());
   }
   ImGui::TextUnformatted(channels_and_size(tensor.shape()).c_str());
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("channels x height x width of this stage's output");
   if (!is_input) {
     const OverlapVerdict verdict = r.stages[static_cast<size_t>(index)].coverage->verdict;
     ImGui::PushStyleColor(ImGuiCol_Text, verdict_colour(verdict));
@@ -79,14 +106,23 @@ bool stage(PanelContext& context, const ComputeResult& r, int64_t index, float s
       const ConvTranspose2dGeometry& g = r.stack.layers[static_cast<size_t>(index)].geometry;
       const Tensor& input = *layer_input(r.stack, r.stages, static_cast<size_t>(index));
       const std::string name = node ? node->node : "layer " + std::to_string(index + 1);
-      ImGui::SetTooltip("%s: %s -> %s\nheight %s\nwidth  %s\n%s\nclick to show it in every panel", name.c_str(),
-                        shape_to_string(input.shape()).c_str(),
-                        shape_to_string(g.output_shape()).c_str(), g.axis_h.formula().c_str(), g.axis_w.formula().c_str(),
-                        r.stages[static_cast<size_t>(index)].coverage->explanation.c_str());
+      ImGui::SetTooltip("%s: %s -> %s\n%s\nheight %s\nwidth  %s\n%s\nclick to show it in every panel", name.c_str(),
+                        shape_to_string(input.shape()).c_str(), shape_to_string(g.output_shape()).c_str(),
+                        layer_words(r.stack.layers[static_cast<size_t>(index)]).c_str(), g.axis_h.formula().c_str(),
+                        g.axis_w.formula().c_str(), r.stages[static_cast<size_t>(index)].coverage->explanation.c_str());
     }
   }
   ImGui::PopID();
   return clicked && !is_input;
+}
+
+// An uneven chain's spread, in words; "routes" explained on hover.
+void routes_ratio(double ratio) {
+  ImGui::Text("the most-reached output gets %.3gx", ratio);
+  ImGui::Text("the routes of the least-reached");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("A route is one path from an input pixel to a final output pixel, through one kernel tap of "
+                      "every layer. Interior outputs only (the border is covered less for another reason).");
 }
 
 // Between two of a model's ConvTranspose nodes, the nodes that run in between in the graph's order (BatchNorm,
@@ -114,7 +150,8 @@ void draw_stack_panel(PanelContext& context) {
   }
   const ComputeResult& r = *result;
   const float line = ImGui::GetTextLineHeightWithSpacing();
-  const float side = std::clamp(ImGui::GetContentRegionAvail().y - 4.6f * line, 24.0f, ImGui::GetFontSize() * 7);
+  // Room under the thumbnails for a stage's four lines of text and the shorthand's legend.
+  const float side = std::clamp(ImGui::GetContentRegionAvail().y - 5.6f * line, 24.0f, ImGui::GetFontSize() * 7);
   for (int64_t index = -1; index < static_cast<int64_t>(r.stages.size()); ++index) {
     if (index >= 0) {
       ImGui::SameLine();
@@ -137,18 +174,22 @@ void draw_stack_panel(PanelContext& context) {
     const onnx::ChainCoverage& chain = snapshot->audit->chain;
     ImGui::TextUnformatted("The model's chain");
     badge(to_string(chain.summary.verdict), verdict_colour(chain.summary.verdict));
-    if (chain.summary.verdict == OverlapVerdict::Uneven) ImGui::Text("routes per output, max/min %.3g", chain.summary.ratio);
+    if (chain.summary.verdict == OverlapVerdict::Uneven) routes_ratio(chain.summary.ratio);
     if (ImGui::IsItemHovered() && !chain.note.empty()) ImGui::SetTooltip("%s", chain.note.c_str());
     ImGui::TextDisabled("%zu nodes, from the audit", chain.nodes.size());
     ImGui::EndGroup();
+    shorthand_legend();
     return;
   }
   ImGui::TextUnformatted("The whole stack");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("How evenly the whole chain covers the final output: the routes from the input to each final "
+                      "output pixel, one kernel tap per layer on the way");
   const auto coverage = context.model.analyses().stack_coverage(r);
   if (coverage.value) {
     const StackCoverageSummary& summary = coverage.value->summary;
     badge(to_string(summary.verdict), verdict_colour(summary.verdict));
-    if (summary.verdict == OverlapVerdict::Uneven) ImGui::Text("routes per output, max/min %.3g", summary.ratio);
+    if (summary.verdict == OverlapVerdict::Uneven) routes_ratio(summary.ratio);
   } else {
     ImGui::TextDisabled(coverage.error.empty() ? "counting routes..." : coverage.error.c_str());
   }
@@ -159,6 +200,7 @@ void draw_stack_panel(PanelContext& context) {
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("Every stage's output (after its activation) as .npy and a PNG channel grid, in a new folder");
   ImGui::EndGroup();
+  shorthand_legend();
 }
 
 }  // namespace convt::lab::ui

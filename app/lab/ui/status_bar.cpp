@@ -25,6 +25,11 @@ void draw_status_bar(PanelContext& context) {
   if (r) {
     ImGui::Text("backend %s   %.2f ms per run   %.2f GFLOP/s useful   output %s   %s", r->backend_name.c_str(), r->run_ms,
                 r->gflops(), shape_to_string(r->output().shape()).c_str(), bytes_text(r->output_bytes()).c_str());
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("backend: where the layer ran (cpu, cuda or the reference). ms per run: the shown layer's time. "
+                        "GFLOP/s useful: billions of floating-point operations per second, counting only the layer's "
+                        "real work, 2 * N * C_in * H * W * C_out/groups * kH * kW (one multiply and one add per input "
+                        "pixel and tap). output: [N, C_out, height, width], and its size in memory as float32.");
     if (r->stages.size() > 1) {
       ImGui::SameLine();
       ImGui::TextDisabled("   layer %lld of %zu; the stack %.2f ms", static_cast<long long>(r->stack.selected + 1),

@@ -3,7 +3,6 @@
 // each group with a reset: no panel keeps state in function-local statics.
 #pragma once
 
-#include "inspector_ui_state.h"
 #include "steps_ui_state.h"
 #include "teach_views_ui_state.h"
 #include "view_state.h"
@@ -112,7 +111,6 @@ struct UiState {
   ModelPanelState model;
   LayerPanelState layer;
   FileBrowserState browser;
-  InspectorUiState inspector;
   StepsUiState steps;
   TeachViewsUiState teach;
 
@@ -137,7 +135,6 @@ struct UiState {
     scatter.reset_views();
     checkerboard.reset_views();
     train.reset_views();
-    inspector.reset_views();
     steps.reset_views();
     teach.reset_views();
   }

@@ -71,6 +71,18 @@ PlaneImage plane_view(PanelContext& context, const char* id, const PlaneSpec& sp
   return image;
 }
 
+PlaneImage plane_picture(PanelContext& context, const char* id, const PlaneSpec& spec, ImVec2 size) {
+  PlaneImage image;
+  image.view = fitted_view(id, spec.tensor->size(-2), spec.tensor->size(-1), size);
+  image.clicked = ImGui::IsItemClicked(ImGuiMouseButton_Left);
+  const PlaneView plane =
+      context.model.analyses().plane(spec, image.view.visible, image.view.box_height(), image.view.box_width());
+  draw_plane(context, id, image.view, plane, spec.colormap);
+  image.range = plane.ranges[0];
+  finish_view(image.view);
+  return image;
+}
+
 bool plane_thumbnail(PanelContext& context, const char* id, const PlaneSpec& spec, float side, bool selected) {
   const int64_t h = spec.tensor->size(-2), w = spec.tensor->size(-1);
   const int64_t box = std::max<int64_t>(1, static_cast<int64_t>(side));

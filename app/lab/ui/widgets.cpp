@@ -52,34 +52,53 @@ bool int_input(const char* label, int64_t& value, int64_t minimum, int64_t maxim
 bool pair_input(const char* label, IntPair& value, bool& linked, int64_t minimum, bool invalid, const char* help) {
   ImGui::PushID(label);
   bool changed = false;
+  // A pair whose members differ (set by a preset, a workspace or --set) shows both: one field would hide one.
+  if (linked && value.h != value.w) linked = false;
+  // The fields give up width before the row clips: the link's label and the name (with its (?)) keep their room.
+  // Sized for the widest name a pair carries, so that a column of pairs keeps its fields aligned.
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float font = ImGui::GetFontSize();
+  const float name = std::max(ImGui::CalcTextSize(label).x, ImGui::CalcTextSize("output_padding").x);
+  const float after_fields = style.ItemSpacing.x + ImGui::GetFrameHeight() + style.ItemInnerSpacing.x +
+                             ImGui::CalcTextSize("H=W").x + style.ItemSpacing.x + name +
+                             (help ? style.ItemSpacing.x + ImGui::CalcTextSize("(?)").x : 0.0f);
+  const float fields = ImGui::GetContentRegionAvail().x - after_fields;
   {
     InvalidScope scope(invalid);
     const int64_t step = 1;
     if (linked) {
       int64_t both = value.h;
-      ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7.5f);
+      ImGui::SetNextItemWidth(std::clamp(fields, font * 4.5f, font * 7.5f));
       if (ImGui::InputScalar("##both", ImGuiDataType_S64, &both, &step, nullptr, "%lld")) {
         both = std::clamp(both, minimum, kSettingMax);
         value = {both, both};
         changed = true;
       }
     } else {
-      ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6.0f);
-      if (ImGui::InputScalar("##h", ImGuiDataType_S64, &value.h, &step, nullptr, "%lld")) changed = true;
+      // Too narrow for two fields with +/- buttons: plain fields, typed into.
+      const float each = std::clamp((fields - 4) / 2, font * 2.5f, font * 5.5f);
+      const int64_t* buttons = each >= font * 4.0f ? &step : nullptr;
+      ImGui::SetNextItemWidth(each);
+      if (ImGui::InputScalar("##h", ImGuiDataType_S64, &value.h, buttons, nullptr, "%lld")) changed = true;
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("H: the height's value");
       ImGui::SameLine(0, 4);
-      ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6.0f);
-      if (ImGui::InputScalar("##w", ImGuiDataType_S64, &value.w, &step, nullptr, "%lld")) changed = true;
+      ImGui::SetNextItemWidth(each);
+      if (ImGui::InputScalar("##w", ImGuiDataType_S64, &value.w, buttons, nullptr, "%lld")) changed = true;
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("W: the width's value");
       value.h = std::clamp(value.h, minimum, kSettingMax);
       value.w = std::clamp(value.w, minimum, kSettingMax);
     }
   }
+  // The link toggle, labelled: ticked, height (H) and width (W) share the one value.
   ImGui::SameLine();
-  if (ImGui::Checkbox("##link", &linked) && linked && value.h != value.w) {
+  if (ImGui::Checkbox("H=W##link", &linked) && linked && value.h != value.w) {
     value.w = value.h;
     changed = true;
   }
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip(linked ? "Linked: one value for height and width (click to split)"
-                                                       : "Separate height, width (click to link)");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip(linked ? "H=W ticked: one value for the height (H) and the width (W); untick to set them apart"
+                             : "Two values: the height's (H, left) and the width's (W, right); tick to give both the "
+                               "height's");
   ImGui::SameLine();
   ImGui::TextUnformatted(label);
   if (help) help_marker(help);
@@ -244,6 +263,80 @@ void outline_pixel(const ViewGeometry& view, int64_t y, int64_t x, ImU32 colour,
   draw->PushClipRect(view.box_min, view.box_max, true);
   draw->AddRect(view.pixel_min(y, x), view.pixel_max(y, x), colour, 0.0f, 0, thickness);
   draw->PopClipRect();
+}
+
+ViewGeometry fitted_view(const char* id, int64_t height, int64_t width, ImVec2 size) {
+  ViewGeometry view;
+  size.x = std::max(size.x, 16.0f);
+  size.y = std::max(size.y, 16.0f);
+  height = std::max<int64_t>(height, 1);
+  width = std::max<int64_t>(width, 1);
+  view.box_min = ImGui::GetCursorScreenPos();
+  view.box_max = ImVec2(view.box_min.x + size.x, view.box_min.y + size.y);
+  ImGui::InvisibleButton(id, size);
+  view.scale = std::min(size.x / static_cast<float>(width), size.y / static_cast<float>(height));
+  view.origin = ImVec2(std::floor((view.box_min.x + view.box_max.x - width * view.scale) / 2),
+                       std::floor((view.box_min.y + view.box_max.y - height * view.scale) / 2));
+  view.visible = {0, 0, height, width};
+  ImGui::GetWindowDrawList()->AddRectFilled(view.box_min, view.box_max, IM_COL32(22, 22, 26, 255));
+  if (ImGui::IsItemHovered()) {
+    const ImVec2 mouse = ImGui::GetIO().MousePos;
+    const int64_t x = static_cast<int64_t>(std::floor((mouse.x - view.origin.x) / view.scale));
+    const int64_t y = static_cast<int64_t>(std::floor((mouse.y - view.origin.y) / view.scale));
+    if (x >= 0 && x < width && y >= 0 && y < height) {
+      view.hovered = true;
+      view.hover_x = x;
+      view.hover_y = y;
+    }
+  }
+  return view;
+}
+
+void outline_region(const ViewGeometry& view, const PlaneRegion& region, ImU32 colour, float thickness, float grow) {
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->PushClipRect(view.box_min, view.box_max, true);
+  const ImVec2 min = view.pixel_min(region.y0, region.x0), max = view.pixel_min(region.y1, region.x1);
+  const ImVec2 a(min.x - grow, min.y - grow), b(max.x + grow, max.y + grow);
+  draw->AddRect(a, b, IM_COL32(0, 0, 0, 200), 0.0f, 0, thickness + 2.0f);
+  draw->AddRect(a, b, colour, 0.0f, 0, thickness);
+  draw->PopClipRect();
+}
+
+bool cell_text(ImVec2 min, ImVec2 max, const char* text, float largest) {
+  constexpr float kSmallestReadable = 9.0f;
+  ImFont* font = ImGui::GetFont();
+  const float base = largest > 0 ? std::min(largest, ImGui::GetFontSize()) : ImGui::GetFontSize();
+  const ImVec2 natural = font->CalcTextSizeA(base, FLT_MAX, 0.0f, text);
+  const float room_x = max.x - min.x - 2, room_y = max.y - min.y;
+  const float size = std::min({base, base * room_x / std::max(natural.x, 1.0f), room_y * 0.8f});
+  if (size < kSmallestReadable) return false;
+  const ImVec2 extent = font->CalcTextSizeA(size, FLT_MAX, 0.0f, text);
+  const ImVec2 at(std::floor((min.x + max.x - extent.x) / 2), std::floor((min.y + max.y - extent.y) / 2));
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->AddText(font, size, ImVec2(at.x + 1, at.y + 1), IM_COL32(0, 0, 0, 230), text);
+  draw->AddText(font, size, at, IM_COL32(255, 255, 255, 255), text);
+  return true;
+}
+
+bool draw_pixel_values(const ViewGeometry& view, const float* values, int64_t width) {
+  // One size for the whole grid, the one at which a typical value ("-0.123") fits a pixel; longer values shrink.
+  const float base = ImGui::GetFontSize();
+  const float typical = ImGui::GetFont()->CalcTextSizeA(base, FLT_MAX, 0.0f, "-0.123").x;
+  const float size = std::min(base, base * (view.scale - 2) / typical);
+  if (size < 9.0f) return false;  // too small to read: the pixels keep their colours (and the hover line)
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->PushClipRect(view.box_min, view.box_max, true);
+  bool written = false;
+  char text[32];
+  for (int64_t y = view.visible.y0; y < view.visible.y1; ++y)
+    for (int64_t x = view.visible.x0; x < view.visible.x1; ++x) {
+      // Three significant digits, two when that is longer than "-0.123" (e.g. -0.0123), so sizes stay even.
+      if (std::snprintf(text, sizeof text, "%.3g", values[y * width + x]) > 6)
+        std::snprintf(text, sizeof text, "%.2g", values[y * width + x]);
+      written |= cell_text(view.pixel_min(y, x), view.pixel_max(y, x), text, size);
+    }
+  draw->PopClipRect();
+  return written;
 }
 
 }  // namespace convt::lab::ui

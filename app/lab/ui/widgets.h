@@ -104,4 +104,24 @@ void finish_view(const ViewGeometry& view);
 // Outlines tensor pixel (y, x) of a view.
 void outline_pixel(const ViewGeometry& view, int64_t y, int64_t x, ImU32 colour, float thickness = 2.0f);
 
+// ---- Step views: fitted pictures, region outlines, printed values (scatter-then-convolve, the enlarged view) ----
+
+// A view of a height x width plane fitted and centred in a box of `size`, without zoom or pan: a click on it is
+// the caller's to use (ImGui::IsItemClicked() right after; e.g. a thumbnail that opens large).
+ViewGeometry fitted_view(const char* id, int64_t height, int64_t width, ImVec2 size);
+
+// Outlines the tensor pixels of `region` (rows y0..y1-1, columns x0..x1-1) over a dark halo, so the outline reads
+// on any colour; `grow` screen pixels outside the region (a small view's one-pixel region stays visible).
+void outline_region(const ViewGeometry& view, const PlaneRegion& region, ImU32 colour, float thickness = 2.0f,
+                    float grow = 0.0f);
+
+// Writes `text` centred in the screen box [min, max], at most `largest` high (0: the font's size), shrunk to fit;
+// nothing when it would be smaller than readable. White over a dark shadow, so it reads on any colour. Returns
+// whether it was written.
+bool cell_text(ImVec2 min, ImVec2 max, const char* text, float largest = 0.0f);
+
+// Prints each visible pixel's value (read from the row-major plane `values`, `width` columns, never computed)
+// once the view's pixels are large enough to hold it; returns whether they were.
+bool draw_pixel_values(const ViewGeometry& view, const float* values, int64_t width);
+
 }  // namespace convt::lab::ui

@@ -131,15 +131,23 @@ ProductCache::Typed<InputPixelFootprint> Analyses::footprint(const ComputeResult
   }, true);
 }
 
-ProductCache::Typed<TransposeMatrix1d> Analyses::matrix(const ComputeResult& r, int64_t row, int64_t kernel_row) {
+int64_t matrix_input_row(const ComputeResult& r, int64_t row) { return row < 0 ? r.layer.geometry.in_h / 2 : row; }
+
+int64_t matrix_kernel_row(const ComputeResult& r, int64_t kernel_row) {
+  return kernel_row < 0 ? r.layer.geometry.kernel_h / 2 : kernel_row;
+}
+
+ProductCache::Typed<TransposeMatrix1d> Analyses::matrix(const ComputeResult& r, int64_t row, int64_t kernel_row,
+                                                        int64_t inputs) {
   const PreparedLayer& layer = r.layer;
-  const ConvTranspose2dGeometry& g = layer.geometry;
-  const int64_t input_row = row < 0 ? g.in_h / 2 : row;
-  const int64_t tap_row = kernel_row < 0 ? g.kernel_h / 2 : kernel_row;
-  const std::string key = "matrix|" + slice_key(r) + "|" + std::to_string(input_row) + "," + std::to_string(tap_row);
+  const int64_t input_row = matrix_input_row(r, row);
+  const int64_t tap_row = matrix_kernel_row(r, kernel_row);
+  const std::string key = "matrix|" + slice_key(r) + "|" + std::to_string(input_row) + "," + std::to_string(tap_row) +
+                          "|" + std::to_string(inputs);
   return products_.get<TransposeMatrix1d>(key, {layer.input, layer.weight},
-                                          [layer, b = r.batch_index, ci = r.in_channel, co = r.out_channel, input_row, tap_row] {
-    return transpose_matrix_of_row(*layer.input, *layer.weight, layer.params, b, ci, co, input_row, tap_row);
+                                          [layer, b = r.batch_index, ci = r.in_channel, co = r.out_channel, input_row,
+                                           tap_row, inputs] {
+    return transpose_matrix_of_row(*layer.input, *layer.weight, layer.params, b, ci, co, input_row, tap_row, inputs);
   }, true);
 }
 
@@ -343,7 +351,11 @@ PlaneView Analyses::plane(const PlaneSpec& spec, const PlaneRegion& visible, int
 }
 
 PlaneView Analyses::coverage_map(const ComputeResult& r, const PlaneRegion& visible, int64_t box_h, int64_t box_w) {
-  const std::shared_ptr<const CoverageReport> coverage = r.stages.at(static_cast<size_t>(r.stack.selected)).coverage;
+  return coverage_map(r.stages.at(static_cast<size_t>(r.stack.selected)).coverage, visible, box_h, box_w);
+}
+
+PlaneView Analyses::coverage_map(const std::shared_ptr<const CoverageReport>& coverage, const PlaneRegion& visible,
+                                 int64_t box_h, int64_t box_w) {
   PlaneView view = preview("coverage|" + id(coverage.get()), coverage, [coverage](const PlaneRegion& region, int64_t factor) {
     return downsample_separable(coverage->row_counts, coverage->col_counts, region, factor);
   }, coverage->out_h, coverage->out_w, 1, visible, box_h, box_w);

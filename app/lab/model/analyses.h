@@ -88,6 +88,11 @@ struct DirectoryListing {
   std::string error;
 };
 
+// The input row and the kernel row matrix() cuts for `row` and `kernel_row`: the value itself, or the middle one
+// for -1 (view.matrix_row and view.matrix_kernel_row), so a view can say which rows it shows.
+int64_t matrix_input_row(const ComputeResult& r, int64_t row);
+int64_t matrix_kernel_row(const ComputeResult& r, int64_t kernel_row);
+
 class Analyses {
  public:
   // Work up to this many elements is made at once, inside the frame.
@@ -108,7 +113,9 @@ class Analyses {
   ProductCache::Typed<OutputPixelTerms> pixel_terms(const ComputeResult& r, int64_t oy, int64_t ox);
   ProductCache::Typed<InputPixelFootprint> footprint(const ComputeResult& r, int64_t iy, int64_t ix);
   // The 1-D matrix of input row `row` and kernel row `kernel_row` (each -1: the middle one).
-  ProductCache::Typed<TransposeMatrix1d> matrix(const ComputeResult& r, int64_t row, int64_t kernel_row);
+  // `inputs`: how many values of the row it cuts (view.matrix_inputs).
+  ProductCache::Typed<TransposeMatrix1d> matrix(const ComputeResult& r, int64_t row, int64_t kernel_row,
+                                                int64_t inputs = kMaxMatrixInputs);
   ProductCache::Typed<RoundTrip> round_trip(const ComputeResult& r);
   // B on the shown layer's input, on the worker: B's weight is A's when B keeps A's weight source and shape,
   // otherwise B's own (generated, or read from its file).
@@ -118,6 +125,10 @@ class Analyses {
   PlaneView plane(const PlaneSpec& spec, const PlaneRegion& visible, int64_t box_h, int64_t box_w);
   // The selected layer's coverage map (pairs per output pixel), drawn from its per-axis counts.
   PlaneView coverage_map(const ComputeResult& r, const PlaneRegion& visible, int64_t box_h, int64_t box_w);
+  // The same map for any report's per-axis counts (Compare A/B's B); the view keeps `report` alive. Its range is
+  // [0, the largest count], like the selected layer's.
+  PlaneView coverage_map(const std::shared_ptr<const CoverageReport>& report, const PlaneRegion& visible, int64_t box_h,
+                         int64_t box_w);
 
   // The 4-D tensors of a .safetensors file, read on the worker.
   ProductCache::Typed<std::vector<SafetensorsEntry>> safetensors_tensors(const std::string& path);

@@ -160,6 +160,8 @@ TEST(TransposeMatrix, ARowOfA2dLayerUsesItsWidthAxisAndAsymmetricEnds) {
   EXPECT_EQ(m.input[4], x.at(1, 3, 2, 4));
   EXPECT_EQ(m.kernel[2], w.at(3, 5 % 3, 1, 2));
   EXPECT_THROW(transpose_matrix_of_row(x, w, params, 0, 0, 5, 0, 0), Error);  // channel 0 does not feed 5
+  EXPECT_EQ(transpose_matrix_of_row(x, w, params, 1, 3, 5, 2, 1, 6).inputs, 6);
+  EXPECT_THROW(transpose_matrix_of_row(x, w, params, 1, 3, 5, 2, 1, 17), Error);
 }
 
 TEST(RoundTrip, Conv2dMapsTheOutputBackToTheInputsSizeAndListsTheOthers) {

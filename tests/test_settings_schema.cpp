@@ -43,7 +43,7 @@ const std::map<std::string, std::string>& samples() {
       {"view.colormap", "grey"}, {"view.range", "global"}, {"view.batch", "1"}, {"view.in_channel", "1"},
       {"view.out_channel", "3"}, {"view.comparison", "nearest"}, {"view.zoom", "2.5"},
       {"view.checkerboard", "stack"}, {"view.pin", "3,4"}, {"view.pin_input", "1,2"}, {"view.matrix", "true"},
-      {"view.matrix_row", "2"}, {"view.matrix_kernel_row", "1"}, {"view.round_trip", "true"},
+      {"view.matrix_row", "2"}, {"view.matrix_kernel_row", "1"}, {"view.matrix_inputs", "5"}, {"view.round_trip", "true"},
       {"view.lessons", "true"}, {"view.lesson", "3"}, {"view.enlarge", "convolution"}, {"view.replay_1d", "true"},
       {"view.replay_row", "4"}, {"stack.layer", "2"}, {"stack.append", "2"},
   };

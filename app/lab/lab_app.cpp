@@ -255,7 +255,7 @@ void LabApp::frame(double time) {
   // A step or the replay opened large covers the centre column until closed (the close box, or Escape).
   if (model_.state().view.enlarge != EnlargedView::None) {
     bool open = true;
-    if (begin_pane("Enlarged###enlarged", left, 0, centre, body, 0, &open)) ui::draw_enlarged_panel(context);
+    if (begin_pane("Scatter-then-convolve, opened large###enlarged", left, 0, centre, body, 0, &open)) ui::draw_enlarged_panel(context);
     ImGui::End();
     if (!open) model_.state().view.enlarge = EnlargedView::None;
   }

@@ -63,6 +63,7 @@ struct ViewSettings {
   bool matrix = false;             // the 1-D matrix view: why "transposed"
   int64_t matrix_row = -1;         // its input row; -1: the middle row
   int64_t matrix_kernel_row = -1;  // its kernel row; -1: the middle row
+  int64_t matrix_inputs = 8;       // how many input values it cuts (at most 16): few enough to read every entry
   bool round_trip = false;         // conv2d run back down on the output
   bool lessons = false;            // the Lessons window
   int64_t lesson = 0;              // the lesson it shows, 1 to 6; 0: the introduction and the list

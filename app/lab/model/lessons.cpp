@@ -93,7 +93,7 @@ const std::vector<Lesson>& lessons() {
         "Why 'transposed': conv2d is a matrix C, from the big image to the small one. The transposed convolution "
         "multiplies by C^T. The matrix view shows both for one row."},
        {"Pan and zoom the large view; zoomed in, each pixel shows its value.",
-        "Open the matrix view (the Matrix tab) and hover an entry: it names the tap and the two positions.",
+        "Close the large view (Esc), pick Matrix: why \"transposed\" above the steps, and hover an entry: it names the tap and the two positions.",
         "Set dilation to 2: the padding of step 3 grows to d*(k-1) - p."},
        "dcgan",
        {"view.pin=7,8", "view.enlarge=convolution"}},

@@ -113,6 +113,8 @@ const SettingTable<ViewSettings>& view_settings() {
                        "the input row the matrix view cuts; -1: the middle row"),
         int_setting<T>("view.matrix_kernel_row", FIELD(matrix_kernel_row), -1, kSettingMax, "Matrix",
                        "the kernel row of the matrix view's 1-D kernel; -1: the middle row"),
+        int_setting<T>("view.matrix_inputs", FIELD(matrix_inputs), 1, 16, "Matrix",
+                       "how many values of the input row the matrix view cuts (the first ones)"),
         bool_setting<T>("view.round_trip", FIELD(round_trip), "Round trip",
                         "runs conv2d with the same parameters on the output, shows the result next to the input, and "
                         "lists the sizes conv2d maps to the same size"),

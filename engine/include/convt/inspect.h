@@ -88,12 +88,13 @@ TransposeMatrix1d transpose_matrix_1d(std::span<const float> input, std::span<co
                                       int64_t padding, int64_t padding_end, int64_t dilation, int64_t output_padding,
                                       float bias = 0);
 
-// The 1-D layer cut from a 2-D one along its width: the first min(W, kMaxMatrixInputs) values of input row `row`
+// The 1-D layer cut from a 2-D one along its width: the first min(W, inputs) values of input row `row`
 // of (batch, in_channel), kernel row `kernel_row` of weight[in_channel, out_channel mod C_out/groups], and the
 // width axis's stride, padding, dilation and output_padding (no bias: one input channel's share).
 TransposeMatrix1d transpose_matrix_of_row(const Tensor& input, const Tensor& weight,
                                           const ConvTranspose2dParams& params, int64_t batch, int64_t in_channel,
-                                          int64_t out_channel, int64_t row, int64_t kernel_row);
+                                          int64_t out_channel, int64_t row, int64_t kernel_row,
+                                          int64_t inputs = kMaxMatrixInputs);
 
 // ---- The round trip -------------------------------------------------------------------------------------------
 

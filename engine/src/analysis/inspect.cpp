@@ -151,7 +151,7 @@ std::vector<int64_t> TransposeMatrix1d::hits_after(int64_t stamps) const {
 
 TransposeMatrix1d transpose_matrix_of_row(const Tensor& input, const Tensor& weight,
                                           const ConvTranspose2dParams& params, int64_t batch, int64_t in_channel,
-                                          int64_t out_channel, int64_t row, int64_t kernel_row) {
+                                          int64_t out_channel, int64_t row, int64_t kernel_row, int64_t inputs) {
   const ConvTranspose2dGeometry g = geometry_of(input, weight, nullptr, params);
   check_index(batch, g.batch, "batch index", "batch");
   check_index(in_channel, g.in_channels, "input channel", "in_channel");
@@ -162,7 +162,10 @@ TransposeMatrix1d transpose_matrix_of_row(const Tensor& input, const Tensor& wei
     throw_invalid("input channel " + std::to_string(in_channel) + " does not feed output channel " +
                       std::to_string(out_channel) + ": they are in different groups",
                   "out_channel");
-  std::vector<float> values(static_cast<size_t>(std::min(g.in_w, kMaxMatrixInputs)));
+  if (inputs < 1 || inputs > kMaxMatrixInputs)
+    throw_invalid("the matrix view takes 1 to " + std::to_string(kMaxMatrixInputs) + " inputs, not " +
+                  std::to_string(inputs), "matrix_inputs");
+  std::vector<float> values(static_cast<size_t>(std::min(g.in_w, inputs)));
   for (size_t x = 0; x < values.size(); ++x) values[x] = input_at(input, g, batch, in_channel, row, static_cast<int64_t>(x));
   std::vector<float> taps(static_cast<size_t>(g.kernel_w));
   for (size_t kx = 0; kx < taps.size(); ++kx)

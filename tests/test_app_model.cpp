@@ -402,6 +402,10 @@ TEST(StateKeys, EveryListedKeyAppliesASampleValue) {
       {"layer.weight_tensor", "up.weight"},
       {"view.batch", "1"}, {"view.in_channel", "1"}, {"view.out_channel", "1"}, {"view.comparison", "nearest"},
       {"view.zoom", "4"}, {"view.checkerboard", "stack"}, {"layer.activation", "tanh"}, {"stack.append", "2"},
+      {"view.pin", "3,4"}, {"view.pin_input", "1,2"}, {"view.matrix", "true"}, {"view.matrix_row", "2"},
+      {"view.matrix_kernel_row", "1"}, {"view.matrix_inputs", "5"}, {"view.round_trip", "true"},
+      {"view.lessons", "true"}, {"view.lesson", "3"}, {"view.enlarge", "replay"}, {"view.replay_1d", "true"},
+      {"view.replay_row", "0"},
       {"stack.layer", "1"},
   };
   const std::vector<std::string> lines = setting_keys();

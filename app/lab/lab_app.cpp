@@ -225,7 +225,8 @@ void LabApp::frame(double time) {
     ImGui::End();
   }
   // Compare A/B takes the feature maps' place: A, B and their difference side by side.
-  const float maps_height = (body - stack_height) * 0.58f;
+  // The matrix view needs rows for C^T's O entries: it takes more of the column than the steps do.
+  const float maps_height = (body - stack_height) * (shown_state.view.matrix ? 0.42f : 0.58f);
   if (shown_state.compare.enabled) {
     if (begin_pane("Compare A/B", left, stack_height, centre, maps_height)) ui::draw_compare_panel(context);
   } else if (begin_pane("Feature maps", left, stack_height, centre, maps_height)) {

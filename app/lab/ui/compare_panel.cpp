@@ -156,6 +156,9 @@ float side_column(PanelContext& context, const Side& side, float width, float im
     ImGui::SetTooltip("%s's output (%lld, %lld) = %.4g", side.title, static_cast<long long>(image.view.hover_y),
                       static_cast<long long>(image.view.hover_x),
                       side.output->at(context.model.result()->batch_index, side.channel, image.view.hover_y, image.view.hover_x));
+  // The rows and columns output_padding adds, as in the feature maps: where A and B differ in size.
+  const IntPair output_padding{side.geometry->axis_h.output_padding, side.geometry->axis_w.output_padding};
+  outline_output_padding(image.view, side.output->size(-2), side.output->size(-1), output_padding);
   const float under_image = ImGui::GetCursorPosY();
   colour_bar(colormap, image.range.low, image.range.high, width);
   coverage_block(context, side, width);

@@ -23,8 +23,6 @@ namespace {
 constexpr int64_t kMaxThumbnails = 16;
 constexpr ImU32 kLinkColour = IM_COL32(255, 214, 0, 255);
 constexpr ImU32 kHoverColour = IM_COL32(255, 255, 255, 255);
-constexpr ImU32 kPinColour = IM_COL32(80, 220, 255, 255);
-constexpr ImU32 kOutputPaddingColour = IM_COL32(255, 140, 40, 255);
 // A press and release closer than this (screen pixels) is a click; farther, it was a drag that panned the view.
 constexpr float kClickSlop = 3.0f;
 
@@ -153,16 +151,6 @@ PinSummary pin_overlay(PanelContext& context, const ComputeResult& r, const View
   return {};
 }
 
-// The rows and columns output_padding adds: the last op.h rows at the bottom and op.w columns at the right.
-void outline_output_padding(const ViewGeometry& view, const ConvTranspose2dGeometry& g, const IntPair& op) {
-  ImDrawList* draw = ImGui::GetWindowDrawList();
-  draw->PushClipRect(view.box_min, view.box_max, true);
-  const ImVec2 corner = view.pixel_max(g.out_h - 1, g.out_w - 1);
-  if (op.h > 0) draw->AddRect(view.pixel_min(g.out_h - op.h, 0), corner, kOutputPaddingColour, 0.0f, 0, 2.0f);
-  if (op.w > 0) draw->AddRect(view.pixel_min(0, g.out_w - op.w), corner, kOutputPaddingColour, 0.0f, 0, 2.0f);
-  draw->PopClipRect();
-}
-
 std::string count_of(int64_t count, const char* what) {
   return std::to_string(count) + " " + what + (count == 1 ? "" : "s");
 }
@@ -267,7 +255,7 @@ void draw_feature_maps_panel(PanelContext& context) {
   const ViewGeometry& out_view = out_image.view;
   if (!output_rgb) colour_bar(view.colormap, out_image.range.low, out_image.range.high, view_width);
   if (has_output_padding) {
-    outline_output_padding(out_view, g, output_padding);
+    outline_output_padding(out_view, g.out_h, g.out_w, output_padding);
     output_padding_caption(output_padding_note, view_width);
   }
   ImGui::EndGroup();

@@ -5,17 +5,13 @@
 
 #include "panels.h"
 #include "plane_textures.h"
+#include "widgets.h"
 
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace convt::lab::ui {
-
-// One outline colour per meaning, the same as the feature maps' (pin cyan, output_padding orange).
-constexpr ImU32 kPinColour = IM_COL32(80, 220, 255, 255);             // the pinned pixel and what it reads
-constexpr ImU32 kOutputPaddingColour = IM_COL32(255, 140, 40, 255);   // the rows/columns output_padding adds
-constexpr ImU32 kStampColour = IM_COL32(255, 214, 0, 255);            // the replay's current stamp
 
 // One step of the shown slice, as a view shows it.
 struct StepView {

@@ -258,6 +258,17 @@ void finish_view(const ViewGeometry& view) {
   draw->PopClipRect();
 }
 
+void outline_output_padding(const ViewGeometry& view, int64_t height, int64_t width, IntPair output_padding) {
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->PushClipRect(view.box_min, view.box_max, true);
+  const ImVec2 corner = view.pixel_max(height - 1, width - 1);
+  if (output_padding.h > 0)
+    draw->AddRect(view.pixel_min(height - output_padding.h, 0), corner, kOutputPaddingColour, 0.0f, 0, 2.0f);
+  if (output_padding.w > 0)
+    draw->AddRect(view.pixel_min(0, width - output_padding.w), corner, kOutputPaddingColour, 0.0f, 0, 2.0f);
+  draw->PopClipRect();
+}
+
 void outline_pixel(const ViewGeometry& view, int64_t y, int64_t x, ImU32 colour, float thickness) {
   ImDrawList* draw = ImGui::GetWindowDrawList();
   draw->PushClipRect(view.box_min, view.box_max, true);

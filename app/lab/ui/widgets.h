@@ -57,6 +57,12 @@ bool enum_radio(Enum& value, std::span<const char* const> names) {
   return changed;
 }
 
+// One outline colour per meaning, in every view: the pinned pixel and what it reads (cyan), the rows and columns
+// output_padding adds (orange), the replay's current stamp (yellow).
+constexpr ImU32 kPinColour = IM_COL32(80, 220, 255, 255);
+constexpr ImU32 kOutputPaddingColour = IM_COL32(255, 140, 40, 255);
+constexpr ImU32 kStampColour = IM_COL32(255, 214, 0, 255);
+
 // A (?) marker with a tooltip.
 void help_marker(const char* text);
 
@@ -100,6 +106,10 @@ void draw_texture(const ViewGeometry& view, ImTextureID texture, const PlaneRegi
 
 // The pixel grid once a pixel is 8 screen pixels or more (only the lines on screen), and the frame.
 void finish_view(const ViewGeometry& view);
+
+// Outlines the rows and columns output_padding adds to a height x width output: the last op.h rows at the bottom
+// and the last op.w columns at the right.
+void outline_output_padding(const ViewGeometry& view, int64_t height, int64_t width, IntPair output_padding);
 
 // Outlines tensor pixel (y, x) of a view.
 void outline_pixel(const ViewGeometry& view, int64_t y, int64_t x, ImU32 colour, float thickness = 2.0f);

@@ -280,25 +280,18 @@ void draw_enlarged_panel(PanelContext& context) {
   const ComputeResult* result = context.model.result();
   if (!result) return;
   const ComputeResult& r = *result;
-  const auto product = context.model.analyses().slice_steps(r);
-  if (!product.error.empty()) {
-    ImGui::TextWrapped("No scatter-then-convolve view for this layer: %s", product.error.c_str());
-    return;
-  }
-  if (!product.value) {
-    ImGui::TextDisabled("computing the scatter-then-convolve steps of this slice...");
-    return;
-  }
+  const std::shared_ptr<const SliceSteps> steps_made = slice_steps_or_say_why(context, r);
+  if (!steps_made) return;
   if (settings.enlarge == EnlargedView::Replay) {
     bool one_row = settings.replay_1d;
     if (ImGui::RadioButton("2-D scatter replay", !one_row)) settings.replay_1d = false;
     ImGui::SameLine();
     if (ImGui::RadioButton("1-D replay along one input row", one_row)) settings.replay_1d = true;
     if (settings.replay_1d) row_replay(context, r, ImGui::GetContentRegionAvail(), true);
-    else scatter_replay(context, r, product.value, ImGui::GetContentRegionAvail(), true);
+    else scatter_replay(context, r, steps_made, ImGui::GetContentRegionAvail(), true);
     return;
   }
-  enlarged_step(context, r, product.value, slice_step_views(r, product.value), settings.enlarge);
+  enlarged_step(context, r, steps_made, slice_step_views(r, steps_made), settings.enlarge);
 }
 
 }  // namespace convt::lab::ui

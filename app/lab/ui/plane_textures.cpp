@@ -60,14 +60,23 @@ void draw_plane(PanelContext& context, const std::string& slot, const ViewGeomet
   if (plane.detail.value) draw_level(context, slot + ".d", view, plane.detail, colours);
 }
 
-PlaneImage plane_view(PanelContext& context, const char* id, const PlaneSpec& spec, ImVec2 size, float& zoom, PanState& pan) {
-  PlaneImage image;
-  image.view = tensor_view(id, spec.tensor->size(-2), spec.tensor->size(-1), size, zoom, pan.x, pan.y);
+namespace {
+
+// Draws `spec`'s plane into the view `image` already laid out, and records its range.
+void fill_view(PanelContext& context, const char* id, const PlaneSpec& spec, PlaneImage& image) {
   const PlaneView plane =
       context.model.analyses().plane(spec, image.view.visible, image.view.box_height(), image.view.box_width());
   draw_plane(context, id, image.view, plane, spec.colormap);
   image.range = plane.ranges[0];
   finish_view(image.view);
+}
+
+}  // namespace
+
+PlaneImage plane_view(PanelContext& context, const char* id, const PlaneSpec& spec, ImVec2 size, float& zoom, PanState& pan) {
+  PlaneImage image;
+  image.view = tensor_view(id, spec.tensor->size(-2), spec.tensor->size(-1), size, zoom, pan.x, pan.y);
+  fill_view(context, id, spec, image);
   return image;
 }
 
@@ -75,11 +84,7 @@ PlaneImage plane_picture(PanelContext& context, const char* id, const PlaneSpec&
   PlaneImage image;
   image.view = fitted_view(id, spec.tensor->size(-2), spec.tensor->size(-1), size);
   image.clicked = ImGui::IsItemClicked(ImGuiMouseButton_Left);
-  const PlaneView plane =
-      context.model.analyses().plane(spec, image.view.visible, image.view.box_height(), image.view.box_width());
-  draw_plane(context, id, image.view, plane, spec.colormap);
-  image.range = plane.ranges[0];
-  finish_view(image.view);
+  fill_view(context, id, spec, image);
   return image;
 }
 

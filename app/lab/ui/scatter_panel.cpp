@@ -123,6 +123,15 @@ void stamp_controls(PanelContext& context, int64_t& step, int64_t total, float& 
 }
 
 
+std::shared_ptr<const SliceSteps> slice_steps_or_say_why(PanelContext& context, const ComputeResult& r) {
+  const auto product = context.model.analyses().slice_steps(r);
+  if (!product.error.empty())
+    ImGui::TextWrapped("No scatter-then-convolve view for this layer: %s", product.error.c_str());
+  else if (!product.value)
+    ImGui::TextDisabled("computing the scatter-then-convolve steps of this slice...");
+  return product.value;
+}
+
 void scatter_replay(PanelContext& context, const ComputeResult& r, const std::shared_ptr<const SliceSteps>& steps,
                     ImVec2 size, bool large) {
   ScatterState& ui = context.ui.scatter;
@@ -234,16 +243,8 @@ void draw_scatter_panel(PanelContext& context) {
       ui.pane_replay = i == 1;
     }
   }
-  const auto product = context.model.analyses().slice_steps(r);
-  if (!product.error.empty()) {
-    ImGui::TextWrapped("No scatter-then-convolve view for this layer: %s", product.error.c_str());
-    return;
-  }
-  if (!product.value) {
-    ImGui::TextDisabled("computing the scatter-then-convolve steps of this slice...");
-    return;
-  }
-  const std::shared_ptr<const SliceSteps>& steps = product.value;
+  const std::shared_ptr<const SliceSteps> steps = slice_steps_or_say_why(context, r);
+  if (!steps) return;
   ImGui::SameLine(0, ImGui::GetFontSize() * 1.5f);
   if (ImGui::SmallButton("Export steps")) export_steps(context, r, steps);
   if (ImGui::IsItemHovered())

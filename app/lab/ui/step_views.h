@@ -24,6 +24,9 @@ struct StepView {
   int64_t height = 0, width = 0;
 };
 
+// The shown slice's steps product, or null after a line saying why not (still computing, or the error).
+std::shared_ptr<const SliceSteps> slice_steps_or_say_why(PanelContext& context, const ComputeResult& r);
+
 // The six steps of the shown slice, input to output, from its steps product (the views share its ownership).
 std::vector<StepView> slice_step_views(const ComputeResult& r, const std::shared_ptr<const SliceSteps>& steps);
 

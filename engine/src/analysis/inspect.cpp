@@ -15,6 +15,17 @@ void check_index(int64_t value, int64_t limit, const std::string& what, const st
                   parameter);
 }
 
+// A (batch, input channel, output channel) slice: each index in range, and the two channels in one group.
+void check_slice(const ConvTranspose2dGeometry& g, int64_t batch, int64_t in_channel, int64_t out_channel) {
+  check_index(batch, g.batch, "batch index", "batch");
+  check_index(in_channel, g.in_channels, "input channel", "in_channel");
+  check_index(out_channel, g.out_channels, "output channel", "out_channel");
+  if (in_channel / g.in_channels_per_group != out_channel / g.out_channels_per_group)
+    throw_invalid("input channel " + std::to_string(in_channel) + " does not feed output channel " +
+                      std::to_string(out_channel) + ": they are in different groups",
+                  "out_channel");
+}
+
 ConvTranspose2dGeometry geometry_of(const Tensor& input, const Tensor& weight, const Tensor* bias,
                                     const ConvTranspose2dParams& params) {
   return validate_conv_transpose2d(input.shape(), weight.shape(),
@@ -72,15 +83,9 @@ InputPixelFootprint input_pixel_footprint(const Tensor& input, const Tensor& wei
                                           const ConvTranspose2dParams& params, int64_t batch, int64_t in_channel,
                                           int64_t iy, int64_t ix, int64_t out_channel) {
   const ConvTranspose2dGeometry g = geometry_of(input, weight, nullptr, params);
-  check_index(batch, g.batch, "batch index", "batch");
-  check_index(in_channel, g.in_channels, "input channel", "in_channel");
-  check_index(out_channel, g.out_channels, "output channel", "out_channel");
+  check_slice(g, batch, in_channel, out_channel);
   check_index(iy, g.in_h, "input row", "pin_input");
   check_index(ix, g.in_w, "input column", "pin_input");
-  if (in_channel / g.in_channels_per_group != out_channel / g.out_channels_per_group)
-    throw_invalid("input channel " + std::to_string(in_channel) + " does not feed output channel " +
-                      std::to_string(out_channel) + ": they are in different groups",
-                  "out_channel");
   InputPixelFootprint result;
   result.batch = batch, result.in_channel = in_channel, result.iy = iy, result.ix = ix;
   result.out_channel = out_channel;
@@ -153,15 +158,9 @@ TransposeMatrix1d transpose_matrix_of_row(const Tensor& input, const Tensor& wei
                                           const ConvTranspose2dParams& params, int64_t batch, int64_t in_channel,
                                           int64_t out_channel, int64_t row, int64_t kernel_row, int64_t inputs) {
   const ConvTranspose2dGeometry g = geometry_of(input, weight, nullptr, params);
-  check_index(batch, g.batch, "batch index", "batch");
-  check_index(in_channel, g.in_channels, "input channel", "in_channel");
-  check_index(out_channel, g.out_channels, "output channel", "out_channel");
+  check_slice(g, batch, in_channel, out_channel);
   check_index(row, g.in_h, "input row", "matrix_row");
   check_index(kernel_row, g.kernel_h, "kernel row", "matrix_kernel_row");
-  if (in_channel / g.in_channels_per_group != out_channel / g.out_channels_per_group)
-    throw_invalid("input channel " + std::to_string(in_channel) + " does not feed output channel " +
-                      std::to_string(out_channel) + ": they are in different groups",
-                  "out_channel");
   if (inputs < 1 || inputs > kMaxMatrixInputs)
     throw_invalid("the matrix view takes 1 to " + std::to_string(kMaxMatrixInputs) + " inputs, not " +
                   std::to_string(inputs), "matrix_inputs");

@@ -237,7 +237,7 @@ void LabApp::frame(double time) {
 
   // The right column: the output size, the pinned pixel's inspector while a pixel is pinned, the checkerboard.
   const bool pinned = shown_state.view.pin.target != PinTarget::None;
-  const float size_height = body * 0.3f;
+  const float size_height = body * 0.34f;
   const float inspector_height = pinned ? body * 0.32f : 0.0f;
   if (begin_pane("Output size", left + centre, 0, right, size_height)) ui::draw_output_size_panel(context);
   ImGui::End();

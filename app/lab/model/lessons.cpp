@@ -101,12 +101,15 @@ const std::vector<Lesson>& lessons() {
        "Why are the reference page's example shapes wrong?",
        "The reference page's shapes",
        "Controls",
-       {"The reference page says this U-Net decoder layer, [8,512,8,8] with kernel 4, stride 2, padding 1 and "
-        "output_padding 1, gives [8,256,16,16]. The formula disagrees: (8-1)*2 - 2*1 + 1*(4-1) + 1 + 1 = 17.",
-        "Kernel 4, stride 2, padding 1 already doubles exactly: (i-1)*2 - 2 + 3 + 1 = 2i. output_padding 1 adds a row "
-        "and a column on top, so the layer gives 17x17. The page's writer added output_padding out of habit.",
-        "The same slip sits in the segmentation decoder (33, not 32) and the progressive GAN (3, not 2). The GAN "
-        "generator example, kernel 5 with padding 2, does need output_padding 1 to reach 8, and is right."},
+       {"The reference page (the conv_transpose2d API page whose examples the presets named 'Reference' copy) says "
+        "this U-Net decoder layer, [8,512,8,8] with kernel 4, stride 2, padding 1 and output_padding 1, gives "
+        "[8,256,16,16]. The formula disagrees: (8-1)*2 - 2*1 + 1*(4-1) + 1 + 1 = 17.",
+        "Kernel 4, stride 2, padding 1 already doubles exactly: (i-1)*2 - 2 + 3 + 1 = 2i. output_padding 1 adds one "
+        "more row at the bottom and one more column at the right, so the layer gives 17x17. The page's writer added "
+        "output_padding out of habit.",
+        "The same slip sits in two more examples: the segmentation decoder's first layer takes [4,512,16,16] to "
+        "33x33, not 32x32, and the progressive GAN's first takes [8,512,1,1] to 3x3, not 2x2. The GAN generator "
+        "example, kernel 5 with padding 2, does need output_padding 1 to go from 4 to 8, and is right."},
        {"Press 'Apply the corrected parameters': output_padding 0 gives the 16x16 the page wanted.",
         "Pick the other reference examples in the preset list and read their captions.",
         "Run `convt demo` in a terminal: it lists every example with its true shapes."},

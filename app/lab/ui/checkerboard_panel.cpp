@@ -227,6 +227,9 @@ void artifact_score(PanelContext& context, const ComputeResult& r, float width) 
   }
   const ArtifactScore& score = *product.value;
   ImGui::Text("measured artifact score %.3f (%s)", score.score, score.level.c_str());
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  ImGui::TextWrapped("the share of the output's variation that the phase alone explains: 0 none, 1 all");
+  ImGui::PopStyleColor();
   const ModelLayer* node = context.model.model_layer(context.model.state().selected());
   if (node) {
     ImGui::SameLine();

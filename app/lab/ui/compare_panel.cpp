@@ -160,6 +160,9 @@ float side_column(PanelContext& context, const Side& side, float width, float im
   const IntPair output_padding{side.geometry->axis_h.output_padding, side.geometry->axis_w.output_padding};
   outline_output_padding(image.view, side.output->size(-2), side.output->size(-1), output_padding);
   const float under_image = ImGui::GetCursorPosY();
+  if (output_padding.h > 0 || output_padding.w > 0)
+    ImGui::TextColored(ImColor(kOutputPaddingColour).Value, "orange: added by output_padding (%lld, %lld)",
+                       static_cast<long long>(output_padding.h), static_cast<long long>(output_padding.w));
   colour_bar(colormap, image.range.low, image.range.high, width);
   coverage_block(context, side, width);
   formula_lines(*side.geometry);

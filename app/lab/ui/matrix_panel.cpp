@@ -185,7 +185,8 @@ void explanation(const ComputeResult& r, const TransposeMatrix1d& m, int64_t row
                        static_cast<long long>(m.padding_end), p);
   ImGui::TextWrapped("C[i][o] = w[k] where o = i*%lld - %lld + k*%lld (i*stride - padding + k*dilation): input i's "
                      "stamp puts tap k at output o. C is a conv1d from O values back to I; the layer computes "
-                     "out = C^T x. Hence \"transposed\".", s, p, d);
+                     "out = C^T x. Hence \"transposed\". Read a row of C^T from left to right: its taps come in "
+                     "reverse order, the kernel rotated in step 4 of scatter-then-convolve.", s, p, d);
   const CellLabels labels = labels_for(cell);
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
   ImGui::TextWrapped("Colour: blue < 0 < red; C shares w's scale, x and the output have their own. Faint cells: no "

@@ -57,10 +57,17 @@ void labelled_terms(const TransposedAxisSize& h, const TransposedAxisSize& w) {
                      per_axis(h.dilation * (h.kernel - 1) + 1, w.dilation * (w.kernel - 1) + 1).c_str());
   ImGui::TextDisabled(asymmetric ? "-p_begin-p_end" : "-2p");
   ImGui::SameLine();
-  ImGui::TextWrapped("cropped by padding, p from each end: %s", crop_words(h, w).c_str());
+  if (asymmetric)
+    ImGui::TextWrapped("= %s: cropped by padding: %s",
+                       per_axis(h.padding + h.padding_end.value_or(h.padding), w.padding + w.padding_end.value_or(w.padding)).c_str(),
+                       crop_words(h, w).c_str());
+  else
+    ImGui::TextWrapped("= %s: cropped by padding, p from each end: %s", per_axis(2 * h.padding, 2 * w.padding).c_str(),
+                       crop_words(h, w).c_str());
   ImGui::TextDisabled("+op");
   ImGui::SameLine();
-  ImGui::TextWrapped("= %s: extra rows/columns from output_padding, at the bottom/right",
+  ImGui::TextWrapped("= %s: extra rows/columns from output_padding, at the bottom/right only (PyTorch allows op below "
+                     "max(stride, dilation))",
                      per_axis(h.output_padding, w.output_padding).c_str());
 }
 

@@ -74,7 +74,7 @@ void steps_row(PanelContext& context, const ComputeResult& r, const std::shared_
 void steps_footer(PanelContext& context, const ComputeResult& r, const SliceSteps& steps) {
   ImGui::PushStyleColor(ImGuiCol_Text, steps.equal ? IM_COL32(120, 220, 140, 255) : IM_COL32(255, 110, 110, 255));
   ImGui::Text("largest |step 5 - output| = %.3g %s", steps.steps.max_abs_difference,
-              steps.equal ? "(float32 rounding: the two are the same operation)" : "(MISMATCH)");
+              steps.equal ? "(at most float32 rounding: the two are the same operation)" : "(MISMATCH)");
   ImGui::PopStyleColor();
   outline_legend(context, r);
   ImGui::TextDisabled("Click a step to open it large (zoom in to read every value).");

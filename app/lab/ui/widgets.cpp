@@ -138,6 +138,7 @@ void colour_bar(Colormap colormap, float low, float high, float width) {
                         IM_COL32(rgb[0], rgb[1], rgb[2], 255));
   }
   ImGui::Dummy(ImVec2(width, height));
+  low += 0.0f, high += 0.0f;  // -0 + 0 is +0: an all-zero range reads "0 ... 0", not "-0 ... 0"
   ImGui::Text("%.4g", low);
   char high_text[32];
   std::snprintf(high_text, sizeof high_text, "%.4g", high);

@@ -180,6 +180,9 @@ CoverageReport coverage_report(const ConvTranspose2dGeometry& g, const ConvTrans
   if (keeps_size)
     fix << ", padding " << to_string(padding) << ", output_padding " << to_string(output_padding) << " (keeps the "
         << g.out_h << "x" << g.out_w << " output)";
+  const bool pairs_differ = r.suggested_kernel.h != r.suggested_kernel.w || padding.h != padding.w ||
+                            output_padding.h != output_padding.w || r.suggested_dilation.h != r.suggested_dilation.w;
+  if (pairs_differ) fix << " (pairs are height, width)";
   fix << "; or upsample with nearest/bilinear interpolate and follow with a stride-1 convolution.";
   r.fix = fix.str();
   return r;

@@ -174,7 +174,7 @@ void controls(PanelContext& context, const ComputeResult& r) {
 // Beside the grids: what they are, the rule behind every entry, and how to read the colours and numbers.
 void explanation(const ComputeResult& r, const TransposeMatrix1d& m, int64_t row, int64_t kernel_row, float cell) {
   const long long s = m.stride, p = m.padding, d = m.dilation;
-  ImGui::TextWrapped("A 1-D layer cut from this one: input row %lld (its first I = %lld of %lld values), kernel row "
+  ImGui::TextWrapped("A 1-D layer cut from this one: input row %lld (its first %lld of %lld values, the I inputs), kernel row "
                      "ky %lld, the width axis's stride %lld, padding %lld, dilation %lld, output_padding %lld: O = %lld "
                      "outputs.",
                      static_cast<long long>(row), static_cast<long long>(m.inputs),

@@ -99,8 +99,10 @@ void row_replay(PanelContext& context, const ComputeResult& r, ImVec2 size, bool
               "than the previous input's. Where stamps overlap, an output cell collects more taps: the counter at the "
               "bottom. The 2-D layer does this along rows and along columns; its coverage is the product of the two.");
   ImGui::SameLine(0, ImGui::GetFontSize() * 2);
-  int_input("input row", settings.replay_row, -1, r.layer.geometry.in_h - 1);
-  help_marker("The input row replayed (view.replay_row); -1: the middle row.");
+  // Shows the row itself: -1 (the middle row, the default) becomes its number once the user edits it.
+  int64_t row = matrix_input_row(r, settings.replay_row);
+  if (int_input("input row", row, 0, std::max<int64_t>(0, r.layer.geometry.in_h - 1))) settings.replay_row = row;
+  help_marker("The input row replayed (view.replay_row; by default the middle row).");
   const auto product = context.model.analyses().matrix(r, settings.replay_row, -1);
   if (!product.value) {
     ImGui::TextWrapped("%s", product.error.empty() ? "computing the row..." : product.error.c_str());

@@ -21,6 +21,7 @@ field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
 # The best of five: on a shared machine a neighbour can steal a core during any single measurement.
 best_peak() { for _ in 1 2 3 4 5; do build/bench/fma_peak "$1" | field gflops; done | sort -g | tail -n 1; }
 peak=$(best_peak "$threads")
+flagged=0
 echo "Measured fp32 FMA peak with $threads threads: $peak GFLOP/s ($(best_peak 1) with 1), best of 5 runs"
 echo "Date: $(date -u +%Y-%m-%d), CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores"
 echo
@@ -37,6 +38,8 @@ while read -r name n c h w cog k s p oph opw g d; do
   prepacked=$(echo "$json" | field median_ms)
   gflops=$(echo "$json" | field gflops)
   percent=$(awk -v a="$gflops" -v b="$peak" 'BEGIN { printf "%.0f%%", 100 * a / b }')
+  # A kernel faster than the peak means the peak is wrong (it once read half the machine's): say so in the row.
+  if awk -v a="$gflops" -v b="$peak" 'BEGIN { exit !(a > b) }'; then percent+=" **over peak**"; flagged=1; fi
   theirs="n/a"; impl="not built"; ratio="n/a"
   if ((have_onednn)); then
     peer=$(build/bench/onednn_deconv "$n" "$c" "$h" "$w" "$((cog * g))" "$k" "$s" "$p" "$oph" "$opw" "$g" "$d" "$threads" "$repeat")
@@ -48,3 +51,7 @@ while read -r name n c h w cog k s p oph opw g d; do
     "$name" "$n" "$c" "$h" "$w" "$c" "$cog" "$k" "$k" "$s" "$p" "$oph" "$opw" "$g" "$d" "$ours" "$prepacked" "$gflops" \
     "$percent" "$theirs" "$impl" "$ratio"
 done < bench/layers.txt
+if ((flagged)); then
+  echo
+  echo "**A layer ran above the measured FMA peak: the peak is wrong; check bench/fma_peak (its \"consistent\" field).**"
+fi

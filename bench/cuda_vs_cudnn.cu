@@ -1,7 +1,9 @@
 // GPU benchmark: our CUDA kernels (gather baseline, implicit GEMM in FP32 and TF32) against cuDNN's
 // cudnnConvolutionBackwardData (the transposed conv) on NCHW FP32 and TF32, all device-resident and timed with CUDA
 // events (median of --repeat). Usage: cat bench/layers.txt bench/layers_batch64.txt | cuda_vs_cudnn [repeat] ;
-// prints a Markdown table for bench/RESULTS.md.
+// prints a Markdown table for bench/RESULTS.md. Before a kernel is timed, its output is checked against cuDNN's direct
+// FP32 output, relative to the magnitude of each output's sum; a kernel that fails is reported WRONG, not timed,
+// and the program exits 2.
 // Built when nvcc and cuDNN are found; needs a GPU to run (it says so and exits 1 without one).
 #include "../engine/src/cuda/conv_gather.cuh"
 #include "../engine/src/cuda/conv_gemm.cuh"
@@ -13,10 +15,12 @@
 #include <cudnn.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -77,39 +81,107 @@ double median_ms(int repeat, const std::function<void()>& run) {
   return times[times.size() / 2];
 }
 
-// cuDNN's backward-data of the forward conv whose filter is our weight [C_in, C_out/groups, k, k].
-double cudnn_ms(cudnnHandle_t handle, const Layer& l, const convt::ConvTranspose2dGeometry& g, const float* input,
-                const float* weight, float* output, cudnnMathType_t math, int repeat) {
-  cudnnTensorDescriptor_t dy, dx;
-  cudnnFilterDescriptor_t w;
-  cudnnConvolutionDescriptor_t conv;
-  CUDNN_CHECK(cudnnCreateTensorDescriptor(&dy));
-  CUDNN_CHECK(cudnnCreateTensorDescriptor(&dx));
-  CUDNN_CHECK(cudnnCreateFilterDescriptor(&w));
-  CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&conv));
-  CUDNN_CHECK(cudnnSetTensor4dDescriptor(dy, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, l.n, l.c, l.h, l.w));
-  CUDNN_CHECK(cudnnSetTensor4dDescriptor(dx, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, l.n, l.cog * l.g, g.out_h, g.out_w));
-  CUDNN_CHECK(cudnnSetFilter4dDescriptor(w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, l.c, l.cog, l.k, l.k));
-  CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, l.p, l.p, l.s, l.s, l.d, l.d, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-  CUDNN_CHECK(cudnnSetConvolutionGroupCount(conv, l.g));
-  CUDNN_CHECK(cudnnSetConvolutionMathType(conv, math));
-  int found = 0;
-  cudnnConvolutionBwdDataAlgoPerf_t perf[8];
-  CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(handle, w, dy, conv, dx, 8, &found, perf));
-  size_t workspace_bytes = 0;
-  CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(handle, w, dy, conv, dx, perf[0].algo, &workspace_bytes));
-  convt::cuda::DeviceBuffer workspace(workspace_bytes / sizeof(float) + 1);
-  const float one = 1.0f, zero = 0.0f;
-  const double ms = median_ms(repeat, [&] {
-    CUDNN_CHECK(cudnnConvolutionBackwardData(handle, &one, w, weight, dy, input, conv, perf[0].algo, workspace.get(),
-                                             workspace_bytes, &zero, dx, output));
-  });
-  cudnnDestroyConvolutionDescriptor(conv);
-  cudnnDestroyFilterDescriptor(w);
-  cudnnDestroyTensorDescriptor(dx);
-  cudnnDestroyTensorDescriptor(dy);
-  return ms;
+// cuDNN's backward-data of the forward conv whose filter is our weight [C_in, C_out/groups, k, k]: set up once per
+// layer and math mode, then run as often as needed. The timed one uses the fastest algorithm cuDNN finds; the oracle
+// a direct one (ALGO_0 or ALGO_1, summing products as we do), since FFT and Winograd algorithms carry errors
+// relative to the whole output's norm, not to each element's sum.
+class CudnnDeconv {
+ public:
+  CudnnDeconv(cudnnHandle_t handle, const Layer& l, const convt::ConvTranspose2dGeometry& g, cudnnMathType_t math,
+              bool direct = false)
+      : handle_(handle) {
+    CUDNN_CHECK(cudnnCreateTensorDescriptor(&dy_));
+    CUDNN_CHECK(cudnnCreateTensorDescriptor(&dx_));
+    CUDNN_CHECK(cudnnCreateFilterDescriptor(&w_));
+    CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&conv_));
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(dy_, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, l.n, l.c, l.h, l.w));
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(dx_, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, l.n, l.cog * l.g, g.out_h, g.out_w));
+    CUDNN_CHECK(cudnnSetFilter4dDescriptor(w_, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, l.c, l.cog, l.k, l.k));
+    CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv_, l.p, l.p, l.s, l.s, l.d, l.d, CUDNN_CROSS_CORRELATION,
+                                                CUDNN_DATA_FLOAT));
+    CUDNN_CHECK(cudnnSetConvolutionGroupCount(conv_, l.g));
+    CUDNN_CHECK(cudnnSetConvolutionMathType(conv_, math));
+    int found = 0;
+    cudnnConvolutionBwdDataAlgoPerf_t perf[8];
+    CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(handle_, w_, dy_, conv_, dx_, 8, &found, perf));
+    algo_ = perf[0].algo;
+    for (int i = 0; direct && i < found; ++i)
+      if (perf[i].status == CUDNN_STATUS_SUCCESS && (perf[i].algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_0 ||
+                                                     perf[i].algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_1)) {
+        algo_ = perf[i].algo;
+        break;
+      }
+    CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(handle_, w_, dy_, conv_, dx_, algo_, &workspace_bytes_));
+    workspace_ = std::make_unique<convt::cuda::DeviceBuffer>(workspace_bytes_ / sizeof(float) + 1);
+  }
+  ~CudnnDeconv() {
+    cudnnDestroyConvolutionDescriptor(conv_);
+    cudnnDestroyFilterDescriptor(w_);
+    cudnnDestroyTensorDescriptor(dx_);
+    cudnnDestroyTensorDescriptor(dy_);
+  }
+  CudnnDeconv(const CudnnDeconv&) = delete;
+  CudnnDeconv& operator=(const CudnnDeconv&) = delete;
+
+  void run(const float* input, const float* weight, float* output) const {
+    const float one = 1.0f, zero = 0.0f;
+    CUDNN_CHECK(cudnnConvolutionBackwardData(handle_, &one, w_, weight, dy_, input, conv_, algo_, workspace_->get(),
+                                             workspace_bytes_, &zero, dx_, output));
+  }
+
+ private:
+  cudnnHandle_t handle_;
+  cudnnTensorDescriptor_t dy_{}, dx_{};
+  cudnnFilterDescriptor_t w_{};
+  cudnnConvolutionDescriptor_t conv_{};
+  cudnnConvolutionBwdDataAlgo_t algo_{};
+  size_t workspace_bytes_ = 0;
+  std::unique_ptr<convt::cuda::DeviceBuffer> workspace_;
+};
+
+// The oracle every kernel is checked against before it is timed (as llm.c does): cuDNN's direct FP32 output, and the
+// magnitude of each output's sum, the same transposed conv on |input| and |weight| (the sum of |x*w| over its
+// terms), which the tolerance is relative to.
+struct Oracle {
+  std::vector<float> output, magnitude;
+};
+
+// The worst |ours - oracle| / magnitude over every output element, poisoned (NaN) first so an element the kernel
+// leaves unwritten fails; NaN when any element is not finite.
+double worst_error(const std::function<void(float*)>& kernel, convt::cuda::DeviceBuffer& output, const Oracle& oracle) {
+  output.poison();
+  kernel(output.get());
+  CONVT_CUDA_CHECK(cudaDeviceSynchronize());
+  std::vector<float> ours(output.count());
+  output.download(ours.data());
+  double worst = 0;
+  for (size_t i = 0; i < ours.size(); ++i) {
+    if (!std::isfinite(ours[i])) return std::nan("");
+    worst = std::max(worst, std::fabs(static_cast<double>(ours[i]) - oracle.output[i]) / (oracle.magnitude[i] + 1e-30));
+  }
+  return worst;
 }
+
+// "1.234" when `kernel` matches the oracle within `bound` (then timed), else "WRONG (error e)" and nothing timed.
+std::string checked_ms(const std::function<void(float*)>& kernel, convt::cuda::DeviceBuffer& output, const Oracle& oracle,
+                       double bound, int repeat, double& ms, bool& all_right) {
+  const double error = worst_error(kernel, output, oracle);
+  if (!(error <= bound)) {
+    all_right = false;
+    ms = 0;
+    char text[64];
+    std::snprintf(text, sizeof text, "WRONG (error %.2g > %.2g)", error, bound);
+    return text;
+  }
+  ms = median_ms(repeat, [&] { kernel(output.get()); });
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", ms);
+  return text;
+}
+
+// Bounds relative to the magnitude of each output's sum: FP32 accumulation in another order, and TF32's 10-bit
+// mantissa (the CUDA tests' own bound).
+constexpr double kFp32Bound = 2e-5, kTf32Bound = 1.5e-3;
 
 }  // namespace
 
@@ -129,6 +201,7 @@ int main(int argc, char** argv) {
   std::printf("|---|---|---|---|---|---|---|---|---|\n");
   cudnnHandle_t handle;
   CUDNN_CHECK(cudnnCreate(&handle));
+  bool all_right = true;
   for (const Layer& l : read_layers()) {
     convt::ConvTranspose2dParams p{l.s, l.p, convt::IntPair(l.op_h, l.op_w), l.d, l.g};
     const convt::ConvTranspose2dGeometry g =
@@ -140,16 +213,45 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < host.size(); ++i) host[i] = static_cast<float>((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
     input.upload(host.data());
     weight.upload(host.data());
-    const double gather = median_ms(repeat, [&] { convt::cuda::conv_transpose2d_gather(input.get(), weight.get(), nullptr, output.get(), g, p); });
-    const double gemm = median_ms(repeat, [&] { convt::cuda::conv_transpose2d_gemm(input.get(), weight.get(), nullptr, output.get(), g, p); });
-    const double gemm_tf32 = tf32_ok ? median_ms(repeat, [&] {
-      convt::cuda::conv_transpose2d_gemm(input.get(), weight.get(), nullptr, output.get(), g, p, convt::cuda::GemmMath::Tf32);
-    }) : 0.0;
-    const double fp32 = cudnn_ms(handle, l, g, input.get(), weight.get(), output.get(), CUDNN_FMA_MATH, repeat);
-    const double tf32 = cudnn_ms(handle, l, g, input.get(), weight.get(), output.get(), CUDNN_TENSOR_OP_MATH, repeat);
-    std::printf("| %s | %.3f | %.3f | %.0f | %.3f | %.2f | %.3f | %.3f | %.2f |\n", l.name.c_str(), gather, gemm,
-                g.useful_flops() / (gemm * 1e6), fp32, fp32 / gemm, gemm_tf32, tf32, tf32_ok ? tf32 / gemm_tf32 : 0.0);
+    const CudnnDeconv cudnn_fp32(handle, l, g, CUDNN_FMA_MATH), cudnn_direct(handle, l, g, CUDNN_FMA_MATH, true);
+    Oracle oracle{std::vector<float>(out_count), std::vector<float>(out_count)};
+    cudnn_direct.run(input.get(), weight.get(), output.get());
+    output.download(oracle.output.data());
+    {  // |input| and |weight| give each output's sum of |x*w|
+      std::vector<float> absolute(host.size());
+      for (size_t i = 0; i < host.size(); ++i) absolute[i] = std::fabs(host[i]);
+      convt::cuda::DeviceBuffer abs_input(in_count), abs_weight(w_count);
+      abs_input.upload(absolute.data());
+      abs_weight.upload(absolute.data());
+      cudnn_direct.run(abs_input.get(), abs_weight.get(), output.get());
+      output.download(oracle.magnitude.data());
+    }
+    bool right = true;
+    double gather = 0, gemm = 0, gemm_tf32 = 0, fp32 = 0, tf32 = 0;
+    const std::string gather_text = checked_ms([&](float* out) {
+      convt::cuda::conv_transpose2d_gather(input.get(), weight.get(), nullptr, out, g, p);
+    }, output, oracle, kFp32Bound, repeat, gather, right);
+    const std::string gemm_text = checked_ms([&](float* out) {
+      convt::cuda::conv_transpose2d_gemm(input.get(), weight.get(), nullptr, out, g, p);
+    }, output, oracle, kFp32Bound, repeat, gemm, right);
+    const std::string gemm_tf32_text = tf32_ok ? checked_ms([&](float* out) {
+      convt::cuda::conv_transpose2d_gemm(input.get(), weight.get(), nullptr, out, g, p, convt::cuda::GemmMath::Tf32);
+    }, output, oracle, kTf32Bound, repeat, gemm_tf32, right) : "n/a";
+    // cuDNN's fastest FP32 is the peer, timed as it is; its TF32 is checked like ours.
+    fp32 = median_ms(repeat, [&] { cudnn_fp32.run(input.get(), weight.get(), output.get()); });
+    const CudnnDeconv cudnn_tf32(handle, l, g, CUDNN_TENSOR_OP_MATH);
+    const std::string tf32_text = checked_ms([&](float* out) { cudnn_tf32.run(input.get(), weight.get(), out); },
+                                             output, oracle, kTf32Bound, repeat, tf32, right);
+    const auto ratio = [](double theirs, double ours) { return theirs > 0 && ours > 0 ? theirs / ours : 0.0; };
+    std::printf("| %s | %s | %s | %.0f | %.3f | %.2f | %s | %s | %.2f |\n", l.name.c_str(), gather_text.c_str(),
+                gemm_text.c_str(), gemm > 0 ? g.useful_flops() / (gemm * 1e6) : 0.0, fp32, ratio(fp32, gemm),
+                gemm_tf32_text.c_str(), tf32_text.c_str(), ratio(tf32, gemm_tf32));
+    all_right = all_right && right;
   }
   cudnnDestroy(handle);
+  if (!all_right) {
+    std::fprintf(stderr, "a kernel's output did not match cuDNN's FP32 output: its time is not reported (WRONG)\n");
+    return 2;
+  }
   return 0;
 }

@@ -17,68 +17,74 @@ namespace {
 constexpr ImGuiWindowFlags kFixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
                                     ImGuiWindowFlags_NoSavedSettings;
 
-// The pane a lesson points at (its Lesson::panel) gets an amber title bar and border; "" while none.
-std::string g_highlighted_pane;
+// Opens the fixed panes of one frame (positions in viewport coordinates), giving the pane a lesson points at (its
+// Lesson::panel, matched against the start of the title) an amber title bar and border.
+class Panes {
+ public:
+  explicit Panes(std::string highlighted = "") : highlighted_(std::move(highlighted)) {}
 
-// Begins a window, highlighted when its title (the part before any "###") is the pane a lesson points at.
-bool begin_window(const char* title, bool* open, ImGuiWindowFlags flags) {
-  const std::string shown = std::string(title).substr(0, std::string(title).find("###"));
-  const bool highlight = !g_highlighted_pane.empty() && shown.rfind(g_highlighted_pane, 0) == 0;
-  if (highlight) {
-    const ImVec4 amber(0.85f, 0.55f, 0.1f, 1.0f);
-    ImGui::PushStyleColor(ImGuiCol_TitleBg, amber);
-    ImGui::PushStyleColor(ImGuiCol_TitleBgActive, amber);
-    ImGui::PushStyleColor(ImGuiCol_TitleBgCollapsed, amber);
-    ImGui::PushStyleColor(ImGuiCol_Border, amber);
-    ImGui::PushStyleVar(ImGuiStyleVar_WindowBorderSize, 2.0f);
+  // A fixed window at (x, y) of size (w, h); `open` adds a close box.
+  bool fixed(const char* title, float x, float y, float w, float h, ImGuiWindowFlags extra = 0, bool* open = nullptr) const {
+    place(x, y, w, h);
+    return begin(title, open, kFixed | extra);
   }
-  const bool visible = ImGui::Begin(title, open, flags);
-  if (highlight) {
-    ImGui::PopStyleVar();
-    ImGui::PopStyleColor(4);
+  // An analysis pane can be collapsed from its title bar: collapsed, it asks for nothing, so it costs nothing.
+  bool analysis(const char* title, float x, float y, float w, float h) const {
+    place(x, y, w, h);
+    return begin(title, nullptr, kFixed & ~ImGuiWindowFlags_NoCollapse);
   }
-  return visible;
-}
 
-// A fixed window at (x, y) of size (w, h), in viewport coordinates.
-bool begin_pane(const char* title, float x, float y, float w, float h, ImGuiWindowFlags extra = 0, bool* open = nullptr) {
-  const ImVec2 origin = ImGui::GetMainViewport()->WorkPos;
-  ImGui::SetNextWindowPos(ImVec2(origin.x + x, origin.y + y));
-  ImGui::SetNextWindowSize(ImVec2(w, h));
-  return begin_window(title, open, kFixed | extra);
-}
-
-// An analysis pane can be collapsed from its title bar: collapsed, it asks for nothing, so it costs nothing.
-bool begin_analysis_pane(const char* title, float x, float y, float w, float h) {
-  const ImVec2 origin = ImGui::GetMainViewport()->WorkPos;
-  ImGui::SetNextWindowPos(ImVec2(origin.x + x, origin.y + y));
-  ImGui::SetNextWindowSize(ImVec2(w, h));
-  return begin_window(title, nullptr, kFixed & ~ImGuiWindowFlags_NoCollapse);
-}
+ private:
+  static void place(float x, float y, float w, float h) {
+    const ImVec2 origin = ImGui::GetMainViewport()->WorkPos;
+    ImGui::SetNextWindowPos(ImVec2(origin.x + x, origin.y + y));
+    ImGui::SetNextWindowSize(ImVec2(w, h));
+  }
+  bool begin(const char* title, bool* open, ImGuiWindowFlags flags) const {
+    const std::string name(title);
+    const bool highlight = !highlighted_.empty() && name.substr(0, name.find("###")).rfind(highlighted_, 0) == 0;
+    if (highlight) {
+      const ImVec4 amber(0.85f, 0.55f, 0.1f, 1.0f);
+      ImGui::PushStyleColor(ImGuiCol_TitleBg, amber);
+      ImGui::PushStyleColor(ImGuiCol_TitleBgActive, amber);
+      ImGui::PushStyleColor(ImGuiCol_TitleBgCollapsed, amber);
+      ImGui::PushStyleColor(ImGuiCol_Border, amber);
+      ImGui::PushStyleVar(ImGuiStyleVar_WindowBorderSize, 2.0f);
+    }
+    const bool visible = ImGui::Begin(title, open, flags);
+    if (highlight) {
+      ImGui::PopStyleVar();
+      ImGui::PopStyleColor(4);
+    }
+    return visible;
+  }
+  std::string highlighted_;
+};
 
 // Lab mode: the Train lab takes the window. Setup on the left; the contenders side by side, their curves below.
 void train_lab(ui::PanelContext& context) {
+  const Panes panes;
   const ImVec2 size = ImGui::GetMainViewport()->WorkSize;
   const float left = std::max(340.0f, size.x * 0.21f);
   const float right = size.x - left;
   const float curves = std::max(220.0f, size.y * 0.3f);
-  if (begin_pane("Train lab: setup", 0, 0, left, size.y)) ui::draw_train_setup_panel(context);
+  if (panes.fixed("Train lab: setup", 0, 0, left, size.y)) ui::draw_train_setup_panel(context);
   ImGui::End();
-  if (begin_pane("Contenders: the same data, side by side", left, 0, right, size.y - curves)) ui::draw_train_contenders_panel(context);
+  if (panes.fixed("Contenders: the same data, side by side", left, 0, right, size.y - curves)) ui::draw_train_contenders_panel(context);
   ImGui::End();
-  if (begin_pane("Training curves", left, size.y - curves, right, curves, ImGuiWindowFlags_NoScrollbar))
+  if (panes.fixed("Training curves", left, size.y - curves, right, curves, ImGuiWindowFlags_NoScrollbar))
     ui::draw_train_curves_panel(context);
   ImGui::End();
 }
 
 // The centre's lower pane: scatter-then-convolve, the matrix view or the round trip, picked by view.matrix and
 // view.round_trip (the matrix first when both are on) or by the buttons at its top, which set them.
-void steps_pane(ui::PanelContext& context, float x, float y, float w, float h) {
+void steps_pane(ui::PanelContext& context, const Panes& panes, float x, float y, float w, float h) {
   ViewSettings& view = context.model.state().view;
   const int shown = view.matrix ? 1 : view.round_trip ? 2 : 0;
   const char* titles[] = {"Scatter-then-convolve###steps", "Matrix: why \"transposed\"###steps",
                           "Round trip: conv2d back down###steps"};
-  if (begin_analysis_pane(titles[shown], x, y, w, h)) {
+  if (panes.analysis(titles[shown], x, y, w, h)) {
     const char* names[] = {"Scatter-then-convolve", "Matrix: why \"transposed\"", "Round trip through conv2d"};
     for (int tab = 0; tab < 3; ++tab) {
       if (tab) ImGui::SameLine();
@@ -170,9 +176,9 @@ void LabApp::frame(double time) {
   }
   ui::draw_main_menu(context);  // before the panes: the work area below it is theirs
   const LabState& shown_state = model_.state();
-  g_highlighted_pane = shown_state.view.lessons && shown_state.view.lesson > 0
-                           ? lessons()[static_cast<size_t>(shown_state.view.lesson - 1)].panel
-                           : "";
+  const Panes panes(shown_state.view.lessons && shown_state.view.lesson > 0
+                        ? lessons()[static_cast<size_t>(shown_state.view.lesson - 1)].panel
+                        : "");
   const ImVec2 size = ImGui::GetMainViewport()->WorkSize;
   const float status_height = ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().WindowPadding.y * 2;
   // An open model takes the top of a wider left column: its node list needs the width of an op, a name and shapes.
@@ -188,17 +194,17 @@ void LabApp::frame(double time) {
 
   if (model_open) {
     const std::string title = "Model: " + std::filesystem::path(shown_state.model.path).filename().string() + "###model";
-    if (begin_pane(title.c_str(), 0, 0, left, model_height)) ui::draw_model_panel(context);
+    if (panes.fixed(title.c_str(), 0, 0, left, model_height)) ui::draw_model_panel(context);
     ImGui::End();
   }
   if (lessons_open) {
     bool open = true;
-    if (begin_pane("Lessons###lessons", 0, model_height, left, lessons_height, 0, &open)) ui::draw_lessons_panel(context);
+    if (panes.fixed("Lessons###lessons", 0, model_height, left, lessons_height, 0, &open)) ui::draw_lessons_panel(context);
     ImGui::End();
     if (!open) model_.state().view.lessons = false;
   }
   const float controls_top = model_height + lessons_height;
-  if (begin_pane("Controls", 0, controls_top, left, body - controls_top)) {
+  if (panes.fixed("Controls", 0, controls_top, left, body - controls_top)) {
     if (ImGui::Button("Train lab")) model_.state().train.enabled = true;
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("Learnable upsampling, live: train deconv, resize-conv and subpixel layers side by side on an "
@@ -221,47 +227,47 @@ void LabApp::frame(double time) {
   const float line = ImGui::GetTextLineHeightWithSpacing();
   const float stack_height = stack ? ImGui::GetFontSize() * 5.5f + 6 * line : 0.0f;
   if (stack) {
-    if (begin_pane("Stack", left, 0, centre, stack_height, ImGuiWindowFlags_HorizontalScrollbar)) ui::draw_stack_panel(context);
+    if (panes.fixed("Stack", left, 0, centre, stack_height, ImGuiWindowFlags_HorizontalScrollbar)) ui::draw_stack_panel(context);
     ImGui::End();
   }
   // Compare A/B takes the feature maps' place: A, B and their difference side by side.
   // The matrix view needs rows for C^T's O entries: it takes more of the column than the steps do.
   const float maps_height = (body - stack_height) * (shown_state.view.matrix ? 0.42f : 0.58f);
   if (shown_state.compare.enabled) {
-    if (begin_pane("Compare A/B", left, stack_height, centre, maps_height)) ui::draw_compare_panel(context);
-  } else if (begin_pane("Feature maps", left, stack_height, centre, maps_height)) {
+    if (panes.fixed("Compare A/B", left, stack_height, centre, maps_height)) ui::draw_compare_panel(context);
+  } else if (panes.fixed("Feature maps", left, stack_height, centre, maps_height)) {
     ui::draw_feature_maps_panel(context);
   }
   ImGui::End();
-  steps_pane(context, left, stack_height + maps_height, centre, body - stack_height - maps_height);
+  steps_pane(context, panes, left, stack_height + maps_height, centre, body - stack_height - maps_height);
 
   // The right column: the output size, the pinned pixel's inspector while a pixel is pinned, the checkerboard.
   const bool pinned = shown_state.view.pin.target != PinTarget::None;
   const float size_height = body * 0.34f;
   const float inspector_height = pinned ? body * 0.32f : 0.0f;
-  if (begin_pane("Output size", left + centre, 0, right, size_height)) ui::draw_output_size_panel(context);
+  if (panes.fixed("Output size", left + centre, 0, right, size_height)) ui::draw_output_size_panel(context);
   ImGui::End();
   if (pinned) {
     bool open = true;
-    if (begin_pane("Pixel inspector", left + centre, size_height, right, inspector_height, 0, &open))
+    if (panes.fixed("Pixel inspector", left + centre, size_height, right, inspector_height, 0, &open))
       ui::draw_inspector_panel(context);
     ImGui::End();
     if (!open) model_.state().view.pin = {};
   }
   const float checkerboard_top = size_height + inspector_height;
-  if (begin_analysis_pane("Checkerboard", left + centre, checkerboard_top, right, body - checkerboard_top))
+  if (panes.analysis("Checkerboard", left + centre, checkerboard_top, right, body - checkerboard_top))
     ui::draw_checkerboard_panel(context);
   ImGui::End();
 
   // A step or the replay opened large covers the centre column until closed (the close box, or Escape).
   if (model_.state().view.enlarge != EnlargedView::None) {
     bool open = true;
-    if (begin_pane("Scatter-then-convolve, opened large###enlarged", left, 0, centre, body, 0, &open)) ui::draw_enlarged_panel(context);
+    if (panes.fixed("Scatter-then-convolve, opened large###enlarged", left, 0, centre, body, 0, &open)) ui::draw_enlarged_panel(context);
     ImGui::End();
     if (!open) model_.state().view.enlarge = EnlargedView::None;
   }
 
-  if (begin_pane("##status", 0, body, size.x, status_height, ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar))
+  if (panes.fixed("##status", 0, body, size.x, status_height, ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar))
     ui::draw_status_bar(context);
   ImGui::End();
 

@@ -82,8 +82,9 @@ void navigation(PanelContext& context, int64_t number) {
   if (ImGui::Button("Next >")) open_lesson(context, number + 1);
   ImGui::EndDisabled();
   ImGui::SameLine();
-  if (ImGui::Button("All lessons")) open_lesson(context, 0);
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("The introduction and the list of lessons");
+  // Back to the list without a set-up: what the learner built in this lesson stays on screen.
+  if (ImGui::Button("All lessons")) context.model.state().view.lesson = 0;
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("The introduction and the list of lessons (the screen stays as it is)");
 }
 
 }  // namespace

@@ -143,14 +143,7 @@ void route_legend(const StackCoverageSummary& summary, float most) {
 // The whole stack's coverage: how many (input pixel, tap path) routes reach each final output pixel.
 void whole_stack(PanelContext& context, const ComputeResult& r) {
   const auto product = context.model.analyses().stack_coverage(r);
-  if (!product.error.empty()) {
-    ImGui::TextWrapped("No whole-stack coverage: %s", product.error.c_str());
-    return;
-  }
-  if (!product.value) {
-    ImGui::TextDisabled("counting the routes through the whole stack...");
-    return;
-  }
+  if (!product_ready(product, "counting the routes through the whole stack...", "No whole-stack coverage")) return;
   const StackCoverageMap& map = *product.value;
   const StackCoverageSummary& summary = map.summary;
   badge(to_string(summary.verdict), verdict_colour(summary.verdict));
@@ -220,11 +213,7 @@ void artifact_score(PanelContext& context, const ComputeResult& r, float width) 
   // Measured on the actual output: weights can hide or create what the geometry allows.
   const CoverageReport& c = r.coverage();
   const auto product = context.model.analyses().artifact_score(r);
-  if (!product.value) {
-    if (product.error.empty()) ImGui::TextDisabled("measuring the artifact score...");
-    else ImGui::TextWrapped("No artifact score: %s", product.error.c_str());
-    return;
-  }
+  if (!product_ready(product, "measuring the artifact score...", "No artifact score")) return;
   const ArtifactScore& score = *product.value;
   ImGui::Text("measured artifact score %.3f (%s)", score.score, score.level.c_str());
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));

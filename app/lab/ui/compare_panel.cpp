@@ -206,16 +206,7 @@ void draw_compare_panel(PanelContext& context) {
   if (!result) return;
   const ComputeResult& r = *result;
   const auto compared = context.model.analyses().compare(r, context.model.state().compare.layer);
-  if (!compared.error.empty()) {
-    ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 110, 110, 255));
-    ImGui::TextWrapped("%s", compared.error.c_str());
-    ImGui::PopStyleColor();
-    return;
-  }
-  if (!compared.value) {
-    ImGui::TextDisabled("running B on A's input...");
-    return;
-  }
+  if (!product_ready(compared, "running B on A's input...", nullptr, kErrorTextColour)) return;
   const CompareResult& b = *compared.value;
   const auto score_a = context.model.analyses().artifact_score(r);
   TeachViewsUiState& ui = context.ui.teach;

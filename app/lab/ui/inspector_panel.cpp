@@ -13,18 +13,9 @@ namespace convt::lab::ui {
 namespace {
 
 constexpr ImU32 kShownChannelRow = IM_COL32(255, 214, 0, 40);
-const ImVec4 kErrorColour(1.0f, 0.45f, 0.45f, 1.0f);
 
 long long ll(int64_t value) { return static_cast<long long>(value); }
 
-// The product's error as one line (a pin outside the output names the output's size), or "computing...".
-template <typename T>
-bool product_ready(const ProductCache::Typed<T>& product) {
-  if (product.value) return true;
-  if (product.error.empty()) ImGui::TextDisabled("computing...");
-  else ImGui::TextColored(kErrorColour, "%s", product.error.c_str());
-  return false;
-}
 
 // Starts a scrolling table of `rows` rows: as tall as they need, but leaving `reserve` pixels under it for the
 // lines that follow (it scrolls then). False when not drawn.
@@ -129,7 +120,7 @@ void output_pixel(PanelContext& context, const ComputeResult& r, const PixelPin&
   ImGui::Text("output pixel y[%lld, %lld, %lld, %lld]", ll(r.batch_index), ll(r.out_channel), ll(pin.y), ll(pin.x));
   help_marker("y[sample n, output channel, row oy, column ox]: every (input pixel, kernel tap) pair that lands on this "
               "pixel adds x * w to it. The table lists them all, from every input channel of its group.");
-  if (!product_ready(product)) return;
+  if (!product_ready(product, "computing...", nullptr, kErrorTextColour)) return;  // a pin outside names the size
   const OutputPixelTerms& terms = *product.value;
   const size_t count = terms.terms.size();
   if (count == 0) {
@@ -182,7 +173,7 @@ void input_pixel(PanelContext& context, const ComputeResult& r, const PixelPin& 
   ImGui::Text("input pixel x[%lld, %lld, %lld, %lld]", ll(r.batch_index), ll(r.in_channel), ll(pin.y), ll(pin.x));
   help_marker("x[sample n, input channel, row iy, column ix]: its value times the whole kernel w[input channel, output "
               "channel] is stamped onto the output, one tap per output pixel. Its footprint is where that stamp lands.");
-  if (!product_ready(product)) return;
+  if (!product_ready(product, "computing...", nullptr, kErrorTextColour)) return;  // a pin outside names the size
   const InputPixelFootprint& footprint = *product.value;
   const ConvTranspose2dGeometry& g = r.layer.geometry;
   ImGui::TextWrapped("x = %.4g, stamped onto output channel %lld: %zu output pixels, each gets x * w of one tap.",

@@ -307,14 +307,7 @@ void draw_matrix_panel(PanelContext& context) {
   controls(context, r);
   const int64_t row = matrix_input_row(r, view.matrix_row), kernel_row = matrix_kernel_row(r, view.matrix_kernel_row);
   const auto product = context.model.analyses().matrix(r, view.matrix_row, view.matrix_kernel_row, view.matrix_inputs);
-  if (!product.error.empty()) {
-    ImGui::TextWrapped("No matrix for this row: %s", product.error.c_str());
-    return;
-  }
-  if (!product.value) {
-    ImGui::TextDisabled("computing the matrix...");
-    return;
-  }
+  if (!product_ready(product, "computing the matrix...", "No matrix for this row")) return;
   const TransposeMatrix1d& m = *product.value;
   const Lit lit{ui.matrix_hover_i < m.inputs ? ui.matrix_hover_i : -1, ui.matrix_hover_o < m.outputs ? ui.matrix_hover_o : -1};
   const double extent = extent_of(m.kernel);  // C's entries are kernel values: one scale for both

@@ -20,10 +20,9 @@ namespace {
 
 constexpr ImU32 kUpsamplingColour = IM_COL32(110, 190, 255, 255);
 constexpr ImU32 kShownColour = IM_COL32(255, 214, 0, 255);
-constexpr ImU32 kErrorColour = IM_COL32(255, 110, 110, 255);
 
 void error_text(const std::string& text) {
-  ImGui::PushStyleColor(ImGuiCol_Text, kErrorColour);
+  ImGui::PushStyleColor(ImGuiCol_Text, kErrorTextColour);
   ImGui::TextWrapped("%s", text.c_str());
   ImGui::PopStyleColor();
 }
@@ -204,7 +203,7 @@ bool node_row(const onnx::Node& node, const ModelNodeInfo& info, size_t index, b
       const ImVec2 size = ImGui::CalcTextSize(word);
       const ImVec2 at(max.x - size.x - 8, min.y);
       draw->AddRectFilled(ImVec2(at.x - 4, min.y), ImVec2(max.x, min.y + line), ImGui::GetColorU32(ImGuiCol_WindowBg));
-      draw->AddText(at, layer.ready() ? IM_COL32(230, 160, 60, 255) : kErrorColour, word);
+      draw->AddText(at, layer.ready() ? IM_COL32(230, 160, 60, 255) : kErrorTextColour, word);
     }
   }
   draw->PushClipRect(min, ImVec2(badge_left - 4, max.y), true);

@@ -17,6 +17,23 @@ struct PanelContext {
   double time = 0;  // seconds since start, for animations
 };
 
+// True when `product` is made; otherwise one line saying why not: `waiting` while it is being made, or its error
+// ("<refused>: <error>", or the error alone without `refused`), in `error_colour` when one is given.
+template <typename T>
+bool product_ready(const ProductCache::Typed<T>& product, const char* waiting, const char* refused = nullptr,
+                   ImU32 error_colour = 0) {
+  if (product.value) return true;
+  if (product.error.empty()) {
+    ImGui::TextDisabled("%s", waiting);
+    return false;
+  }
+  if (error_colour) ImGui::PushStyleColor(ImGuiCol_Text, error_colour);
+  if (refused) ImGui::TextWrapped("%s: %s", refused, product.error.c_str());
+  else ImGui::TextWrapped("%s", product.error.c_str());
+  if (error_colour) ImGui::PopStyleColor();
+  return false;
+}
+
 void draw_input_panel(PanelContext& context);
 void draw_layer_panel(PanelContext& context);
 void draw_output_size_panel(PanelContext& context);

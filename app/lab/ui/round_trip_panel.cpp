@@ -54,14 +54,7 @@ void draw_round_trip_panel(PanelContext& context) {
   if (!result) return;
   const ComputeResult& r = *result;
   const auto product = context.model.analyses().round_trip(r);
-  if (!product.error.empty()) {
-    ImGui::TextWrapped("No round trip for this layer: %s", product.error.c_str());
-    return;
-  }
-  if (!product.value) {
-    ImGui::TextDisabled("running conv2d back down on the output...");
-    return;
-  }
+  if (!product_ready(product, "running conv2d back down on the output...", "No round trip for this layer")) return;
   const RoundTrip& trip = *product.value;
   const std::shared_ptr<const Tensor> back(product.value, &trip.back);  // a member of the product, sharing it
   const ConvTranspose2dGeometry& g = r.layer.geometry;

@@ -104,10 +104,7 @@ void row_replay(PanelContext& context, const ComputeResult& r, ImVec2 size, bool
   if (int_input("input row", row, 0, std::max<int64_t>(0, r.layer.geometry.in_h - 1))) settings.replay_row = row;
   help_marker("The input row replayed (view.replay_row; by default the middle row).");
   const auto product = context.model.analyses().matrix(r, settings.replay_row, -1);
-  if (!product.value) {
-    ImGui::TextWrapped("%s", product.error.empty() ? "computing the row..." : product.error.c_str());
-    return;
-  }
+  if (!product_ready(product, "computing the row...")) return;
   const TransposeMatrix1d& m = *product.value;
   row_replay_caption(r, m);
   stamp_controls(context, ui.row_step, m.inputs, ui.row_stamps_per_second, ui.row_clock);

@@ -125,10 +125,8 @@ void stamp_controls(PanelContext& context, int64_t& step, int64_t total, float& 
 
 std::shared_ptr<const SliceSteps> slice_steps_or_say_why(PanelContext& context, const ComputeResult& r) {
   const auto product = context.model.analyses().slice_steps(r);
-  if (!product.error.empty())
-    ImGui::TextWrapped("No scatter-then-convolve view for this layer: %s", product.error.c_str());
-  else if (!product.value)
-    ImGui::TextDisabled("computing the scatter-then-convolve steps of this slice...");
+  product_ready(product, "computing the scatter-then-convolve steps of this slice...",
+                "No scatter-then-convolve view for this layer");
   return product.value;
 }
 

@@ -62,6 +62,8 @@ bool enum_radio(Enum& value, std::span<const char* const> names) {
 constexpr ImU32 kPinColour = IM_COL32(80, 220, 255, 255);
 constexpr ImU32 kOutputPaddingColour = IM_COL32(255, 140, 40, 255);
 constexpr ImU32 kStampColour = IM_COL32(255, 214, 0, 255);
+// A product's one-line error where it replaces the view (an invalid B, a pin outside the output).
+constexpr ImU32 kErrorTextColour = IM_COL32(255, 110, 110, 255);
 
 // A (?) marker with a tooltip.
 void help_marker(const char* text);

@@ -14,6 +14,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace convt::lab::app_testing {
@@ -51,6 +54,20 @@ inline std::string refusal(const std::string& assignment) {
   }
   ADD_FAILURE() << assignment << " was accepted";
   return "";
+}
+
+// The README's text between the line `begin` (which ends in a newline) and the line `end`: where a generated
+// settings table lives. Empty, with a failure naming the missing line, when either is not there.
+inline std::string readme_between(const std::string& begin, const std::string& end) {
+  std::ifstream file(std::filesystem::path(CONVT_GOLDEN_DIR).parent_path().parent_path() / "README.md");
+  std::stringstream text;
+  text << file.rdbuf();
+  const std::string readme = text.str();
+  const size_t from = readme.find(begin), to = readme.find(end);
+  if (from == std::string::npos) ADD_FAILURE() << "README.md lacks the line " << begin;
+  if (to == std::string::npos) ADD_FAILURE() << "README.md lacks the line " << end;
+  if (from == std::string::npos || to == std::string::npos) return "";
+  return readme.substr(from + begin.size(), to - from - begin.size());
 }
 
 }  // namespace convt::lab::app_testing

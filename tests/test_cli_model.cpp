@@ -23,48 +23,19 @@
 #include <vector>
 
 #include "cli_sandbox.h"
+#include "onnx_test_util.h"
 
 namespace convt {
 namespace {
 
 using namespace cli_testing;
+using namespace onnx_testing;
 using ::onnx::GraphProto;
 using ::onnx::ModelProto;
 using ::onnx::NodeProto;
 using ::onnx::TensorProto;
 
 // ---- building models ----
-
-ModelProto empty_model() {
-  ModelProto model;
-  model.set_ir_version(7);
-  model.set_producer_name("convt-test");
-  auto* import = model.add_opset_import();
-  import->set_domain("");
-  import->set_version(13);
-  model.mutable_graph()->set_name("graph");
-  return model;
-}
-
-void add_value(google::protobuf::RepeatedPtrField<::onnx::ValueInfoProto>* list, const std::string& name,
-               const Shape& dims) {
-  auto* info = list->Add();
-  info->set_name(name);
-  auto* tensor_type = info->mutable_type()->mutable_tensor_type();
-  tensor_type->set_elem_type(TensorProto::FLOAT);
-  auto* shape = tensor_type->mutable_shape();
-  for (const int64_t d : dims) shape->add_dim()->set_dim_value(d);
-}
-
-NodeProto* add_node(GraphProto& graph, const std::string& op_type, const std::vector<std::string>& inputs,
-                    const std::vector<std::string>& outputs, const std::string& name) {
-  NodeProto* node = graph.add_node();
-  node->set_op_type(op_type);
-  node->set_name(name);
-  for (const auto& input : inputs) node->add_input(input);
-  for (const auto& output : outputs) node->add_output(output);
-  return node;
-}
 
 void add_ints(NodeProto* node, const std::string& key, const std::vector<int64_t>& values) {
   auto* attribute = node->add_attribute();

@@ -2,6 +2,7 @@
 // Good models convert every element type exactly; hostile ones (truncated, random, lying dims, huge dims,
 // external data that leaves the folder, dangling names, unsorted nodes) are refused with one line that names
 // the file and the tensor or node, before anything is allocated or read.
+#include "onnx_test_util.h"
 #include "temp_dir.h"
 
 #include <convt/error.h>
@@ -33,6 +34,9 @@ using ::onnx::ModelProto;
 using ::onnx::NodeProto;
 using ::onnx::TensorProto;
 using convt::testing::TempDir;
+using convt::onnx_testing::add_node;
+using convt::onnx_testing::add_value;
+using convt::onnx_testing::empty_model;
 
 // Restores the default memory budget even when an assertion fails mid-test.
 struct BudgetGuard {
@@ -49,45 +53,6 @@ void write_bytes(const std::string& path, const std::string& bytes) {
 }
 
 // ---- building models ----
-
-ModelProto empty_model(int64_t opset = 13, int64_t ir_version = 7) {
-  ModelProto model;
-  model.set_ir_version(ir_version);
-  model.set_producer_name("convt-test");
-  model.set_producer_version("1.0");
-  auto* import = model.add_opset_import();
-  import->set_domain("");
-  import->set_version(opset);
-  model.mutable_graph()->set_name("graph");
-  return model;
-}
-
-// A float32 graph input or output; a negative entry in `dims` becomes the symbol "N".
-void add_value(google::protobuf::RepeatedPtrField<::onnx::ValueInfoProto>* list, const std::string& name,
-               const std::vector<int64_t>& dims, int32_t type = TensorProto::FLOAT) {
-  auto* info = list->Add();
-  info->set_name(name);
-  auto* tensor_type = info->mutable_type()->mutable_tensor_type();
-  tensor_type->set_elem_type(type);
-  auto* shape = tensor_type->mutable_shape();
-  for (const int64_t d : dims) {
-    auto* dim = shape->add_dim();
-    if (d >= 0)
-      dim->set_dim_value(d);
-    else
-      dim->set_dim_param("N");
-  }
-}
-
-NodeProto* add_node(GraphProto& graph, const std::string& op_type, const std::vector<std::string>& inputs,
-                    const std::vector<std::string>& outputs, const std::string& name = "") {
-  NodeProto* node = graph.add_node();
-  node->set_op_type(op_type);
-  node->set_name(name);
-  for (const auto& input : inputs) node->add_input(input);
-  for (const auto& output : outputs) node->add_output(output);
-  return node;
-}
 
 // x [2, 2] -> Relu -> y: the smallest model the checker accepts.
 ModelProto relu_model(int64_t opset = 13) {

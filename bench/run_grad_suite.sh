@@ -118,7 +118,7 @@ while read -r name n c h w cog k s p oph opw g d; do
     "${med[ours.grad-weight]}" "${med[dnnl.grad-weight]}" "$(ratio grad-weight)" \
     "${rate[ours.grad-input]}" "${rate[dnnl.grad-input]}" "${rate[ours.grad-weight]}" "${rate[dnnl.grad-weight]}" \
     "${impls:-not built}" "${notes:+ **CHECK:$notes**}"
-done < bench/layers.txt
+done < "${LAYERS:-bench/layers.txt}"
 if ((flagged)); then
   echo
   echo "**Some fastest runs beat the measured FMA peak: those figures are wrong, not fast.**"

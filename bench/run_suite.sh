@@ -4,6 +4,7 @@
 # measured fp32 FMA peak. Ours is timed twice: packing the weights in every call, and with them packed beforehand
 # (the like-for-like comparison with oneDNN's one-off reorder).
 # Usage: bash bench/run_suite.sh [threads=2] [repeat=10]     Prints a Markdown table for bench/RESULTS.md.
+#        LAYERS=my_layers.txt bash bench/run_suite.sh        runs the layers of another file (the same columns).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-2}
@@ -50,7 +51,7 @@ while read -r name n c h w cog k s p oph opw g d; do
   printf "| %s | [%s,%s,%s,%s] | [%s,%s,%s,%s] | s%s p%s op(%s,%s) g%s d%s | %.3f | %.3f | %.1f | %s | %s | %s | %s |\n" \
     "$name" "$n" "$c" "$h" "$w" "$c" "$cog" "$k" "$k" "$s" "$p" "$oph" "$opw" "$g" "$d" "$ours" "$prepacked" "$gflops" \
     "$percent" "$theirs" "$impl" "$ratio"
-done < bench/layers.txt
+done < "${LAYERS:-bench/layers.txt}"
 if ((flagged)); then
   echo
   echo "**A layer ran above the measured FMA peak: the peak is wrong; check bench/fma_peak (its \"consistent\" field).**"

@@ -1,6 +1,7 @@
 // The fast CPU backend against the reference on random configurations, at every microkernel level this machine
 // supports, with outputs poisoned (NaN) first so an element the fast path forgets to write fails the test.
 #include "random_config.h"
+#include "cpu_test_util.h"
 #include "test_util.h"
 
 #include <convt/backend.h>
@@ -16,11 +17,8 @@ namespace {
 
 Tensor poisoned(const Shape& shape) { return Tensor::full(shape, NAN); }
 
-// Restores the automatic kernel choice however a test ends.
-struct KernelLevel {
-  explicit KernelLevel(const std::string& level) { cpu::force_kernel_level(level); }
-  ~KernelLevel() { cpu::force_kernel_level(""); }
-};
+using testing::KernelLevel;
+using testing::Threads;
 
 TEST(CpuBackend, ConvTranspose2dMatchesReferenceAtEveryKernelLevel) {
   std::mt19937_64 rng(99);
@@ -84,6 +82,28 @@ TEST(CpuBackend, ManyChannelsCrossTheKBlocks) {
     cpu::conv_transpose2d_cpu_into(x, w, &b, params, actual);
     EXPECT_TRUE(testing::all_close_to_scale(actual, expected, testing::conv_transpose2d_term_scale(x, w, &b, params), 2e-6))
         << level;
+  }
+}
+
+// A batch-1 layer with a small image has too few pixel tiles to go round the threads: its output channels are cut
+// into ranges instead, each task packing its own rows of the weight. Every thread count must give the same result,
+// per call and prepacked, with C_out not a multiple of the register tile and K crossing several blocks.
+TEST(CpuBackend, FewPixelsSplitTheOutputChannelsAcrossThreads) {
+  const Tensor x = Tensor::randn({1, 200, 3, 4}, 5), w = Tensor::randn({200, 77, 4, 3}, 6), b = Tensor::randn({77}, 7);
+  const ConvTranspose2dParams params{IntPair(2, 3), IntPair(1, 0), IntPair(1, 2), IntPair(1, 1), 1};
+  const Tensor expected = conv_transpose2d_reference(x, w, &b, params);
+  const Tensor scale = testing::conv_transpose2d_term_scale(x, w, &b, params);
+  for (const std::string& level : cpu::supported_kernel_levels()) {
+    KernelLevel forced(level);
+    const auto packed = cpu::pack_conv_transpose2d_weight(w, params);
+    for (const int threads : {1, 2, 3, 8}) {
+      Threads scoped(threads);
+      Tensor per_call = poisoned(expected.shape()), prepacked = poisoned(expected.shape());
+      cpu::conv_transpose2d_cpu_into(x, w, &b, params, per_call);
+      cpu::conv_transpose2d_cpu_into(x, *packed, &b, params, prepacked);
+      EXPECT_TRUE(testing::all_close_to_scale(per_call, expected, scale, 2e-6)) << level << ", " << threads << " threads";
+      EXPECT_TRUE(testing::all_close_to_scale(prepacked, expected, scale, 2e-6)) << level << ", " << threads << " threads";
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 // path forgets to write fails. Tolerances are relative to each element's sum of absolute terms, which the
 // reference itself gives when run on the absolute values of its operands.
 #include "random_config.h"
+#include "cpu_test_util.h"
 #include "test_util.h"
 
 #include <convt/cpu.h>
@@ -28,16 +29,8 @@ constexpr double kTolerance = 1e-5;  // relative to the sum of |terms|: float su
 
 Tensor poisoned(const Shape& shape) { return Tensor::full(shape, NAN); }
 
-struct KernelLevel {  // restores the automatic kernel choice however a test ends
-  explicit KernelLevel(const std::string& level) { cpu::force_kernel_level(level); }
-  ~KernelLevel() { cpu::force_kernel_level(""); }
-};
-
-struct Threads {  // restores the thread count however a test ends
-  explicit Threads(int count) : saved(omp_get_max_threads()) { omp_set_num_threads(count); }
-  ~Threads() { omp_set_num_threads(saved); }
-  int saved;
-};
+using testing::KernelLevel;
+using testing::Threads;
 
 std::string describe(const Tensor& x, const Tensor& w, const ConvTranspose2dParams& p) {
   return "input " + shape_to_string(x.shape()) + " weight " + shape_to_string(w.shape()) + " stride " +

@@ -27,6 +27,26 @@ void run(int64_t kc, const float* a, const float* b, float* c) {
   }
 }
 
+// A read in place: A[k][m] = rows[m][offset[k]].
+void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
+  __m512 acc[kMr][2];
+  for (int64_t m = 0; m < kMr; ++m) acc[m][0] = acc[m][1] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(b + k * kNr);
+    const __m512 b1 = _mm512_loadu_ps(b + k * kNr + 16);
+    const int64_t o = offset[k];
+    for (int64_t m = 0; m < kMr; ++m) {
+      const __m512 am = _mm512_set1_ps(rows[m][o]);
+      acc[m][0] = _mm512_fmadd_ps(am, b0, acc[m][0]);
+      acc[m][1] = _mm512_fmadd_ps(am, b1, acc[m][1]);
+    }
+  }
+  for (int64_t m = 0; m < kMr; ++m) {
+    _mm512_storeu_ps(c + m * kNr, _mm512_add_ps(_mm512_loadu_ps(c + m * kNr), acc[m][0]));
+    _mm512_storeu_ps(c + m * kNr + 16, _mm512_add_ps(_mm512_loadu_ps(c + m * kNr + 16), acc[m][1]));
+  }
+}
+
 // Runs are short (a row of one phase), so masked 16-lane copies beat memcpy calls by a wide margin.
 void pack_row(const Run* runs, int64_t count, const float* channel, float* row) {
   for (int64_t r = 0; r < count; ++r) {
@@ -44,7 +64,7 @@ void pack_row(const Run* runs, int64_t count, const float* channel, float* row) 
 }  // namespace
 
 const MicroKernel& microkernel_avx512() {
-  static const MicroKernel kernel{"avx512", kMr, kNr, run, pack_row};
+  static const MicroKernel kernel{"avx512", kMr, kNr, run, run_rows, pack_row};
   return kernel;
 }
 

@@ -77,12 +77,6 @@ void pack_all_panels(const std::vector<CorrelationPlan>& plans, const ConvShape&
   }
 }
 
-// One unit of parallel work is a run of consecutive pixel tiles of every plan (phase) and every group. Keeping
-// all phases of the same output rows on one thread matters: phases interleave in memory (stride s), so splitting
-// them across threads would have two cores writing the same cache lines. Groups share the tiles' index work.
-// Several tiles per task let each packed block of A (MR x KC, from L1) serve all of them before the next block is
-// loaded: with one tile per task, a weight larger than the caches was streamed from memory once per 16 pixels.
-
 // The index work of one tile: every pixel's output offset and, per tap, the source offset of every pixel (-1 where
 // the tap falls outside the input: a zero) and its runs.
 struct TileIndex {
@@ -93,12 +87,6 @@ struct TileIndex {
   int64_t valid = 0;              // pixels of the tile inside the plan (the rest pad the microkernel's width)
 };
 
-// Per-thread scratch: the tiles of a task, a packed B block per tile, and a C tile per tile for every output
-// channel of the group.
-struct Scratch {
-  std::vector<TileIndex> tiles;
-  std::vector<float> b, c;
-};
 
 void build_runs(int64_t taps, int64_t nr, TileIndex& index) {
   index.runs.clear();
@@ -150,94 +138,332 @@ void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile,
   build_runs(taps, nr, index);
 }
 
-// One group of `count` prepared tiles: C = bias, then C += A * B over K blocks (each block of A applied to every
-// tile's B while it is in L1), then the valid pixels are stored.
-void compute_tiles(const CorrelationPlan& plan, const ConvShape& s, const float* input, const float* packed_a,
-                   const float* bias, float* output, int64_t group, int64_t count, const MicroKernel& kernel,
-                   Scratch& scratch) {
-  const int64_t nr = kernel.nr, mr = kernel.mr;
-  const int64_t taps = static_cast<int64_t>(plan.y.tap_offset.size() * plan.x.tap_offset.size());
-  const int64_t plane = s.in_h * s.in_w;
-  const int64_t m_padded = round_up(s.out_per_group, mr);
-  const int64_t c_size = m_padded * nr, b_size = kKc * nr;
-  for (int64_t t = 0; t < count; ++t) {
-    float* c = scratch.c.data() + t * c_size;
-    for (int64_t m = 0; m < m_padded; ++m) {
-      const float start = (bias && m < s.out_per_group) ? bias[group * s.out_per_group + m] : 0.0f;
-      std::fill(c + m * nr, c + (m + 1) * nr, start);
-    }
-  }
 
-  const int64_t k_total = s.in_per_group * taps;
-  for (int64_t k0 = 0; k0 < k_total; k0 += kKc) {
-    const int64_t kc = std::min(kKc, k_total - k0);
-    for (int64_t t = 0; t < count; ++t) {
-      const TileIndex& index = scratch.tiles[static_cast<size_t>(t)];
-      for (int64_t kk = 0; kk < kc; ++kk) {
-        const int64_t k = k0 + kk, ci = k / taps, tap = k % taps;
-        const float* channel = input + (group * s.in_per_group + ci) * plane;
-        const int64_t run_begin = index.tap_runs[static_cast<size_t>(tap)];
-        kernel.pack_row(index.runs.data() + run_begin, index.tap_runs[static_cast<size_t>(tap + 1)] - run_begin, channel,
-                        scratch.b.data() + t * b_size + kk * nr);
-      }
-    }
-    for (int64_t m0 = 0; m0 < m_padded; m0 += mr) {
-      const float* a = packed_a + ((m0 / mr) * k_total + k0) * mr;
-      for (int64_t t = 0; t < count; ++t)
-        kernel.run(kc, a, scratch.b.data() + t * b_size, scratch.c.data() + t * c_size + m0 * nr);
-    }
-  }
+// How one call is cut into tasks. A task is (group, a range of tiles of every plan, a range of output-channel
+// blocks). Keeping all phases of the same output rows in one task matters: phases interleave in memory (stride s),
+// so splitting them across threads would have two cores writing the same cache lines. When the pixels are few (a
+// batch-1 layer with a small image), tiles alone give too few tasks, so the output channels are split as well.
+struct Blocking {
+  int64_t tiles_per_task = 1, tile_ranges = 1;
+  int64_t m_blocks = 1, m_ranges = 1;
+  int64_t tasks = 1;
+  // Streaming: no panels at all; the microkernel reads the user's weight in place, input-channel block by block,
+  // for every plan at once (ci_block channels, about kKc taps in all). Used when every task owns its output
+  // channels outright (one range of tiles), so the weight is read once per call, split over the cores.
+  bool streaming = false;
+  int64_t ci_block = 1;
+};
 
-  const int64_t out_plane = s.out_h * s.out_w;
-  float* group_output = output + group * s.out_per_group * out_plane;
-  for (int64_t t = 0; t < count; ++t) {
-    const TileIndex& index = scratch.tiles[static_cast<size_t>(t)];
-    const float* c = scratch.c.data() + t * c_size;
-    for (int64_t m = 0; m < s.out_per_group; ++m)
-      for (int64_t j = 0; j < index.valid; ++j)
-        group_output[index.out_offset[static_cast<size_t>(j)] + m * out_plane] = c[m * nr + j];
+// Up to 8 tiles per task: each block of A then serves 8 tiles before the next is loaded, and a task's B blocks
+// stay within L2.
+constexpr int64_t kMaxTilesPerTask = 8;
+
+struct SharedTiles;
+
+// Everything a task reads.
+struct Call {
+  const std::vector<CorrelationPlan>& plans;
+  const ConvShape& shape;
+  const MicroKernel& kernel;
+  const float* input;
+  const float* weight;  // the user's weight, read in place (streaming)
+  WeightLayout layout;
+  const std::vector<std::vector<float>>* panels;  // packed panels (not streaming)
+  const float* bias;
+  float* output;
+  Blocking blocking;
+  std::vector<int64_t> taps;                    // taps of each plan
+  std::vector<std::vector<int64_t>> tap_index;  // each plan's taps as ky * kW + kx (streaming)
+  std::vector<int64_t> tiles;                   // tiles of each plan
+  // Streaming: every plan's taps together, where each plan's start, and the call's tiles and packed B.
+  int64_t all_taps = 0;
+  std::vector<int64_t> tap_prefix;
+  SharedTiles* shared = nullptr;
+};
+
+// Per-thread scratch, kept between calls (OpenMP's threads persist) so that calls do not fault in fresh pages.
+struct Scratch {
+  std::vector<TileIndex> tiles;  // the tiles of a task (with panels)
+  std::vector<float> b, c;
+  std::vector<int64_t> offsets;  // streaming: each plan's K offsets into a weight row, for one input-channel block
+};
+
+Scratch& thread_scratch() {
+  static thread_local Scratch scratch;
+  return scratch;
+}
+
+void at_least(std::vector<float>& buffer, int64_t size) {
+  if (static_cast<int64_t>(buffer.size()) < size) buffer.resize(static_cast<size_t>(size));
+}
+
+// The task's share of the work, decoded from its number.
+struct TaskRange {
+  int64_t group, first_tile, mb_begin, mb_end, rows;
+};
+
+TaskRange task_range(const Blocking& b, int64_t task, int64_t mr) {
+  TaskRange r;
+  r.group = task / (b.tile_ranges * b.m_ranges);
+  const int64_t range = task / b.m_ranges % b.tile_ranges, part = task % b.m_ranges;
+  r.first_tile = range * b.tiles_per_task;
+  r.mb_begin = b.m_blocks * part / b.m_ranges;
+  r.mb_end = b.m_blocks * (part + 1) / b.m_ranges;
+  r.rows = (r.mb_end - r.mb_begin) * mr;
+  return r;
+}
+
+int64_t tile_count(const Call& call, const TaskRange& r, size_t plan) {
+  return std::clamp<int64_t>(call.tiles[plan] - r.first_tile, 0, call.blocking.tiles_per_task);
+}
+
+// C = bias (or zero) for the task's rows of one tile.
+void start_tile(const Call& call, const TaskRange& r, float* c) {
+  const ConvShape& s = call.shape;
+  const int64_t nr = call.kernel.nr;
+  for (int64_t m = 0; m < r.rows; ++m) {
+    const int64_t co = r.mb_begin * call.kernel.mr + m;
+    const float start = (call.bias && co < s.out_per_group) ? call.bias[r.group * s.out_per_group + co] : 0.0f;
+    std::fill(c + m * nr, c + (m + 1) * nr, start);
   }
 }
 
-// Shared by both entry points. When `to_pack` is set, the weight is packed into it (it is `panels` itself)
-// inside the parallel region, before the tiles run.
-void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
-             const std::vector<std::vector<float>>& panels, const MicroKernel& kernel, const float* bias, float* output,
-             std::vector<std::vector<float>>* to_pack, const float* weight_to_pack, WeightLayout layout) {
-  auto tiles_of = [&](const CorrelationPlan& plan) {
-    return (shape.batch * plan.y.count * plan.x.count + kernel.nr - 1) / kernel.nr;
+// Packs rows k = (ci, tap) for ci in [ci0, ci0 + cn) of one tile's B, as [k][nr].
+void pack_b(const Call& call, int64_t group, int64_t taps, const TileIndex& index, int64_t ci0, int64_t cn,
+            float* packed) {
+  const ConvShape& s = call.shape;
+  const int64_t plane = s.in_h * s.in_w, nr = call.kernel.nr;
+  for (int64_t c = 0; c < cn; ++c) {
+    const float* channel = call.input + (group * s.in_per_group + ci0 + c) * plane;
+    for (int64_t tap = 0; tap < taps; ++tap) {
+      const int64_t run_begin = index.tap_runs[static_cast<size_t>(tap)];
+      call.kernel.pack_row(index.runs.data() + run_begin, index.tap_runs[static_cast<size_t>(tap + 1)] - run_begin,
+                           channel, packed + (c * taps + tap) * nr);
+    }
+  }
+}
+
+// The task's valid rows and pixels of one tile, from C to the output.
+void store_tile(const Call& call, const TaskRange& r, const TileIndex& index, const float* c) {
+  const ConvShape& s = call.shape;
+  const int64_t out_plane = s.out_h * s.out_w, nr = call.kernel.nr;
+  const int64_t first_row = r.mb_begin * call.kernel.mr;
+  const int64_t valid_rows = std::min(r.rows, s.out_per_group - first_row);
+  float* group_output = call.output + (r.group * s.out_per_group + first_row) * out_plane;
+  for (int64_t m = 0; m < valid_rows; ++m) {
+    float* channel = group_output + m * out_plane;
+    for (int64_t j = 0; j < index.valid; ++j) channel[index.out_offset[static_cast<size_t>(j)]] = c[m * nr + j];
+  }
+}
+
+// With packed panels, one plan after another: C = bias, then C += A * B over K blocks of kKc (each block of A
+// applied to every tile's B while it is in L1), then the valid pixels are stored.
+void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
+  const ConvShape& s = call.shape;
+  const MicroKernel& kernel = call.kernel;
+  const int64_t mr = kernel.mr, nr = kernel.nr;
+  const TaskRange r = task_range(call.blocking, task, mr);
+  for (size_t p = 0; p < call.plans.size(); ++p) {
+    const int64_t count = tile_count(call, r, p), taps = call.taps[p];
+    const int64_t k_total = s.in_per_group * taps;
+    const float* panel = (*call.panels)[p * static_cast<size_t>(s.groups) + static_cast<size_t>(r.group)].data();
+    for (int64_t t = 0; t < count; ++t) {
+      prepare_tile(call.plans[p], s, r.first_tile + t, nr, scratch.tiles[static_cast<size_t>(t)]);
+      start_tile(call, r, scratch.c.data() + t * r.rows * nr);
+    }
+    for (int64_t ci0 = 0; ci0 < s.in_per_group; ci0 += call.blocking.ci_block) {
+      const int64_t cn = std::min(call.blocking.ci_block, s.in_per_group - ci0), kc = cn * taps;
+      for (int64_t t = 0; t < count; ++t)
+        pack_b(call, r.group, taps, scratch.tiles[static_cast<size_t>(t)], ci0, cn, scratch.b.data() + t * kKc * nr);
+      for (int64_t mb = r.mb_begin; mb < r.mb_end; ++mb) {
+        const float* a = panel + (mb * k_total + ci0 * taps) * mr;
+        for (int64_t t = 0; t < count; ++t)
+          kernel.run(kc, a, scratch.b.data() + t * kKc * nr, scratch.c.data() + (t * r.rows + (mb - r.mb_begin) * mr) * nr);
+      }
+    }
+    for (int64_t t = 0; t < count; ++t)
+      store_tile(call, r, scratch.tiles[static_cast<size_t>(t)], scratch.c.data() + t * r.rows * nr);
+  }
+}
+
+// The call's own buffers when it streams: every plan's tiles and their packed B for every group, as
+// [group][tile][plan's K rows][nr] with the plans one after another. Kept by the calling thread between calls.
+struct SharedTiles {
+  std::vector<TileIndex> tiles;  // [plan][tile]
+  std::vector<float> b;
+};
+
+SharedTiles& call_tiles() {
+  static thread_local SharedTiles shared;
+  return shared;
+}
+
+const TileIndex& shared_tile(const Call& call, size_t plan, int64_t tile) {
+  return call.shared->tiles[plan * static_cast<size_t>(call.blocking.tiles_per_task) + static_cast<size_t>(tile)];
+}
+
+float* shared_b(const Call& call, int64_t group, size_t plan, int64_t tile) {
+  const int64_t k_all = call.shape.in_per_group * call.all_taps;
+  return call.shared->b.data() +
+         ((group * call.blocking.tiles_per_task + tile) * k_all + call.shape.in_per_group * call.tap_prefix[plan]) *
+             call.kernel.nr;
+}
+
+// Streaming: no copy of the weight at all. Every plan runs together, input-channel block by input-channel block,
+// with the microkernel reading A in place (run_rows): row m of an m block is output channel co's weight, and a K
+// step (ci, tap) is an offset into it. The task's kernels of one input-channel block are read from memory once
+// and serve every phase from L1. The tiles and their packed B are the call's, made once before the tasks run
+// (every task has the same pixels).
+void run_task_streaming(const Call& call, int64_t task, Scratch& scratch) {
+  const ConvShape& s = call.shape;
+  const MicroKernel& kernel = call.kernel;
+  const int64_t mr = kernel.mr, nr = kernel.nr, tiles = call.blocking.tiles_per_task;
+  const int64_t kernel_taps = s.kernel_h * s.kernel_w;
+  const TaskRange r = task_range(call.blocking, task, mr);
+  auto c_tile = [&](size_t p, int64_t t) {
+    return scratch.c.data() + (static_cast<int64_t>(p) * tiles + t) * r.rows * nr;
   };
-  int64_t max_tiles = 0;
-  for (const CorrelationPlan& plan : plans) max_tiles = std::max(max_tiles, tiles_of(plan));
+  for (size_t p = 0; p < call.plans.size(); ++p)
+    for (int64_t t = 0; t < tile_count(call, r, p); ++t) start_tile(call, r, c_tile(p, t));
+  // Where output channel co's kernels start, and how far apart two input channels' kernels are, in each layout.
+  const bool transposed = call.layout == WeightLayout::Transposed;
+  const float* group_weight = call.weight + r.group * s.in_per_group * s.out_per_group * kernel_taps;
+  const int64_t co_step = transposed ? kernel_taps : s.in_per_group * kernel_taps;
+  const int64_t ci_step = transposed ? s.out_per_group * kernel_taps : kernel_taps;
+  auto row_of = [&](int64_t mb, int64_t m) {
+    return group_weight + std::min(mb * mr + m, s.out_per_group - 1) * co_step;
+  };
+  auto prefetch_block = [&](int64_t mb, int64_t ci0, int64_t cn) {
+    for (int64_t m = 0; m < mr; ++m)
+      for (int64_t c = 0; c < cn; ++c) {
+        const float* kernel = row_of(mb, m) + (ci0 + c) * ci_step;
+        for (int64_t i = 0; i < kernel_taps; i += 16) __builtin_prefetch(kernel + i);
+        __builtin_prefetch(kernel + kernel_taps - 1);
+      }
+  };
+  std::vector<int64_t>& offsets = scratch.offsets;
+  for (int64_t ci0 = 0; ci0 < s.in_per_group; ci0 += call.blocking.ci_block) {
+    const int64_t cn = std::min(call.blocking.ci_block, s.in_per_group - ci0);
+    offsets.clear();
+    for (size_t p = 0; p < call.plans.size(); ++p)
+      for (int64_t c = 0; c < cn; ++c)
+        for (int64_t index : call.tap_index[p]) offsets.push_back((ci0 + c) * ci_step + index);
+    for (int64_t mb = r.mb_begin; mb < r.mb_end; ++mb) {
+      // Rows past C_out/groups repeat a valid one: their results are never stored.
+      const float* rows[kMaxMr];
+      for (int64_t m = 0; m < mr; ++m) rows[m] = row_of(mb, m);
+      // The kernels a step reads lie one input channel apart (far apart in conv_transpose2d's layout), where the
+      // hardware prefetcher does not follow, and each is read once: without asking for the next block's kernels
+      // while this one computes, every k step waited on memory and the weight came in at a third of the bandwidth.
+      if (mb + 1 < r.mb_end)
+        prefetch_block(mb + 1, ci0, cn);
+      else if (ci0 + cn < s.in_per_group)
+        prefetch_block(r.mb_begin, ci0 + cn, std::min(call.blocking.ci_block, s.in_per_group - ci0 - cn));
+      const int64_t* offset = offsets.data();
+      for (size_t p = 0; p < call.plans.size(); ++p) {
+        const int64_t kc = cn * call.taps[p];
+        for (int64_t t = 0; t < tile_count(call, r, p); ++t)
+          kernel.run_rows(kc, rows, offset, shared_b(call, r.group, p, t) + ci0 * call.taps[p] * nr,
+                          c_tile(p, t) + (mb - r.mb_begin) * mr * nr);
+        offset += kc;
+      }
+    }
+  }
+  for (size_t p = 0; p < call.plans.size(); ++p)
+    for (int64_t t = 0; t < tile_count(call, r, p); ++t) store_tile(call, r, shared_tile(call, p, t), c_tile(p, t));
+}
+
+// The panels a call packs for itself when it does not stream, kept by the calling thread between calls so that a
+// large weight does not fault in fresh pages every call.
+std::vector<std::vector<float>>& call_panels() {
+  static thread_local std::vector<std::vector<float>> panels;
+  return panels;
+}
+
+// Shared by both entry points: `panels` is null when the call packs the weight itself.
+void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
+             const std::vector<std::vector<float>>* panels, const MicroKernel& kernel, const float* bias, float* output,
+             const float* weight, WeightLayout layout) {
+  Call call{plans, shape, kernel, input, weight, layout, panels, bias, output, {}, {}, {}, {}, 0, {}, nullptr};
   double flops = 0;
-  for (const CorrelationPlan& plan : plans)
-    flops += 2.0 * static_cast<double>(shape.batch * plan.y.count * plan.x.count * shape.out_channels * shape.in_per_group) *
-             static_cast<double>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
+  int64_t max_tiles = 0, all_taps = 0, max_taps = 1;
+  for (const CorrelationPlan& plan : plans) {
+    const int64_t pixels = shape.batch * plan.y.count * plan.x.count;
+    const int64_t taps = static_cast<int64_t>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
+    std::vector<int64_t> index;
+    for (int64_t ky : plan.y.tap_kernel)
+      for (int64_t kx : plan.x.tap_kernel) index.push_back(ky * shape.kernel_w + kx);
+    call.taps.push_back(taps);
+    call.tap_index.push_back(std::move(index));
+    call.tiles.push_back((pixels + kernel.nr - 1) / kernel.nr);
+    max_tiles = std::max(max_tiles, call.tiles.back());
+    call.tap_prefix.push_back(all_taps);
+    all_taps += taps;
+    max_taps = std::max(max_taps, taps);
+    flops += 2.0 * static_cast<double>(pixels * shape.out_channels * shape.in_per_group * taps);
+  }
+  if (max_tiles == 0) return;
   const int threads = threads_for_work(flops);
-  // Up to 8 tiles per task while every thread still gets about four tasks to balance the load.
-  const int64_t per_task = std::clamp<int64_t>(max_tiles / (4 * static_cast<int64_t>(threads)), 1, 8);
-  const int64_t tasks = (max_tiles + per_task - 1) / per_task;
-  const int64_t m_padded = round_up(shape.out_per_group, kernel.mr);
-  const size_t groups = static_cast<size_t>(shape.groups);
+  Blocking& b = call.blocking;
+  b.tiles_per_task = std::min(kMaxTilesPerTask, max_tiles);
+  b.tile_ranges = (max_tiles + b.tiles_per_task - 1) / b.tiles_per_task;
+  b.m_blocks = round_up(shape.out_per_group, kernel.mr) / kernel.mr;
+  // About four tasks per thread, to balance the load: output-channel ranges make up what tiles and groups lack.
+  const int64_t wanted = threads > 1 ? 4 * static_cast<int64_t>(threads) : 1;
+  const int64_t have = shape.groups * b.tile_ranges;
+  b.m_ranges = std::clamp<int64_t>((wanted + have - 1) / have, 1, b.m_blocks);
+  b.tasks = have * b.m_ranges;
+  b.streaming = !panels && b.tile_ranges == 1;
+  // A K block is about kKc deep: per plan with panels, over every plan's taps together when streaming.
+  b.ci_block = std::clamp<int64_t>(kKc / (b.streaming ? all_taps : max_taps), 1, shape.in_per_group);
+  call.all_taps = all_taps;
+  const int64_t max_rows = (b.m_blocks + b.m_ranges - 1) / b.m_ranges * kernel.mr;
+  const size_t plan_tiles = plans.size() * static_cast<size_t>(b.tiles_per_task);
+  std::vector<std::vector<float>>& own_panels = call_panels();
+  if (!panels && !b.streaming) {
+    own_panels.resize(plans.size() * static_cast<size_t>(shape.groups));
+    call.panels = &own_panels;
+  }
+  const int64_t ci_blocks = (shape.in_per_group + b.ci_block - 1) / b.ci_block;
+  const int64_t b_pieces = shape.groups * static_cast<int64_t>(plan_tiles) * ci_blocks;
+  if (b.streaming) {
+    call.shared = &call_tiles();
+    if (call.shared->tiles.size() < plan_tiles) call.shared->tiles.resize(plan_tiles);
+    for (size_t p = 0; p < plans.size(); ++p)
+      for (int64_t t = 0; t < call.tiles[p]; ++t)
+        prepare_tile(plans[p], shape, t, kernel.nr, call.shared->tiles[p * static_cast<size_t>(b.tiles_per_task) + static_cast<size_t>(t)]);
+    at_least(call.shared->b, shape.groups * b.tiles_per_task * shape.in_per_group * all_taps * kernel.nr);
+  }
 #pragma omp parallel num_threads(threads)
   {
-    Scratch scratch;
-    scratch.tiles.resize(static_cast<size_t>(per_task));
-    scratch.b.resize(static_cast<size_t>(per_task * kKc * kernel.nr));
-    scratch.c.resize(static_cast<size_t>(per_task * m_padded * kernel.nr));
-    // Packing is a pass over the whole weight: share it out too, rather than leave a core idle.
-    if (to_pack) pack_all_panels(plans, shape, weight_to_pack, layout, kernel.mr, *to_pack);
+    Scratch& scratch = thread_scratch();
+    if (b.streaming) {
+      at_least(scratch.c, static_cast<int64_t>(plan_tiles) * max_rows * kernel.nr);
+      // Every task reads the same tiles: their B is packed once, by all threads, before any task runs.
 #pragma omp for schedule(dynamic)
-    for (int64_t task = 0; task < tasks; ++task) {
-      for (size_t p = 0; p < plans.size(); ++p) {
-        const int64_t first = task * per_task, count = std::min(per_task, tiles_of(plans[p]) - first);
-        if (count <= 0) continue;
-        for (int64_t t = 0; t < count; ++t)
-          prepare_tile(plans[p], shape, first + t, kernel.nr, scratch.tiles[static_cast<size_t>(t)]);
-        for (size_t g = 0; g < groups; ++g)
-          compute_tiles(plans[p], shape, input, panels[p * groups + g].data(), bias, output, static_cast<int64_t>(g),
-                        count, kernel, scratch);
+      for (int64_t piece = 0; piece < b_pieces; ++piece) {
+        const int64_t block = piece % ci_blocks, rest = piece / ci_blocks;
+        const size_t p = static_cast<size_t>(rest % static_cast<int64_t>(plans.size()));
+        const int64_t t = rest / static_cast<int64_t>(plans.size()) % b.tiles_per_task;
+        const int64_t group = rest / static_cast<int64_t>(plan_tiles);
+        if (t >= call.tiles[p]) continue;
+        const int64_t ci0 = block * b.ci_block, cn = std::min(b.ci_block, shape.in_per_group - ci0);
+        pack_b(call, group, call.taps[p], shared_tile(call, p, t), ci0, cn,
+               shared_b(call, group, p, t) + ci0 * call.taps[p] * kernel.nr);
       }
+    } else {
+      if (scratch.tiles.size() < static_cast<size_t>(b.tiles_per_task)) scratch.tiles.resize(static_cast<size_t>(b.tiles_per_task));
+      at_least(scratch.b, b.tiles_per_task * kKc * kernel.nr);
+      at_least(scratch.c, b.tiles_per_task * max_rows * kernel.nr);
+      // The weight is packed once for the whole call, by every thread, before any task runs.
+      if (!panels) pack_all_panels(plans, shape, weight, layout, kernel.mr, own_panels);
+    }
+#pragma omp for schedule(dynamic)
+    for (int64_t task = 0; task < b.tasks; ++task) {
+      if (b.streaming)
+        run_task_streaming(call, task, scratch);
+      else
+        run_task_with_panels(call, task, scratch);
     }
   }
 }
@@ -277,8 +503,7 @@ PackedPanels pack_panels(const std::vector<CorrelationPlan>& plans, const ConvSh
 
 void run_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
                       const float* weight, WeightLayout layout, const float* bias, float* output) {
-  std::vector<std::vector<float>> panels(plans.size() * static_cast<size_t>(shape.groups));
-  run_all(plans, shape, input, panels, active_microkernel(), bias, output, &panels, weight, layout);
+  run_all(plans, shape, input, nullptr, active_microkernel(), bias, output, weight, layout);
 }
 
 void run_correlations_packed(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
@@ -286,7 +511,7 @@ void run_correlations_packed(const std::vector<CorrelationPlan>& plans, const Co
   if (packed.kernel != &active_microkernel())
     throw_invalid("packed weights were made for the " + std::string(packed.kernel->name) +
                   " microkernel, but the active one is " + active_microkernel().name + "; pack them again");
-  run_all(plans, shape, input, packed.panels, *packed.kernel, bias, output, nullptr, nullptr, WeightLayout::Transposed);
+  run_all(plans, shape, input, &packed.panels, *packed.kernel, bias, output, nullptr, WeightLayout::Transposed);
 }
 
 }  // namespace convt::cpu

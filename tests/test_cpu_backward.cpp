@@ -133,6 +133,22 @@ TEST(CpuBackward, WideLayersMatchUnderEveryThreadSplit) {
   }
 }
 
+// The weight gradient sums over every pixel of the batch: up to 512 of them, each tile of grad_weight is finished
+// by one microkernel call and stored in place; beyond, the pixels are cut into chunks (and parts summed at the end).
+// Both, under several thread counts.
+TEST(CpuBackward, ManyPixelsSumOverSeveralChunks) {
+  const Tensor x = Tensor::randn({3, 7, 19, 21}, 41), w = Tensor::randn({7, 5, 3, 3}, 42);  // 1197 input pixels
+  const ConvTranspose2dParams transposed{IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1};
+  const Tensor xc = Tensor::randn({2, 6, 40, 40}, 43), wc = Tensor::randn({9, 6, 3, 3}, 44);  // 2888 output pixels
+  const Conv2dParams conv{IntPair(1), IntPair(0), IntPair(1), 1};
+  for (const int threads : {1, 2, 8}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    Threads scoped(threads);
+    EXPECT_TRUE(transposed_backward_matches(x, w, true, transposed, 45));
+    EXPECT_TRUE(conv2d_backward_matches(xc, wc, true, conv, 46));
+  }
+}
+
 // output_padding >= stride (allowed when the dilation is larger) leaves output rows no input reaches; grad_input
 // must ignore them, not crop a larger conv2d wrongly.
 TEST(CpuBackward, OutputPaddingBeyondTheStride) {

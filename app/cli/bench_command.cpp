@@ -45,6 +45,9 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& options) {
   bench->add_option("--kernel", options.kernel_level, "Force a CPU microkernel: avx512, avx2 or generic");
   bench->add_flag("--prepacked", options.prepacked,
                   "cpu backend, forward pass: pack the weights once before timing (a caller that keeps packed weights)");
+  bench->add_flag("--preallocated", options.preallocated,
+                  "cpu backend: write into outputs allocated once before timing, as oneDNN's primitives do (a fresh "
+                  "tensor costs its page faults: about 25 ms for 32 MB on some machines)");
   bench->add_flag("--json", options.json, "Print one JSON object with median_ms");
   return bench;
 }
@@ -72,12 +75,37 @@ void execute_bench(const BenchOptions& options) {
   const Tensor grad_output =
       forward ? Tensor() : Tensor::randn(layer.geometry.output_shape(), options.layer.seed + kGradOutputSeedOffset);
   const bool with_bias = layer.bias.has_value();
+  if (options.preallocated && backend.name() != "cpu")
+    throw_invalid("--preallocated needs --backend cpu (it calls the CPU ops that write into a given output)");
+  // --preallocated: the outputs of every run, made once.
+  Tensor output, grad_input, grad_weight, grad_bias;
+  if (options.preallocated) {
+    if (op == Op::ConvTranspose2dGradInput) grad_input = Tensor(layer.input.shape());
+    if (op == Op::ConvTranspose2dGradWeight) grad_weight = Tensor(layer.weight.shape());
+    if (op == Op::ConvTranspose2dGradWeight && with_bias) grad_bias = Tensor({layer.geometry.out_channels});
+    if (op == Op::ConvTranspose2d) output = Tensor(layer.geometry.output_shape());
+  }
+  auto run_into = [&] {
+    if (op == Op::ConvTranspose2dGradInput)
+      cpu::conv_transpose2d_grad_input_cpu_into(layer.weight, grad_output, layer.params, grad_input);
+    else if (op == Op::ConvTranspose2dGradWeight)
+      cpu::conv_transpose2d_grad_weight_cpu_into(layer.input, grad_output, layer.params, grad_weight,
+                                                 with_bias ? &grad_bias : nullptr);
+    else if (packed)
+      cpu::conv_transpose2d_cpu_into(layer.input, *packed, layer.bias_pointer(), layer.params, output);
+    else
+      cpu::conv_transpose2d_cpu_into(layer.input, layer.weight, layer.bias_pointer(), layer.params, output);
+  };
   // The milliseconds of one call; its result is freed after the clock stops.
   auto time_once = [&]() -> double {
     const auto start = std::chrono::steady_clock::now();
     auto elapsed = [&] {
       return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     };
+    if (options.preallocated) {
+      run_into();
+      return elapsed();
+    }
     if (op == Op::ConvTranspose2dGradInput) {
       const Tensor grad_input =
           backend.conv_transpose2d_grad_input(layer.input.shape(), layer.weight, grad_output, layer.params);
@@ -114,6 +142,7 @@ void execute_bench(const BenchOptions& options) {
                                 {"kernel", kernel},
                                 {"threads", threads},
                                 {"prepacked", options.prepacked},
+                                {"preallocated", options.preallocated},
                                 {"repeat", options.repeat},
                                 {"median_ms", median},
                                 {"min_ms", times_ms.front()},
@@ -126,8 +155,9 @@ void execute_bench(const BenchOptions& options) {
   std::printf("layer    input %s, weight %s -> output %s\n", shape_to_string(layer.input.shape()).c_str(),
               shape_to_string(layer.weight.shape()).c_str(), shape_to_string(layer.geometry.output_shape()).c_str());
   std::printf("pass     %s (%s)\n", options.pass.c_str(), op_name(op));
-  std::printf("backend  %s%s%s, %d threads, %d runs%s\n", backend.name().c_str(), kernel.empty() ? "" : " / ",
-              kernel.c_str(), threads, options.repeat, options.prepacked ? ", weights packed beforehand" : "");
+  std::printf("backend  %s%s%s, %d threads, %d runs%s%s\n", backend.name().c_str(), kernel.empty() ? "" : " / ",
+              kernel.c_str(), threads, options.repeat, options.prepacked ? ", weights packed beforehand" : "",
+              options.preallocated ? ", outputs allocated beforehand" : "");
   for (const std::string& reason : dispatched.declined) std::printf("fallback %s\n", reason.c_str());
   std::printf("median   %.3f ms (min %.3f ms), %.2f GFLOP/s useful\n", median, times_ms.front(), gflops);
 }

@@ -20,6 +20,7 @@ struct BenchOptions {
   int warmup = 2;
   std::string kernel_level;  // "" automatic, else avx512 | avx2 | generic
   bool prepacked = false;    // cpu backend: pack the weights once, outside the timed runs
+  bool preallocated = false;  // cpu backend: write into outputs allocated once, outside the timed runs
   bool json = false;
 };
 

@@ -9,7 +9,8 @@ namespace {
 
 constexpr int64_t kMr = 8, kNr = 32;
 
-void run(int64_t kc, const float* a, const float* b, float* c) {
+template <bool kAccumulate>
+void run_packed(int64_t kc, const float* a, const float* b, float* c, int64_t ldc) {
   __m512 acc[kMr][2];
   for (int64_t m = 0; m < kMr; ++m) acc[m][0] = acc[m][1] = _mm512_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
@@ -22,10 +23,14 @@ void run(int64_t kc, const float* a, const float* b, float* c) {
     }
   }
   for (int64_t m = 0; m < kMr; ++m) {
-    _mm512_storeu_ps(c + m * kNr, _mm512_add_ps(_mm512_loadu_ps(c + m * kNr), acc[m][0]));
-    _mm512_storeu_ps(c + m * kNr + 16, _mm512_add_ps(_mm512_loadu_ps(c + m * kNr + 16), acc[m][1]));
+    float* row = c + m * ldc;
+    _mm512_storeu_ps(row, kAccumulate ? _mm512_add_ps(_mm512_loadu_ps(row), acc[m][0]) : acc[m][0]);
+    _mm512_storeu_ps(row + 16, kAccumulate ? _mm512_add_ps(_mm512_loadu_ps(row + 16), acc[m][1]) : acc[m][1]);
   }
 }
+
+void run(int64_t kc, const float* a, const float* b, float* c) { run_packed<true>(kc, a, b, c, kNr); }
+void run_store(int64_t kc, const float* a, const float* b, float* c, int64_t ldc) { run_packed<false>(kc, a, b, c, ldc); }
 
 // A read in place: A[k][m] = rows[m][offset[k]].
 void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
@@ -64,7 +69,7 @@ void pack_row(const Run* runs, int64_t count, const float* channel, float* row) 
 }  // namespace
 
 const MicroKernel& microkernel_avx512() {
-  static const MicroKernel kernel{"avx512", kMr, kNr, run, run_rows, pack_row};
+  static const MicroKernel kernel{"avx512", kMr, kNr, run, run_rows, run_store, pack_row};
   return kernel;
 }
 

@@ -15,6 +15,15 @@ void run(int64_t kc, const float* a, const float* b, float* c) {
     for (int64_t n = 0; n < kNr; ++n) c[m * kNr + n] += acc[m][n];
 }
 
+void run_store(int64_t kc, const float* a, const float* b, float* c, int64_t ldc) {
+  float acc[kMr][kNr] = {};
+  for (int64_t k = 0; k < kc; ++k)
+    for (int64_t m = 0; m < kMr; ++m)
+      for (int64_t n = 0; n < kNr; ++n) acc[m][n] += a[k * kMr + m] * b[k * kNr + n];
+  for (int64_t m = 0; m < kMr; ++m)
+    for (int64_t n = 0; n < kNr; ++n) c[m * ldc + n] = acc[m][n];
+}
+
 void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
   float acc[kMr][kNr] = {};
   for (int64_t k = 0; k < kc; ++k)
@@ -39,7 +48,7 @@ void pack_row_portable(const Run* runs, int64_t count, const float* channel, flo
 }
 
 const MicroKernel& microkernel_generic() {
-  static const MicroKernel kernel{"generic", kMr, kNr, run, run_rows, pack_row_portable};
+  static const MicroKernel kernel{"generic", kMr, kNr, run, run_rows, run_store, pack_row_portable};
   return kernel;
 }
 

@@ -16,8 +16,8 @@ struct Run {
   int64_t source;
 };
 
-// The most output channels any kernel's tile holds (AVX-512's 8), for arrays sized at compile time.
-constexpr int64_t kMaxMr = 8;
+// The largest tile of any kernel (AVX-512's 8 x 32), for arrays sized at compile time.
+constexpr int64_t kMaxMr = 8, kMaxNr = 32;
 
 struct MicroKernel {
   const char* name;  // "avx512", "avx2", "generic"
@@ -28,6 +28,8 @@ struct MicroKernel {
   // The same with A read in place, unpacked: A[k][m] = rows[m][offset[k]] (mr row pointers). A weight used by few
   // pixels (a batch-1 layer) is read straight from the caller's layout this way, with no copy of it at all.
   void (*run_rows)(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c);
+  // C = A * B (not accumulated) into rows ldc floats apart: a tile finished by one call goes straight to its place.
+  void (*run_store)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc);
   // Copies runs[0, count) of `channel` into `row` (nr floats), zero-filling the runs outside the input.
   void (*pack_row)(const Run* runs, int64_t count, const float* channel, float* row);
 };

@@ -86,6 +86,29 @@ void pack_b(const WeightGradientProblem& p, const Layout& l, const float* b, int
   }
 }
 
+// The whole of K in one chunk: each tile of C is finished by one microkernel call and stored in place, row block
+// by row block so that every row of grad_weight is written in order (A and B are small; the output is the traffic).
+// A tile on the edge goes through a small buffer.
+void store_tiles(const MicroKernel& kernel, const Layout& l, const Scratch& s, int64_t group, int64_t jb_begin,
+                 int64_t jb_end, int64_t kc, float* grad_weight) {
+  const int64_t mr = kernel.mr, nr = kernel.nr;
+  for (int64_t mb = 0; mb < l.m_blocks; ++mb)
+    for (int64_t jb = jb_begin; jb < jb_end; ++jb) {
+      const float* a_block = s.a_pack.data() + mb * kKc * mr;
+      const float* b_block = s.b_pack.data() + (jb - jb_begin) * kKc * nr;
+      float* corner = grad_weight + (group * l.m + mb * mr) * l.n + jb * nr;
+      const int64_t width = std::min(nr, l.n - jb * nr), height = std::min(mr, l.m - mb * mr);
+      if (width == nr && height == mr) {
+        kernel.run_store(kc, a_block, b_block, corner, l.n);
+        continue;
+      }
+      float tile[kMaxMr * kMaxNr];
+      kernel.run_store(kc, a_block, b_block, tile, nr);
+      for (int64_t mm = 0; mm < height; ++mm)
+        for (int64_t jj = 0; jj < width; ++jj) corner[mm * l.n + jj] = tile[mm * nr + jj];
+    }
+}
+
 }  // namespace
 
 void weight_gradient(const WeightGradientProblem& p, const float* a, const float* b, float* grad_weight) {
@@ -111,7 +134,11 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   const int64_t partial_bytes = p.groups * l.group_tiles * l.tile * static_cast<int64_t>(sizeof(float));
   while (parts > 1 && parts * partial_bytes > kMaxPartialBytes) --parts;
 
-  std::vector<float> partial(static_cast<size_t>(parts * p.groups * l.group_tiles * l.tile), 0.0f);
+  // When every pixel fits one K chunk (a small image, a batch of one), each tile of C is finished by one microkernel
+  // call, so it goes straight into grad_weight: the copies of C would only add a zeroed buffer the size of the
+  // weight, written and read again (a batch-1 layer with a 32 MB weight spent most of its time there).
+  const bool direct = l.k_chunks == 1;
+  std::vector<float> partial(direct ? 0 : static_cast<size_t>(parts * p.groups * l.group_tiles * l.tile), 0.0f);
   const int64_t tasks = p.groups * column_ranges * parts;
 #pragma omp parallel num_threads(threads)
   {
@@ -130,6 +157,10 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
         decode_chunk(p, k0, kc, s);
         pack_a(p, l, a, group, kc, mr, s);
         for (int64_t jb = jb_begin; jb < jb_end; ++jb) pack_b(p, l, b, group, jb, kc, nr, s.b_pack.data() + (jb - jb_begin) * kKc * nr, s);
+        if (direct) {
+          store_tiles(kernel, l, s, group, jb_begin, jb_end, kc, grad_weight);
+          continue;
+        }
         // A in blocks of kMcBlocks row blocks (about 200 KB: L2) applied to every column block's B (32 KB: L1)
         // before the next: a whole A per column block would stream from L3 once per 16 or 32 columns.
         for (int64_t mb0 = 0; mb0 < l.m_blocks; mb0 += kMcBlocks)
@@ -139,21 +170,24 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
                          c + (mb * l.n_blocks + jb) * l.tile);
       }
     }
-    // The copies of C summed into the weight's own layout, one row block at a time (contiguous in both).
-    const int64_t row_blocks = p.groups * l.m_blocks;
+    // The copies of C summed into the weight's own layout, one row block at a time (contiguous in both). Every
+    // thread takes the same branch, as a work-sharing loop requires.
+    if (!direct) {
+      const int64_t row_blocks = p.groups * l.m_blocks;
 #pragma omp for schedule(static)
-    for (int64_t row_block = 0; row_block < row_blocks; ++row_block) {
-      const int64_t group = row_block / l.m_blocks, mb = row_block % l.m_blocks;
-      const float* tiles = partial.data() + (group * l.group_tiles + mb * l.n_blocks) * l.tile;
-      const int64_t part_stride = p.groups * l.group_tiles * l.tile;
-      for (int64_t mm = 0; mm < mr && mb * mr + mm < l.m; ++mm) {
-        float* destination = grad_weight + (group * l.m + mb * mr + mm) * l.n;
-        for (int64_t jb = 0; jb < l.n_blocks; ++jb) {
-          const float* source = tiles + jb * l.tile + mm * nr;
-          const int64_t width = std::min(nr, l.n - jb * nr);
-          for (int64_t jj = 0; jj < width; ++jj) destination[jb * nr + jj] = source[jj];
-          for (int64_t part = 1; part < parts; ++part)
-            for (int64_t jj = 0; jj < width; ++jj) destination[jb * nr + jj] += source[part * part_stride + jj];
+      for (int64_t row_block = 0; row_block < row_blocks; ++row_block) {
+        const int64_t group = row_block / l.m_blocks, mb = row_block % l.m_blocks;
+        const float* tiles = partial.data() + (group * l.group_tiles + mb * l.n_blocks) * l.tile;
+        const int64_t part_stride = p.groups * l.group_tiles * l.tile;
+        for (int64_t mm = 0; mm < mr && mb * mr + mm < l.m; ++mm) {
+          float* destination = grad_weight + (group * l.m + mb * mr + mm) * l.n;
+          for (int64_t jb = 0; jb < l.n_blocks; ++jb) {
+            const float* source = tiles + jb * l.tile + mm * nr;
+            const int64_t width = std::min(nr, l.n - jb * nr);
+            for (int64_t jj = 0; jj < width; ++jj) destination[jb * nr + jj] = source[jj];
+            for (int64_t part = 1; part < parts; ++part)
+              for (int64_t jj = 0; jj < width; ++jj) destination[jb * nr + jj] += source[part * part_stride + jj];
+          }
         }
       }
     }

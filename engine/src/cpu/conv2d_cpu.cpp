@@ -3,6 +3,7 @@
 #include <convt/cpu.h>
 
 #include "strided_correlation.h"
+#include "thin_groups.h"
 
 #include <convt/shape.h>
 
@@ -18,8 +19,8 @@ void conv2d_cpu_into(const Tensor& input, const Tensor& weight, const Tensor* bi
   const std::vector<CorrelationPlan> plans{
       {strided_axis(g.out_h, g.kernel_h, params.stride.h, params.padding.h, params.dilation.h),
        strided_axis(g.out_w, g.kernel_w, params.stride.w, params.padding.w, params.dilation.w)}};
-  run_correlations(plans, shape, input.data(), weight.data(), WeightLayout::Forward, bias ? bias->data() : nullptr,
-                   output.data());
+  const auto run = use_thin_path(g.out_channels_per_group) ? thin_correlations : run_correlations;
+  run(plans, shape, input.data(), weight.data(), WeightLayout::Forward, bias ? bias->data() : nullptr, output.data());
 }
 
 Tensor conv2d_cpu(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& params) {

@@ -8,6 +8,7 @@
 #include <convt/shape.h>
 
 #include "strided_correlation.h"
+#include "thin_groups.h"
 #include "weight_gradient.h"
 
 namespace convt::cpu {
@@ -21,7 +22,8 @@ void conv_transpose2d_grad_input_cpu_into(const Tensor& weight, const Tensor& gr
   const std::vector<CorrelationPlan> plans{
       {strided_axis(g.in_h, g.kernel_h, params.stride.h, params.padding.h, params.dilation.h),
        strided_axis(g.in_w, g.kernel_w, params.stride.w, params.padding.w, params.dilation.w)}};
-  run_correlations(plans, shape, grad_output.data(), weight.data(), WeightLayout::Forward, nullptr, grad_input.data());
+  const auto run = use_thin_path(g.out_channels_per_group) ? thin_correlations : run_correlations;
+  run(plans, shape, grad_output.data(), weight.data(), WeightLayout::Forward, nullptr, grad_input.data());
 }
 
 namespace {
@@ -33,7 +35,7 @@ struct Operand {
   int64_t channels, h, w;
 };
 
-// Both ops' weight gradients are one GEMM of `a` (summed over its pixels) against `b` (read at the strided,
+// Both ops' weight gradients are one reduction of `a` (summed over its pixels) against `b` (read at the strided,
 // dilated taps); the bias gradient sums grad_output (one of the two). Shapes are checked by the caller.
 void weight_and_bias_gradient(int64_t batch, int64_t groups, Operand a, Operand b, Operand grad_output, IntPair kernel,
                               IntPair stride, IntPair padding, IntPair dilation, Tensor& grad_weight, Tensor* grad_bias) {
@@ -43,7 +45,9 @@ void weight_and_bias_gradient(int64_t batch, int64_t groups, Operand a, Operand 
   problem.b_channels = b.channels, problem.b_h = b.h, problem.b_w = b.w;
   problem.kernel_h = kernel.h, problem.kernel_w = kernel.w;
   problem.stride = stride, problem.padding = padding, problem.dilation = dilation;
-  weight_gradient(problem, a.data, b.data, grad_weight.data());
+  // Thin groups (the op's C_out/groups, grad_output's channels per group, at most 4) take the direct kernel.
+  const auto gradient = use_thin_path(grad_output.channels / groups) ? thin_weight_gradient : weight_gradient;
+  gradient(problem, a.data, b.data, grad_weight.data());
   if (grad_bias)
     bias_gradient(grad_output.data, batch, grad_output.channels, grad_output.h * grad_output.w, grad_bias->data());
 }

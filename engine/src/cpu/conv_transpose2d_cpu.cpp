@@ -6,6 +6,7 @@
 #include "../common/phase_geometry.h"
 #include "parallel_threshold.h"
 #include "strided_correlation.h"
+#include "thin_groups.h"
 
 #include <convt/error.h>
 #include <convt/shape.h>
@@ -123,8 +124,9 @@ void conv_transpose2d_cpu_into(const Tensor& input, const Tensor& weight, const 
                                const ConvTranspose2dParams& params, Tensor& output) {
   const ConvTranspose2dGeometry g = checked_geometry(input, weight.shape(), bias, params, output);
   fill_tapless_outputs(g, params, bias, output);
-  run_correlations(phase_plans(g, params), conv_shape(g), input.data(), weight.data(), WeightLayout::Transposed,
-                   bias ? bias->data() : nullptr, output.data());
+  const auto run = use_thin_path(g.out_channels_per_group) ? thin_correlations : run_correlations;
+  run(phase_plans(g, params), conv_shape(g), input.data(), weight.data(), WeightLayout::Transposed,
+      bias ? bias->data() : nullptr, output.data());
 }
 
 void conv_transpose2d_cpu_into(const Tensor& input, const PackedWeight& weight, const Tensor* bias,

@@ -6,6 +6,8 @@
 namespace convt::cpu {
 namespace {
 
+#include "thin_kernel_impl.h"
+
 constexpr int64_t kMr = 6, kNr = 16;
 
 // Twelve named accumulators, not an array: GCC 12 keeps an __m256 array in memory and stores every accumulator
@@ -76,7 +78,7 @@ void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const
 }  // namespace
 
 const MicroKernel& microkernel_avx2() {
-  static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows, run_store, pack_row_portable};
+  static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_row_portable};
   return kernel;
 }
 

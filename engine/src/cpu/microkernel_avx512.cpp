@@ -7,6 +7,8 @@
 namespace convt::cpu {
 namespace {
 
+#include "thin_kernel_impl.h"
+
 constexpr int64_t kMr = 8, kNr = 32;
 
 template <bool kAccumulate>
@@ -69,7 +71,7 @@ void pack_row(const Run* runs, int64_t count, const float* channel, float* row) 
 }  // namespace
 
 const MicroKernel& microkernel_avx512() {
-  static const MicroKernel kernel{"avx512", kMr, kNr, run, run_rows, run_store, pack_row};
+  static const MicroKernel kernel{"avx512", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_row};
   return kernel;
 }
 

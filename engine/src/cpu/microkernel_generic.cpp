@@ -4,6 +4,8 @@
 namespace convt::cpu {
 namespace {
 
+#include "thin_kernel_impl.h"
+
 constexpr int64_t kMr = 4, kNr = 16;
 
 void run(int64_t kc, const float* a, const float* b, float* c) {
@@ -48,7 +50,7 @@ void pack_row_portable(const Run* runs, int64_t count, const float* channel, flo
 }
 
 const MicroKernel& microkernel_generic() {
-  static const MicroKernel kernel{"generic", kMr, kNr, run, run_rows, run_store, pack_row_portable};
+  static const MicroKernel kernel{"generic", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_row_portable};
   return kernel;
 }
 

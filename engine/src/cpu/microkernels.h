@@ -30,6 +30,11 @@ struct MicroKernel {
   void (*run_rows)(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c);
   // C = A * B (not accumulated) into rows ldc floats apart: a tile finished by one call goes straight to its place.
   void (*run_store)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc);
+  // The direct kernels of thin groups (thin_kernel_impl.h).
+  void (*thin_rows)(int64_t count, int64_t cin, int64_t taps, int64_t cout, const float* const* sources,
+                    int64_t ci_stride, const float* w, const float* bias, float* out);
+  void (*thin_dots)(int64_t count, int64_t rows, int64_t taps, const float* const* a_rows, const float* const* b_rows,
+                    float* sums);
   // Copies runs[0, count) of `channel` into `row` (nr floats), zero-filling the runs outside the input.
   void (*pack_row)(const Run* runs, int64_t count, const float* channel, float* row);
 };

@@ -1,0 +1,232 @@
+#include "thin_groups.h"
+
+#include "../common/phase_geometry.h"
+#include "microkernels.h"
+#include "parallel_threshold.h"
+
+#include <convt/cpu.h>
+
+#include <algorithm>
+#include <atomic>
+
+namespace convt::cpu {
+namespace {
+
+std::atomic<ThinPath> g_thin_path{ThinPath::Automatic};
+
+// Floats after each prepared row that the 8-lane loads may read past its end.
+constexpr int64_t kSlack = 16;
+
+// A copy of planes [height][width] padded with zeros and split by the x stride: element (y, x) of a plane is at
+// padded coordinates (y + pad_top, x + pad_left), stored at [plane][Y][X % stride_x][X / stride_x] in sub-rows of
+// `row` floats. A strided read along x (X = q*stride_x + c) is then contiguous in q: sub-row c % stride_x, from
+// index c / stride_x. Kept by the calling thread between calls.
+struct Prepared {
+  std::vector<float> data;
+  int64_t pad_top = 0, pad_left = 0, height = 0, stride_x = 1, row = 0;
+
+  int64_t plane_size() const { return height * stride_x * row; }
+  // The element at padded row Y and padded column X = q*stride_x + c for q = 0 of plane `plane`.
+  const float* at(int64_t plane, int64_t y, int64_t c) const {
+    const int64_t index = phase::floor_div(c, stride_x), sub_row = c - index * stride_x;
+    return data.data() + ((plane * height + y) * stride_x + sub_row) * row + index;
+  }
+};
+
+// Rows [y_lo, y_hi] and columns [x_lo, x_hi] of the source's coordinates (including positions outside it, read
+// as zeros) into `out`. Every element is written once.
+void prepare(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo, int64_t y_hi, int64_t x_lo,
+             int64_t x_hi, int64_t stride_x, int threads, Prepared& out) {
+  out.pad_top = -y_lo;
+  out.pad_left = -x_lo;
+  out.height = y_hi - y_lo + 1;
+  out.stride_x = stride_x;
+  out.row = phase::ceil_div(x_hi - x_lo + 1, stride_x) + kSlack;
+  out.data.resize(static_cast<size_t>(planes * out.plane_size()));
+  const int64_t rows = planes * out.height;
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int64_t index = 0; index < rows; ++index) {
+    const int64_t plane = index / out.height, padded_y = index % out.height, y = padded_y + y_lo;
+    float* destination = out.data.data() + index * stride_x * out.row;
+    if (y < 0 || y >= in_h) {
+      std::fill(destination, destination + stride_x * out.row, 0.0f);
+      continue;
+    }
+    const float* row = source + (plane * in_h + y) * in_w;
+    for (int64_t r = 0; r < stride_x; ++r) {
+      float* sub_row = destination + r * out.row;
+      for (int64_t j = 0; j < out.row; ++j) {
+        const int64_t x = j * stride_x + r + x_lo;
+        sub_row[j] = (x >= 0 && x < in_w) ? row[x] : 0.0f;
+      }
+    }
+  }
+}
+
+Prepared& prepared_input() {
+  static thread_local Prepared prepared;
+  return prepared;
+}
+Prepared& prepared_rows() {
+  static thread_local Prepared prepared;
+  return prepared;
+}
+
+}  // namespace
+
+void force_thin_path(ThinPath path) { g_thin_path.store(path); }
+
+bool use_thin_path(int64_t out_per_group) {
+  switch (g_thin_path.load()) {
+    case ThinPath::Gemm: return false;
+    case ThinPath::Direct: return true;
+    default: return out_per_group <= kThinOutputsPerGroup;
+  }
+}
+
+void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape& s, const float* input,
+                       const float* weight, WeightLayout layout, const float* bias, float* output) {
+  const MicroKernel& kernel = active_microkernel();
+  // The rows and columns the taps read, over every plan with outputs (the input itself at least).
+  int64_t y_lo = 0, y_hi = s.in_h - 1, x_lo = 0, x_hi = s.in_w - 1;
+  std::vector<size_t> live;
+  double flops = 0;
+  for (size_t p = 0; p < plans.size(); ++p) {
+    const CorrelationPlan& plan = plans[p];
+    if (plan.y.count == 0 || plan.x.count == 0 || plan.y.tap_offset.empty() || plan.x.tap_offset.empty()) continue;
+    live.push_back(p);
+    for (int64_t offset : plan.y.tap_offset) {
+      y_lo = std::min(y_lo, plan.y.q_begin * plan.y.in_stride + offset);
+      y_hi = std::max(y_hi, (plan.y.q_begin + plan.y.count - 1) * plan.y.in_stride + offset);
+    }
+    for (int64_t offset : plan.x.tap_offset) {
+      x_lo = std::min(x_lo, plan.x.q_begin * plan.x.in_stride + offset);
+      x_hi = std::max(x_hi, (plan.x.q_begin + plan.x.count - 1) * plan.x.in_stride + offset);
+    }
+    flops += 2.0 * static_cast<double>(s.batch * plan.y.count * plan.x.count * s.out_channels * s.in_per_group) *
+             static_cast<double>(plan.y.tap_offset.size() * plan.x.tap_offset.size());
+  }
+  if (live.empty()) return;
+  const int threads = threads_for_work(flops);
+  // Every caller's plans share their input strides: 1 for conv_transpose2d's phases, a conv2d's single plan.
+  const int64_t sy = plans[live[0]].y.in_stride, sx = plans[live[0]].x.in_stride;
+  Prepared& prepared = prepared_input();
+  prepare(input, s.batch * s.in_channels, s.in_h, s.in_w, y_lo, y_hi, x_lo, x_hi, sx, threads, prepared);
+
+  // Each plan's weights per (group, block of 4 output channels), as [ci][tap][4], zero past C_out/groups.
+  const int64_t chunks = (s.out_per_group + 3) / 4, kernel_taps = s.kernel_h * s.kernel_w;
+  std::vector<std::vector<float>> weights(plans.size());
+  for (size_t p : live) {
+    const CorrelationPlan& plan = plans[p];
+    const int64_t taps = static_cast<int64_t>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
+    const int64_t chunk_size = s.in_per_group * taps * 4;
+    weights[p].assign(static_cast<size_t>(s.groups * chunks * chunk_size), 0.0f);
+    for (int64_t g = 0; g < s.groups; ++g)
+      for (int64_t co = 0; co < s.out_per_group; ++co)
+        for (int64_t ci = 0; ci < s.in_per_group; ++ci) {
+          const float* source = weight + (layout == WeightLayout::Transposed
+                                               ? ((g * s.in_per_group + ci) * s.out_per_group + co) * kernel_taps
+                                               : ((g * s.out_per_group + co) * s.in_per_group + ci) * kernel_taps);
+          float* destination = weights[p].data() + (g * chunks + co / 4) * chunk_size + ci * taps * 4 + co % 4;
+          int64_t t = 0;
+          for (int64_t ky : plan.y.tap_kernel)
+            for (int64_t kx : plan.x.tap_kernel) destination[4 * t++] = source[ky * s.kernel_w + kx];
+        }
+  }
+
+  // One work item is one output row of one plan, for one (image, group): all of its output-channel blocks.
+  std::vector<int64_t> first_row{0};
+  for (size_t p : live) first_row.push_back(first_row.back() + plans[p].y.count);
+  const int64_t rows_per_image_group = first_row.back(), items = s.batch * s.groups * rows_per_image_group;
+  const int64_t out_plane = s.out_h * s.out_w;
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<const float*> sources;
+    std::vector<float> row_values;
+#pragma omp for schedule(static)
+    for (int64_t item = 0; item < items; ++item) {
+      const int64_t image_group = item / rows_per_image_group, row = item % rows_per_image_group;
+      const int64_t n = image_group / s.groups, g = image_group % s.groups;
+      const size_t live_index =
+          static_cast<size_t>(std::upper_bound(first_row.begin(), first_row.end(), row) - first_row.begin() - 1);
+      const size_t p = live[live_index];
+      const CorrelationPlan& plan = plans[p];
+      const int64_t qy = plan.y.q_begin + row - first_row[live_index], count = plan.x.count;
+      const int64_t taps = static_cast<int64_t>(plan.y.tap_offset.size() * plan.x.tap_offset.size());
+      const int64_t first_plane = n * s.in_channels + g * s.in_per_group;
+      sources.clear();
+      for (int64_t off_y : plan.y.tap_offset)
+        for (int64_t off_x : plan.x.tap_offset)
+          sources.push_back(prepared.at(first_plane, qy * sy + off_y + prepared.pad_top, off_x + prepared.pad_left) +
+                            plan.x.q_begin);
+      row_values.resize(static_cast<size_t>(4 * count));
+      const int64_t oy = qy * plan.y.out_stride + plan.y.out_base;
+      for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+        const int64_t first_co = chunk * 4, cout = std::min<int64_t>(4, s.out_per_group - first_co);
+        float bias4[4] = {};
+        for (int64_t co = 0; co < cout && bias; ++co) bias4[co] = bias[g * s.out_per_group + first_co + co];
+        kernel.thin_rows(count, s.in_per_group, taps, cout, sources.data(), prepared.plane_size(),
+                         weights[p].data() + (g * chunks + chunk) * s.in_per_group * taps * 4, bias4, row_values.data());
+        for (int64_t co = 0; co < cout; ++co) {
+          float* out_row = output + (n * s.out_channels + g * s.out_per_group + first_co + co) * out_plane + oy * s.out_w +
+                           plan.x.out_base;
+          const float* values = row_values.data() + co * count;
+          for (int64_t q = 0; q < count; ++q) out_row[(plan.x.q_begin + q) * plan.x.out_stride] = values[q];
+        }
+      }
+    }
+  }
+}
+
+void thin_weight_gradient(const WeightGradientProblem& p, const float* a, const float* b, float* grad_weight) {
+  const MicroKernel& kernel = active_microkernel();
+  const int64_t a_per_group = p.a_channels / p.groups, b_per_group = p.b_channels / p.groups;
+  const int64_t taps = p.kernel_h * p.kernel_w, rows = p.batch * p.a_h;
+  const double flops = 2.0 * static_cast<double>(p.batch * p.a_channels * p.a_h * p.a_w * b_per_group * taps);
+  const int threads = threads_for_work(flops);
+  // A with zeros after each row (the dot products' last lanes read them); B padded and split by the x stride.
+  Prepared& a_rows = prepared_rows();
+  prepare(a, p.batch * p.a_channels, p.a_h, p.a_w, 0, p.a_h - 1, 0, p.a_w - 1, 1, threads, a_rows);
+  Prepared& b_planes = prepared_input();
+  const int64_t reach_y = (p.a_h - 1) * p.stride.h - p.padding.h + (p.kernel_h - 1) * p.dilation.h;
+  const int64_t reach_x = (p.a_w - 1) * p.stride.w - p.padding.w + (p.kernel_w - 1) * p.dilation.w;
+  prepare(b, p.batch * p.b_channels, p.b_h, p.b_w, std::min<int64_t>(0, -p.padding.h), std::max(p.b_h - 1, reach_y),
+          std::min<int64_t>(0, -p.padding.w), std::max(p.b_w - 1, reach_x), p.stride.w, threads, b_planes);
+
+  // One work item is one (group, a channel, b channel): its taps' dot products over every row of the batch.
+  const int64_t items = p.groups * a_per_group * b_per_group;
+  // Rows are summed in float 16 at a time, then in double, so a large batch keeps float's rounding per part small.
+  constexpr int64_t kRowsPerPart = 16;
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<const float*> a_pointers(static_cast<size_t>(rows)), b_pointers(static_cast<size_t>(rows * taps));
+    std::vector<double> sums(static_cast<size_t>(taps));
+    std::vector<float> part(static_cast<size_t>(taps));
+#pragma omp for schedule(dynamic)
+    for (int64_t item = 0; item < items; ++item) {
+      const int64_t g = item / (a_per_group * b_per_group), ai = item / b_per_group % a_per_group,
+                    bi = item % b_per_group;
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t n = r / p.a_h, y = r % p.a_h;
+        a_pointers[static_cast<size_t>(r)] = a_rows.at(n * p.a_channels + g * a_per_group + ai, y, 0);
+        const int64_t b_plane = n * p.b_channels + g * b_per_group + bi;
+        for (int64_t t = 0; t < taps; ++t) {
+          const int64_t ky = t / p.kernel_w, kx = t % p.kernel_w;
+          b_pointers[static_cast<size_t>(r * taps + t)] =
+              b_planes.at(b_plane, y * p.stride.h - p.padding.h + ky * p.dilation.h + b_planes.pad_top,
+                          kx * p.dilation.w - p.padding.w + b_planes.pad_left);
+        }
+      }
+      std::fill(sums.begin(), sums.end(), 0.0);
+      for (int64_t r0 = 0; r0 < rows; r0 += kRowsPerPart) {
+        kernel.thin_dots(p.a_w, std::min(kRowsPerPart, rows - r0), taps, a_pointers.data() + r0,
+                         b_pointers.data() + r0 * taps, part.data());
+        for (int64_t t = 0; t < taps; ++t) sums[static_cast<size_t>(t)] += part[static_cast<size_t>(t)];
+      }
+      float* destination = grad_weight + ((g * a_per_group + ai) * b_per_group + bi) * taps;
+      for (int64_t t = 0; t < taps; ++t) destination[t] = static_cast<float>(sums[static_cast<size_t>(t)]);
+    }
+  }
+}
+
+}  // namespace convt::cpu

@@ -1,0 +1,75 @@
+// The inner loops of the direct kernels for thin groups (thin_groups.h), written once with GCC's vector extensions
+// and compiled into each microkernel's translation unit, so every instruction-set level gets its own code (8 lanes:
+// one ymm register under AVX2, two xmm registers on the portable level). Included inside an anonymous namespace
+// after <cstdint>, so it includes nothing itself.
+
+using ThinVector = float __attribute__((vector_size(32)));
+constexpr int64_t kThinLanes = 8;
+
+// Vectors are loaded with memcpy into a local, never returned from a function: on the portable level a 32-byte
+// vector return would change the calling convention (GCC warns, -Wpsabi).
+
+template <int64_t kCout>
+void thin_rows_fixed(int64_t count, int64_t cin, int64_t taps, const float* const* sources, int64_t ci_stride,
+                     const float* w, const float* bias, float* out) {
+  for (int64_t q0 = 0; q0 < count; q0 += kThinLanes) {
+    ThinVector acc[kCout];
+    for (int64_t co = 0; co < kCout; ++co) acc[co] = ThinVector{} + bias[co];
+    for (int64_t ci = 0; ci < cin; ++ci) {
+      const float* wk = w + ci * taps * 4;
+      for (int64_t t = 0; t < taps; ++t) {
+        ThinVector x;
+        __builtin_memcpy(&x, sources[t] + ci * ci_stride + q0, sizeof x);
+        for (int64_t co = 0; co < kCout; ++co) acc[co] += wk[t * 4 + co] * x;
+      }
+    }
+    const int64_t lanes = count - q0 < kThinLanes ? count - q0 : kThinLanes;
+    for (int64_t co = 0; co < kCout; ++co) {
+      if (lanes == kThinLanes) {
+        __builtin_memcpy(out + co * count + q0, &acc[co], sizeof acc[co]);
+      } else {
+        for (int64_t l = 0; l < lanes; ++l) out[co * count + q0 + l] = acc[co][l];
+      }
+    }
+  }
+}
+
+// out[co][q] = bias[co] + sum over ci < cin, t < taps of w[(ci*taps + t)*4 + co] * sources[t][ci*ci_stride + q],
+// for q < count and co < cout (1 to 4). Sources may be read up to 7 floats past count (the caller pads them).
+void thin_rows(int64_t count, int64_t cin, int64_t taps, int64_t cout, const float* const* sources, int64_t ci_stride,
+               const float* w, const float* bias, float* out) {
+  switch (cout) {
+    case 1: return thin_rows_fixed<1>(count, cin, taps, sources, ci_stride, w, bias, out);
+    case 2: return thin_rows_fixed<2>(count, cin, taps, sources, ci_stride, w, bias, out);
+    case 3: return thin_rows_fixed<3>(count, cin, taps, sources, ci_stride, w, bias, out);
+    default: return thin_rows_fixed<4>(count, cin, taps, sources, ci_stride, w, bias, out);
+  }
+}
+
+// sums[t] = sum over r < rows, q < count of a_rows[r][q] * b_rows[r * taps + t][q], in float, four taps at a time
+// (their accumulators stay in registers). Rows are read up to 7 floats past count: the caller pads a's with zeros.
+void thin_dots(int64_t count, int64_t rows, int64_t taps, const float* const* a_rows, const float* const* b_rows,
+               float* sums) {
+  for (int64_t t0 = 0; t0 < taps; t0 += 4) {
+    const int64_t group = taps - t0 < 4 ? taps - t0 : 4;
+    ThinVector acc[4] = {};
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* a = a_rows[r];
+      const float* const* b = b_rows + r * taps + t0;
+      for (int64_t q0 = 0; q0 < count; q0 += kThinLanes) {
+        ThinVector x;
+        __builtin_memcpy(&x, a + q0, sizeof x);
+        for (int64_t t = 0; t < group; ++t) {
+          ThinVector y;
+          __builtin_memcpy(&y, b[t] + q0, sizeof y);
+          acc[t] += x * y;
+        }
+      }
+    }
+    for (int64_t t = 0; t < group; ++t) {
+      float sum = 0.0f;
+      for (int64_t l = 0; l < kThinLanes; ++l) sum += acc[t][l];
+      sums[t0 + t] = sum;
+    }
+  }
+}

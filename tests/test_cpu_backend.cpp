@@ -51,6 +51,8 @@ TEST(CpuBackend, ConvTranspose2dMatchesReferenceAtEveryKernelLevel) {
 TEST(CpuBackend, PackedWeightsServeAnyInputSize) {
   std::mt19937_64 rng(7);
   for (int trial = 0; trial < 40; ++trial) {
+    // Half the weights packed into panels, half kept as they are for the direct kernels.
+    ThinPathForced forced_path(testing::both_paths()[static_cast<size_t>(trial % 2)].second);
     const testing::RandomCase c = testing::random_conv_transpose2d_case(rng);
     const auto packed = cpu::pack_conv_transpose2d_weight(c.weight, c.params);
     const Tensor* bias = c.bias ? &*c.bias : nullptr;
@@ -64,8 +66,9 @@ TEST(CpuBackend, PackedWeightsServeAnyInputSize) {
           << "trial " << trial << " input " << shape_to_string(x.shape());
     }
   }
-  // Packed for one microkernel, refused by another; packed for other parameters, refused.
-  const Tensor w = Tensor::randn({2, 2, 3, 3}, 1), x = Tensor::randn({1, 2, 4, 4}, 2);
+  // Panels packed for one microkernel, refused by another; packed for other parameters, refused. (Thin groups keep
+  // the weight itself, which serves every level: this layer has 5 output channels per group, so it gets panels.)
+  const Tensor w = Tensor::randn({2, 5, 3, 3}, 1), x = Tensor::randn({1, 2, 4, 4}, 2);
   const auto packed = cpu::pack_conv_transpose2d_weight(w, ConvTranspose2dParams{2, 1, 0, 1, 1});
   EXPECT_THROW(cpu::conv_transpose2d_cpu(x, *packed, nullptr, ConvTranspose2dParams{1, 1, 0, 1, 1}), Error);
   if (cpu::supported_kernel_levels().size() > 1) {

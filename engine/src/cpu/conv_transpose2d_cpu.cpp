@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 namespace convt::cpu {
 namespace {
@@ -96,6 +97,8 @@ struct PackedWeight {
   Shape weight_shape;
   ConvTranspose2dParams params;
   PackedPanels panels;
+  // Thin groups take the direct kernels, which read the weight as it is: a copy of it instead of panels.
+  std::optional<Tensor> thin_weight;
 };
 
 std::shared_ptr<const PackedWeight> pack_conv_transpose2d_weight(const Tensor& weight,
@@ -116,7 +119,10 @@ std::shared_ptr<const PackedWeight> pack_conv_transpose2d_weight(const Tensor& w
   auto packed = std::make_shared<PackedWeight>();
   packed->weight_shape = weight.shape();
   packed->params = params;
-  packed->panels = pack_panels(phase_plans(g, params), conv_shape(g), weight.data(), WeightLayout::Transposed);
+  if (use_thin_path(g.out_channels_per_group))
+    packed->thin_weight = weight;
+  else
+    packed->panels = pack_panels(phase_plans(g, params), conv_shape(g), weight.data(), WeightLayout::Transposed);
   return packed;
 }
 
@@ -133,6 +139,7 @@ void conv_transpose2d_cpu_into(const Tensor& input, const PackedWeight& weight, 
                                const ConvTranspose2dParams& params, Tensor& output) {
   if (!(params == weight.params))
     throw_invalid("conv_transpose2d_cpu: the weight was packed for other parameters; pack it again");
+  if (weight.thin_weight) return conv_transpose2d_cpu_into(input, *weight.thin_weight, bias, params, output);
   const ConvTranspose2dGeometry g = checked_geometry(input, weight.weight_shape, bias, params, output);
   fill_tapless_outputs(g, params, bias, output);
   run_correlations_packed(phase_plans(g, params), conv_shape(g), input.data(), weight.panels,

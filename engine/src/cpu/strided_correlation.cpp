@@ -25,23 +25,22 @@ int64_t panel_size(const CorrelationPlan& plan, const ConvShape& s, int64_t mr) 
 }
 
 // Output channels [co_begin, co_end) of A for one (plan, group) into `packed`, laid out [M blocks][K][MR] with K
-// ordered (ci, ty, tx). Rows past C_out/groups are left as they are (zero in a fresh panel). Callers split a panel
-// into ranges of whole blocks so one large weight is packed by every core, not one.
+// ordered (ci, ty, tx). Rows past C_out/groups (in the last block) are zeroed. Callers split a panel into ranges of
+// whole blocks so one large weight is packed by every core, not one.
 void pack_weight_rows(const CorrelationPlan& plan, const ConvShape& s, const float* weight, WeightLayout layout,
                       int64_t group, int64_t mr, int64_t co_begin, int64_t co_end, float* packed) {
-  const int64_t ty_count = static_cast<int64_t>(plan.y.tap_kernel.size());
-  const int64_t tx_count = static_cast<int64_t>(plan.x.tap_kernel.size());
-  const int64_t k_total = s.in_per_group * ty_count * tx_count;
+  std::vector<int64_t> index;  // the plan's taps as offsets into a kernel
+  for (int64_t ky : plan.y.tap_kernel)
+    for (int64_t kx : plan.x.tap_kernel) index.push_back(ky * s.kernel_w + kx);
+  const int64_t plan_taps = static_cast<int64_t>(index.size()), k_total = s.in_per_group * plan_taps;
   const int64_t taps = s.kernel_h * s.kernel_w;
+  const int64_t* tap = index.data();
   auto pack_kernel = [&](int64_t ci, int64_t co) {
     const float* kernel = weight + (layout == WeightLayout::Transposed
                                         ? ((group * s.in_per_group + ci) * s.out_per_group + co) * taps
                                         : ((group * s.out_per_group + co) * s.in_per_group + ci) * taps);
-    float* destination = packed + ((co / mr) * k_total + ci * ty_count * tx_count) * mr + co % mr;
-    for (int64_t ty = 0; ty < ty_count; ++ty)
-      for (int64_t tx = 0; tx < tx_count; ++tx)
-        destination[(ty * tx_count + tx) * mr] =
-            kernel[plan.y.tap_kernel[static_cast<size_t>(ty)] * s.kernel_w + plan.x.tap_kernel[static_cast<size_t>(tx)]];
+    float* destination = packed + ((co / mr) * k_total + ci * plan_taps) * mr + co % mr;
+    for (int64_t t = 0; t < plan_taps; ++t) destination[t * mr] = kernel[tap[t]];
   };
   // The loops follow the source layout (its outer channel first), so the weight is read in order: the other
   // order jumps a whole row of kernels between reads, which made packing a large conv2d weight a sixth of a call.
@@ -53,16 +52,21 @@ void pack_weight_rows(const CorrelationPlan& plan, const ConvShape& s, const flo
     for (int64_t co = co_begin; co < co_stop; ++co)
       for (int64_t ci = 0; ci < s.in_per_group; ++ci) pack_kernel(ci, co);
   }
+  for (int64_t co = co_stop; co < co_end; ++co) {
+    float* destination = packed + (co / mr) * k_total * mr + co % mr;
+    for (int64_t k = 0; k < k_total; ++k) destination[k * mr] = 0.0f;
+  }
 }
 
-// Packs every (plan, group) panel, inside an enclosing parallel region (an orphaned `omp for`): panels are
-// allocated first, then split into row ranges so that there are at least twice as many pieces as threads.
+// Packs every (plan, group) panel, inside an enclosing parallel region (an orphaned `omp for`): panels are sized
+// first (a panel kept from an earlier call of the same size is reused as it is: every element is written below),
+// then split into row ranges so that there are at least twice as many pieces as threads.
 void pack_all_panels(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* weight,
                      WeightLayout layout, int64_t mr, std::vector<std::vector<float>>& panels) {
   const size_t groups = static_cast<size_t>(shape.groups);
 #pragma omp for schedule(static)
   for (size_t i = 0; i < panels.size(); ++i)
-    panels[i].assign(static_cast<size_t>(panel_size(plans[i / groups], shape, mr)), 0.0f);
+    panels[i].resize(static_cast<size_t>(panel_size(plans[i / groups], shape, mr)));
   const int64_t blocks = round_up(shape.out_per_group, mr) / mr;
   const int64_t wanted = 2 * static_cast<int64_t>(omp_get_num_threads());
   const int64_t slices = std::min(blocks, std::max<int64_t>(1, (wanted + static_cast<int64_t>(panels.size()) - 1) /

@@ -59,6 +59,10 @@ void pack_row(const Run* runs, int64_t count, const float* channel, float* row) 
   for (int64_t r = 0; r < count; ++r) {
     float* destination = row + runs[r].first;
     const float* source = channel + runs[r].source;
+    if (runs[r].source >= 0 && runs[r].step != 1) {
+      for (int32_t i = 0; i < runs[r].length; ++i) destination[i] = source[i * runs[r].step];
+      continue;
+    }
     for (int32_t done = 0; done < runs[r].length; done += 16) {
       const int32_t lanes = runs[r].length - done < 16 ? runs[r].length - done : 16;
       const __mmask16 mask = static_cast<__mmask16>((1u << lanes) - 1u);

@@ -44,7 +44,11 @@ void pack_row_portable(const Run* runs, int64_t count, const float* channel, flo
       for (int32_t i = 0; i < runs[r].length; ++i) destination[i] = 0.0f;
     } else {
       const float* source = channel + runs[r].source;
-      for (int32_t i = 0; i < runs[r].length; ++i) destination[i] = source[i];
+      if (runs[r].step == 1) {
+        for (int32_t i = 0; i < runs[r].length; ++i) destination[i] = source[i];
+      } else {
+        for (int32_t i = 0; i < runs[r].length; ++i) destination[i] = source[i * runs[r].step];
+      }
     }
   }
 }

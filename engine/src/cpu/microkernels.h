@@ -9,11 +9,13 @@
 
 namespace convt::cpu {
 
-// A run of tile pixels whose sources are consecutive input elements, or all outside the input (source < 0:
-// zeros). Packing one row of B (one input channel and tap, nr pixels) is copying its few runs.
+// A run of tile pixels whose sources are evenly spaced input elements (step 1 in a transposed conv's phases, the
+// stride in a strided correlation), or all outside the input (source < 0: zeros). Packing one row of B (one input
+// channel and tap, nr pixels) is copying its few runs.
 struct Run {
   int32_t first, length;
   int64_t source;
+  int64_t step;
 };
 
 // The largest tile of any kernel (AVX-512's 8 x 32), for arrays sized at compile time.

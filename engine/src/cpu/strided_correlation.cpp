@@ -92,18 +92,22 @@ struct TileIndex {
 };
 
 
+// Splits each tap's sources into runs: stretches of zeros, and stretches of evenly spaced sources (a stride-s
+// correlation reads every s-th element: one run per image row, not one per pixel).
 void build_runs(int64_t taps, int64_t nr, TileIndex& index) {
   index.runs.clear();
   index.tap_runs.assign(static_cast<size_t>(taps + 1), 0);
   for (int64_t t = 0; t < taps; ++t) {
     const int64_t* source = index.tap_source.data() + t * nr;
     for (int64_t j = 0; j < nr;) {
-      int64_t end = j + 1;
-      if (source[j] < 0)
+      int64_t end = j + 1, step = 1;
+      if (source[j] < 0) {
         while (end < nr && source[end] < 0) ++end;
-      else
-        while (end < nr && source[end] == source[end - 1] + 1) ++end;
-      index.runs.push_back({static_cast<int32_t>(j), static_cast<int32_t>(end - j), source[j]});
+      } else {
+        if (end < nr && source[end] > source[j]) step = source[end] - source[j];
+        while (end < nr && source[end] >= 0 && source[end] == source[end - 1] + step) ++end;
+      }
+      index.runs.push_back({static_cast<int32_t>(j), static_cast<int32_t>(end - j), source[j], step});
       j = end;
     }
     index.tap_runs[static_cast<size_t>(t + 1)] = static_cast<int64_t>(index.runs.size());

@@ -6,6 +6,7 @@
 # - oneDNN's weights (backward_data) and diff_weights (backward_weights) are in the layout it picks (format_tag::any);
 #   the weights are reordered into it once, outside the timing, and the conversion of the diff_weights back to
 #   PyTorch's layout is not part of oneDNN's timed primitive. Its backward_weights also computes diff_bias.
+# - Ours writes into gradients allocated before the timing (`convt bench --preallocated`), as oneDNN's do.
 # - Every figure is the median of `repeat` timed runs after 2 warm-ups, with the fastest run next to it. The useful
 #   flops of each pass are the layer's forward useful flops (2 * N * C_in * H * W * C_out/groups * K * K), which
 #   `convt bench --json` reports as useful_flops; a pass whose fastest run beats the FMA peak is flagged: that figure
@@ -66,7 +67,7 @@ while read -r name n c h w cog k s p oph opw g d; do
   [[ -n "$size" ]] ||
     size="$(((h - 1) * s - 2 * p + d * (k - 1) + oph + 1))x$(((w - 1) * s - 2 * p + d * (k - 1) + opw + 1))"
   want_dst="${n}x$((cog * g))x$size"
-  flags=(--backend cpu --threads "$threads" --repeat "$repeat" --json --input "random:$n,$c,$h,$w"
+  flags=(--backend cpu --threads "$threads" --repeat "$repeat" --json --preallocated --input "random:$n,$c,$h,$w"
          --weight "random:$c,$cog,$k,$k" --stride "$s" --padding "$p" --output-padding "$oph,$opw" --groups "$g"
          --dilation "$d")
   med=() low=() rate=()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The fast CPU backend on the layers of the fast-CPU issue, against oneDNN's deconvolution (plain NCHW
 # activations, weights reordered once outside the timing) measured in the same run, and against the machine's
-# measured fp32 FMA peak. Ours is timed twice: packing the weights in every call, and with them packed beforehand
-# (the like-for-like comparison with oneDNN's one-off reorder).
+# measured fp32 FMA peak. Ours is timed twice: with the weights as the user hands them (PyTorch's layout, every
+# call), and with them packed beforehand (like oneDNN's one-off reorder). Both sides write into outputs allocated
+# before the timing (`convt bench --preallocated`), as oneDNN's primitives do.
 # Usage: bash bench/run_suite.sh [threads=2] [repeat=10]     Prints a Markdown table for bench/RESULTS.md.
 #        LAYERS=my_layers.txt bash bench/run_suite.sh        runs the layers of another file (the same columns).
 set -euo pipefail
@@ -31,7 +32,7 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|"
 
 while read -r name n c h w cog k s p oph opw g d; do
   [[ -z "$name" || "$name" == \#* ]] && continue
-  flags=(--backend cpu --threads "$threads" --repeat "$repeat" --json --input "random:$n,$c,$h,$w"
+  flags=(--backend cpu --threads "$threads" --repeat "$repeat" --json --preallocated --input "random:$n,$c,$h,$w"
          --weight "random:$c,$cog,$k,$k" --stride "$s" --padding "$p" --output-padding "$oph,$opw" --groups "$g"
          --dilation "$d")
   ours=$(build/app/cli/convt bench "${flags[@]}" | field median_ms)

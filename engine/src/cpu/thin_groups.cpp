@@ -1,7 +1,7 @@
 #include "thin_groups.h"
 
-#include "../common/phase_geometry.h"
 #include "microkernels.h"
+#include "padded_planes.h"
 #include "parallel_threshold.h"
 
 #include <convt/cpu.h>
@@ -14,61 +14,13 @@ namespace {
 
 std::atomic<ThinPath> g_thin_path{ThinPath::Automatic};
 
-// Floats after each prepared row that the 8-lane loads may read past its end.
-constexpr int64_t kSlack = 16;
-
-// A copy of planes [height][width] padded with zeros and split by the x stride: element (y, x) of a plane is at
-// padded coordinates (y + pad_top, x + pad_left), stored at [plane][Y][X % stride_x][X / stride_x] in sub-rows of
-// `row` floats. A strided read along x (X = q*stride_x + c) is then contiguous in q: sub-row c % stride_x, from
-// index c / stride_x. Kept by the calling thread between calls.
-struct Prepared {
-  std::vector<float> data;
-  int64_t pad_top = 0, pad_left = 0, height = 0, stride_x = 1, row = 0;
-
-  int64_t plane_size() const { return height * stride_x * row; }
-  // The element at padded row Y and padded column X = q*stride_x + c for q = 0 of plane `plane`.
-  const float* at(int64_t plane, int64_t y, int64_t c) const {
-    const int64_t index = phase::floor_div(c, stride_x), sub_row = c - index * stride_x;
-    return data.data() + ((plane * height + y) * stride_x + sub_row) * row + index;
-  }
-};
-
-// Rows [y_lo, y_hi] and columns [x_lo, x_hi] of the source's coordinates (including positions outside it, read
-// as zeros) into `out`. Every element is written once.
-void prepare(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo, int64_t y_hi, int64_t x_lo,
-             int64_t x_hi, int64_t stride_x, int threads, Prepared& out) {
-  out.pad_top = -y_lo;
-  out.pad_left = -x_lo;
-  out.height = y_hi - y_lo + 1;
-  out.stride_x = stride_x;
-  out.row = phase::ceil_div(x_hi - x_lo + 1, stride_x) + kSlack;
-  out.data.resize(static_cast<size_t>(planes * out.plane_size()));
-  const int64_t rows = planes * out.height;
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int64_t index = 0; index < rows; ++index) {
-    const int64_t plane = index / out.height, padded_y = index % out.height, y = padded_y + y_lo;
-    float* destination = out.data.data() + index * stride_x * out.row;
-    if (y < 0 || y >= in_h) {
-      std::fill(destination, destination + stride_x * out.row, 0.0f);
-      continue;
-    }
-    const float* row = source + (plane * in_h + y) * in_w;
-    for (int64_t r = 0; r < stride_x; ++r) {
-      float* sub_row = destination + r * out.row;
-      for (int64_t j = 0; j < out.row; ++j) {
-        const int64_t x = j * stride_x + r + x_lo;
-        sub_row[j] = (x >= 0 && x < in_w) ? row[x] : 0.0f;
-      }
-    }
-  }
-}
-
-Prepared& prepared_input() {
-  static thread_local Prepared prepared;
+// The padded copies a call makes, kept by the calling thread between calls.
+PaddedPlanes& prepared_input() {
+  static thread_local PaddedPlanes prepared;
   return prepared;
 }
-Prepared& prepared_rows() {
-  static thread_local Prepared prepared;
+PaddedPlanes& prepared_rows() {
+  static thread_local PaddedPlanes prepared;
   return prepared;
 }
 
@@ -110,8 +62,8 @@ void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShap
   const int threads = threads_for_work(flops);
   // Every caller's plans share their input strides: 1 for conv_transpose2d's phases, a conv2d's single plan.
   const int64_t sy = plans[live[0]].y.in_stride, sx = plans[live[0]].x.in_stride;
-  Prepared& prepared = prepared_input();
-  prepare(input, s.batch * s.in_channels, s.in_h, s.in_w, y_lo, y_hi, x_lo, x_hi, sx, threads, prepared);
+  PaddedPlanes& prepared = prepared_input();
+  pad_planes(input, s.batch * s.in_channels, s.in_h, s.in_w, y_lo, y_hi, x_lo, x_hi, sx, threads, prepared);
 
   // Each plan's weights per (group, block of 4 output channels), as [ci][tap][4], zero past C_out/groups.
   const int64_t chunks = (s.out_per_group + 3) / 4, kernel_taps = s.kernel_h * s.kernel_w;
@@ -185,12 +137,12 @@ void thin_weight_gradient(const WeightGradientProblem& p, const float* a, const 
   const double flops = 2.0 * static_cast<double>(p.batch * p.a_channels * p.a_h * p.a_w * b_per_group * taps);
   const int threads = threads_for_work(flops);
   // A with zeros after each row (the dot products' last lanes read them); B padded and split by the x stride.
-  Prepared& a_rows = prepared_rows();
-  prepare(a, p.batch * p.a_channels, p.a_h, p.a_w, 0, p.a_h - 1, 0, p.a_w - 1, 1, threads, a_rows);
-  Prepared& b_planes = prepared_input();
+  PaddedPlanes& a_rows = prepared_rows();
+  pad_planes(a, p.batch * p.a_channels, p.a_h, p.a_w, 0, p.a_h - 1, 0, p.a_w - 1, 1, threads, a_rows);
+  PaddedPlanes& b_planes = prepared_input();
   const int64_t reach_y = (p.a_h - 1) * p.stride.h - p.padding.h + (p.kernel_h - 1) * p.dilation.h;
   const int64_t reach_x = (p.a_w - 1) * p.stride.w - p.padding.w + (p.kernel_w - 1) * p.dilation.w;
-  prepare(b, p.batch * p.b_channels, p.b_h, p.b_w, std::min<int64_t>(0, -p.padding.h), std::max(p.b_h - 1, reach_y),
+  pad_planes(b, p.batch * p.b_channels, p.b_h, p.b_w, std::min<int64_t>(0, -p.padding.h), std::max(p.b_h - 1, reach_y),
           std::min<int64_t>(0, -p.padding.w), std::max(p.b_w - 1, reach_x), p.stride.w, threads, b_planes);
 
   // One work item is one (group, a channel, b channel): its taps' dot products over every row of the batch.

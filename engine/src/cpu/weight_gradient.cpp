@@ -3,11 +3,13 @@
 // M = CAg rows, N = CBg*kH*kW columns and a K of every pixel of the batch, which is usually the longest side. So,
 // unlike the forward (one tile of output pixels per task), the work is split three ways: groups, ranges of column
 // blocks and, when those are too few for the cores, parts of K, each part summing into its own copy of C (the
-// copies are added at the end). Per K chunk a task packs A once for all rows and B once per column block; B is a
-// gather of the taps (zero outside), done column by column from per-pixel offsets decoded once per chunk.
+// copies are added at the end). Per K chunk a task packs A once for all rows and B once per column block. B is a
+// gather of the taps from a copy of its operand padded with zeros (padded_planes.h), so every tap of every pixel is
+// one load at a pixel's offset plus a column's, with no bounds to check.
 #include "weight_gradient.h"
 
 #include "microkernels.h"
+#include "padded_planes.h"
 #include "parallel_threshold.h"
 
 #include <omp.h>
@@ -33,18 +35,17 @@ struct Layout {
 
 // Per task scratch: pixel offsets of the chunk, packed A (all rows) and B (the task's column blocks).
 struct Scratch {
-  std::vector<int64_t> a_offset, b_base, b_row, b_col;
+  std::vector<int64_t> a_offset, b_pixel, b_column;
   std::vector<float> a_pack, b_pack;
 };
 
-void decode_chunk(const WeightGradientProblem& p, int64_t k0, int64_t kc, Scratch& s) {
+// Each pixel's offset into A, and into padded B (where a column's offset is added, see pack_b).
+void decode_chunk(const WeightGradientProblem& p, const PaddedPlanes& b, int64_t k0, int64_t kc, Scratch& s) {
   const int64_t a_plane = p.a_h * p.a_w;
   for (int64_t k = 0; k < kc; ++k) {
     const int64_t pixel = k0 + k, n = pixel / a_plane, rest = pixel % a_plane, y = rest / p.a_w, x = rest % p.a_w;
     s.a_offset[static_cast<size_t>(k)] = n * p.a_channels * a_plane + rest;
-    s.b_base[static_cast<size_t>(k)] = n * p.b_channels * p.b_h * p.b_w;
-    s.b_row[static_cast<size_t>(k)] = y * p.stride.h - p.padding.h;
-    s.b_col[static_cast<size_t>(k)] = x * p.stride.w - p.padding.w;
+    s.b_pixel[static_cast<size_t>(k)] = (n * p.b_channels * b.height + y * p.stride.h) * b.row + x * p.stride.w;
   }
 }
 
@@ -63,26 +64,25 @@ void pack_a(const WeightGradientProblem& p, const Layout& l, const float* a, int
   }
 }
 
-// Columns [jb*nr, jb*nr + nr) of Bt for the chunk into `packed`, as [k][nr]; zero outside B and past N.
-void pack_b(const WeightGradientProblem& p, const Layout& l, const float* b, int64_t group, int64_t jb, int64_t kc,
-            int64_t nr, float* packed, const Scratch& s) {
-  const int64_t b_plane = p.b_h * p.b_w;
-  for (int64_t jj = 0; jj < nr; ++jj) {
-    float* destination = packed + jj;
-    const int64_t j = jb * nr + jj;
-    if (j >= l.n) {
-      for (int64_t k = 0; k < kc; ++k) destination[k * nr] = 0.0f;
-      continue;
-    }
-    const int64_t channel = j / l.taps, tap = j % l.taps;
-    const int64_t dy = (tap / p.kernel_w) * p.dilation.h, dx = (tap % p.kernel_w) * p.dilation.w;
-    const float* source = b + (group * (p.b_channels / p.groups) + channel) * b_plane;
-    for (int64_t k = 0; k < kc; ++k) {
-      const int64_t iy = s.b_row[static_cast<size_t>(k)] + dy, ix = s.b_col[static_cast<size_t>(k)] + dx;
-      destination[k * nr] = (iy >= 0 && iy < p.b_h && ix >= 0 && ix < p.b_w)
-                                ? source[s.b_base[static_cast<size_t>(k)] + iy * p.b_w + ix]
-                                : 0.0f;
-    }
+// Columns [jb*nr, jb*nr + nr) of Bt for the chunk into `packed`, as [k][nr]; zero past N. Column j = (channel,
+// ky, kx) of pixel (n, y, x) is padded B at the pixel's offset plus the column's.
+void pack_b(const WeightGradientProblem& p, const Layout& l, const PaddedPlanes& b, int64_t group, int64_t jb,
+            int64_t kc, int64_t nr, float* packed, Scratch& s) {
+  const int64_t width = std::min(nr, l.n - jb * nr);
+  int64_t* column = s.b_column.data();
+  for (int64_t jj = 0; jj < width; ++jj) {
+    const int64_t j = jb * nr + jj, channel = j / l.taps, tap = j % l.taps;
+    const int64_t ky = tap / p.kernel_w, kx = tap % p.kernel_w;
+    column[jj] = ((group * (p.b_channels / p.groups) + channel) * b.height + ky * p.dilation.h - p.padding.h + b.pad_top) *
+                     b.row +
+                 kx * p.dilation.w - p.padding.w + b.pad_left;
+  }
+  const float* data = b.data.data();
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* pixel = data + s.b_pixel[static_cast<size_t>(k)];
+    float* row = packed + k * nr;
+    for (int64_t jj = 0; jj < width; ++jj) row[jj] = pixel[column[jj]];
+    for (int64_t jj = width; jj < nr; ++jj) row[jj] = 0.0f;
   }
 }
 
@@ -107,6 +107,11 @@ void store_tiles(const MicroKernel& kernel, const Layout& l, const Scratch& s, i
       for (int64_t mm = 0; mm < height; ++mm)
         for (int64_t jj = 0; jj < width; ++jj) corner[mm * l.n + jj] = tile[mm * nr + jj];
     }
+}
+
+PaddedPlanes& padded_operand() {
+  static thread_local PaddedPlanes padded;
+  return padded;
 }
 
 }  // namespace
@@ -139,11 +144,21 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   // weight, written and read again (a batch-1 layer with a 32 MB weight spent most of its time there).
   const bool direct = l.k_chunks == 1;
   std::vector<float> partial(direct ? 0 : static_cast<size_t>(parts * p.groups * l.group_tiles * l.tile), 0.0f);
+  // B padded with zeros wherever a tap reaches outside it; kept by the calling thread between calls (a reference
+  // taken here, before the parallel region, where naming the thread_local would give each thread its own).
+  PaddedPlanes& padded_b = padded_operand();
+  pad_planes(b, p.batch * p.b_channels, p.b_h, p.b_w, std::min<int64_t>(0, -p.padding.h),
+             std::max(p.b_h - 1, (p.a_h - 1) * p.stride.h - p.padding.h + (p.kernel_h - 1) * p.dilation.h),
+             std::min<int64_t>(0, -p.padding.w),
+             std::max(p.b_w - 1, (p.a_w - 1) * p.stride.w - p.padding.w + (p.kernel_w - 1) * p.dilation.w), 1, threads,
+             padded_b);
   const int64_t tasks = p.groups * column_ranges * parts;
 #pragma omp parallel num_threads(threads)
   {
     Scratch s;
-    for (std::vector<int64_t>* v : {&s.a_offset, &s.b_base, &s.b_row, &s.b_col}) v->resize(static_cast<size_t>(kKc));
+    s.a_offset.resize(static_cast<size_t>(kKc));
+    s.b_pixel.resize(static_cast<size_t>(kKc));
+    s.b_column.resize(static_cast<size_t>(nr));
     s.a_pack.resize(static_cast<size_t>(l.m_blocks * kKc * mr));
     s.b_pack.resize(static_cast<size_t>(kKc * nr * ceil_div(l.n_blocks, column_ranges)));
 #pragma omp for schedule(dynamic)
@@ -154,9 +169,9 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
       float* c = partial.data() + (part * p.groups + group) * l.group_tiles * l.tile;
       for (int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
         const int64_t k0 = chunk * kKc, kc = std::min(kKc, l.k - k0);
-        decode_chunk(p, k0, kc, s);
+        decode_chunk(p, padded_b, k0, kc, s);
         pack_a(p, l, a, group, kc, mr, s);
-        for (int64_t jb = jb_begin; jb < jb_end; ++jb) pack_b(p, l, b, group, jb, kc, nr, s.b_pack.data() + (jb - jb_begin) * kKc * nr, s);
+        for (int64_t jb = jb_begin; jb < jb_end; ++jb) pack_b(p, l, padded_b, group, jb, kc, nr, s.b_pack.data() + (jb - jb_begin) * kKc * nr, s);
         if (direct) {
           store_tiles(kernel, l, s, group, jb_begin, jb_end, kc, grad_weight);
           continue;

@@ -67,8 +67,8 @@ TEST(CpuBackend, PackedWeightsServeAnyInputSize) {
     }
   }
   // Panels packed for one microkernel, refused by another; packed for other parameters, refused. (Thin groups keep
-  // the weight itself, which serves every level: this layer has 5 output channels per group, so it gets panels.)
-  const Tensor w = Tensor::randn({2, 5, 3, 3}, 1), x = Tensor::randn({1, 2, 4, 4}, 2);
+  // the weight itself, which serves every level: this layer has 5 channels per group on each side: panels.)
+  const Tensor w = Tensor::randn({5, 5, 3, 3}, 1), x = Tensor::randn({1, 5, 4, 4}, 2);
   const auto packed = cpu::pack_conv_transpose2d_weight(w, ConvTranspose2dParams{2, 1, 0, 1, 1});
   EXPECT_THROW(cpu::conv_transpose2d_cpu(x, *packed, nullptr, ConvTranspose2dParams{1, 1, 0, 1, 1}), Error);
   if (cpu::supported_kernel_levels().size() > 1) {

@@ -66,8 +66,8 @@ void force_kernel_level(const std::string& level);
 // The level the fast ops use now.
 std::string active_kernel_level();
 
-// Which kernels a layer with thin groups takes. Automatic: the direct, row-vectorised kernels when C_out/groups
-// <= 4 (depthwise and near it), the GEMM otherwise. Tests force each path on every layer to check both.
+// Which kernels a layer with thin groups takes. Automatic: the direct, row-vectorised kernels when C_out/groups or
+// C_in/groups is at most 4 (depthwise and near it), the GEMM otherwise. Tests force each path on every layer.
 enum class ThinPath { Automatic, Gemm, Direct };
 void force_thin_path(ThinPath path);
 

@@ -19,7 +19,7 @@ void conv2d_cpu_into(const Tensor& input, const Tensor& weight, const Tensor* bi
   const std::vector<CorrelationPlan> plans{
       {strided_axis(g.out_h, g.kernel_h, params.stride.h, params.padding.h, params.dilation.h),
        strided_axis(g.out_w, g.kernel_w, params.stride.w, params.padding.w, params.dilation.w)}};
-  const auto run = use_thin_path(g.out_channels_per_group) ? thin_correlations : run_correlations;
+  const auto run = use_thin_path(g.in_channels_per_group, g.out_channels_per_group) ? thin_correlations : run_correlations;
   run(plans, shape, input.data(), weight.data(), WeightLayout::Forward, bias ? bias->data() : nullptr, output.data());
 }
 

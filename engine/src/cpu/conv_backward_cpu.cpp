@@ -22,7 +22,7 @@ void conv_transpose2d_grad_input_cpu_into(const Tensor& weight, const Tensor& gr
   const std::vector<CorrelationPlan> plans{
       {strided_axis(g.in_h, g.kernel_h, params.stride.h, params.padding.h, params.dilation.h),
        strided_axis(g.in_w, g.kernel_w, params.stride.w, params.padding.w, params.dilation.w)}};
-  const auto run = use_thin_path(g.out_channels_per_group) ? thin_correlations : run_correlations;
+  const auto run = use_thin_path(g.in_channels_per_group, g.out_channels_per_group) ? thin_correlations : run_correlations;
   run(plans, shape, grad_output.data(), weight.data(), WeightLayout::Forward, nullptr, grad_input.data());
 }
 
@@ -45,8 +45,8 @@ void weight_and_bias_gradient(int64_t batch, int64_t groups, Operand a, Operand 
   problem.b_channels = b.channels, problem.b_h = b.h, problem.b_w = b.w;
   problem.kernel_h = kernel.h, problem.kernel_w = kernel.w;
   problem.stride = stride, problem.padding = padding, problem.dilation = dilation;
-  // Thin groups (the op's C_out/groups, grad_output's channels per group, at most 4) take the direct kernel.
-  const auto gradient = use_thin_path(grad_output.channels / groups) ? thin_weight_gradient : weight_gradient;
+  // Thin groups (at most 4 channels per group on either side) take the direct kernel.
+  const auto gradient = use_thin_path(a.channels / groups, b.channels / groups) ? thin_weight_gradient : weight_gradient;
   gradient(problem, a.data, b.data, grad_weight.data());
   if (grad_bias)
     bias_gradient(grad_output.data, batch, grad_output.channels, grad_output.h * grad_output.w, grad_bias->data());

@@ -119,7 +119,7 @@ std::shared_ptr<const PackedWeight> pack_conv_transpose2d_weight(const Tensor& w
   auto packed = std::make_shared<PackedWeight>();
   packed->weight_shape = weight.shape();
   packed->params = params;
-  if (use_thin_path(g.out_channels_per_group))
+  if (use_thin_path(g.in_channels_per_group, g.out_channels_per_group))
     packed->thin_weight = weight;
   else
     packed->panels = pack_panels(phase_plans(g, params), conv_shape(g), weight.data(), WeightLayout::Transposed);
@@ -130,7 +130,7 @@ void conv_transpose2d_cpu_into(const Tensor& input, const Tensor& weight, const 
                                const ConvTranspose2dParams& params, Tensor& output) {
   const ConvTranspose2dGeometry g = checked_geometry(input, weight.shape(), bias, params, output);
   fill_tapless_outputs(g, params, bias, output);
-  const auto run = use_thin_path(g.out_channels_per_group) ? thin_correlations : run_correlations;
+  const auto run = use_thin_path(g.in_channels_per_group, g.out_channels_per_group) ? thin_correlations : run_correlations;
   run(phase_plans(g, params), conv_shape(g), input.data(), weight.data(), WeightLayout::Transposed,
       bias ? bias->data() : nullptr, output.data());
 }

@@ -413,15 +413,18 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   if (max_tiles == 0) return;
   const int threads = threads_for_work(flops);
   Blocking& b = call.blocking;
-  b.tiles_per_task = std::min(kMaxTilesPerTask, max_tiles);
+  // About four tasks per thread, to balance the load. With panels, ranges of fewer tiles cost nothing (the panels
+  // are shared); output-channel ranges, which repack B for each range, only make up what tiles and groups lack.
+  // Streaming needs every task to hold all the tiles (so that it owns its rows of the weight outright).
+  const int64_t wanted = threads > 1 ? 4 * static_cast<int64_t>(threads) : 1;
+  b.streaming = !panels && max_tiles <= kMaxTilesPerTask;
+  b.tiles_per_task = b.streaming ? max_tiles
+                                 : std::clamp<int64_t>(max_tiles / (wanted * shape.groups), 1, kMaxTilesPerTask);
   b.tile_ranges = (max_tiles + b.tiles_per_task - 1) / b.tiles_per_task;
   b.m_blocks = round_up(shape.out_per_group, kernel.mr) / kernel.mr;
-  // About four tasks per thread, to balance the load: output-channel ranges make up what tiles and groups lack.
-  const int64_t wanted = threads > 1 ? 4 * static_cast<int64_t>(threads) : 1;
   const int64_t have = shape.groups * b.tile_ranges;
   b.m_ranges = std::clamp<int64_t>((wanted + have - 1) / have, 1, b.m_blocks);
   b.tasks = have * b.m_ranges;
-  b.streaming = !panels && b.tile_ranges == 1;
   // A K block is about kKc deep: per plan with panels, over every plan's taps together when streaming.
   b.ci_block = std::clamp<int64_t>(kKc / (b.streaming ? all_taps : max_taps), 1, shape.in_per_group);
   call.all_taps = all_taps;

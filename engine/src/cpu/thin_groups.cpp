@@ -28,11 +28,11 @@ PaddedPlanes& prepared_rows() {
 
 void force_thin_path(ThinPath path) { g_thin_path.store(path); }
 
-bool use_thin_path(int64_t out_per_group) {
+bool use_thin_path(int64_t in_per_group, int64_t out_per_group) {
   switch (g_thin_path.load()) {
     case ThinPath::Gemm: return false;
     case ThinPath::Direct: return true;
-    default: return out_per_group <= kThinOutputsPerGroup;
+    default: return std::min(in_per_group, out_per_group) <= kThinChannelsPerGroup;
   }
 }
 

@@ -15,12 +15,13 @@
 
 namespace convt::cpu {
 
-// At most this many output channels per group take the direct kernels (the "C_out/groups <= 4").
-constexpr int64_t kThinOutputsPerGroup = 4;
+// Groups with at most this many channels on one side take the direct kernels (the "C_out/groups <= 4"; a
+// layer with few input channels per group is as badly served by the GEMM in the passes where those are its rows).
+constexpr int64_t kThinChannelsPerGroup = 4;
 
-// Whether a layer with `out_per_group` output channels per group takes the direct kernels: yes when thin, unless a
+// Whether a layer with these channels per group takes the direct kernels: yes when either side is thin, unless a
 // test forces the choice (force_thin_path in convt/cpu.h).
-bool use_thin_path(int64_t out_per_group);
+bool use_thin_path(int64_t in_per_group, int64_t out_per_group);
 
 // The contract of run_correlations, for any channel counts (output channels are done 4 at a time).
 void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,

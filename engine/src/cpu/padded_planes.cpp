@@ -6,11 +6,6 @@
 
 namespace convt::cpu {
 
-const float* PaddedPlanes::at(int64_t plane, int64_t y, int64_t c) const {
-  const int64_t index = phase::floor_div(c, stride_x), sub_row = c - index * stride_x;
-  return data.data() + ((plane * height + y) * stride_x + sub_row) * row + index;
-}
-
 void pad_planes(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo, int64_t y_hi,
                 int64_t x_lo, int64_t x_hi, int64_t stride_x, int threads, PaddedPlanes& out) {
   out.pad_top = -y_lo;

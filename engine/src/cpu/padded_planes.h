@@ -17,7 +17,10 @@ struct PaddedPlanes {
 
   int64_t plane_size() const { return height * stride_x * row; }
   // Where padded row `y` of plane `plane` holds padded column X = c (and X = q*stride_x + c at +q).
-  const float* at(int64_t plane, int64_t y, int64_t c) const;
+  const float* at(int64_t plane, int64_t y, int64_t c) const {
+    const int64_t index = c >= 0 ? c / stride_x : -((-c + stride_x - 1) / stride_x);  // floor(c / stride_x)
+    return data.data() + ((plane * height + y) * stride_x + (c - index * stride_x)) * row + index;
+  }
 };
 
 // Floats of zeros after each sub-row, beyond its last column.

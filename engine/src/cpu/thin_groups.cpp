@@ -153,21 +153,27 @@ void thin_weight_gradient(const WeightGradientProblem& p, const float* a, const 
   {
     std::vector<const float*> a_pointers(static_cast<size_t>(rows)), b_pointers(static_cast<size_t>(rows * taps));
     std::vector<double> sums(static_cast<size_t>(taps));
+    std::vector<const float*> tap_start(static_cast<size_t>(taps));
     std::vector<float> part(static_cast<size_t>(taps));
 #pragma omp for schedule(dynamic)
     for (int64_t item = 0; item < items; ++item) {
       const int64_t g = item / (a_per_group * b_per_group), ai = item / b_per_group % a_per_group,
                     bi = item % b_per_group;
+      // Row r = (n, y) of A, and tap t of B at that row: B's plane of image n, padded row y*s_h plus the tap's
+      // offset (taken once, at n = 0 and y = 0: rows only move it by whole padded rows).
+      for (int64_t t = 0; t < taps; ++t) {
+        const int64_t ky = t / p.kernel_w, kx = t % p.kernel_w;
+        tap_start[static_cast<size_t>(t)] =
+            b_planes.at(g * b_per_group + bi, ky * p.dilation.h - p.padding.h + b_planes.pad_top,
+                        kx * p.dilation.w - p.padding.w + b_planes.pad_left);
+      }
+      const int64_t b_image = p.b_channels * b_planes.plane_size(), b_row = p.stride.h * b_planes.stride_x * b_planes.row;
       for (int64_t r = 0; r < rows; ++r) {
         const int64_t n = r / p.a_h, y = r % p.a_h;
         a_pointers[static_cast<size_t>(r)] = a_rows.at(n * p.a_channels + g * a_per_group + ai, y, 0);
-        const int64_t b_plane = n * p.b_channels + g * b_per_group + bi;
-        for (int64_t t = 0; t < taps; ++t) {
-          const int64_t ky = t / p.kernel_w, kx = t % p.kernel_w;
-          b_pointers[static_cast<size_t>(r * taps + t)] =
-              b_planes.at(b_plane, y * p.stride.h - p.padding.h + ky * p.dilation.h + b_planes.pad_top,
-                          kx * p.dilation.w - p.padding.w + b_planes.pad_left);
-        }
+        const int64_t shift = n * b_image + y * b_row;
+        for (int64_t t = 0; t < taps; ++t)
+          b_pointers[static_cast<size_t>(r * taps + t)] = tap_start[static_cast<size_t>(t)] + shift;
       }
       std::fill(sums.begin(), sums.end(), 0.0);
       for (int64_t r0 = 0; r0 < rows; r0 += kRowsPerPart) {

@@ -22,15 +22,16 @@ struct Threads {  // sets OpenMP's thread count
   int saved;
 };
 
-struct ThinPathForced {  // forces the GEMM or the direct kernels on every layer
-  explicit ThinPathForced(cpu::ThinPath path) { cpu::force_thin_path(path); }
-  ~ThinPathForced() { cpu::force_thin_path(cpu::ThinPath::Automatic); }
+struct PathForced {  // forces the GEMM, the direct kernels or the columns on every layer
+  explicit PathForced(cpu::KernelPath path) { cpu::force_kernel_path(path); }
+  ~PathForced() { cpu::force_kernel_path(cpu::KernelPath::Automatic); }
 };
 
-// Both paths a layer can take, named for test traces: every fast-path test runs each on the same cases.
-inline const std::vector<std::pair<std::string, cpu::ThinPath>>& both_paths() {
-  static const std::vector<std::pair<std::string, cpu::ThinPath>> paths{{"gemm", cpu::ThinPath::Gemm},
-                                                                        {"direct", cpu::ThinPath::Direct}};
+// Every path a layer can take, named for test traces: every fast-path test runs each on the same cases (the
+// columns serve conv_transpose2d's passes; other ops keep their automatic choice under them).
+inline const std::vector<std::pair<std::string, cpu::KernelPath>>& all_paths() {
+  static const std::vector<std::pair<std::string, cpu::KernelPath>> paths{
+      {"gemm", cpu::KernelPath::Gemm}, {"direct", cpu::KernelPath::Direct}, {"columns", cpu::KernelPath::Columns}};
   return paths;
 }
 

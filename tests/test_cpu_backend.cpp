@@ -18,17 +18,17 @@ namespace {
 Tensor poisoned(const Shape& shape) { return Tensor::full(shape, NAN); }
 
 using testing::KernelLevel;
-using testing::ThinPathForced;
+using testing::PathForced;
 using testing::Threads;
 
 TEST(CpuBackend, ConvTranspose2dMatchesReferenceAtEveryKernelLevel) {
   std::mt19937_64 rng(99);
   int checked = 0;
   for (const std::string& level : cpu::supported_kernel_levels())
-    for (const auto& [path_name, path] : testing::both_paths()) {
+    for (const auto& [path_name, path] : testing::all_paths()) {
       SCOPED_TRACE("kernel level " + level + ", " + path_name);
       KernelLevel forced(level);
-      ThinPathForced forced_path(path);
+      PathForced forced_path(path);
       for (int trial = 0; trial < 60; ++trial) {
         // Mostly small odd shapes, and every tenth case wide enough to span several pixel tiles and K blocks.
         const testing::RandomCase c = testing::random_conv_transpose2d_case(rng, trial % 10 == 0 ? 23 : 9);
@@ -51,8 +51,8 @@ TEST(CpuBackend, ConvTranspose2dMatchesReferenceAtEveryKernelLevel) {
 TEST(CpuBackend, PackedWeightsServeAnyInputSize) {
   std::mt19937_64 rng(7);
   for (int trial = 0; trial < 40; ++trial) {
-    // Half the weights packed into panels, half kept as they are for the direct kernels.
-    ThinPathForced forced_path(testing::both_paths()[static_cast<size_t>(trial % 2)].second);
+    // Weights packed into panels, or kept as they are for the direct kernels, under each path.
+    PathForced forced_path(testing::all_paths()[static_cast<size_t>(trial % 3)].second);
     const testing::RandomCase c = testing::random_conv_transpose2d_case(rng);
     const auto packed = cpu::pack_conv_transpose2d_weight(c.weight, c.params);
     const Tensor* bias = c.bias ? &*c.bias : nullptr;
@@ -93,7 +93,7 @@ TEST(CpuBackend, ManyChannelsCrossTheKBlocks) {
 
 // A batch-1 layer with a small image has too few pixel tiles to go round the threads: its output channels are cut
 // into ranges instead, each task packing its own rows of the weight. Every thread count must give the same result,
-// per call and prepacked, on both paths, with C_out not a multiple of the register tile and K crossing several blocks.
+// per call and prepacked, on every path, with C_out not a multiple of the register tile and K crossing several blocks.
 TEST(CpuBackend, FewPixelsSplitTheOutputChannelsAcrossThreads) {
   const Tensor x = Tensor::randn({1, 200, 3, 4}, 5), w = Tensor::randn({200, 77, 4, 3}, 6), b = Tensor::randn({77}, 7);
   const ConvTranspose2dParams params{IntPair(2, 3), IntPair(1, 0), IntPair(1, 2), IntPair(1, 1), 1};
@@ -103,9 +103,9 @@ TEST(CpuBackend, FewPixelsSplitTheOutputChannelsAcrossThreads) {
     KernelLevel forced(level);
     const auto packed = cpu::pack_conv_transpose2d_weight(w, params);
     for (const int threads : {1, 2, 3, 8})
-      for (const auto& [path_name, path] : testing::both_paths()) {
+      for (const auto& [path_name, path] : testing::all_paths()) {
         Threads scoped(threads);
-        ThinPathForced forced_path(path);
+        PathForced forced_path(path);
         Tensor per_call = poisoned(expected.shape()), prepacked = poisoned(expected.shape());
         cpu::conv_transpose2d_cpu_into(x, w, &b, params, per_call);
         cpu::conv_transpose2d_cpu_into(x, *packed, &b, params, prepacked);
@@ -120,7 +120,7 @@ TEST(CpuBackend, FewPixelsSplitTheOutputChannelsAcrossThreads) {
 TEST(CpuBackend, Conv2dMatchesReference) {
   std::mt19937_64 rng(17);
   for (int checked = 0; checked < 120; ++checked) {
-    ThinPathForced forced_path(testing::both_paths()[static_cast<size_t>(checked % 2)].second);
+    PathForced forced_path(testing::all_paths()[static_cast<size_t>(checked % 3)].second);
     const testing::RandomConv2dCase c = testing::random_conv2d_case(rng);
     const Tensor expected = conv2d_reference(c.input, c.weight, &c.bias, c.params);
     Tensor actual = poisoned(expected.shape());

@@ -30,7 +30,7 @@ constexpr double kTolerance = 1e-5;  // relative to the sum of |terms|: float su
 Tensor poisoned(const Shape& shape) { return Tensor::full(shape, NAN); }
 
 using testing::KernelLevel;
-using testing::ThinPathForced;
+using testing::PathForced;
 using testing::Threads;
 
 std::string describe(const Tensor& x, const Tensor& w, const ConvTranspose2dParams& p) {
@@ -83,17 +83,17 @@ std::string describe(const Tensor& x, const Tensor& w, const Conv2dParams& p) {
 }
 
 // Runs `check(trial)` for about `total` trials split evenly over the kernel levels this machine supports and both
-// paths (the GEMM and the direct kernels of thin groups), stopping
+// paths (the GEMM, the direct kernels of thin groups and the columns), stopping
 // at the first failure; `checked` counts the trials that passed.
 ::testing::AssertionResult at_every_kernel_level(int total, int& checked,
                                                  const std::function<::testing::AssertionResult(int)>& check) {
   const std::vector<std::string> levels = cpu::supported_kernel_levels();
-  const int runs = static_cast<int>(levels.size() * testing::both_paths().size());
+  const int runs = static_cast<int>(levels.size() * testing::all_paths().size());
   const int per_run = (total + runs - 1) / runs;
   for (const std::string& level : levels)
-    for (const auto& [path_name, path] : testing::both_paths()) {
+    for (const auto& [path_name, path] : testing::all_paths()) {
       KernelLevel forced(level);
-      ThinPathForced forced_path(path);
+      PathForced forced_path(path);
       for (int trial = 0; trial < per_run; ++trial) {
         if (auto result = check(trial); !result)
           return result << " (kernel level " << level << ", " << path_name << ", trial " << trial << ")";
@@ -132,10 +132,10 @@ TEST(CpuBackward, WideLayersMatchUnderEveryThreadSplit) {
   const Tensor xc = Tensor::randn({2, 12, 30, 29}, 13), wc = Tensor::randn({21, 4, 3, 3}, 14);
   const Conv2dParams conv{IntPair(2), IntPair(1), IntPair(1), 3};
   for (const int threads : {1, 3, 8})
-    for (const auto& [path_name, path] : testing::both_paths()) {
+    for (const auto& [path_name, path] : testing::all_paths()) {
       SCOPED_TRACE("threads " + std::to_string(threads) + ", " + path_name);
       Threads scoped(threads);
-      ThinPathForced forced_path(path);
+      PathForced forced_path(path);
       EXPECT_TRUE(transposed_backward_matches(x, w, true, transposed, 21));
       EXPECT_TRUE(conv2d_backward_matches(xc, wc, true, conv, 22));
     }
@@ -150,10 +150,10 @@ TEST(CpuBackward, ManyPixelsSumOverSeveralChunks) {
   const Tensor xc = Tensor::randn({2, 6, 40, 40}, 43), wc = Tensor::randn({9, 6, 3, 3}, 44);  // 2888 output pixels
   const Conv2dParams conv{IntPair(1), IntPair(0), IntPair(1), 1};
   for (const int threads : {1, 2, 8})
-    for (const auto& [path_name, path] : testing::both_paths()) {
+    for (const auto& [path_name, path] : testing::all_paths()) {
       SCOPED_TRACE("threads " + std::to_string(threads) + ", " + path_name);
       Threads scoped(threads);
-      ThinPathForced forced_path(path);
+      PathForced forced_path(path);
       EXPECT_TRUE(transposed_backward_matches(x, w, true, transposed, 45));
       EXPECT_TRUE(conv2d_backward_matches(xc, wc, true, conv, 46));
     }

@@ -66,9 +66,11 @@ void force_kernel_level(const std::string& level);
 // The level the fast ops use now.
 std::string active_kernel_level();
 
-// Which kernels a layer with thin groups takes. Automatic: the direct, row-vectorised kernels when C_out/groups or
-// C_in/groups is at most 4 (depthwise and near it), the GEMM otherwise. Tests force each path on every layer.
-enum class ThinPath { Automatic, Gemm, Direct };
-void force_thin_path(ThinPath path);
+// Which kernels a layer takes. Automatic: conv_transpose2d on an input of very few pixels (where the phase GEMM
+// would spend most of its products on padding) goes through per-pixel columns; otherwise layers with at most 4
+// channels per group on either side (depthwise and near it) take the direct, row-vectorised kernels, and the rest
+// the GEMM. Tests force each path on every layer: Gemm and Direct for every op, Columns for conv_transpose2d's.
+enum class KernelPath { Automatic, Gemm, Direct, Columns };
+void force_kernel_path(KernelPath path);
 
 }  // namespace convt::cpu

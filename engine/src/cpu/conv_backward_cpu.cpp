@@ -7,6 +7,7 @@
 #include <convt/cpu.h>
 #include <convt/shape.h>
 
+#include "columns.h"
 #include "strided_correlation.h"
 #include "thin_groups.h"
 #include "weight_gradient.h"
@@ -16,6 +17,8 @@ void conv_transpose2d_grad_input_cpu_into(const Tensor& weight, const Tensor& gr
                                           const ConvTranspose2dParams& params, Tensor& grad_input) {
   const ConvTranspose2dGeometry g = validate_conv_transpose2d(grad_input.shape(), weight.shape(), std::nullopt, params);
   validate_grad_output("conv_transpose2d", g.output_shape(), grad_output.shape());
+  if (use_columns_path(g, params))
+    return conv_transpose2d_grad_input_columns(g, params, weight.data(), grad_output.data(), grad_input.data());
   // The correlation reads grad_output (C_out channels) and writes grad_input (C_in channels).
   const ConvShape shape{g.batch,   g.groups, g.out_channels, g.out_h, g.out_w, g.in_channels, g.in_h, g.in_w,
                         g.out_channels_per_group, g.in_channels_per_group, g.kernel_h, g.kernel_w};
@@ -59,6 +62,11 @@ void conv_transpose2d_grad_weight_cpu_into(const Tensor& input, const Tensor& gr
   const ConvTranspose2dGeometry g = validate_conv_transpose2d(input.shape(), grad_weight.shape(), std::nullopt, params);
   validate_grad_output("conv_transpose2d", g.output_shape(), grad_output.shape());
   if (grad_bias) check_output_shape("conv_transpose2d_grad_weight_cpu_into: grad_bias", grad_bias->shape(), {g.out_channels});
+  if (use_columns_path(g, params)) {
+    conv_transpose2d_grad_weight_columns(g, params, input.data(), grad_output.data(), grad_weight.data());
+    if (grad_bias) bias_gradient(grad_output.data(), g.batch, g.out_channels, g.out_h * g.out_w, grad_bias->data());
+    return;
+  }
   // A (summed over its pixels) is the input, B (read at the strided taps) grad_output.
   const Operand x{input.data(), g.in_channels, g.in_h, g.in_w}, dy{grad_output.data(), g.out_channels, g.out_h, g.out_w};
   weight_and_bias_gradient(g.batch, g.groups, x, dy, dy, {g.kernel_h, g.kernel_w}, params.stride, params.padding,

@@ -4,6 +4,7 @@
 #include <convt/cpu.h>
 
 #include "../common/phase_geometry.h"
+#include "columns.h"
 #include "parallel_threshold.h"
 #include "strided_correlation.h"
 #include "thin_groups.h"
@@ -129,6 +130,9 @@ std::shared_ptr<const PackedWeight> pack_conv_transpose2d_weight(const Tensor& w
 void conv_transpose2d_cpu_into(const Tensor& input, const Tensor& weight, const Tensor* bias,
                                const ConvTranspose2dParams& params, Tensor& output) {
   const ConvTranspose2dGeometry g = checked_geometry(input, weight.shape(), bias, params, output);
+  if (use_columns_path(g, params))
+    return conv_transpose2d_columns(g, params, input.data(), weight.data(), bias ? bias->data() : nullptr,
+                                    output.data());
   fill_tapless_outputs(g, params, bias, output);
   const auto run = use_thin_path(g.in_channels_per_group, g.out_channels_per_group) ? thin_correlations : run_correlations;
   run(phase_plans(g, params), conv_shape(g), input.data(), weight.data(), WeightLayout::Transposed,

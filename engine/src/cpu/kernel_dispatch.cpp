@@ -9,6 +9,7 @@ namespace convt::cpu {
 namespace {
 
 std::atomic<const MicroKernel*> g_forced{nullptr};
+std::atomic<KernelPath> g_forced_path{KernelPath::Automatic};
 
 bool supports(const std::string& level) {
   if (level == "avx512") return __builtin_cpu_supports("avx512f");
@@ -49,5 +50,9 @@ void force_kernel_level(const std::string& level) {
   if (!supports(level)) throw_invalid("CPU kernel level '" + level + "' is not supported by this processor");
   g_forced.store(&kernel_for(level));
 }
+
+void force_kernel_path(KernelPath path) { g_forced_path.store(path); }
+
+KernelPath forced_kernel_path() { return g_forced_path.load(); }
 
 }  // namespace convt::cpu

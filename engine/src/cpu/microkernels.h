@@ -34,7 +34,7 @@ struct MicroKernel {
   void (*run_store)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc);
   // The direct kernels of thin groups (thin_kernel_impl.h).
   void (*thin_rows)(int64_t count, int64_t cin, int64_t taps, int64_t cout, const float* const* sources,
-                    int64_t ci_stride, const float* w, const float* bias, float* out);
+                    int64_t ci_stride, const float* w, const float* bias, float* out, int64_t out_stride);
   void (*thin_dots)(int64_t count, int64_t rows, int64_t taps, const float* const* a_rows, const float* const* b_rows,
                     float* sums);
   // Copies runs[0, count) of `channel` into `row` (nr floats), zero-filling the runs outside the input.
@@ -50,5 +50,8 @@ const MicroKernel& microkernel_generic();
 
 // The kernel used by the fast paths: the best supported, or the one forced by force_kernel_level (convt/cpu.h).
 const MicroKernel& active_microkernel();
+
+// The path a test forced with force_kernel_path (convt/cpu.h), or Automatic.
+KernelPath forced_kernel_path();
 
 }  // namespace convt::cpu

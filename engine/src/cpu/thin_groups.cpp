@@ -7,12 +7,9 @@
 #include <convt/cpu.h>
 
 #include <algorithm>
-#include <atomic>
 
 namespace convt::cpu {
 namespace {
-
-std::atomic<ThinPath> g_thin_path{ThinPath::Automatic};
 
 // The padded copies a call makes, kept by the calling thread between calls.
 PaddedPlanes& prepared_input() {
@@ -26,12 +23,10 @@ PaddedPlanes& prepared_rows() {
 
 }  // namespace
 
-void force_thin_path(ThinPath path) { g_thin_path.store(path); }
-
 bool use_thin_path(int64_t in_per_group, int64_t out_per_group) {
-  switch (g_thin_path.load()) {
-    case ThinPath::Gemm: return false;
-    case ThinPath::Direct: return true;
+  switch (forced_kernel_path()) {
+    case KernelPath::Gemm: return false;
+    case KernelPath::Direct: return true;
     default: return std::min(in_per_group, out_per_group) <= kThinChannelsPerGroup;
   }
 }
@@ -118,7 +113,8 @@ void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShap
         float bias4[4] = {};
         for (int64_t co = 0; co < cout && bias; ++co) bias4[co] = bias[g * s.out_per_group + first_co + co];
         kernel.thin_rows(count, s.in_per_group, taps, cout, sources.data(), prepared.plane_size(),
-                         weights[p].data() + (g * chunks + chunk) * s.in_per_group * taps * 4, bias4, row_values.data());
+                         weights[p].data() + (g * chunks + chunk) * s.in_per_group * taps * 4, bias4, row_values.data(),
+                         count);
         for (int64_t co = 0; co < cout; ++co) {
           float* out_row = output + (n * s.out_channels + g * s.out_per_group + first_co + co) * out_plane + oy * s.out_w +
                            plan.x.out_base;

@@ -20,7 +20,7 @@ namespace convt::cpu {
 constexpr int64_t kThinChannelsPerGroup = 4;
 
 // Whether a layer with these channels per group takes the direct kernels: yes when either side is thin, unless a
-// test forces the choice (force_thin_path in convt/cpu.h).
+// test forces the choice (force_kernel_path in convt/cpu.h).
 bool use_thin_path(int64_t in_per_group, int64_t out_per_group);
 
 // The contract of run_correlations, for any channel counts (output channels are done 4 at a time).

@@ -13,7 +13,7 @@ constexpr int64_t kThinLanes = 8;
 // each FMA waited on the one before it (a 5-cycle latency for 3 or 4 FMAs: a third of the FMA rate).
 template <int64_t kCout, int64_t kUnroll>
 int64_t thin_rows_blocks(int64_t q0, int64_t count, int64_t cin, int64_t taps, const float* const* sources,
-                         int64_t ci_stride, const float* w, const float* bias, float* out) {
+                         int64_t ci_stride, const float* w, const float* bias, float* out, int64_t out_stride) {
   constexpr int64_t kWidth = kUnroll * kThinLanes;
   for (; q0 + kWidth <= count; q0 += kWidth) {
     ThinVector acc[kUnroll][kCout];
@@ -31,7 +31,8 @@ int64_t thin_rows_blocks(int64_t q0, int64_t count, int64_t cin, int64_t taps, c
       }
     }
     for (int64_t u = 0; u < kUnroll; ++u)
-      for (int64_t co = 0; co < kCout; ++co) __builtin_memcpy(out + co * count + q0 + u * kThinLanes, &acc[u][co], sizeof acc[u][co]);
+      for (int64_t co = 0; co < kCout; ++co)
+        __builtin_memcpy(out + co * out_stride + q0 + u * kThinLanes, &acc[u][co], sizeof acc[u][co]);
   }
   return q0;
 }
@@ -39,7 +40,7 @@ int64_t thin_rows_blocks(int64_t q0, int64_t count, int64_t cin, int64_t taps, c
 // The last pixels (fewer than 8), one vector: the sources' padding covers the lanes past count.
 template <int64_t kCout>
 void thin_rows_tail(int64_t q0, int64_t count, int64_t cin, int64_t taps, const float* const* sources,
-                    int64_t ci_stride, const float* w, const float* bias, float* out) {
+                    int64_t ci_stride, const float* w, const float* bias, float* out, int64_t out_stride) {
   for (; q0 < count; q0 += kThinLanes) {
     ThinVector acc[kCout];
     for (int64_t co = 0; co < kCout; ++co) acc[co] = ThinVector{} + bias[co];
@@ -53,29 +54,30 @@ void thin_rows_tail(int64_t q0, int64_t count, int64_t cin, int64_t taps, const 
     }
     const int64_t lanes = count - q0 < kThinLanes ? count - q0 : kThinLanes;
     for (int64_t co = 0; co < kCout; ++co)
-      for (int64_t l = 0; l < lanes; ++l) out[co * count + q0 + l] = acc[co][l];
+      for (int64_t l = 0; l < lanes; ++l) out[co * out_stride + q0 + l] = acc[co][l];
   }
 }
 
 template <int64_t kCout>
 void thin_rows_fixed(int64_t count, int64_t cin, int64_t taps, const float* const* sources, int64_t ci_stride,
-                     const float* w, const float* bias, float* out) {
+                     const float* w, const float* bias, float* out, int64_t out_stride) {
   // 8 or 12 sums in flight, and room left in 16 registers for the pixels and the broadcast weight.
   constexpr int64_t kUnroll = kCout == 1 ? 8 : kCout == 2 ? 4 : kCout == 3 ? 3 : 2;
-  int64_t q0 = thin_rows_blocks<kCout, kUnroll>(0, count, cin, taps, sources, ci_stride, w, bias, out);
-  q0 = thin_rows_blocks<kCout, 1>(q0, count, cin, taps, sources, ci_stride, w, bias, out);
-  thin_rows_tail<kCout>(q0, count, cin, taps, sources, ci_stride, w, bias, out);
+  int64_t q0 = thin_rows_blocks<kCout, kUnroll>(0, count, cin, taps, sources, ci_stride, w, bias, out, out_stride);
+  q0 = thin_rows_blocks<kCout, 1>(q0, count, cin, taps, sources, ci_stride, w, bias, out, out_stride);
+  thin_rows_tail<kCout>(q0, count, cin, taps, sources, ci_stride, w, bias, out, out_stride);
 }
 
-// out[co][q] = bias[co] + sum over ci < cin, t < taps of w[(ci*taps + t)*4 + co] * sources[t][ci*ci_stride + q],
-// for q < count and co < cout (1 to 4). Sources may be read up to 7 floats past count (the caller pads them).
+// out[co * out_stride + q] = bias[co] + sum over ci < cin, t < taps of w[(ci*taps + t)*4 + co] *
+// sources[t][ci*ci_stride + q], for q < count and co < cout (1 to 4). When count is not a multiple of 8, sources are
+// read up to 7 floats past it (the caller pads them).
 void thin_rows(int64_t count, int64_t cin, int64_t taps, int64_t cout, const float* const* sources, int64_t ci_stride,
-               const float* w, const float* bias, float* out) {
+               const float* w, const float* bias, float* out, int64_t out_stride) {
   switch (cout) {
-    case 1: return thin_rows_fixed<1>(count, cin, taps, sources, ci_stride, w, bias, out);
-    case 2: return thin_rows_fixed<2>(count, cin, taps, sources, ci_stride, w, bias, out);
-    case 3: return thin_rows_fixed<3>(count, cin, taps, sources, ci_stride, w, bias, out);
-    default: return thin_rows_fixed<4>(count, cin, taps, sources, ci_stride, w, bias, out);
+    case 1: return thin_rows_fixed<1>(count, cin, taps, sources, ci_stride, w, bias, out, out_stride);
+    case 2: return thin_rows_fixed<2>(count, cin, taps, sources, ci_stride, w, bias, out, out_stride);
+    case 3: return thin_rows_fixed<3>(count, cin, taps, sources, ci_stride, w, bias, out, out_stride);
+    default: return thin_rows_fixed<4>(count, cin, taps, sources, ci_stride, w, bias, out, out_stride);
   }
 }
 

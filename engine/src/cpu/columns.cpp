@@ -1,0 +1,244 @@
+#include "columns.h"
+
+#include "microkernels.h"
+#include "parallel_threshold.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace convt::cpu {
+namespace {
+
+// The columns may take at most this many floats (256 MB); larger layers keep the phase GEMM.
+constexpr int64_t kMaxColumnFloats = int64_t{64} << 20;
+
+// Products per axis: those the phase GEMM computes (every tap of each output's phase, inside the input or not)
+// and those that land (tap of an input pixel inside the output).
+struct AxisProducts {
+  int64_t computed = 0, useful = 0;
+};
+
+AxisProducts axis_products(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation) {
+  AxisProducts products;
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t k = 0; k < kernel; ++k) products.computed += (o + padding - k * dilation) % stride == 0 ? 1 : 0;
+  for (int64_t i = 0; i < in; ++i)
+    for (int64_t k = 0; k < kernel; ++k) {
+      const int64_t o = i * stride - padding + k * dilation;
+      products.useful += (o >= 0 && o < out) ? 1 : 0;
+    }
+  return products;
+}
+
+// The buffers of a call, kept by the calling thread between calls.
+std::vector<float>& columns_buffer() {
+  static thread_local std::vector<float> columns;
+  return columns;
+}
+
+struct Sizes {
+  int64_t pixels, total_pixels, taps, columns, columns8;  // columns8: the columns handled 8 at a time
+};
+
+Sizes sizes_of(const ConvTranspose2dGeometry& g) {
+  const int64_t pixels = g.in_h * g.in_w, taps = g.kernel_h * g.kernel_w;
+  const int64_t columns = g.out_channels_per_group * taps;
+  return {pixels, g.batch * pixels, taps, columns, columns / 8 * 8};
+}
+
+// The input value of pixel p (over the batch) in channel c.
+float input_at(const float* input, const ConvTranspose2dGeometry& g, const Sizes& z, int64_t p, int64_t c) {
+  return input[((p / z.pixels) * g.in_channels + c) * z.pixels + p % z.pixels];
+}
+
+// Column ranges per item: about four items per thread, each a multiple of 8 columns.
+int64_t column_range(const Sizes& z, int64_t other_items, int threads) {
+  const int64_t wanted = std::max<int64_t>(1, (4 * threads + other_items - 1) / other_items);
+  return std::max<int64_t>(64, (z.columns8 / wanted + 7) / 8 * 8);
+}
+
+// Gathers grad_output at every tap of every pixel: columns[(g*P + p)*M + co*taps + tap], zero where the tap lands
+// outside the output (its product has no term in the sums).
+void gather_columns(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, const Sizes& z,
+                    const float* grad_output, int threads, float* columns) {
+  const int64_t items = g.groups * z.total_pixels;
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int64_t item = 0; item < items; ++item) {
+    const int64_t group = item / z.total_pixels, p = item % z.total_pixels;
+    const int64_t n = p / z.pixels, iy = p % z.pixels / g.in_w, ix = p % g.in_w;
+    float* column = columns + item * z.columns;
+    for (int64_t co = 0; co < g.out_channels_per_group; ++co) {
+      const float* plane = grad_output + (n * g.out_channels + group * g.out_channels_per_group + co) * g.out_h * g.out_w;
+      for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+        const int64_t oy = iy * params.stride.h - params.padding.h + ky * params.dilation.h;
+        for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+          const int64_t ox = ix * params.stride.w - params.padding.w + kx * params.dilation.w;
+          const bool inside = oy >= 0 && oy < g.out_h && ox >= 0 && ox < g.out_w;
+          column[co * z.taps + ky * g.kernel_w + kx] = inside ? plane[oy * g.out_w + ox] : 0.0f;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool use_columns_path(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params) {
+  const Sizes z = sizes_of(g);
+  if (g.groups * z.total_pixels * z.columns > kMaxColumnFloats) return false;
+  if (forced_kernel_path() == KernelPath::Columns) return true;
+  if (forced_kernel_path() != KernelPath::Automatic) return false;
+  const AxisProducts y = axis_products(g.in_h, g.out_h, g.kernel_h, params.stride.h, params.padding.h, params.dilation.h);
+  const AxisProducts x = axis_products(g.in_w, g.out_w, g.kernel_w, params.stride.w, params.padding.w, params.dilation.w);
+  return 2 * y.useful * x.useful < y.computed * x.computed;
+}
+
+void conv_transpose2d_columns(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params,
+                              const float* input, const float* weight, const float* bias, float* output) {
+  const MicroKernel& kernel = active_microkernel();
+  const Sizes z = sizes_of(g);
+  const int threads = threads_for_work(g.useful_flops());
+  std::vector<float>& buffer = columns_buffer();
+  buffer.resize(static_cast<size_t>(g.groups * z.total_pixels * z.columns));
+  float* columns = buffer.data();
+  const int64_t chunks = (z.total_pixels + 3) / 4;
+  const int64_t range = column_range(z, g.groups * chunks, threads);
+  const int64_t ranges = std::max<int64_t>(1, (z.columns8 + range - 1) / range);
+  const float zeros[4] = {};
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<float> x4(static_cast<size_t>(g.in_channels_per_group * 4));
+    // Columns of 4 pixels at a time: each weight row (one input channel) is read once for all 4.
+#pragma omp for schedule(dynamic)
+    for (int64_t item = 0; item < g.groups * chunks * ranges; ++item) {
+      const int64_t group = item / (chunks * ranges), p0 = item / ranges % chunks * 4, r = item % ranges;
+      const int64_t count = std::min<int64_t>(4, z.total_pixels - p0);
+      for (int64_t ci = 0; ci < g.in_channels_per_group; ++ci)
+        for (int64_t j = 0; j < 4; ++j)
+          x4[static_cast<size_t>(ci * 4 + j)] =
+              j < count ? input_at(input, g, z, p0 + j, group * g.in_channels_per_group + ci) : 0.0f;
+      const float* rows = weight + group * g.in_channels_per_group * z.columns;
+      float* out = columns + (group * z.total_pixels + p0) * z.columns;
+      const int64_t begin = r * range, end = std::min(z.columns8, begin + range);
+      if (end > begin) {
+        const float* source = rows + begin;
+        kernel.thin_rows(end - begin, g.in_channels_per_group, 1, count, &source, z.columns, x4.data(), zeros,
+                         out + begin, z.columns);
+      }
+      if (r + 1 == ranges)  // the last columns, fewer than 8: the weight has nothing after its rows to read into
+        for (int64_t j = 0; j < count; ++j)
+          for (int64_t m = z.columns8; m < z.columns; ++m) {
+            float sum = 0.0f;
+            for (int64_t ci = 0; ci < g.in_channels_per_group; ++ci)
+              sum += x4[static_cast<size_t>(ci * 4 + j)] * rows[ci * z.columns + m];
+            out[j * z.columns + m] = sum;
+          }
+    }
+    // col2im: each output plane is the bias plus its columns added at their taps.
+#pragma omp for schedule(static)
+    for (int64_t plane_index = 0; plane_index < g.batch * g.out_channels; ++plane_index) {
+      const int64_t n = plane_index / g.out_channels, channel = plane_index % g.out_channels;
+      const int64_t group = channel / g.out_channels_per_group, co = channel % g.out_channels_per_group;
+      float* plane = output + plane_index * g.out_h * g.out_w;
+      std::fill(plane, plane + g.out_h * g.out_w, bias ? bias[channel] : 0.0f);
+      for (int64_t pixel = 0; pixel < z.pixels; ++pixel) {
+        const int64_t iy = pixel / g.in_w, ix = pixel % g.in_w;
+        const float* column = columns + (group * z.total_pixels + n * z.pixels + pixel) * z.columns + co * z.taps;
+        for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+          const int64_t oy = iy * params.stride.h - params.padding.h + ky * params.dilation.h;
+          if (oy < 0 || oy >= g.out_h) continue;
+          for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+            const int64_t ox = ix * params.stride.w - params.padding.w + kx * params.dilation.w;
+            if (ox >= 0 && ox < g.out_w) plane[oy * g.out_w + ox] += column[ky * g.kernel_w + kx];
+          }
+        }
+      }
+    }
+  }
+}
+
+void conv_transpose2d_grad_input_columns(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params,
+                                         const float* weight, const float* grad_output, float* grad_input) {
+  const MicroKernel& kernel = active_microkernel();
+  const Sizes z = sizes_of(g);
+  const int threads = threads_for_work(g.useful_flops());
+  std::vector<float>& buffer = columns_buffer();
+  buffer.resize(static_cast<size_t>(g.groups * z.total_pixels * z.columns));
+  float* columns = buffer.data();
+  gather_columns(g, params, z, grad_output, threads, columns);
+  // Dot products of a weight row with 4 pixels' columns, in float over 1024 columns at a time, then in double.
+  constexpr int64_t kChunk = 1024;
+  const int64_t items = g.groups * g.in_channels_per_group;
+#pragma omp parallel for schedule(dynamic) num_threads(threads)
+  for (int64_t item = 0; item < items; ++item) {
+    const int64_t group = item / g.in_channels_per_group, ci = item % g.in_channels_per_group;
+    const float* row = weight + item * z.columns;
+    for (int64_t p0 = 0; p0 < z.total_pixels; p0 += 4) {
+      const int64_t count = std::min<int64_t>(4, z.total_pixels - p0);
+      double sums[4] = {};
+      for (int64_t m0 = 0; m0 < z.columns8; m0 += kChunk) {
+        const int64_t length = std::min(kChunk, z.columns8 - m0);
+        const float* a = row + m0;
+        const float* b[4];
+        for (int64_t j = 0; j < count; ++j) b[j] = columns + (group * z.total_pixels + p0 + j) * z.columns + m0;
+        float part[4];
+        kernel.thin_dots(length, 1, count, &a, b, part);
+        for (int64_t j = 0; j < count; ++j) sums[j] += part[j];
+      }
+      for (int64_t j = 0; j < count; ++j) {
+        const float* column = columns + (group * z.total_pixels + p0 + j) * z.columns;
+        for (int64_t m = z.columns8; m < z.columns; ++m) sums[j] += static_cast<double>(row[m]) * column[m];
+        const int64_t p = p0 + j;
+        grad_input[((p / z.pixels) * g.in_channels + group * g.in_channels_per_group + ci) * z.pixels + p % z.pixels] =
+            static_cast<float>(sums[j]);
+      }
+    }
+  }
+}
+
+void conv_transpose2d_grad_weight_columns(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params,
+                                          const float* input, const float* grad_output, float* grad_weight) {
+  const MicroKernel& kernel = active_microkernel();
+  const Sizes z = sizes_of(g);
+  const int threads = threads_for_work(g.useful_flops());
+  std::vector<float>& buffer = columns_buffer();
+  buffer.resize(static_cast<size_t>(g.groups * z.total_pixels * z.columns));
+  float* columns = buffer.data();
+  gather_columns(g, params, z, grad_output, threads, columns);
+  // Row ci of grad_weight is the sum over pixels of x[ci, p] times pixel p's columns: 4 rows at a time.
+  const int64_t chunks = (g.in_channels_per_group + 3) / 4;
+  const int64_t range = column_range(z, g.groups * chunks, threads);
+  const int64_t ranges = std::max<int64_t>(1, (z.columns8 + range - 1) / range);
+  const float zeros[4] = {};
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<float> x4(static_cast<size_t>(z.total_pixels * 4));
+#pragma omp for schedule(dynamic)
+    for (int64_t item = 0; item < g.groups * chunks * ranges; ++item) {
+      const int64_t group = item / (chunks * ranges), ci0 = item / ranges % chunks * 4, r = item % ranges;
+      const int64_t count = std::min<int64_t>(4, g.in_channels_per_group - ci0);
+      for (int64_t p = 0; p < z.total_pixels; ++p)
+        for (int64_t j = 0; j < 4; ++j)
+          x4[static_cast<size_t>(p * 4 + j)] =
+              j < count ? input_at(input, g, z, p, group * g.in_channels_per_group + ci0 + j) : 0.0f;
+      const float* group_columns = columns + group * z.total_pixels * z.columns;
+      float* rows = grad_weight + (group * g.in_channels_per_group + ci0) * z.columns;
+      const int64_t begin = r * range, end = std::min(z.columns8, begin + range);
+      if (end > begin) {
+        const float* source = group_columns + begin;
+        kernel.thin_rows(end - begin, z.total_pixels, 1, count, &source, z.columns, x4.data(), zeros, rows + begin,
+                         z.columns);
+      }
+      if (r + 1 == ranges)
+        for (int64_t j = 0; j < count; ++j)
+          for (int64_t m = z.columns8; m < z.columns; ++m) {
+            float sum = 0.0f;
+            for (int64_t p = 0; p < z.total_pixels; ++p)
+              sum += x4[static_cast<size_t>(p * 4 + j)] * group_columns[p * z.columns + m];
+            rows[j * z.columns + m] = sum;
+          }
+    }
+  }
+}
+
+}  // namespace convt::cpu

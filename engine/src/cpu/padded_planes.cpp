@@ -13,17 +13,25 @@ void pad_planes(const float* source, int64_t planes, int64_t in_h, int64_t in_w,
   out.height = y_hi - y_lo + 1;
   out.stride_x = stride_x;
   out.row = phase::ceil_div(x_hi - x_lo + 1, stride_x) + kPaddedRowSlack;
-  out.data.resize(static_cast<size_t>(planes * out.plane_size()));
+  out.storage.resize(static_cast<size_t>(planes * out.plane_size()));
+  out.data = out.storage.data();
   const int64_t rows = planes * out.height;
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t index = 0; index < rows; ++index) {
     const int64_t plane = index / out.height, y = index % out.height + y_lo;
-    float* destination = out.data.data() + index * stride_x * out.row;
+    float* destination = out.storage.data() + index * stride_x * out.row;
     if (y < 0 || y >= in_h) {
       std::fill(destination, destination + stride_x * out.row, 0.0f);
       continue;
     }
     const float* row = source + (plane * in_h + y) * in_w;
+    if (stride_x == 1) {  // zeros, the row, zeros
+      const int64_t left = -x_lo;
+      std::fill(destination, destination + left, 0.0f);
+      std::copy(row, row + in_w, destination + left);
+      std::fill(destination + left + in_w, destination + out.row, 0.0f);
+      continue;
+    }
     for (int64_t r = 0; r < stride_x; ++r) {
       float* sub_row = destination + r * out.row;
       for (int64_t j = 0; j < out.row; ++j) {
@@ -32,6 +40,18 @@ void pad_planes(const float* source, int64_t planes, int64_t in_h, int64_t in_w,
       }
     }
   }
+}
+
+void pad_planes_for_gathers(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo,
+                            int64_t y_hi, int64_t x_lo, int64_t x_hi, int threads, PaddedPlanes& out) {
+  if (y_lo < 0 || x_lo < 0 || y_hi >= in_h || x_hi >= in_w)
+    return pad_planes(source, planes, in_h, in_w, y_lo, y_hi, x_lo, x_hi, 1, threads, out);
+  out.storage.clear();
+  out.data = source;
+  out.pad_top = out.pad_left = 0;
+  out.height = in_h;
+  out.stride_x = 1;
+  out.row = in_w;
 }
 
 }  // namespace convt::cpu

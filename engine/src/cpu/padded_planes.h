@@ -12,14 +12,15 @@
 namespace convt::cpu {
 
 struct PaddedPlanes {
-  std::vector<float> data;
+  std::vector<float> storage;  // the copy (empty for a view of planes that need no padding)
+  const float* data = nullptr;
   int64_t pad_top = 0, pad_left = 0, height = 0, stride_x = 1, row = 0;
 
   int64_t plane_size() const { return height * stride_x * row; }
   // Where padded row `y` of plane `plane` holds padded column X = c (and X = q*stride_x + c at +q).
   const float* at(int64_t plane, int64_t y, int64_t c) const {
     const int64_t index = c >= 0 ? c / stride_x : -((-c + stride_x - 1) / stride_x);  // floor(c / stride_x)
-    return data.data() + ((plane * height + y) * stride_x + (c - index * stride_x)) * row + index;
+    return data + ((plane * height + y) * stride_x + (c - index * stride_x)) * row + index;
   }
 };
 
@@ -31,5 +32,10 @@ constexpr int64_t kPaddedRowSlack = 16;
 // so `out` can be reused from call to call without clearing.
 void pad_planes(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo, int64_t y_hi,
                 int64_t x_lo, int64_t x_hi, int64_t stride_x, int threads, PaddedPlanes& out);
+
+// The same planes when no tap reads outside them and nothing reads past a row's end (scalar gathers): `out` then
+// views `source` itself, with no copy. Otherwise as pad_planes with stride 1.
+void pad_planes_for_gathers(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo,
+                            int64_t y_hi, int64_t x_lo, int64_t x_hi, int threads, PaddedPlanes& out);
 
 }  // namespace convt::cpu

@@ -77,7 +77,7 @@ void pack_b(const WeightGradientProblem& p, const Layout& l, const PaddedPlanes&
                      b.row +
                  kx * p.dilation.w - p.padding.w + b.pad_left;
   }
-  const float* data = b.data.data();
+  const float* data = b.data;
   for (int64_t k = 0; k < kc; ++k) {
     const float* pixel = data + s.b_pixel[static_cast<size_t>(k)];
     float* row = packed + k * nr;
@@ -147,11 +147,11 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   // B padded with zeros wherever a tap reaches outside it; kept by the calling thread between calls (a reference
   // taken here, before the parallel region, where naming the thread_local would give each thread its own).
   PaddedPlanes& padded_b = padded_operand();
-  pad_planes(b, p.batch * p.b_channels, p.b_h, p.b_w, std::min<int64_t>(0, -p.padding.h),
-             std::max(p.b_h - 1, (p.a_h - 1) * p.stride.h - p.padding.h + (p.kernel_h - 1) * p.dilation.h),
-             std::min<int64_t>(0, -p.padding.w),
-             std::max(p.b_w - 1, (p.a_w - 1) * p.stride.w - p.padding.w + (p.kernel_w - 1) * p.dilation.w), 1, threads,
-             padded_b);
+  pad_planes_for_gathers(
+      b, p.batch * p.b_channels, p.b_h, p.b_w, std::min<int64_t>(0, -p.padding.h),
+      std::max(p.b_h - 1, (p.a_h - 1) * p.stride.h - p.padding.h + (p.kernel_h - 1) * p.dilation.h),
+      std::min<int64_t>(0, -p.padding.w),
+      std::max(p.b_w - 1, (p.a_w - 1) * p.stride.w - p.padding.w + (p.kernel_w - 1) * p.dilation.w), threads, padded_b);
   const int64_t tasks = p.groups * column_ranges * parts;
 #pragma omp parallel num_threads(threads)
   {

@@ -48,8 +48,9 @@ void weight_and_bias_gradient(int64_t batch, int64_t groups, Operand a, Operand 
   problem.b_channels = b.channels, problem.b_h = b.h, problem.b_w = b.w;
   problem.kernel_h = kernel.h, problem.kernel_w = kernel.w;
   problem.stride = stride, problem.padding = padding, problem.dilation = dilation;
-  // Thin groups (at most 4 channels per group on either side) take the direct kernel.
-  const auto gradient = use_thin_path(a.channels / groups, b.channels / groups) ? thin_weight_gradient : weight_gradient;
+  const auto gradient = use_thin_weight_gradient(a.channels / groups, b.channels / groups, kernel.h * kernel.w)
+                            ? thin_weight_gradient
+                            : weight_gradient;
   gradient(problem, a.data, b.data, grad_weight.data());
   if (grad_bias)
     bias_gradient(grad_output.data, batch, grad_output.channels, grad_output.h * grad_output.w, grad_bias->data());

@@ -31,6 +31,14 @@ bool use_thin_path(int64_t in_per_group, int64_t out_per_group) {
   }
 }
 
+bool use_thin_weight_gradient(int64_t a_per_group, int64_t b_per_group, int64_t taps) {
+  switch (forced_kernel_path()) {
+    case KernelPath::Gemm: return false;
+    case KernelPath::Direct: return true;
+    default: return a_per_group <= kThinChannelsPerGroup || b_per_group * taps < active_microkernel().nr;
+  }
+}
+
 void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape& s, const float* input,
                        const float* weight, WeightLayout layout, const float* bias, float* output) {
   const MicroKernel& kernel = active_microkernel();

@@ -23,6 +23,10 @@ constexpr int64_t kThinChannelsPerGroup = 4;
 // test forces the choice (force_kernel_path in convt/cpu.h).
 bool use_thin_path(int64_t in_per_group, int64_t out_per_group);
 
+// The same for a weight gradient, whose GEMM has a channels per group as rows and b channels per group times the
+// taps as columns: the direct kernel when the rows are thin or the columns fewer than a register tile's.
+bool use_thin_weight_gradient(int64_t a_per_group, int64_t b_per_group, int64_t taps);
+
 // The contract of run_correlations, for any channel counts (output channels are done 4 at a time).
 void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
                        const float* weight, WeightLayout layout, const float* bias, float* output);

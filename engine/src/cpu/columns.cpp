@@ -97,7 +97,7 @@ void conv_transpose2d_columns(const ConvTranspose2dGeometry& g, const ConvTransp
                               const float* input, const float* weight, const float* bias, float* output) {
   const MicroKernel& kernel = active_microkernel();
   const Sizes z = sizes_of(g);
-  const int threads = threads_for_work(g.useful_flops());
+  const int threads = threads_for_streaming(g.useful_flops(), static_cast<double>(g.in_channels * z.columns));
   std::vector<float>& buffer = columns_buffer();
   buffer.resize(static_cast<size_t>(g.groups * z.total_pixels * z.columns));
   float* columns = buffer.data();
@@ -161,7 +161,7 @@ void conv_transpose2d_grad_input_columns(const ConvTranspose2dGeometry& g, const
                                          const float* weight, const float* grad_output, float* grad_input) {
   const MicroKernel& kernel = active_microkernel();
   const Sizes z = sizes_of(g);
-  const int threads = threads_for_work(g.useful_flops());
+  const int threads = threads_for_streaming(g.useful_flops(), static_cast<double>(g.in_channels * z.columns));
   std::vector<float>& buffer = columns_buffer();
   buffer.resize(static_cast<size_t>(g.groups * z.total_pixels * z.columns));
   float* columns = buffer.data();
@@ -200,7 +200,7 @@ void conv_transpose2d_grad_weight_columns(const ConvTranspose2dGeometry& g, cons
                                           const float* input, const float* grad_output, float* grad_weight) {
   const MicroKernel& kernel = active_microkernel();
   const Sizes z = sizes_of(g);
-  const int threads = threads_for_work(g.useful_flops());
+  const int threads = threads_for_streaming(g.useful_flops(), static_cast<double>(g.in_channels * z.columns));
   std::vector<float>& buffer = columns_buffer();
   buffer.resize(static_cast<size_t>(g.groups * z.total_pixels * z.columns));
   float* columns = buffer.data();

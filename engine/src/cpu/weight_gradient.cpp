@@ -109,6 +109,11 @@ void store_tiles(const MicroKernel& kernel, const Layout& l, const Scratch& s, i
     }
 }
 
+std::vector<float>& partial_sums() {
+  static thread_local std::vector<float> partial;
+  return partial;
+}
+
 PaddedPlanes& padded_operand() {
   static thread_local PaddedPlanes padded;
   return padded;
@@ -143,7 +148,10 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   // call, so it goes straight into grad_weight: the copies of C would only add a zeroed buffer the size of the
   // weight, written and read again (a batch-1 layer with a 32 MB weight spent most of its time there).
   const bool direct = l.k_chunks == 1;
-  std::vector<float> partial(direct ? 0 : static_cast<size_t>(parts * p.groups * l.group_tiles * l.tile), 0.0f);
+  // The copies of C: kept by the calling thread between calls, and not cleared (each part's first chunk stores
+  // its tiles rather than adding to them), so a call neither faults in nor zeroes a buffer the size of the weight.
+  std::vector<float>& partial = partial_sums();
+  if (!direct) partial.resize(static_cast<size_t>(parts * p.groups * l.group_tiles * l.tile));
   // B padded with zeros wherever a tap reaches outside it; kept by the calling thread between calls (a reference
   // taken here, before the parallel region, where naming the thread_local would give each thread its own).
   PaddedPlanes& padded_b = padded_operand();
@@ -180,9 +188,15 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
         // before the next: a whole A per column block would stream from L3 once per 16 or 32 columns.
         for (int64_t mb0 = 0; mb0 < l.m_blocks; mb0 += kMcBlocks)
           for (int64_t jb = jb_begin; jb < jb_end; ++jb)
-            for (int64_t mb = mb0; mb < std::min(l.m_blocks, mb0 + kMcBlocks); ++mb)
-              kernel.run(kc, s.a_pack.data() + mb * kKc * mr, s.b_pack.data() + (jb - jb_begin) * kKc * nr,
-                         c + (mb * l.n_blocks + jb) * l.tile);
+            for (int64_t mb = mb0; mb < std::min(l.m_blocks, mb0 + kMcBlocks); ++mb) {
+              const float* a_block = s.a_pack.data() + mb * kKc * mr;
+              const float* b_block = s.b_pack.data() + (jb - jb_begin) * kKc * nr;
+              float* tile = c + (mb * l.n_blocks + jb) * l.tile;
+              if (chunk == chunk_begin)
+                kernel.run_store(kc, a_block, b_block, tile, nr);
+              else
+                kernel.run(kc, a_block, b_block, tile);
+            }
       }
     }
     // The copies of C summed into the weight's own layout, one row block at a time (contiguous in both). Every

@@ -32,12 +32,15 @@ void pad_planes(const float* source, int64_t planes, int64_t in_h, int64_t in_w,
       std::fill(destination + left + in_w, destination + out.row, 0.0f);
       continue;
     }
+    // Sub-row r holds x = j*stride_x + r + x_lo: zeros, then the columns inside the row, then zeros.
     for (int64_t r = 0; r < stride_x; ++r) {
       float* sub_row = destination + r * out.row;
-      for (int64_t j = 0; j < out.row; ++j) {
-        const int64_t x = j * stride_x + r + x_lo;
-        sub_row[j] = (x >= 0 && x < in_w) ? row[x] : 0.0f;
-      }
+      const int64_t first = std::clamp<int64_t>(phase::ceil_div(-r - x_lo, stride_x), 0, out.row);
+      const int64_t end = std::clamp<int64_t>(phase::floor_div(in_w - 1 - r - x_lo, stride_x) + 1, first, out.row);
+      std::fill(sub_row, sub_row + first, 0.0f);
+      const float* source_column = row + first * stride_x + r + x_lo;
+      for (int64_t j = first; j < end; ++j, source_column += stride_x) sub_row[j] = *source_column;
+      std::fill(sub_row + end, sub_row + out.row, 0.0f);
     }
   }
 }

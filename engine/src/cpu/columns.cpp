@@ -57,6 +57,25 @@ int64_t column_range(const Sizes& z, int64_t other_items, int threads) {
   return std::max<int64_t>(64, (z.columns8 / wanted + 7) / 8 * 8);
 }
 
+// out[j*M + m] = sum over i < terms of coefficients[i*4 + j] * rows[i*M + m], for j < count (at most 4) and the
+// columns m of an item: [begin, end) among those done 8 at a time and, for the last item, the M % 8 after them
+// (in plain loops: the rows have nothing after them for a vector to read into).
+void sum_rows(const MicroKernel& kernel, const Sizes& z, int64_t terms, int64_t count, const float* coefficients,
+              const float* rows, int64_t begin, int64_t end, bool last, float* out) {
+  static const float kZeros[4] = {};
+  if (end > begin) {
+    const float* source = rows + begin;
+    kernel.thin_rows(end - begin, terms, 1, count, &source, z.columns, coefficients, kZeros, out + begin, z.columns);
+  }
+  if (!last) return;
+  for (int64_t j = 0; j < count; ++j)
+    for (int64_t m = z.columns8; m < z.columns; ++m) {
+      float sum = 0.0f;
+      for (int64_t i = 0; i < terms; ++i) sum += coefficients[i * 4 + j] * rows[i * z.columns + m];
+      out[j * z.columns + m] = sum;
+    }
+}
+
 // Gathers grad_output at every tap of every pixel: columns[(g*P + p)*M + co*taps + tap], zero where the tap lands
 // outside the output (its product has no term in the sums).
 void gather_columns(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, const Sizes& z,
@@ -104,7 +123,6 @@ void conv_transpose2d_columns(const ConvTranspose2dGeometry& g, const ConvTransp
   const int64_t chunks = (z.total_pixels + 3) / 4;
   const int64_t range = column_range(z, g.groups * chunks, threads);
   const int64_t ranges = std::max<int64_t>(1, (z.columns8 + range - 1) / range);
-  const float zeros[4] = {};
 #pragma omp parallel num_threads(threads)
   {
     std::vector<float> x4(static_cast<size_t>(g.in_channels_per_group * 4));
@@ -117,22 +135,10 @@ void conv_transpose2d_columns(const ConvTranspose2dGeometry& g, const ConvTransp
         for (int64_t j = 0; j < 4; ++j)
           x4[static_cast<size_t>(ci * 4 + j)] =
               j < count ? input_at(input, g, z, p0 + j, group * g.in_channels_per_group + ci) : 0.0f;
-      const float* rows = weight + group * g.in_channels_per_group * z.columns;
-      float* out = columns + (group * z.total_pixels + p0) * z.columns;
-      const int64_t begin = r * range, end = std::min(z.columns8, begin + range);
-      if (end > begin) {
-        const float* source = rows + begin;
-        kernel.thin_rows(end - begin, g.in_channels_per_group, 1, count, &source, z.columns, x4.data(), zeros,
-                         out + begin, z.columns);
-      }
-      if (r + 1 == ranges)  // the last columns, fewer than 8: the weight has nothing after its rows to read into
-        for (int64_t j = 0; j < count; ++j)
-          for (int64_t m = z.columns8; m < z.columns; ++m) {
-            float sum = 0.0f;
-            for (int64_t ci = 0; ci < g.in_channels_per_group; ++ci)
-              sum += x4[static_cast<size_t>(ci * 4 + j)] * rows[ci * z.columns + m];
-            out[j * z.columns + m] = sum;
-          }
+      const int64_t begin = r * range;
+      sum_rows(kernel, z, g.in_channels_per_group, count, x4.data(),
+               weight + group * g.in_channels_per_group * z.columns, begin, std::min(z.columns8, begin + range),
+               r + 1 == ranges, columns + (group * z.total_pixels + p0) * z.columns);
     }
     // col2im: each output plane is the bias plus its columns added at their taps.
 #pragma omp for schedule(static)
@@ -209,7 +215,6 @@ void conv_transpose2d_grad_weight_columns(const ConvTranspose2dGeometry& g, cons
   const int64_t chunks = (g.in_channels_per_group + 3) / 4;
   const int64_t range = column_range(z, g.groups * chunks, threads);
   const int64_t ranges = std::max<int64_t>(1, (z.columns8 + range - 1) / range);
-  const float zeros[4] = {};
 #pragma omp parallel num_threads(threads)
   {
     std::vector<float> x4(static_cast<size_t>(z.total_pixels * 4));
@@ -221,22 +226,10 @@ void conv_transpose2d_grad_weight_columns(const ConvTranspose2dGeometry& g, cons
         for (int64_t j = 0; j < 4; ++j)
           x4[static_cast<size_t>(p * 4 + j)] =
               j < count ? input_at(input, g, z, p, group * g.in_channels_per_group + ci0 + j) : 0.0f;
-      const float* group_columns = columns + group * z.total_pixels * z.columns;
-      float* rows = grad_weight + (group * g.in_channels_per_group + ci0) * z.columns;
-      const int64_t begin = r * range, end = std::min(z.columns8, begin + range);
-      if (end > begin) {
-        const float* source = group_columns + begin;
-        kernel.thin_rows(end - begin, z.total_pixels, 1, count, &source, z.columns, x4.data(), zeros, rows + begin,
-                         z.columns);
-      }
-      if (r + 1 == ranges)
-        for (int64_t j = 0; j < count; ++j)
-          for (int64_t m = z.columns8; m < z.columns; ++m) {
-            float sum = 0.0f;
-            for (int64_t p = 0; p < z.total_pixels; ++p)
-              sum += x4[static_cast<size_t>(p * 4 + j)] * group_columns[p * z.columns + m];
-            rows[j * z.columns + m] = sum;
-          }
+      const int64_t begin = r * range;
+      sum_rows(kernel, z, z.total_pixels, count, x4.data(), columns + group * z.total_pixels * z.columns, begin,
+               std::min(z.columns8, begin + range), r + 1 == ranges,
+               grad_weight + (group * g.in_channels_per_group + ci0) * z.columns);
     }
   }
 }

@@ -1,5 +1,6 @@
 #include "strided_correlation.h"
 
+#include "padded_planes.h"
 #include "parallel_threshold.h"
 
 #include <convt/error.h>
@@ -100,6 +101,7 @@ void pack_all_panels(const std::vector<CorrelationPlan>& plans, const ConvShape&
 // the tap falls outside the input: a zero) and its runs.
 struct TileIndex {
   std::vector<int64_t> out_offset;  // [nr]
+  std::vector<int64_t> pixel_base;  // [nr]: gathering, each pixel's offset into the padded input (tap offsets add)
   std::vector<int64_t> tap_source;  // [taps][nr]
   std::vector<Run> runs;
   std::vector<int64_t> tap_runs;  // [taps + 1]: runs of tap t are runs[tap_runs[t], tap_runs[t + 1])
@@ -131,7 +133,9 @@ void build_runs(int64_t taps, int64_t nr, TileIndex& index) {
 
 // The parts of a tile that do not depend on the group: every pixel's output offset (group 0) and, per tap, its
 // source offset (group 0, input channel 0) and runs. Groups then share them.
-void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile, int64_t nr, TileIndex& index) {
+// With `padded` (gathering), only each pixel's offset into the padded input: every tap then reads inside it.
+void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile, int64_t nr, const PaddedPlanes* padded,
+                  TileIndex& index) {
   const int64_t plane_pixels = plan.y.count * plan.x.count;
   const int64_t first = tile * nr;
   index.valid = std::min(nr, s.batch * plane_pixels - first);
@@ -148,6 +152,13 @@ void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile,
     index.out_offset[static_cast<size_t>(j)] = n * s.out_channels * s.out_h * s.out_w +
                                                (qy * plan.y.out_stride + plan.y.out_base) * s.out_w +
                                                qx * plan.x.out_stride + plan.x.out_base;
+    if (padded) {
+      index.pixel_base.resize(static_cast<size_t>(nr));
+      index.pixel_base[static_cast<size_t>(j)] = n * s.in_channels * padded->plane_size() +
+                                                 (qy * plan.y.in_stride + padded->pad_top) * padded->row +
+                                                 qx * plan.x.in_stride + padded->pad_left;
+      continue;
+    }
     for (int64_t ty = 0; ty < ty_count; ++ty) {
       const int64_t iy = qy * plan.y.in_stride + plan.y.tap_offset[static_cast<size_t>(ty)];
       for (int64_t tx = 0; tx < tx_count; ++tx) {
@@ -158,7 +169,7 @@ void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile,
       }
     }
   }
-  build_runs(taps, nr, index);
+  if (!padded) build_runs(taps, nr, index);
 }
 
 
@@ -202,6 +213,10 @@ struct Call {
   int64_t all_taps = 0;
   std::vector<int64_t> tap_prefix;
   SharedTiles* shared = nullptr;
+  // Gathering B (phases only a few pixels wide, where each tile row would be many short runs): the input padded
+  // with zeros, and each plan's taps as offsets into one of its planes.
+  const PaddedPlanes* padded = nullptr;
+  std::vector<std::vector<int64_t>> gather_offset;
 };
 
 // Per-thread scratch, kept between calls (OpenMP's threads persist) so that calls do not fault in fresh pages.
@@ -251,11 +266,25 @@ void start_tile(const Call& call, const TaskRange& r, float* c) {
   }
 }
 
-// Packs rows k = (ci, tap) for ci in [ci0, ci0 + cn) of one tile's B, as [k][nr].
-void pack_b(const Call& call, int64_t group, int64_t taps, const TileIndex& index, int64_t ci0, int64_t cn,
+// Packs rows k = (ci, tap) for ci in [ci0, ci0 + cn) of one tile's B, as [k][nr]: copying each tap's runs, or
+// gathering through the padded input, one load per element at the pixel's offset plus the tap's.
+void pack_b(const Call& call, size_t plan, int64_t group, const TileIndex& index, int64_t ci0, int64_t cn,
             float* packed) {
   const ConvShape& s = call.shape;
-  const int64_t plane = s.in_h * s.in_w, nr = call.kernel.nr;
+  const int64_t plane = s.in_h * s.in_w, nr = call.kernel.nr, taps = call.taps[plan];
+  if (call.padded) {
+    const int64_t* base = index.pixel_base.data();
+    const int64_t* tap_offset = call.gather_offset[plan].data();
+    for (int64_t c = 0; c < cn; ++c) {
+      const float* channel = call.padded->data + (group * s.in_per_group + ci0 + c) * call.padded->plane_size();
+      for (int64_t tap = 0; tap < taps; ++tap) {
+        const float* source = channel + tap_offset[tap];
+        float* row = packed + (c * taps + tap) * nr;
+        for (int64_t j = 0; j < nr; ++j) row[j] = source[base[j]];
+      }
+    }
+    return;
+  }
   for (int64_t c = 0; c < cn; ++c) {
     const float* channel = call.input + (group * s.in_per_group + ci0 + c) * plane;
     for (int64_t tap = 0; tap < taps; ++tap) {
@@ -291,13 +320,13 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
     const int64_t k_total = s.in_per_group * taps;
     const float* panel = (*call.panels)[p * static_cast<size_t>(s.groups) + static_cast<size_t>(r.group)].data();
     for (int64_t t = 0; t < count; ++t) {
-      prepare_tile(call.plans[p], s, r.first_tile + t, nr, scratch.tiles[static_cast<size_t>(t)]);
+      prepare_tile(call.plans[p], s, r.first_tile + t, nr, call.padded, scratch.tiles[static_cast<size_t>(t)]);
       start_tile(call, r, scratch.c.data() + t * r.rows * nr);
     }
     for (int64_t ci0 = 0; ci0 < s.in_per_group; ci0 += call.blocking.ci_block) {
       const int64_t cn = std::min(call.blocking.ci_block, s.in_per_group - ci0), kc = cn * taps;
       for (int64_t t = 0; t < count; ++t)
-        pack_b(call, r.group, taps, scratch.tiles[static_cast<size_t>(t)], ci0, cn, scratch.b.data() + t * kKc * nr);
+        pack_b(call, p, r.group, scratch.tiles[static_cast<size_t>(t)], ci0, cn, scratch.b.data() + t * kKc * nr);
       for (int64_t mb = r.mb_begin; mb < r.mb_end; ++mb) {
         const float* a = panel + (mb * k_total + ci0 * taps) * mr;
         for (int64_t t = 0; t < count; ++t)
@@ -403,11 +432,48 @@ std::vector<std::vector<float>>& call_panels() {
   return panels;
 }
 
+// Whether B is gathered rather than copied run by run: when a phase's rows are so short (a small image) that a
+// tile row of B would be several runs, each a call's worth of overhead for a few floats.
+bool gathers_b(const std::vector<CorrelationPlan>& plans, int64_t nr) {
+  for (const CorrelationPlan& plan : plans)
+    if (plan.y.count > 0 && plan.x.count > 0 && !plan.x.tap_offset.empty() && !plan.y.tap_offset.empty() &&
+        2 * plan.x.count < nr)
+      return true;
+  return false;
+}
+
+// The input padded with zeros so that every tap of every pixel reads inside it (kept by the calling thread between
+// calls), and each plan's taps as offsets into one of its planes.
+void prepare_gathering(Call& call, int threads) {
+  const ConvShape& s = call.shape;
+  int64_t y_lo = 0, y_hi = s.in_h - 1, x_lo = 0, x_hi = s.in_w - 1;
+  for (const CorrelationPlan& plan : call.plans) {
+    if (plan.y.count == 0 || plan.x.count == 0) continue;
+    for (int64_t offset : plan.y.tap_offset) {
+      y_lo = std::min(y_lo, plan.y.q_begin * plan.y.in_stride + offset);
+      y_hi = std::max(y_hi, (plan.y.q_begin + plan.y.count - 1) * plan.y.in_stride + offset);
+    }
+    for (int64_t offset : plan.x.tap_offset) {
+      x_lo = std::min(x_lo, plan.x.q_begin * plan.x.in_stride + offset);
+      x_hi = std::max(x_hi, (plan.x.q_begin + plan.x.count - 1) * plan.x.in_stride + offset);
+    }
+  }
+  static thread_local PaddedPlanes padded;
+  pad_planes(call.input, s.batch * s.in_channels, s.in_h, s.in_w, y_lo, y_hi, x_lo, x_hi, 1, threads, padded);
+  call.padded = &padded;
+  for (const CorrelationPlan& plan : call.plans) {
+    std::vector<int64_t> offsets;
+    for (int64_t off_y : plan.y.tap_offset)
+      for (int64_t off_x : plan.x.tap_offset) offsets.push_back(off_y * padded.row + off_x);
+    call.gather_offset.push_back(std::move(offsets));
+  }
+}
+
 // Shared by both entry points: `panels` is null when the call packs the weight itself.
 void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
              const std::vector<std::vector<float>>* panels, const MicroKernel& kernel, const float* bias, float* output,
              const float* weight, WeightLayout layout) {
-  Call call{plans, shape, kernel, input, weight, layout, panels, bias, output, {}, {}, {}, {}, 0, {}, nullptr};
+  Call call{plans, shape, kernel, input, weight, layout, panels, bias, output, {}, {}, {}, {}, 0, {}, nullptr, nullptr, {}};
   double flops = 0;
   int64_t max_tiles = 0, all_taps = 0, max_taps = 1;
   for (const CorrelationPlan& plan : plans) {
@@ -443,6 +509,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   // A K block is about kKc deep: per plan with panels, over every plan's taps together when streaming.
   b.ci_block = std::clamp<int64_t>(kKc / (b.streaming ? all_taps : max_taps), 1, shape.in_per_group);
   call.all_taps = all_taps;
+  if (gathers_b(plans, kernel.nr)) prepare_gathering(call, threads);
   const int64_t max_rows = (b.m_blocks + b.m_ranges - 1) / b.m_ranges * kernel.mr;
   const size_t plan_tiles = plans.size() * static_cast<size_t>(b.tiles_per_task);
   std::vector<std::vector<float>>& own_panels = call_panels();
@@ -457,7 +524,8 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
     if (call.shared->tiles.size() < plan_tiles) call.shared->tiles.resize(plan_tiles);
     for (size_t p = 0; p < plans.size(); ++p)
       for (int64_t t = 0; t < call.tiles[p]; ++t)
-        prepare_tile(plans[p], shape, t, kernel.nr, call.shared->tiles[p * static_cast<size_t>(b.tiles_per_task) + static_cast<size_t>(t)]);
+        prepare_tile(plans[p], shape, t, kernel.nr, call.padded,
+                     call.shared->tiles[p * static_cast<size_t>(b.tiles_per_task) + static_cast<size_t>(t)]);
     at_least(call.shared->b, shape.groups * b.tiles_per_task * shape.in_per_group * all_taps * kernel.nr);
   }
 #pragma omp parallel num_threads(threads)
@@ -474,7 +542,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
         const int64_t group = rest / static_cast<int64_t>(plan_tiles);
         if (t >= call.tiles[p]) continue;
         const int64_t ci0 = block * b.ci_block, cn = std::min(b.ci_block, shape.in_per_group - ci0);
-        pack_b(call, group, call.taps[p], shared_tile(call, p, t), ci0, cn,
+        pack_b(call, p, group, shared_tile(call, p, t), ci0, cn,
                shared_b(call, group, p, t) + ci0 * call.taps[p] * kernel.nr);
       }
     } else {

@@ -1,7 +1,9 @@
 #include "strided_correlation.h"
 
+#include "correlation_tiles.h"
 #include "padded_planes.h"
 #include "parallel_threshold.h"
+#include "weight_panels.h"
 
 #include <convt/error.h>
 #include <convt/shape.h>
@@ -18,160 +20,6 @@ namespace {
 // K is blocked so a packed B block (kKc x NR floats, 64 KB for AVX-512) stays close to L1 while every
 // output-channel block reuses it; 512 measured a few per cent faster than 256 on the bench/ layers.
 constexpr int64_t kKc = 512;
-
-int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
-
-int64_t panel_size(const CorrelationPlan& plan, const ConvShape& s, int64_t mr) {
-  return round_up(s.out_per_group, mr) * s.in_per_group * static_cast<int64_t>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
-}
-
-// Output channels [co_begin, co_end) of A for one group, for every plan at once, into panels[plan * groups +
-// group], each laid out [M blocks][K][MR] with K ordered (ci, ty, tx). One pass over the weight fills all the
-// plans: the phases of a transposed conv share each kernel's cache line (4 phases of a 4x4 kernel: packing them
-// one after another read the weight four times). Rows past C_out/groups (in the last block) are zeroed. Callers
-// split the output channels into ranges of whole blocks so one large weight is packed by every core, not one.
-void pack_weight_rows(const std::vector<CorrelationPlan>& plans, const ConvShape& s, const float* weight,
-                      WeightLayout layout, int64_t group, int64_t mr, int64_t co_begin, int64_t co_end,
-                      std::vector<std::vector<float>>& panels) {
-  struct PlanTaps {
-    std::vector<int64_t> index;  // the plan's taps as offsets into a kernel
-    float* panel;
-    int64_t k_total;
-  };
-  std::vector<PlanTaps> plan_taps;
-  for (size_t p = 0; p < plans.size(); ++p) {
-    PlanTaps taps;
-    for (int64_t ky : plans[p].y.tap_kernel)
-      for (int64_t kx : plans[p].x.tap_kernel) taps.index.push_back(ky * s.kernel_w + kx);
-    taps.panel = panels[p * static_cast<size_t>(s.groups) + static_cast<size_t>(group)].data();
-    taps.k_total = s.in_per_group * static_cast<int64_t>(taps.index.size());
-    plan_taps.push_back(std::move(taps));
-  }
-  const int64_t taps = s.kernel_h * s.kernel_w;
-  auto pack_kernel = [&](int64_t ci, int64_t co) {
-    const float* kernel = weight + (layout == WeightLayout::Transposed
-                                        ? ((group * s.in_per_group + ci) * s.out_per_group + co) * taps
-                                        : ((group * s.out_per_group + co) * s.in_per_group + ci) * taps);
-    for (const PlanTaps& plan : plan_taps) {
-      const int64_t count = static_cast<int64_t>(plan.index.size());
-      float* destination = plan.panel + ((co / mr) * plan.k_total + ci * count) * mr + co % mr;
-      for (int64_t t = 0; t < count; ++t) destination[t * mr] = kernel[plan.index[static_cast<size_t>(t)]];
-    }
-  };
-  // The loops follow the source layout (its outer channel first), so the weight is read in order: the other
-  // order jumps a whole row of kernels between reads, which made packing a large conv2d weight a sixth of a call.
-  const int64_t co_stop = std::min(co_end, s.out_per_group);
-  if (layout == WeightLayout::Transposed) {
-    for (int64_t ci = 0; ci < s.in_per_group; ++ci)
-      for (int64_t co = co_begin; co < co_stop; ++co) pack_kernel(ci, co);
-  } else {
-    for (int64_t co = co_begin; co < co_stop; ++co)
-      for (int64_t ci = 0; ci < s.in_per_group; ++ci) pack_kernel(ci, co);
-  }
-  for (const PlanTaps& plan : plan_taps)
-    for (int64_t co = co_stop; co < co_end; ++co) {
-      float* destination = plan.panel + (co / mr) * plan.k_total * mr + co % mr;
-      for (int64_t k = 0; k < plan.k_total; ++k) destination[k * mr] = 0.0f;
-    }
-}
-
-// Packs every (plan, group) panel, inside an enclosing parallel region (an orphaned `omp for`): panels are sized
-// first (a panel kept from an earlier call of the same size is reused as it is: every element is written below),
-// then each group's output channels are split into ranges so that there are at least twice as many pieces as
-// threads.
-void pack_all_panels(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* weight,
-                     WeightLayout layout, int64_t mr, std::vector<std::vector<float>>& panels) {
-  const size_t groups = static_cast<size_t>(shape.groups);
-#pragma omp for schedule(static)
-  for (size_t i = 0; i < panels.size(); ++i)
-    panels[i].resize(static_cast<size_t>(panel_size(plans[i / groups], shape, mr)));
-  const int64_t blocks = round_up(shape.out_per_group, mr) / mr;
-  const int64_t wanted = 2 * static_cast<int64_t>(omp_get_num_threads());
-  const int64_t slices = std::min(blocks, std::max<int64_t>(1, (wanted + shape.groups - 1) / shape.groups));
-  const int64_t pieces = shape.groups * slices;
-#pragma omp for schedule(dynamic)
-  for (int64_t piece = 0; piece < pieces; ++piece) {
-    const int64_t group = piece / slices, slice = piece % slices;
-    pack_weight_rows(plans, shape, weight, layout, group, mr, blocks * slice / slices * mr,
-                     blocks * (slice + 1) / slices * mr, panels);
-  }
-}
-
-// The index work of one tile: every pixel's output offset and, per tap, the source offset of every pixel (-1 where
-// the tap falls outside the input: a zero) and its runs.
-struct TileIndex {
-  std::vector<int64_t> out_offset;  // [nr]
-  std::vector<int64_t> pixel_base;  // [nr]: gathering, each pixel's offset into the padded input (tap offsets add)
-  std::vector<int64_t> tap_source;  // [taps][nr]
-  std::vector<Run> runs;
-  std::vector<int64_t> tap_runs;  // [taps + 1]: runs of tap t are runs[tap_runs[t], tap_runs[t + 1])
-  int64_t valid = 0;              // pixels of the tile inside the plan (the rest pad the microkernel's width)
-};
-
-
-// Splits each tap's sources into runs: stretches of zeros, and stretches of evenly spaced sources (a stride-s
-// correlation reads every s-th element: one run per image row, not one per pixel).
-void build_runs(int64_t taps, int64_t nr, TileIndex& index) {
-  index.runs.clear();
-  index.tap_runs.assign(static_cast<size_t>(taps + 1), 0);
-  for (int64_t t = 0; t < taps; ++t) {
-    const int64_t* source = index.tap_source.data() + t * nr;
-    for (int64_t j = 0; j < nr;) {
-      int64_t end = j + 1, step = 1;
-      if (source[j] < 0) {
-        while (end < nr && source[end] < 0) ++end;
-      } else {
-        if (end < nr && source[end] > source[j]) step = source[end] - source[j];
-        while (end < nr && source[end] >= 0 && source[end] == source[end - 1] + step) ++end;
-      }
-      index.runs.push_back({static_cast<int32_t>(j), static_cast<int32_t>(end - j), source[j], step});
-      j = end;
-    }
-    index.tap_runs[static_cast<size_t>(t + 1)] = static_cast<int64_t>(index.runs.size());
-  }
-}
-
-// The parts of a tile that do not depend on the group: every pixel's output offset (group 0) and, per tap, its
-// source offset (group 0, input channel 0) and runs. Groups then share them.
-// With `padded` (gathering), only each pixel's offset into the padded input: every tap then reads inside it.
-void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile, int64_t nr, const PaddedPlanes* padded,
-                  TileIndex& index) {
-  const int64_t plane_pixels = plan.y.count * plan.x.count;
-  const int64_t first = tile * nr;
-  index.valid = std::min(nr, s.batch * plane_pixels - first);
-  const int64_t ty_count = static_cast<int64_t>(plan.y.tap_offset.size());
-  const int64_t tx_count = static_cast<int64_t>(plan.x.tap_offset.size());
-  const int64_t taps = ty_count * tx_count;
-  const int64_t plane = s.in_h * s.in_w;
-  index.out_offset.resize(static_cast<size_t>(nr));
-  index.tap_source.resize(static_cast<size_t>(std::max<int64_t>(1, taps) * nr));
-  for (int64_t j = 0; j < nr; ++j) {
-    const int64_t p = first + std::min(j, index.valid - 1);  // pad the tail with the last pixel; it is never stored
-    const int64_t n = p / plane_pixels, rest = p % plane_pixels;
-    const int64_t qy = plan.y.q_begin + rest / plan.x.count, qx = plan.x.q_begin + rest % plan.x.count;
-    index.out_offset[static_cast<size_t>(j)] = n * s.out_channels * s.out_h * s.out_w +
-                                               (qy * plan.y.out_stride + plan.y.out_base) * s.out_w +
-                                               qx * plan.x.out_stride + plan.x.out_base;
-    if (padded) {
-      index.pixel_base.resize(static_cast<size_t>(nr));
-      index.pixel_base[static_cast<size_t>(j)] = n * s.in_channels * padded->plane_size() +
-                                                 (qy * plan.y.in_stride + padded->pad_top) * padded->row +
-                                                 qx * plan.x.in_stride + padded->pad_left;
-      continue;
-    }
-    for (int64_t ty = 0; ty < ty_count; ++ty) {
-      const int64_t iy = qy * plan.y.in_stride + plan.y.tap_offset[static_cast<size_t>(ty)];
-      for (int64_t tx = 0; tx < tx_count; ++tx) {
-        const int64_t ix = qx * plan.x.in_stride + plan.x.tap_offset[static_cast<size_t>(tx)];
-        const bool inside = iy >= 0 && iy < s.in_h && ix >= 0 && ix < s.in_w;
-        index.tap_source[static_cast<size_t>((ty * tx_count + tx) * nr + j)] =
-            inside ? n * s.in_channels * plane + iy * s.in_w + ix : -1;
-      }
-    }
-  }
-  if (!padded) build_runs(taps, nr, index);
-}
-
 
 // How one call is cut into tasks. A task is (group, a range of tiles of every plan, a range of output-channel
 // blocks). Keeping all phases of the same output rows in one task matters: phases interleave in memory (stride s),
@@ -582,17 +430,6 @@ AxisPlan strided_axis(int64_t output, int64_t kernel, int64_t stride, int64_t pa
     axis.tap_offset.push_back(k * dilation - padding);
   }
   return axis;
-}
-
-PackedPanels pack_panels(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* weight,
-                         WeightLayout layout) {
-  PackedPanels packed;
-  packed.kernel = &active_microkernel();
-  packed.groups = shape.groups;
-  packed.panels.resize(plans.size() * static_cast<size_t>(shape.groups));
-#pragma omp parallel
-  pack_all_panels(plans, shape, weight, layout, packed.kernel->mr, packed.panels);
-  return packed;
 }
 
 void run_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,

@@ -1,0 +1,70 @@
+#include "correlation_tiles.h"
+
+#include <algorithm>
+
+namespace convt::cpu {
+namespace {
+
+// Splits each tap's sources into runs: stretches of zeros, and stretches of evenly spaced sources (a stride-s
+// correlation reads every s-th element: one run per image row, not one per pixel).
+void build_runs(int64_t taps, int64_t nr, TileIndex& index) {
+  index.runs.clear();
+  index.tap_runs.assign(static_cast<size_t>(taps + 1), 0);
+  for (int64_t t = 0; t < taps; ++t) {
+    const int64_t* source = index.tap_source.data() + t * nr;
+    for (int64_t j = 0; j < nr;) {
+      int64_t end = j + 1, step = 1;
+      if (source[j] < 0) {
+        while (end < nr && source[end] < 0) ++end;
+      } else {
+        if (end < nr && source[end] > source[j]) step = source[end] - source[j];
+        while (end < nr && source[end] >= 0 && source[end] == source[end - 1] + step) ++end;
+      }
+      index.runs.push_back({static_cast<int32_t>(j), static_cast<int32_t>(end - j), source[j], step});
+      j = end;
+    }
+    index.tap_runs[static_cast<size_t>(t + 1)] = static_cast<int64_t>(index.runs.size());
+  }
+}
+
+}  // namespace
+
+void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile, int64_t nr, const PaddedPlanes* padded,
+                  TileIndex& index) {
+  const int64_t plane_pixels = plan.y.count * plan.x.count;
+  const int64_t first = tile * nr;
+  index.valid = std::min(nr, s.batch * plane_pixels - first);
+  const int64_t ty_count = static_cast<int64_t>(plan.y.tap_offset.size());
+  const int64_t tx_count = static_cast<int64_t>(plan.x.tap_offset.size());
+  const int64_t taps = ty_count * tx_count;
+  const int64_t plane = s.in_h * s.in_w;
+  index.out_offset.resize(static_cast<size_t>(nr));
+  index.tap_source.resize(static_cast<size_t>(std::max<int64_t>(1, taps) * nr));
+  for (int64_t j = 0; j < nr; ++j) {
+    const int64_t p = first + std::min(j, index.valid - 1);  // pad the tail with the last pixel; it is never stored
+    const int64_t n = p / plane_pixels, rest = p % plane_pixels;
+    const int64_t qy = plan.y.q_begin + rest / plan.x.count, qx = plan.x.q_begin + rest % plan.x.count;
+    index.out_offset[static_cast<size_t>(j)] = n * s.out_channels * s.out_h * s.out_w +
+                                               (qy * plan.y.out_stride + plan.y.out_base) * s.out_w +
+                                               qx * plan.x.out_stride + plan.x.out_base;
+    if (padded) {
+      index.pixel_base.resize(static_cast<size_t>(nr));
+      index.pixel_base[static_cast<size_t>(j)] = n * s.in_channels * padded->plane_size() +
+                                                 (qy * plan.y.in_stride + padded->pad_top) * padded->row +
+                                                 qx * plan.x.in_stride + padded->pad_left;
+      continue;
+    }
+    for (int64_t ty = 0; ty < ty_count; ++ty) {
+      const int64_t iy = qy * plan.y.in_stride + plan.y.tap_offset[static_cast<size_t>(ty)];
+      for (int64_t tx = 0; tx < tx_count; ++tx) {
+        const int64_t ix = qx * plan.x.in_stride + plan.x.tap_offset[static_cast<size_t>(tx)];
+        const bool inside = iy >= 0 && iy < s.in_h && ix >= 0 && ix < s.in_w;
+        index.tap_source[static_cast<size_t>((ty * tx_count + tx) * nr + j)] =
+            inside ? n * s.in_channels * plane + iy * s.in_w + ix : -1;
+      }
+    }
+  }
+  if (!padded) build_runs(taps, nr, index);
+}
+
+}  // namespace convt::cpu

@@ -1,0 +1,31 @@
+// The index work of one tile of a correlation's pixels (strided_correlation.cpp): which output each pixel writes,
+// and where B's rows are read from, as runs to copy or as offsets into a zero-padded input to gather through.
+#pragma once
+
+#include "microkernels.h"
+#include "padded_planes.h"
+#include "strided_correlation.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace convt::cpu {
+
+// The index work of one tile: every pixel's output offset and, per tap, the source offset of every pixel (-1 where
+// the tap falls outside the input: a zero) and its runs.
+struct TileIndex {
+  std::vector<int64_t> out_offset;  // [nr]
+  std::vector<int64_t> pixel_base;  // [nr]: gathering, each pixel's offset into the padded input (tap offsets add)
+  std::vector<int64_t> tap_source;  // [taps][nr]
+  std::vector<Run> runs;
+  std::vector<int64_t> tap_runs;  // [taps + 1]: runs of tap t are runs[tap_runs[t], tap_runs[t + 1])
+  int64_t valid = 0;              // pixels of the tile inside the plan (the rest pad the microkernel's width)
+};
+
+// The parts of a tile that do not depend on the group: every pixel's output offset (group 0) and, per tap, its
+// source offset (group 0, input channel 0) and runs. Groups then share them. With `padded` (gathering), only each
+// pixel's offset into the padded input: every tap then reads inside it.
+void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile, int64_t nr, const PaddedPlanes* padded,
+                  TileIndex& index);
+
+}  // namespace convt::cpu

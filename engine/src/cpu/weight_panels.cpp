@@ -1,0 +1,100 @@
+// Packing a correlation's weights into the microkernel's panels (weight_panels.h).
+#include "weight_panels.h"
+
+#include <omp.h>
+
+#include <algorithm>
+
+namespace convt::cpu {
+namespace {
+
+int64_t panel_size(const CorrelationPlan& plan, const ConvShape& s, int64_t mr) {
+  return round_up(s.out_per_group, mr) * s.in_per_group * static_cast<int64_t>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
+}
+
+// Output channels [co_begin, co_end) of A for one group, for every plan at once, into panels[plan * groups +
+// group], each laid out [M blocks][K][MR] with K ordered (ci, ty, tx). One pass over the weight fills all the
+// plans: the phases of a transposed conv share each kernel's cache line (4 phases of a 4x4 kernel: packing them
+// one after another read the weight four times). Rows past C_out/groups (in the last block) are zeroed. Callers
+// split the output channels into ranges of whole blocks so one large weight is packed by every core, not one.
+void pack_weight_rows(const std::vector<CorrelationPlan>& plans, const ConvShape& s, const float* weight,
+                      WeightLayout layout, int64_t group, int64_t mr, int64_t co_begin, int64_t co_end,
+                      std::vector<std::vector<float>>& panels) {
+  struct PlanTaps {
+    std::vector<int64_t> index;  // the plan's taps as offsets into a kernel
+    float* panel;
+    int64_t k_total;
+  };
+  std::vector<PlanTaps> plan_taps;
+  for (size_t p = 0; p < plans.size(); ++p) {
+    PlanTaps taps;
+    for (int64_t ky : plans[p].y.tap_kernel)
+      for (int64_t kx : plans[p].x.tap_kernel) taps.index.push_back(ky * s.kernel_w + kx);
+    taps.panel = panels[p * static_cast<size_t>(s.groups) + static_cast<size_t>(group)].data();
+    taps.k_total = s.in_per_group * static_cast<int64_t>(taps.index.size());
+    plan_taps.push_back(std::move(taps));
+  }
+  const int64_t taps = s.kernel_h * s.kernel_w;
+  auto pack_kernel = [&](int64_t ci, int64_t co) {
+    const float* kernel = weight + (layout == WeightLayout::Transposed
+                                        ? ((group * s.in_per_group + ci) * s.out_per_group + co) * taps
+                                        : ((group * s.out_per_group + co) * s.in_per_group + ci) * taps);
+    for (const PlanTaps& plan : plan_taps) {
+      const int64_t count = static_cast<int64_t>(plan.index.size());
+      float* destination = plan.panel + ((co / mr) * plan.k_total + ci * count) * mr + co % mr;
+      for (int64_t t = 0; t < count; ++t) destination[t * mr] = kernel[plan.index[static_cast<size_t>(t)]];
+    }
+  };
+  // The loops follow the source layout (its outer channel first), so the weight is read in order: the other
+  // order jumps a whole row of kernels between reads, which made packing a large conv2d weight a sixth of a call.
+  const int64_t co_stop = std::min(co_end, s.out_per_group);
+  if (layout == WeightLayout::Transposed) {
+    for (int64_t ci = 0; ci < s.in_per_group; ++ci)
+      for (int64_t co = co_begin; co < co_stop; ++co) pack_kernel(ci, co);
+  } else {
+    for (int64_t co = co_begin; co < co_stop; ++co)
+      for (int64_t ci = 0; ci < s.in_per_group; ++ci) pack_kernel(ci, co);
+  }
+  for (const PlanTaps& plan : plan_taps)
+    for (int64_t co = co_stop; co < co_end; ++co) {
+      float* destination = plan.panel + (co / mr) * plan.k_total * mr + co % mr;
+      for (int64_t k = 0; k < plan.k_total; ++k) destination[k * mr] = 0.0f;
+    }
+}
+
+}  // namespace
+
+// Packs every (plan, group) panel, inside an enclosing parallel region (an orphaned `omp for`): panels are sized
+// first (a panel kept from an earlier call of the same size is reused as it is: every element is written below),
+// then each group's output channels are split into ranges so that there are at least twice as many pieces as
+// threads.
+void pack_all_panels(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* weight,
+                     WeightLayout layout, int64_t mr, std::vector<std::vector<float>>& panels) {
+  const size_t groups = static_cast<size_t>(shape.groups);
+#pragma omp for schedule(static)
+  for (size_t i = 0; i < panels.size(); ++i)
+    panels[i].resize(static_cast<size_t>(panel_size(plans[i / groups], shape, mr)));
+  const int64_t blocks = round_up(shape.out_per_group, mr) / mr;
+  const int64_t wanted = 2 * static_cast<int64_t>(omp_get_num_threads());
+  const int64_t slices = std::min(blocks, std::max<int64_t>(1, (wanted + shape.groups - 1) / shape.groups));
+  const int64_t pieces = shape.groups * slices;
+#pragma omp for schedule(dynamic)
+  for (int64_t piece = 0; piece < pieces; ++piece) {
+    const int64_t group = piece / slices, slice = piece % slices;
+    pack_weight_rows(plans, shape, weight, layout, group, mr, blocks * slice / slices * mr,
+                     blocks * (slice + 1) / slices * mr, panels);
+  }
+}
+
+PackedPanels pack_panels(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* weight,
+                         WeightLayout layout) {
+  PackedPanels packed;
+  packed.kernel = &active_microkernel();
+  packed.groups = shape.groups;
+  packed.panels.resize(plans.size() * static_cast<size_t>(shape.groups));
+#pragma omp parallel
+  pack_all_panels(plans, shape, weight, layout, packed.kernel->mr, packed.panels);
+  return packed;
+}
+
+}  // namespace convt::cpu

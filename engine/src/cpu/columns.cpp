@@ -51,10 +51,28 @@ float input_at(const float* input, const ConvTranspose2dGeometry& g, const Sizes
   return input[((p / z.pixels) * g.in_channels + c) * z.pixels + p % z.pixels];
 }
 
-// Column ranges per item: about four items per thread, each a multiple of 8 columns.
-int64_t column_range(const Sizes& z, int64_t other_items, int threads) {
+// How a pass over the columns is cut: `other_items` (groups times blocks of 4 pixels or rows) times ranges of
+// columns, about four items per thread, each range a multiple of 8 columns.
+struct ColumnRanges {
+  int64_t range, ranges;
+};
+
+ColumnRanges column_ranges(const Sizes& z, int64_t other_items, int threads) {
   const int64_t wanted = std::max<int64_t>(1, (4 * threads + other_items - 1) / other_items);
-  return std::max<int64_t>(64, (z.columns8 / wanted + 7) / 8 * 8);
+  const int64_t range = std::max<int64_t>(64, (z.columns8 / wanted + 7) / 8 * 8);
+  return {range, std::max<int64_t>(1, (z.columns8 + range - 1) / range)};
+}
+
+// The threads of a pass (it streams the weight or the weight's gradient), and the columns in the calling thread's
+// buffer.
+int threads_of(const ConvTranspose2dGeometry& g, const Sizes& z) {
+  return threads_for_streaming(g.useful_flops(), static_cast<double>(g.in_channels * z.columns));
+}
+
+float* columns_of(const ConvTranspose2dGeometry& g, const Sizes& z) {
+  std::vector<float>& buffer = columns_buffer();
+  buffer.resize(static_cast<size_t>(g.groups * z.total_pixels * z.columns));
+  return buffer.data();
 }
 
 // out[j*M + m] = sum over i < terms of coefficients[i*4 + j] * rows[i*M + m], for j < count (at most 4) and the
@@ -116,13 +134,10 @@ void conv_transpose2d_columns(const ConvTranspose2dGeometry& g, const ConvTransp
                               const float* input, const float* weight, const float* bias, float* output) {
   const MicroKernel& kernel = active_microkernel();
   const Sizes z = sizes_of(g);
-  const int threads = threads_for_streaming(g.useful_flops(), static_cast<double>(g.in_channels * z.columns));
-  std::vector<float>& buffer = columns_buffer();
-  buffer.resize(static_cast<size_t>(g.groups * z.total_pixels * z.columns));
-  float* columns = buffer.data();
+  const int threads = threads_of(g, z);
+  float* columns = columns_of(g, z);
   const int64_t chunks = (z.total_pixels + 3) / 4;
-  const int64_t range = column_range(z, g.groups * chunks, threads);
-  const int64_t ranges = std::max<int64_t>(1, (z.columns8 + range - 1) / range);
+  const auto [range, ranges] = column_ranges(z, g.groups * chunks, threads);
 #pragma omp parallel num_threads(threads)
   {
     std::vector<float> x4(static_cast<size_t>(g.in_channels_per_group * 4));
@@ -167,10 +182,8 @@ void conv_transpose2d_grad_input_columns(const ConvTranspose2dGeometry& g, const
                                          const float* weight, const float* grad_output, float* grad_input) {
   const MicroKernel& kernel = active_microkernel();
   const Sizes z = sizes_of(g);
-  const int threads = threads_for_streaming(g.useful_flops(), static_cast<double>(g.in_channels * z.columns));
-  std::vector<float>& buffer = columns_buffer();
-  buffer.resize(static_cast<size_t>(g.groups * z.total_pixels * z.columns));
-  float* columns = buffer.data();
+  const int threads = threads_of(g, z);
+  float* columns = columns_of(g, z);
   gather_columns(g, params, z, grad_output, threads, columns);
   // Dot products of a weight row with 4 pixels' columns, in float over 1024 columns at a time, then in double.
   constexpr int64_t kChunk = 1024;
@@ -206,15 +219,12 @@ void conv_transpose2d_grad_weight_columns(const ConvTranspose2dGeometry& g, cons
                                           const float* input, const float* grad_output, float* grad_weight) {
   const MicroKernel& kernel = active_microkernel();
   const Sizes z = sizes_of(g);
-  const int threads = threads_for_streaming(g.useful_flops(), static_cast<double>(g.in_channels * z.columns));
-  std::vector<float>& buffer = columns_buffer();
-  buffer.resize(static_cast<size_t>(g.groups * z.total_pixels * z.columns));
-  float* columns = buffer.data();
+  const int threads = threads_of(g, z);
+  float* columns = columns_of(g, z);
   gather_columns(g, params, z, grad_output, threads, columns);
   // Row ci of grad_weight is the sum over pixels of x[ci, p] times pixel p's columns: 4 rows at a time.
   const int64_t chunks = (g.in_channels_per_group + 3) / 4;
-  const int64_t range = column_range(z, g.groups * chunks, threads);
-  const int64_t ranges = std::max<int64_t>(1, (z.columns8 + range - 1) / range);
+  const auto [range, ranges] = column_ranges(z, g.groups * chunks, threads);
 #pragma omp parallel num_threads(threads)
   {
     std::vector<float> x4(static_cast<size_t>(z.total_pixels * 4));

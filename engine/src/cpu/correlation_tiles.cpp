@@ -29,6 +29,22 @@ void build_runs(int64_t taps, int64_t nr, TileIndex& index) {
 
 }  // namespace
 
+ReadExtent read_extent(const std::vector<CorrelationPlan>& plans, const ConvShape& s) {
+  ReadExtent e{0, s.in_h - 1, 0, s.in_w - 1};
+  for (const CorrelationPlan& plan : plans) {
+    if (plan.y.count == 0 || plan.x.count == 0) continue;
+    for (int64_t offset : plan.y.tap_offset) {
+      e.y_lo = std::min(e.y_lo, plan.y.q_begin * plan.y.in_stride + offset);
+      e.y_hi = std::max(e.y_hi, (plan.y.q_begin + plan.y.count - 1) * plan.y.in_stride + offset);
+    }
+    for (int64_t offset : plan.x.tap_offset) {
+      e.x_lo = std::min(e.x_lo, plan.x.q_begin * plan.x.in_stride + offset);
+      e.x_hi = std::max(e.x_hi, (plan.x.q_begin + plan.x.count - 1) * plan.x.in_stride + offset);
+    }
+  }
+  return e;
+}
+
 void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile, int64_t nr, const PaddedPlanes* padded,
                   TileIndex& index) {
   const int64_t plane_pixels = plan.y.count * plan.x.count;

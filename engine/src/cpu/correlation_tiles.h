@@ -22,6 +22,13 @@ struct TileIndex {
   int64_t valid = 0;              // pixels of the tile inside the plan (the rest pad the microkernel's width)
 };
 
+// The input rows and columns the taps of the plans with outputs read, the input itself at least (so the lows are
+// at most 0 and the highs at least its last row and column): the extent a zero-padded copy must cover.
+struct ReadExtent {
+  int64_t y_lo, y_hi, x_lo, x_hi;
+};
+ReadExtent read_extent(const std::vector<CorrelationPlan>& plans, const ConvShape& s);
+
 // The parts of a tile that do not depend on the group: every pixel's output offset (group 0) and, per tap, its
 // source offset (group 0, input channel 0) and runs. Groups then share them. With `padded` (gathering), only each
 // pixel's offset into the padded input: every tap then reads inside it.

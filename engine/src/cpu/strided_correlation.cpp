@@ -294,20 +294,9 @@ bool gathers_b(const std::vector<CorrelationPlan>& plans, int64_t nr) {
 // calls), and each plan's taps as offsets into one of its planes.
 void prepare_gathering(Call& call, int threads) {
   const ConvShape& s = call.shape;
-  int64_t y_lo = 0, y_hi = s.in_h - 1, x_lo = 0, x_hi = s.in_w - 1;
-  for (const CorrelationPlan& plan : call.plans) {
-    if (plan.y.count == 0 || plan.x.count == 0) continue;
-    for (int64_t offset : plan.y.tap_offset) {
-      y_lo = std::min(y_lo, plan.y.q_begin * plan.y.in_stride + offset);
-      y_hi = std::max(y_hi, (plan.y.q_begin + plan.y.count - 1) * plan.y.in_stride + offset);
-    }
-    for (int64_t offset : plan.x.tap_offset) {
-      x_lo = std::min(x_lo, plan.x.q_begin * plan.x.in_stride + offset);
-      x_hi = std::max(x_hi, (plan.x.q_begin + plan.x.count - 1) * plan.x.in_stride + offset);
-    }
-  }
+  const ReadExtent e = read_extent(call.plans, s);
   static thread_local PaddedPlanes padded;
-  pad_planes(call.input, s.batch * s.in_channels, s.in_h, s.in_w, y_lo, y_hi, x_lo, x_hi, 1, threads, padded);
+  pad_planes(call.input, s.batch * s.in_channels, s.in_h, s.in_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, 1, threads, padded);
   call.padded = &padded;
   for (const CorrelationPlan& plan : call.plans) {
     std::vector<int64_t> offsets;

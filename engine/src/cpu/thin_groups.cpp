@@ -1,5 +1,6 @@
 #include "thin_groups.h"
 
+#include "correlation_tiles.h"
 #include "microkernels.h"
 #include "padded_planes.h"
 #include "parallel_threshold.h"
@@ -42,22 +43,12 @@ bool use_thin_weight_gradient(int64_t a_per_group, int64_t b_per_group, int64_t 
 void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape& s, const float* input,
                        const float* weight, WeightLayout layout, const float* bias, float* output) {
   const MicroKernel& kernel = active_microkernel();
-  // The rows and columns the taps read, over every plan with outputs (the input itself at least).
-  int64_t y_lo = 0, y_hi = s.in_h - 1, x_lo = 0, x_hi = s.in_w - 1;
-  std::vector<size_t> live;
+  std::vector<size_t> live;  // the plans with outputs and taps
   double flops = 0;
   for (size_t p = 0; p < plans.size(); ++p) {
     const CorrelationPlan& plan = plans[p];
     if (plan.y.count == 0 || plan.x.count == 0 || plan.y.tap_offset.empty() || plan.x.tap_offset.empty()) continue;
     live.push_back(p);
-    for (int64_t offset : plan.y.tap_offset) {
-      y_lo = std::min(y_lo, plan.y.q_begin * plan.y.in_stride + offset);
-      y_hi = std::max(y_hi, (plan.y.q_begin + plan.y.count - 1) * plan.y.in_stride + offset);
-    }
-    for (int64_t offset : plan.x.tap_offset) {
-      x_lo = std::min(x_lo, plan.x.q_begin * plan.x.in_stride + offset);
-      x_hi = std::max(x_hi, (plan.x.q_begin + plan.x.count - 1) * plan.x.in_stride + offset);
-    }
     flops += 2.0 * static_cast<double>(s.batch * plan.y.count * plan.x.count * s.out_channels * s.in_per_group) *
              static_cast<double>(plan.y.tap_offset.size() * plan.x.tap_offset.size());
   }
@@ -66,7 +57,8 @@ void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShap
   // Every caller's plans share their input strides: 1 for conv_transpose2d's phases, a conv2d's single plan.
   const int64_t sy = plans[live[0]].y.in_stride, sx = plans[live[0]].x.in_stride;
   PaddedPlanes& prepared = prepared_input();
-  pad_planes(input, s.batch * s.in_channels, s.in_h, s.in_w, y_lo, y_hi, x_lo, x_hi, sx, threads, prepared);
+  const ReadExtent e = read_extent(plans, s);
+  pad_planes(input, s.batch * s.in_channels, s.in_h, s.in_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, sx, threads, prepared);
 
   // Each plan's weights per (group, block of 4 output channels), as [ci][tap][4], zero past C_out/groups.
   const int64_t chunks = (s.out_per_group + 3) / 4, kernel_taps = s.kernel_h * s.kernel_w;

@@ -53,14 +53,19 @@ void decode_chunk(const WeightGradientProblem& p, const PaddedPlanes& b, int64_t
 void pack_a(const WeightGradientProblem& p, const Layout& l, const float* a, int64_t group, int64_t kc, int64_t mr,
             Scratch& s) {
   const int64_t a_plane = p.a_h * p.a_w;
-  for (int64_t row = 0; row < l.m_blocks * mr; ++row) {
-    float* destination = s.a_pack.data() + (row / mr) * kKc * mr + row % mr;
-    if (row >= l.m) {
-      for (int64_t k = 0; k < kc; ++k) destination[k * mr] = 0.0f;
-      continue;
+  const int64_t* offset = s.a_offset.data();
+  // A block's MR rows are read side by side, pixel by pixel, so each packed row of MR floats is written whole (one
+  // row at a time wrote every MR-th float, a scattered store per element).
+  const float* channels[kMaxMr];
+  for (int64_t mb = 0; mb < l.m_blocks; ++mb) {
+    const int64_t rows = std::min(mr, l.m - mb * mr);
+    for (int64_t m = 0; m < rows; ++m) channels[m] = a + (group * l.m + mb * mr + m) * a_plane;
+    float* destination = s.a_pack.data() + mb * kKc * mr;
+    for (int64_t k = 0; k < kc; ++k) {
+      float* packed = destination + k * mr;
+      for (int64_t m = 0; m < rows; ++m) packed[m] = channels[m][offset[k]];
+      for (int64_t m = rows; m < mr; ++m) packed[m] = 0.0f;
     }
-    const float* channel = a + (group * l.m + row) * a_plane;
-    for (int64_t k = 0; k < kc; ++k) destination[k * mr] = channel[s.a_offset[static_cast<size_t>(k)]];
   }
 }
 

@@ -88,7 +88,9 @@ TEST(CliTrain, MistakesAreOneLineErrorsWithExitTwo) {
     EXPECT_NE(r.code, 0) << args;
     EXPECT_NE(r.err.find(expected), std::string::npos) << args << "\n" << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    if (args.find("missing") == std::string::npos) EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
+    if (args.find("missing") == std::string::npos) {
+      EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
+    }
     EXPECT_EQ(box.work_entries(), (std::vector<std::string>{"scene.png"})) << args;
   }
 }

@@ -11,15 +11,16 @@ namespace {
 
 constexpr int64_t kMr = 8, kNr = 32;
 
-template <bool kAccumulate>
-void run_packed(int64_t kc, const float* a, const float* b, float* c, int64_t ldc) {
+// `a_at(k, m)` is where A's element (k, m) is: packed, or in place in a weight's rows (run_rows).
+template <bool kAccumulate, typename AAt>
+void register_block(int64_t kc, AAt a_at, const float* b, float* c, int64_t ldc) {
   __m512 acc[kMr][2];
   for (int64_t m = 0; m < kMr; ++m) acc[m][0] = acc[m][1] = _mm512_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
     const __m512 b0 = _mm512_loadu_ps(b + k * kNr);
     const __m512 b1 = _mm512_loadu_ps(b + k * kNr + 16);
     for (int64_t m = 0; m < kMr; ++m) {
-      const __m512 am = _mm512_set1_ps(a[k * kMr + m]);
+      const __m512 am = _mm512_set1_ps(*a_at(k, m));
       acc[m][0] = _mm512_fmadd_ps(am, b0, acc[m][0]);
       acc[m][1] = _mm512_fmadd_ps(am, b1, acc[m][1]);
     }
@@ -31,27 +32,16 @@ void run_packed(int64_t kc, const float* a, const float* b, float* c, int64_t ld
   }
 }
 
-void run(int64_t kc, const float* a, const float* b, float* c) { run_packed<true>(kc, a, b, c, kNr); }
-void run_store(int64_t kc, const float* a, const float* b, float* c, int64_t ldc) { run_packed<false>(kc, a, b, c, ldc); }
+void run(int64_t kc, const float* a, const float* b, float* c) {
+  register_block<true>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, b, c, kNr);
+}
 
-// A read in place: A[k][m] = rows[m][offset[k]].
+void run_store(int64_t kc, const float* a, const float* b, float* c, int64_t ldc) {
+  register_block<false>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, b, c, ldc);
+}
+
 void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
-  __m512 acc[kMr][2];
-  for (int64_t m = 0; m < kMr; ++m) acc[m][0] = acc[m][1] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_loadu_ps(b + k * kNr);
-    const __m512 b1 = _mm512_loadu_ps(b + k * kNr + 16);
-    const int64_t o = offset[k];
-    for (int64_t m = 0; m < kMr; ++m) {
-      const __m512 am = _mm512_set1_ps(rows[m][o]);
-      acc[m][0] = _mm512_fmadd_ps(am, b0, acc[m][0]);
-      acc[m][1] = _mm512_fmadd_ps(am, b1, acc[m][1]);
-    }
-  }
-  for (int64_t m = 0; m < kMr; ++m) {
-    _mm512_storeu_ps(c + m * kNr, _mm512_add_ps(_mm512_loadu_ps(c + m * kNr), acc[m][0]));
-    _mm512_storeu_ps(c + m * kNr + 16, _mm512_add_ps(_mm512_loadu_ps(c + m * kNr + 16), acc[m][1]));
-  }
+  register_block<true>(kc, [rows, offset](int64_t k, int64_t m) { return rows[m] + offset[k]; }, b, c, kNr);
 }
 
 // Runs are short (a row of one phase), so masked 16-lane copies beat memcpy calls by a wide margin.

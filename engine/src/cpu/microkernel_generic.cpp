@@ -8,31 +8,27 @@ namespace {
 
 constexpr int64_t kMr = 4, kNr = 16;
 
-void run(int64_t kc, const float* a, const float* b, float* c) {
+// `a_at(k, m)` is where A's element (k, m) is: packed, or in place in a weight's rows (run_rows).
+template <bool kAccumulate, typename AAt>
+void register_block(int64_t kc, AAt a_at, const float* b, float* c, int64_t ldc) {
   float acc[kMr][kNr] = {};
   for (int64_t k = 0; k < kc; ++k)
     for (int64_t m = 0; m < kMr; ++m)
-      for (int64_t n = 0; n < kNr; ++n) acc[m][n] += a[k * kMr + m] * b[k * kNr + n];
+      for (int64_t n = 0; n < kNr; ++n) acc[m][n] += *a_at(k, m) * b[k * kNr + n];
   for (int64_t m = 0; m < kMr; ++m)
-    for (int64_t n = 0; n < kNr; ++n) c[m * kNr + n] += acc[m][n];
+    for (int64_t n = 0; n < kNr; ++n) c[m * ldc + n] = kAccumulate ? c[m * ldc + n] + acc[m][n] : acc[m][n];
+}
+
+void run(int64_t kc, const float* a, const float* b, float* c) {
+  register_block<true>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, b, c, kNr);
 }
 
 void run_store(int64_t kc, const float* a, const float* b, float* c, int64_t ldc) {
-  float acc[kMr][kNr] = {};
-  for (int64_t k = 0; k < kc; ++k)
-    for (int64_t m = 0; m < kMr; ++m)
-      for (int64_t n = 0; n < kNr; ++n) acc[m][n] += a[k * kMr + m] * b[k * kNr + n];
-  for (int64_t m = 0; m < kMr; ++m)
-    for (int64_t n = 0; n < kNr; ++n) c[m * ldc + n] = acc[m][n];
+  register_block<false>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, b, c, ldc);
 }
 
 void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
-  float acc[kMr][kNr] = {};
-  for (int64_t k = 0; k < kc; ++k)
-    for (int64_t m = 0; m < kMr; ++m)
-      for (int64_t n = 0; n < kNr; ++n) acc[m][n] += rows[m][offset[k]] * b[k * kNr + n];
-  for (int64_t m = 0; m < kMr; ++m)
-    for (int64_t n = 0; n < kNr; ++n) c[m * kNr + n] += acc[m][n];
+  register_block<true>(kc, [rows, offset](int64_t k, int64_t m) { return rows[m] + offset[k]; }, b, c, kNr);
 }
 
 }  // namespace

@@ -94,6 +94,32 @@ void sum_rows(const MicroKernel& kernel, const Sizes& z, int64_t terms, int64_t 
     }
 }
 
+// Both GEMMs of the columns: output row o (of `outputs`, per group) is the sum over i < terms of
+// coefficient(group, i, o) times row i of the group's `rows`, each row M floats; rows of a group lie `rows_group`
+// floats apart, and the outputs `out_group`. Items are (group, block of 4 outputs, range of columns).
+template <typename Coefficient>
+void weighted_row_sums(const MicroKernel& kernel, const Sizes& z, int64_t groups, int64_t outputs, int64_t terms,
+                       int threads, Coefficient coefficient, const float* rows, int64_t rows_group, float* out,
+                       int64_t out_group) {
+  const int64_t blocks = (outputs + 3) / 4;
+  const auto [range, ranges] = column_ranges(z, groups * blocks, threads);
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<float> coefficients4(static_cast<size_t>(terms * 4));
+#pragma omp for schedule(dynamic)
+    for (int64_t item = 0; item < groups * blocks * ranges; ++item) {
+      const int64_t group = item / (blocks * ranges), o0 = item / ranges % blocks * 4, r = item % ranges;
+      const int64_t count = std::min<int64_t>(4, outputs - o0);
+      for (int64_t i = 0; i < terms; ++i)
+        for (int64_t j = 0; j < 4; ++j)
+          coefficients4[static_cast<size_t>(i * 4 + j)] = j < count ? coefficient(group, i, o0 + j) : 0.0f;
+      const int64_t begin = r * range;
+      sum_rows(kernel, z, terms, count, coefficients4.data(), rows + group * rows_group, begin,
+               std::min(z.columns8, begin + range), r + 1 == ranges, out + group * out_group + o0 * z.columns);
+    }
+  }
+}
+
 // Gathers grad_output at every tap of every pixel: columns[(g*P + p)*M + co*taps + tap], zero where the tap lands
 // outside the output (its product has no term in the sums).
 void gather_columns(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, const Sizes& z,
@@ -136,42 +162,28 @@ void conv_transpose2d_columns(const ConvTranspose2dGeometry& g, const ConvTransp
   const Sizes z = sizes_of(g);
   const int threads = threads_of(g, z);
   float* columns = columns_of(g, z);
-  const int64_t chunks = (z.total_pixels + 3) / 4;
-  const auto [range, ranges] = column_ranges(z, g.groups * chunks, threads);
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<float> x4(static_cast<size_t>(g.in_channels_per_group * 4));
-    // Columns of 4 pixels at a time: each weight row (one input channel) is read once for all 4.
-#pragma omp for schedule(dynamic)
-    for (int64_t item = 0; item < g.groups * chunks * ranges; ++item) {
-      const int64_t group = item / (chunks * ranges), p0 = item / ranges % chunks * 4, r = item % ranges;
-      const int64_t count = std::min<int64_t>(4, z.total_pixels - p0);
-      for (int64_t ci = 0; ci < g.in_channels_per_group; ++ci)
-        for (int64_t j = 0; j < 4; ++j)
-          x4[static_cast<size_t>(ci * 4 + j)] =
-              j < count ? input_at(input, g, z, p0 + j, group * g.in_channels_per_group + ci) : 0.0f;
-      const int64_t begin = r * range;
-      sum_rows(kernel, z, g.in_channels_per_group, count, x4.data(),
-               weight + group * g.in_channels_per_group * z.columns, begin, std::min(z.columns8, begin + range),
-               r + 1 == ranges, columns + (group * z.total_pixels + p0) * z.columns);
-    }
-    // col2im: each output plane is the bias plus its columns added at their taps.
-#pragma omp for schedule(static)
-    for (int64_t plane_index = 0; plane_index < g.batch * g.out_channels; ++plane_index) {
-      const int64_t n = plane_index / g.out_channels, channel = plane_index % g.out_channels;
-      const int64_t group = channel / g.out_channels_per_group, co = channel % g.out_channels_per_group;
-      float* plane = output + plane_index * g.out_h * g.out_w;
-      std::fill(plane, plane + g.out_h * g.out_w, bias ? bias[channel] : 0.0f);
-      for (int64_t pixel = 0; pixel < z.pixels; ++pixel) {
-        const int64_t iy = pixel / g.in_w, ix = pixel % g.in_w;
-        const float* column = columns + (group * z.total_pixels + n * z.pixels + pixel) * z.columns + co * z.taps;
-        for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
-          const int64_t oy = iy * params.stride.h - params.padding.h + ky * params.dilation.h;
-          if (oy < 0 || oy >= g.out_h) continue;
-          for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-            const int64_t ox = ix * params.stride.w - params.padding.w + kx * params.dilation.w;
-            if (ox >= 0 && ox < g.out_w) plane[oy * g.out_w + ox] += column[ky * g.kernel_w + kx];
-          }
+  // Columns of 4 pixels at a time: each weight row (one input channel) is read once for all 4.
+  const int64_t cig = g.in_channels_per_group;
+  weighted_row_sums(
+      kernel, z, g.groups, z.total_pixels, cig, threads,
+      [&](int64_t group, int64_t ci, int64_t p) { return input_at(input, g, z, p, group * cig + ci); }, weight,
+      cig * z.columns, columns, z.total_pixels * z.columns);
+  // col2im: each output plane is the bias plus its columns added at their taps.
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int64_t plane_index = 0; plane_index < g.batch * g.out_channels; ++plane_index) {
+    const int64_t n = plane_index / g.out_channels, channel = plane_index % g.out_channels;
+    const int64_t group = channel / g.out_channels_per_group, co = channel % g.out_channels_per_group;
+    float* plane = output + plane_index * g.out_h * g.out_w;
+    std::fill(plane, plane + g.out_h * g.out_w, bias ? bias[channel] : 0.0f);
+    for (int64_t pixel = 0; pixel < z.pixels; ++pixel) {
+      const int64_t iy = pixel / g.in_w, ix = pixel % g.in_w;
+      const float* column = columns + (group * z.total_pixels + n * z.pixels + pixel) * z.columns + co * z.taps;
+      for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+        const int64_t oy = iy * params.stride.h - params.padding.h + ky * params.dilation.h;
+        if (oy < 0 || oy >= g.out_h) continue;
+        for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+          const int64_t ox = ix * params.stride.w - params.padding.w + kx * params.dilation.w;
+          if (ox >= 0 && ox < g.out_w) plane[oy * g.out_w + ox] += column[ky * g.kernel_w + kx];
         }
       }
     }
@@ -223,25 +235,11 @@ void conv_transpose2d_grad_weight_columns(const ConvTranspose2dGeometry& g, cons
   float* columns = columns_of(g, z);
   gather_columns(g, params, z, grad_output, threads, columns);
   // Row ci of grad_weight is the sum over pixels of x[ci, p] times pixel p's columns: 4 rows at a time.
-  const int64_t chunks = (g.in_channels_per_group + 3) / 4;
-  const auto [range, ranges] = column_ranges(z, g.groups * chunks, threads);
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<float> x4(static_cast<size_t>(z.total_pixels * 4));
-#pragma omp for schedule(dynamic)
-    for (int64_t item = 0; item < g.groups * chunks * ranges; ++item) {
-      const int64_t group = item / (chunks * ranges), ci0 = item / ranges % chunks * 4, r = item % ranges;
-      const int64_t count = std::min<int64_t>(4, g.in_channels_per_group - ci0);
-      for (int64_t p = 0; p < z.total_pixels; ++p)
-        for (int64_t j = 0; j < 4; ++j)
-          x4[static_cast<size_t>(p * 4 + j)] =
-              j < count ? input_at(input, g, z, p, group * g.in_channels_per_group + ci0 + j) : 0.0f;
-      const int64_t begin = r * range;
-      sum_rows(kernel, z, z.total_pixels, count, x4.data(), columns + group * z.total_pixels * z.columns, begin,
-               std::min(z.columns8, begin + range), r + 1 == ranges,
-               grad_weight + (group * g.in_channels_per_group + ci0) * z.columns);
-    }
-  }
+  const int64_t cig = g.in_channels_per_group;
+  weighted_row_sums(
+      kernel, z, g.groups, cig, z.total_pixels, threads,
+      [&](int64_t group, int64_t p, int64_t ci) { return input_at(input, g, z, p, group * cig + ci); }, columns,
+      z.total_pixels * z.columns, grad_weight, cig * z.columns);
 }
 
 }  // namespace convt::cpu

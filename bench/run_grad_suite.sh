@@ -34,7 +34,7 @@ cmake --build "$build" -j"$(nproc)" --target onednn_deconv > /dev/null 2>&1 ||
   { have_onednn=0; echo "warning: bench/onednn_deconv not built (apt-get install libdnnl-dev)" >&2; }
 convt=$build/app/cli/convt
 
-field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
+source bench/suite_lib.sh
 gflops() { awk -v f="$1" -v ms="$2" 'BEGIN { printf "%.1f", f / (ms * 1e6) }'; }
 percent() { awk -v a="$1" -v b="$peak" 'BEGIN { printf "%.0f%%", 100 * a / b }'; }
 # oneDNN's median over ours for a pass, from the "median (fastest)" cells of med.
@@ -44,8 +44,6 @@ ratio() {
 }
 over_peak() { awk -v a="$1" -v b="$peak" 'BEGIN { exit !(a > b) }'; }
 
-# The best of five: on a shared machine a neighbour can steal a core during any single measurement.
-best_peak() { for _ in 1 2 3 4 5; do "$build"/bench/fma_peak "$1" | field gflops; done | sort -g | tail -n 1; }
 peak=$(best_peak "$threads")
 echo "Measured fp32 FMA peak with $threads threads: $peak GFLOP/s ($(best_peak 1) with 1), best of 5 runs"
 echo "Date: $(date -u +%Y-%m-%d), CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores," \

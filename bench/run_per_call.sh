@@ -25,9 +25,8 @@ cmake --build "$build" -j"$(nproc)" --target onednn_deconv > /dev/null 2>&1 ||
   { echo "bench/onednn_deconv did not build (apt-get install libdnnl-dev): no peer to compare with" >&2; exit 1; }
 convt=$build/app/cli/convt
 
-field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
+source bench/suite_lib.sh
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
-best_peak() { for _ in 1 2 3 4 5; do "$build"/bench/fma_peak "$1" | field gflops; done | sort -g | tail -n 1; }
 peak=$(best_peak "$threads")
 echo "Measured fp32 FMA peak with $threads threads: $peak GFLOP/s ($(best_peak 1) with 1), best of 5 runs"
 echo "Date: $(date -u +%Y-%m-%d), CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores," \

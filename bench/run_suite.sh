@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-2}
 repeat=${2:-10}
+build=build
 # Peers linked against OpenBLAS must not run with the slow-path settings some machines export.
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 
@@ -18,10 +19,8 @@ cmake --build build -j"$(nproc)" --target convt fma_peak > /dev/null
 have_onednn=0
 if cmake --build build -j"$(nproc)" --target onednn_deconv > /dev/null 2>&1; then have_onednn=1; fi
 
-field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
+source bench/suite_lib.sh
 
-# The best of five: on a shared machine a neighbour can steal a core during any single measurement.
-best_peak() { for _ in 1 2 3 4 5; do build/bench/fma_peak "$1" | field gflops; done | sort -g | tail -n 1; }
 peak=$(best_peak "$threads")
 flagged=0
 echo "Measured fp32 FMA peak with $threads threads: $peak GFLOP/s ($(best_peak 1) with 1), best of 5 runs"

@@ -1,0 +1,8 @@
+# Helpers shared by the CPU benchmark suites (sourced, not run). Each suite sets `build` to its build folder first.
+
+# The value of a JSON field from one line of JSON on stdin: field median_ms.
+field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
+
+# The machine's fp32 FMA peak in GFLOP/s on $1 threads, the best of five: on a shared machine a neighbour can steal
+# a core during any single measurement.
+best_peak() { for _ in 1 2 3 4 5; do "$build"/bench/fma_peak "$1" | field gflops; done | sort -g | tail -n 1; }

@@ -11,7 +11,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 
 namespace convt::cpu {

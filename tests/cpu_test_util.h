@@ -22,7 +22,7 @@ struct Threads {  // sets OpenMP's thread count
   int saved;
 };
 
-struct PathForced {  // forces the GEMM, the direct kernels or the columns on every layer
+struct PathForced {  // forces one GEMM, the direct kernels or the columns on every layer
   explicit PathForced(cpu::KernelPath path) { cpu::force_kernel_path(path); }
   ~PathForced() { cpu::force_kernel_path(cpu::KernelPath::Automatic); }
 };
@@ -31,7 +31,10 @@ struct PathForced {  // forces the GEMM, the direct kernels or the columns on ev
 // columns serve conv_transpose2d's passes; other ops keep their automatic choice under them).
 inline const std::vector<std::pair<std::string, cpu::KernelPath>>& all_paths() {
   static const std::vector<std::pair<std::string, cpu::KernelPath>> paths{
-      {"gemm", cpu::KernelPath::Gemm}, {"direct", cpu::KernelPath::Direct}, {"columns", cpu::KernelPath::Columns}};
+      {"gemm", cpu::KernelPath::Gemm},
+      {"gemm, input in place", cpu::KernelPath::GemmInPlace},
+      {"direct", cpu::KernelPath::Direct},
+      {"columns", cpu::KernelPath::Columns}};
   return paths;
 }
 

@@ -52,7 +52,7 @@ TEST(CpuBackend, PackedWeightsServeAnyInputSize) {
   std::mt19937_64 rng(7);
   for (int trial = 0; trial < 40; ++trial) {
     // Weights packed into panels, or kept as they are for the direct kernels, under each path.
-    PathForced forced_path(testing::all_paths()[static_cast<size_t>(trial % 3)].second);
+    PathForced forced_path(testing::all_paths()[static_cast<size_t>(trial) % testing::all_paths().size()].second);
     const testing::RandomCase c = testing::random_conv_transpose2d_case(rng);
     const auto packed = cpu::pack_conv_transpose2d_weight(c.weight, c.params);
     const Tensor* bias = c.bias ? &*c.bias : nullptr;
@@ -82,13 +82,16 @@ TEST(CpuBackend, ManyChannelsCrossTheKBlocks) {
   const Tensor x = Tensor::randn({2, 300, 5, 4}, 1), w = Tensor::randn({300, 13, 3, 3}, 2), b = Tensor::randn({13}, 3);
   const ConvTranspose2dParams params{2, 1, 1, 1, 1};
   const Tensor expected = conv_transpose2d_reference(x, w, &b, params);
-  for (const std::string& level : cpu::supported_kernel_levels()) {
-    KernelLevel forced(level);
-    Tensor actual = poisoned(expected.shape());
-    cpu::conv_transpose2d_cpu_into(x, w, &b, params, actual);
-    EXPECT_TRUE(testing::all_close_to_scale(actual, expected, testing::conv_transpose2d_term_scale(x, w, &b, params), 2e-6))
-        << level;
-  }
+  for (const std::string& level : cpu::supported_kernel_levels())
+    for (const auto& [path_name, path] : testing::all_paths()) {
+      KernelLevel forced(level);
+      PathForced forced_path(path);
+      Tensor actual = poisoned(expected.shape());
+      cpu::conv_transpose2d_cpu_into(x, w, &b, params, actual);
+      EXPECT_TRUE(
+          testing::all_close_to_scale(actual, expected, testing::conv_transpose2d_term_scale(x, w, &b, params), 2e-6))
+          << level << ", " << path_name;
+    }
 }
 
 // A batch-1 layer with a small image has too few pixel tiles to go round the threads: its output channels are cut
@@ -120,7 +123,7 @@ TEST(CpuBackend, FewPixelsSplitTheOutputChannelsAcrossThreads) {
 TEST(CpuBackend, Conv2dMatchesReference) {
   std::mt19937_64 rng(17);
   for (int checked = 0; checked < 120; ++checked) {
-    PathForced forced_path(testing::all_paths()[static_cast<size_t>(checked % 3)].second);
+    PathForced forced_path(testing::all_paths()[static_cast<size_t>(checked) % testing::all_paths().size()].second);
     const testing::RandomConv2dCase c = testing::random_conv2d_case(rng);
     const Tensor expected = conv2d_reference(c.input, c.weight, &c.bias, c.params);
     Tensor actual = poisoned(expected.shape());

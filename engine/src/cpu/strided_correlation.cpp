@@ -1,5 +1,6 @@
 #include "strided_correlation.h"
 
+#include "correlation_tasks.h"
 #include "correlation_tiles.h"
 #include "padded_planes.h"
 #include "parallel_threshold.h"
@@ -11,6 +12,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <numeric>
 #include <string>
 
 namespace convt::cpu {
@@ -19,59 +21,9 @@ namespace {
 // K is blocked so a packed B block (kKc x NR floats, 64 KB for AVX-512) stays close to L1 while every
 // output-channel block reuses it; 512 measured a few per cent faster than 256 on the bench/ layers.
 constexpr int64_t kKc = 512;
-
-// How one call is cut into tasks. A task is (group, a range of tiles of every plan, a range of output-channel
-// blocks). Keeping all phases of the same output rows in one task matters: phases interleave in memory (stride s),
-// so splitting them across threads would have two cores writing the same cache lines. When the pixels are few (a
-// batch-1 layer with a small image), tiles alone give too few tasks, so the output channels are split as well.
-struct Blocking {
-  int64_t tiles_per_task = 1, tile_ranges = 1;
-  int64_t m_blocks = 1, m_ranges = 1;
-  int64_t tasks = 1;
-  // Streaming: no panels at all; the microkernel reads the user's weight in place, input-channel block by block,
-  // for every plan at once (ci_block channels, about kKc taps in all). Used when every task owns its output
-  // channels outright (one range of tiles), so the weight is read once per call, split over the cores.
-  bool streaming = false;
-  int64_t ci_block = 1;
-};
-
-// Up to 8 tiles per task: each block of A then serves 8 tiles before the next is loaded, and a task's B blocks
-// stay within L2.
-constexpr int64_t kMaxTilesPerTask = 8;
-
-struct SharedTiles;
-
-// Everything a task reads.
-struct Call {
-  const std::vector<CorrelationPlan>& plans;
-  const ConvShape& shape;
-  const MicroKernel& kernel;
-  const float* input;
-  const float* weight;  // the user's weight, read in place (streaming)
-  WeightLayout layout;
-  const std::vector<std::vector<float>>* panels;  // packed panels (not streaming)
-  const float* bias;
-  float* output;
-  Blocking blocking;
-  std::vector<int64_t> taps;                    // taps of each plan
-  std::vector<std::vector<int64_t>> tap_index;  // each plan's taps as ky * kW + kx (streaming)
-  std::vector<int64_t> tiles;                   // tiles of each plan
-  // Streaming: every plan's taps together, where each plan's start, and the call's tiles and packed B.
-  int64_t all_taps = 0;
-  std::vector<int64_t> tap_prefix;
-  SharedTiles* shared = nullptr;
-  // Gathering B (phases only a few pixels wide, where each tile row would be many short runs): the input padded
-  // with zeros, and each plan's taps as offsets into one of its planes.
-  const PaddedPlanes* padded = nullptr;
-  std::vector<std::vector<int64_t>> gather_offset;
-};
-
-// Per-thread scratch, kept between calls (OpenMP's threads persist) so that calls do not fault in fresh pages.
-struct Scratch {
-  std::vector<TileIndex> tiles;  // the tiles of a task (with panels)
-  std::vector<float> b, c;
-  std::vector<int64_t> offsets;  // streaming: each plan's K offsets into a weight row, for one input-channel block
-};
+// With the input in place, a microkernel call reads kKcInPlace x NR floats of the packed weight (8 KB with AVX2's
+// NR of 16) besides its pixels' input lines, which stay in L1 while every output-channel block meets them.
+constexpr int64_t kKcInPlace = 128;
 
 Scratch& thread_scratch() {
   static thread_local Scratch scratch;
@@ -80,26 +32,6 @@ Scratch& thread_scratch() {
 
 void at_least(std::vector<float>& buffer, int64_t size) {
   if (static_cast<int64_t>(buffer.size()) < size) buffer.resize(static_cast<size_t>(size));
-}
-
-// The task's share of the work, decoded from its number.
-struct TaskRange {
-  int64_t group, first_tile, mb_begin, mb_end, rows;
-};
-
-TaskRange task_range(const Blocking& b, int64_t task, int64_t mr) {
-  TaskRange r;
-  r.group = task / (b.tile_ranges * b.m_ranges);
-  const int64_t range = task / b.m_ranges % b.tile_ranges, part = task % b.m_ranges;
-  r.first_tile = range * b.tiles_per_task;
-  r.mb_begin = b.m_blocks * part / b.m_ranges;
-  r.mb_end = b.m_blocks * (part + 1) / b.m_ranges;
-  r.rows = (r.mb_end - r.mb_begin) * mr;
-  return r;
-}
-
-int64_t tile_count(const Call& call, const TaskRange& r, size_t plan) {
-  return std::clamp<int64_t>(call.tiles[plan] - r.first_tile, 0, call.blocking.tiles_per_task);
 }
 
 // C = bias (or zero) for the task's rows of one tile.
@@ -184,13 +116,6 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
       store_tile(call, r, scratch.tiles[static_cast<size_t>(t)], scratch.c.data() + t * r.rows * nr);
   }
 }
-
-// The call's own buffers when it streams: every plan's tiles and their packed B for every group, as
-// [group][tile][plan's K rows][nr] with the plans one after another. Kept by the calling thread between calls.
-struct SharedTiles {
-  std::vector<TileIndex> tiles;  // [plan][tile]
-  std::vector<float> b;
-};
 
 SharedTiles& call_tiles() {
   static thread_local SharedTiles shared;
@@ -295,7 +220,10 @@ void prepare_gathering(Call& call, int threads) {
   const ConvShape& s = call.shape;
   const ReadExtent e = read_extent(call.plans, s);
   static thread_local PaddedPlanes padded;
-  pad_planes(call.input, s.batch * s.in_channels, s.in_h, s.in_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, 1, threads, padded);
+  // Both readers (B's gathers, the in-place microkernel's broadcasts) load single floats, so planes that need no
+  // padding are read as they are.
+  pad_planes_for_gathers(call.input, s.batch * s.in_channels, s.in_h, s.in_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, threads,
+                         padded);
   call.padded = &padded;
   for (const CorrelationPlan& plan : call.plans) {
     std::vector<int64_t> offsets;
@@ -305,13 +233,22 @@ void prepare_gathering(Call& call, int threads) {
   }
 }
 
-// Shared by both entry points: `panels` is null when the call packs the weight itself.
+// Shared by both entry points: `panels` is null when the call packs the weight itself; otherwise `in_place` says
+// which GEMM they were packed for.
 void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
-             const std::vector<std::vector<float>>* panels, const MicroKernel& kernel, const float* bias, float* output,
-             const float* weight, WeightLayout layout) {
+             const std::vector<std::vector<float>>* panels, bool in_place, const MicroKernel& kernel, const float* bias,
+             float* output, const float* weight, WeightLayout layout) {
   Call call{plans, shape, kernel, input, weight, layout, panels, bias, output, {}, {}, {}, {}, 0, {}, nullptr, nullptr, {}};
   double flops = 0;
-  int64_t max_tiles = 0, all_taps = 0, max_taps = 1;
+  int64_t max_tiles = 0, all_taps = 0, max_taps = 1, max_pixels = 0;
+  for (const CorrelationPlan& plan : plans)
+    max_pixels = std::max(max_pixels, shape.batch * plan.y.count * plan.x.count);
+  Blocking& b = call.blocking;
+  // Streaming wins over both GEMMs when the pixels are this few, unless a test forced the input in place.
+  b.streaming = !panels && (max_pixels + kernel.nr - 1) / kernel.nr <= kMaxTilesPerTask &&
+                forced_kernel_path() != KernelPath::GemmInPlace;
+  b.input_in_place = panels ? in_place : !b.streaming && reads_input_in_place(shape);
+  const int64_t tile_pixels = b.input_in_place ? kernel.mr : kernel.nr;
   for (const CorrelationPlan& plan : plans) {
     const int64_t pixels = shape.batch * plan.y.count * plan.x.count;
     const int64_t taps = static_cast<int64_t>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
@@ -320,7 +257,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
       for (int64_t kx : plan.x.tap_kernel) index.push_back(ky * shape.kernel_w + kx);
     call.taps.push_back(taps);
     call.tap_index.push_back(std::move(index));
-    call.tiles.push_back((pixels + kernel.nr - 1) / kernel.nr);
+    call.tiles.push_back((pixels + tile_pixels - 1) / tile_pixels);
     max_tiles = std::max(max_tiles, call.tiles.back());
     call.tap_prefix.push_back(all_taps);
     all_taps += taps;
@@ -329,24 +266,35 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   }
   if (max_tiles == 0) return;
   const int threads = threads_for_work(flops);
-  Blocking& b = call.blocking;
   // About four tasks per thread, to balance the load. With panels, ranges of fewer tiles cost nothing (the panels
   // are shared); output-channel ranges, which repack B for each range, only make up what tiles and groups lack.
   // Streaming needs every task to hold all the tiles (so that it owns its rows of the weight outright).
   const int64_t wanted = threads > 1 ? 4 * static_cast<int64_t>(threads) : 1;
-  b.streaming = !panels && max_tiles <= kMaxTilesPerTask;
-  b.tiles_per_task = b.streaming ? max_tiles
-                                 : std::clamp<int64_t>(max_tiles / (wanted * shape.groups), 1, kMaxTilesPerTask);
+  if (b.streaming) {
+    b.tiles_per_task = max_tiles;
+  } else if (b.input_in_place) {
+    // Tiles of mr pixels, as many pixels per task as the packed-input GEMM's; the ranges are a whole number of
+    // rounds over the threads (a 9th task on 2 threads left one idle for a ninth of the call).
+    const int64_t most = kMaxTilesPerTask * kernel.nr / kernel.mr;
+    int64_t ranges = std::max((max_tiles + most - 1) / most, (wanted + shape.groups - 1) / shape.groups);
+    ranges = std::min(round_up(ranges, threads / std::gcd<int64_t>(threads, shape.groups)), max_tiles);
+    b.tiles_per_task = (max_tiles + ranges - 1) / ranges;
+  } else {
+    b.tiles_per_task = std::clamp<int64_t>(max_tiles / (wanted * shape.groups), 1, kMaxTilesPerTask);
+  }
   b.tile_ranges = (max_tiles + b.tiles_per_task - 1) / b.tiles_per_task;
-  b.m_blocks = round_up(shape.out_per_group, kernel.mr) / kernel.mr;
+  const int64_t block_rows = b.input_in_place ? kernel.nr : kernel.mr;
+  b.m_blocks = round_up(shape.out_per_group, block_rows) / block_rows;
   const int64_t have = shape.groups * b.tile_ranges;
   b.m_ranges = std::clamp<int64_t>((wanted + have - 1) / have, 1, b.m_blocks);
   b.tasks = have * b.m_ranges;
-  // A K block is about kKc deep: per plan with panels, over every plan's taps together when streaming.
-  b.ci_block = std::clamp<int64_t>(kKc / (b.streaming ? all_taps : max_taps), 1, shape.in_per_group);
+  // A K block is about kKc deep (kKcInPlace with the input in place): per plan with panels, over every plan's taps
+  // together when streaming.
+  const int64_t kc_target = b.input_in_place ? kKcInPlace : kKc;
+  b.ci_block = std::clamp<int64_t>(kc_target / (b.streaming ? all_taps : max_taps), 1, shape.in_per_group);
   call.all_taps = all_taps;
-  if (gathers_b(plans, kernel.nr)) prepare_gathering(call, threads);
-  const int64_t max_rows = (b.m_blocks + b.m_ranges - 1) / b.m_ranges * kernel.mr;
+  if (b.input_in_place || gathers_b(plans, kernel.nr)) prepare_gathering(call, threads);
+  const int64_t max_rows = (b.m_blocks + b.m_ranges - 1) / b.m_ranges * block_rows;
   const size_t plan_tiles = plans.size() * static_cast<size_t>(b.tiles_per_task);
   std::vector<std::vector<float>>& own_panels = call_panels();
   if (!panels && !b.streaming) {
@@ -384,14 +332,16 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
     } else {
       if (scratch.tiles.size() < static_cast<size_t>(b.tiles_per_task)) scratch.tiles.resize(static_cast<size_t>(b.tiles_per_task));
       at_least(scratch.b, b.tiles_per_task * kKc * kernel.nr);
-      at_least(scratch.c, b.tiles_per_task * max_rows * kernel.nr);
+      at_least(scratch.c, b.tiles_per_task * max_rows * kernel.nr);  // also [tile][block][mr][nr] in place
       // The weight is packed once for the whole call, by every thread, before any task runs.
-      if (!panels) pack_all_panels(plans, shape, weight, layout, kernel.mr, own_panels);
+      if (!panels) pack_all_panels(plans, shape, weight, layout, block_rows, own_panels);
     }
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < b.tasks; ++task) {
       if (b.streaming)
         run_task_streaming(call, task, scratch);
+      else if (b.input_in_place)
+        run_task_input_in_place(call, task, scratch);
       else
         run_task_with_panels(call, task, scratch);
     }
@@ -422,7 +372,7 @@ AxisPlan strided_axis(int64_t output, int64_t kernel, int64_t stride, int64_t pa
 
 void run_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
                       const float* weight, WeightLayout layout, const float* bias, float* output) {
-  run_all(plans, shape, input, nullptr, active_microkernel(), bias, output, weight, layout);
+  run_all(plans, shape, input, nullptr, false, active_microkernel(), bias, output, weight, layout);
 }
 
 void run_correlations_packed(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
@@ -430,7 +380,8 @@ void run_correlations_packed(const std::vector<CorrelationPlan>& plans, const Co
   if (packed.kernel != &active_microkernel())
     throw_invalid("packed weights were made for the " + std::string(packed.kernel->name) +
                   " microkernel, but the active one is " + active_microkernel().name + "; pack them again");
-  run_all(plans, shape, input, &packed.panels, *packed.kernel, bias, output, nullptr, WeightLayout::Transposed);
+  run_all(plans, shape, input, &packed.panels, packed.input_in_place, *packed.kernel, bias, output, nullptr,
+          WeightLayout::Transposed);
 }
 
 }  // namespace convt::cpu

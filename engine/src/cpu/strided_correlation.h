@@ -3,7 +3,8 @@
 // with oy(q) = q*out_stride + out_base and in(q, tap) = q*in_stride + tap_offset per axis. A transposed conv is
 // s_h*s_w of them (one per output phase, in_stride 1, out_stride s); a conv2d is one (in_stride s, out_stride 1).
 // With few pixels the weight is read in place by the microkernel; otherwise it is packed once per call (or taken
-// prepacked). Each tile's input rows (B) are copied run by run or gathered from a zero-padded copy; every output
+// prepacked), and either each tile's input rows (B) are copied run by run or gathered from a zero-padded copy, or,
+// with few output channels, the roles swap and the input is read in place (input_in_place.cpp). Every output
 // element is written once.
 #pragma once
 
@@ -45,10 +46,16 @@ enum class WeightLayout {
   Forward,     // [C_out, C_in/groups, kH, kW]  (conv2d)
 };
 
-// Weights rearranged for the microkernel, one panel per (plan, group), each [M blocks][K][MR]. Panels depend on
-// the plans' taps only, not on their output ranges, so they serve any input size with the same parameters.
+// Whether a layer's GEMM reads its input in place, its packed weight B: at most 64 output channels per group, where
+// packing the input would cost about as much as the products (or the path a test forced).
+bool reads_input_in_place(const ConvShape& shape);
+
+// Weights rearranged for the microkernel, one panel per (plan, group), each [blocks][K][width]: blocks of
+// kernel->mr output channels, or of kernel->nr when the input is read in place. Panels depend on the plans' taps
+// only, not on their output ranges, so they serve any input size with the same parameters.
 struct PackedPanels {
   const MicroKernel* kernel = nullptr;
+  bool input_in_place = false;
   int64_t groups = 1;
   std::vector<std::vector<float>> panels;  // [plan * groups + group]
 };

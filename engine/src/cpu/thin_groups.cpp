@@ -26,7 +26,8 @@ PaddedPlanes& prepared_rows() {
 
 bool use_thin_path(int64_t in_per_group, int64_t out_per_group) {
   switch (forced_kernel_path()) {
-    case KernelPath::Gemm: return false;
+    case KernelPath::Gemm:
+    case KernelPath::GemmInPlace: return false;
     case KernelPath::Direct: return true;
     default: return std::min(in_per_group, out_per_group) <= kThinChannelsPerGroup;
   }
@@ -34,7 +35,8 @@ bool use_thin_path(int64_t in_per_group, int64_t out_per_group) {
 
 bool use_thin_weight_gradient(int64_t a_per_group, int64_t b_per_group, int64_t taps) {
   switch (forced_kernel_path()) {
-    case KernelPath::Gemm: return false;
+    case KernelPath::Gemm:
+    case KernelPath::GemmInPlace: return false;
     case KernelPath::Direct: return true;
     default: return a_per_group <= kThinChannelsPerGroup || b_per_group * taps < active_microkernel().nr;
   }

@@ -8,17 +8,18 @@
 namespace convt::cpu {
 namespace {
 
-int64_t panel_size(const CorrelationPlan& plan, const ConvShape& s, int64_t mr) {
-  return round_up(s.out_per_group, mr) * s.in_per_group * static_cast<int64_t>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
+int64_t panel_size(const CorrelationPlan& plan, const ConvShape& s, int64_t width) {
+  const int64_t taps = static_cast<int64_t>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
+  return round_up(s.out_per_group, width) * s.in_per_group * taps;
 }
 
-// Output channels [co_begin, co_end) of A for one group, for every plan at once, into panels[plan * groups +
-// group], each laid out [M blocks][K][MR] with K ordered (ci, ty, tx). One pass over the weight fills all the
+// Output channels [co_begin, co_end) of the weight for one group, for every plan at once, into panels[plan * groups +
+// group], each laid out [blocks][K][width] with K ordered (ci, ty, tx). One pass over the weight fills all the
 // plans: the phases of a transposed conv share each kernel's cache line (4 phases of a 4x4 kernel: packing them
 // one after another read the weight four times). Rows past C_out/groups (in the last block) are zeroed. Callers
 // split the output channels into ranges of whole blocks so one large weight is packed by every core, not one.
 void pack_weight_rows(const std::vector<CorrelationPlan>& plans, const ConvShape& s, const float* weight,
-                      WeightLayout layout, int64_t group, int64_t mr, int64_t co_begin, int64_t co_end,
+                      WeightLayout layout, int64_t group, int64_t width, int64_t co_begin, int64_t co_end,
                       std::vector<std::vector<float>>& panels) {
   struct PlanTaps {
     std::vector<int64_t> index;  // the plan's taps as offsets into a kernel
@@ -41,8 +42,8 @@ void pack_weight_rows(const std::vector<CorrelationPlan>& plans, const ConvShape
                                         : ((group * s.out_per_group + co) * s.in_per_group + ci) * taps);
     for (const PlanTaps& plan : plan_taps) {
       const int64_t count = static_cast<int64_t>(plan.index.size());
-      float* destination = plan.panel + ((co / mr) * plan.k_total + ci * count) * mr + co % mr;
-      for (int64_t t = 0; t < count; ++t) destination[t * mr] = kernel[plan.index[static_cast<size_t>(t)]];
+      float* destination = plan.panel + ((co / width) * plan.k_total + ci * count) * width + co % width;
+      for (int64_t t = 0; t < count; ++t) destination[t * width] = kernel[plan.index[static_cast<size_t>(t)]];
     }
   };
   // The loops follow the source layout (its outer channel first), so the weight is read in order: the other
@@ -57,8 +58,8 @@ void pack_weight_rows(const std::vector<CorrelationPlan>& plans, const ConvShape
   }
   for (const PlanTaps& plan : plan_taps)
     for (int64_t co = co_stop; co < co_end; ++co) {
-      float* destination = plan.panel + (co / mr) * plan.k_total * mr + co % mr;
-      for (int64_t k = 0; k < plan.k_total; ++k) destination[k * mr] = 0.0f;
+      float* destination = plan.panel + (co / width) * plan.k_total * width + co % width;
+      for (int64_t k = 0; k < plan.k_total; ++k) destination[k * width] = 0.0f;
     }
 }
 
@@ -69,20 +70,20 @@ void pack_weight_rows(const std::vector<CorrelationPlan>& plans, const ConvShape
 // then each group's output channels are split into ranges so that there are at least twice as many pieces as
 // threads.
 void pack_all_panels(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* weight,
-                     WeightLayout layout, int64_t mr, std::vector<std::vector<float>>& panels) {
+                     WeightLayout layout, int64_t width, std::vector<std::vector<float>>& panels) {
   const size_t groups = static_cast<size_t>(shape.groups);
 #pragma omp for schedule(static)
   for (size_t i = 0; i < panels.size(); ++i)
-    panels[i].resize(static_cast<size_t>(panel_size(plans[i / groups], shape, mr)));
-  const int64_t blocks = round_up(shape.out_per_group, mr) / mr;
+    panels[i].resize(static_cast<size_t>(panel_size(plans[i / groups], shape, width)));
+  const int64_t blocks = round_up(shape.out_per_group, width) / width;
   const int64_t wanted = 2 * static_cast<int64_t>(omp_get_num_threads());
   const int64_t slices = std::min(blocks, std::max<int64_t>(1, (wanted + shape.groups - 1) / shape.groups));
   const int64_t pieces = shape.groups * slices;
 #pragma omp for schedule(dynamic)
   for (int64_t piece = 0; piece < pieces; ++piece) {
     const int64_t group = piece / slices, slice = piece % slices;
-    pack_weight_rows(plans, shape, weight, layout, group, mr, blocks * slice / slices * mr,
-                     blocks * (slice + 1) / slices * mr, panels);
+    pack_weight_rows(plans, shape, weight, layout, group, width, blocks * slice / slices * width,
+                     blocks * (slice + 1) / slices * width, panels);
   }
 }
 
@@ -90,10 +91,12 @@ PackedPanels pack_panels(const std::vector<CorrelationPlan>& plans, const ConvSh
                          WeightLayout layout) {
   PackedPanels packed;
   packed.kernel = &active_microkernel();
+  packed.input_in_place = reads_input_in_place(shape);
   packed.groups = shape.groups;
   packed.panels.resize(plans.size() * static_cast<size_t>(shape.groups));
+  const int64_t width = packed.input_in_place ? packed.kernel->nr : packed.kernel->mr;
 #pragma omp parallel
-  pack_all_panels(plans, shape, weight, layout, packed.kernel->mr, packed.panels);
+  pack_all_panels(plans, shape, weight, layout, width, packed.panels);
   return packed;
 }
 

@@ -1,0 +1,104 @@
+// The tasks one call of the strided correlations (strided_correlation.h) is cut into, and what they share: the
+// call's blocking, what every task reads, and each thread's scratch. Private to the engine's CPU backend.
+#pragma once
+
+#include "correlation_tiles.h"
+#include "microkernels.h"
+#include "padded_planes.h"
+#include "strided_correlation.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace convt::cpu {
+
+// How one call is cut into tasks. A task is (group, a range of tiles of every plan, a range of output-channel
+// blocks). Keeping all phases of the same output rows in one task matters: phases interleave in memory (stride s),
+// so splitting them across threads would have two cores writing the same cache lines. When the pixels are few (a
+// batch-1 layer with a small image), tiles alone give too few tasks, so the output channels are split as well.
+struct Blocking {
+  int64_t tiles_per_task = 1, tile_ranges = 1;
+  int64_t m_blocks = 1, m_ranges = 1;
+  int64_t tasks = 1;
+  // Streaming: no panels at all; the microkernel reads the user's weight in place, input-channel block by block,
+  // for every plan at once (ci_block channels, about kKc taps in all). Used when every task owns its output
+  // channels outright (one range of tiles), so the weight is read once per call, split over the cores.
+  bool streaming = false;
+  // Input in place: the roles of the GEMM swap. The packed weight is B (kernel.nr output channels wide) and the
+  // microkernel reads A, the input, in place through a zero-padded copy: row m of a tile is a pixel, and a K step
+  // (ci, tap) an offset into the input. Nothing of the input is packed. Tiles are then kernel.mr pixels, and the
+  // "m blocks" count blocks of kernel.nr output channels.
+  bool input_in_place = false;
+  int64_t ci_block = 1;
+};
+
+// Up to 8 tiles per task: each block of A then serves 8 tiles before the next is loaded, and a task's B blocks
+// stay within L2.
+constexpr int64_t kMaxTilesPerTask = 8;
+
+// The call's own buffers when it streams: every plan's tiles and their packed B for every group, as
+// [group][tile][plan's K rows][nr] with the plans one after another. Kept by the calling thread between calls.
+struct SharedTiles {
+  std::vector<TileIndex> tiles;  // [plan][tile]
+  std::vector<float> b;
+};
+
+// Everything a task reads.
+struct Call {
+  const std::vector<CorrelationPlan>& plans;
+  const ConvShape& shape;
+  const MicroKernel& kernel;
+  const float* input;
+  const float* weight;  // the user's weight, read in place (streaming)
+  WeightLayout layout;
+  const std::vector<std::vector<float>>* panels;  // packed panels (not streaming)
+  const float* bias;
+  float* output;
+  Blocking blocking;
+  std::vector<int64_t> taps;                    // taps of each plan
+  std::vector<std::vector<int64_t>> tap_index;  // each plan's taps as ky * kW + kx (streaming)
+  std::vector<int64_t> tiles;                   // tiles of each plan
+  // Streaming: every plan's taps together, where each plan's start, and the call's tiles and packed B.
+  int64_t all_taps = 0;
+  std::vector<int64_t> tap_prefix;
+  SharedTiles* shared = nullptr;
+  // Gathering B (phases only a few pixels wide, where each tile row would be many short runs) or reading the input
+  // in place: the input padded with zeros, and each plan's taps as offsets into one of its planes.
+  const PaddedPlanes* padded = nullptr;
+  std::vector<std::vector<int64_t>> gather_offset;
+};
+
+// Per-thread scratch, kept between calls (OpenMP's threads persist) so that calls do not fault in fresh pages.
+struct Scratch {
+  std::vector<TileIndex> tiles;  // the tiles of a task (with panels, or in place)
+  std::vector<float> b, c;
+  // One input-channel block's K offsets: into a weight row (streaming), or into the padded input (in place).
+  std::vector<int64_t> offsets;
+};
+
+// The task's share of the work, decoded from its number.
+struct TaskRange {
+  int64_t group, first_tile, mb_begin, mb_end, rows;
+};
+
+inline TaskRange task_range(const Blocking& b, int64_t task, int64_t mr) {
+  TaskRange r;
+  r.group = task / (b.tile_ranges * b.m_ranges);
+  const int64_t range = task / b.m_ranges % b.tile_ranges, part = task % b.m_ranges;
+  r.first_tile = range * b.tiles_per_task;
+  r.mb_begin = b.m_blocks * part / b.m_ranges;
+  r.mb_end = b.m_blocks * (part + 1) / b.m_ranges;
+  r.rows = (r.mb_end - r.mb_begin) * mr;
+  return r;
+}
+
+inline int64_t tile_count(const Call& call, const TaskRange& r, size_t plan) {
+  return std::clamp<int64_t>(call.tiles[plan] - r.first_tile, 0, call.blocking.tiles_per_task);
+}
+
+// Input in place (Blocking::input_in_place, input_in_place.cpp): one task's tiles, every plan, from C = bias to the
+// stored outputs.
+void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch);
+
+}  // namespace convt::cpu

@@ -1,0 +1,76 @@
+// The strided correlations with the input read in place (Blocking::input_in_place): the GEMM's roles swap, so
+// that nothing of the input is packed. The packed weight is B, kernel.nr output channels wide, and the microkernel
+// reads A through run_rows: row m of a tile is a pixel (its address in the zero-padded input), and a K step
+// (ci, tap) is an offset from it. A tile is kernel.mr pixels; C is [pixel][output channel], one block per (tile,
+// block of kernel.nr output channels).
+#include "correlation_tasks.h"
+
+namespace convt::cpu {
+
+// Packing B costs about as much per tile as the products of kernel.nr output channels; past this many channels the
+// packed-input GEMM's A is the better-used operand (measured on bench/layers.txt and layers of 8 to 256 channels:
+// 1.2 to 2.5 times faster at 8 to 64 channels, 0.8 of the packed-input GEMM at 128 and 256).
+constexpr int64_t kInPlaceMaxChannels = 64;
+
+bool reads_input_in_place(const ConvShape& shape) {
+  switch (forced_kernel_path()) {
+    case KernelPath::Gemm: return false;
+    case KernelPath::GemmInPlace: return true;
+    default: return shape.out_per_group <= kInPlaceMaxChannels;
+  }
+}
+
+// For each plan: C = bias; then, input-channel block by input-channel block, each tile's pixels (whose input lines
+// stay in L1) meet every output-channel block of B in turn; then the valid pixels and channels are stored.
+void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
+  const ConvShape& s = call.shape;
+  const MicroKernel& kernel = call.kernel;
+  const int64_t mr = kernel.mr, nr = kernel.nr, out_plane = s.out_h * s.out_w;
+  const TaskRange r = task_range(call.blocking, task, nr);
+  const int64_t blocks = r.mb_end - r.mb_begin;
+  const PaddedPlanes& padded = *call.padded;
+  const float* group_input = padded.data + r.group * s.in_per_group * padded.plane_size();
+  auto c_block = [&](int64_t t, int64_t cb) { return scratch.c.data() + (t * blocks + cb - r.mb_begin) * mr * nr; };
+  auto channels_of = [&](int64_t cb) { return std::min(nr, s.out_per_group - cb * nr); };
+  for (size_t p = 0; p < call.plans.size(); ++p) {
+    const int64_t count = tile_count(call, r, p), taps = call.taps[p], k_total = s.in_per_group * taps;
+    const float* panel = (*call.panels)[p * static_cast<size_t>(s.groups) + static_cast<size_t>(r.group)].data();
+    for (int64_t t = 0; t < count; ++t) {
+      prepare_tile(call.plans[p], s, r.first_tile + t, mr, &padded, scratch.tiles[static_cast<size_t>(t)]);
+      for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb) {
+        const float* bias = call.bias ? call.bias + r.group * s.out_per_group + cb * nr : nullptr;
+        float* c = c_block(t, cb);
+        for (int64_t j = 0; j < mr; ++j)
+          for (int64_t co = 0; co < nr; ++co) c[j * nr + co] = (bias && co < channels_of(cb)) ? bias[co] : 0.0f;
+      }
+    }
+    const int64_t* tap_offset = call.gather_offset[p].data();
+    for (int64_t ci0 = 0; ci0 < s.in_per_group; ci0 += call.blocking.ci_block) {
+      const int64_t cn = std::min(call.blocking.ci_block, s.in_per_group - ci0), kc = cn * taps;
+      scratch.offsets.clear();
+      for (int64_t c = 0; c < cn; ++c)
+        for (int64_t tap = 0; tap < taps; ++tap)
+          scratch.offsets.push_back((ci0 + c) * padded.plane_size() + tap_offset[tap]);
+      for (int64_t t = 0; t < count; ++t) {
+        // Pixels past the plan's end repeat its last one (prepare_tile): their results are never stored.
+        const TileIndex& index = scratch.tiles[static_cast<size_t>(t)];
+        const float* pixels[kMaxMr];
+        for (int64_t j = 0; j < mr; ++j) pixels[j] = group_input + index.pixel_base[static_cast<size_t>(j)];
+        for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb)
+          kernel.run_rows(kc, pixels, scratch.offsets.data(), panel + (cb * k_total + ci0 * taps) * nr, c_block(t, cb));
+      }
+    }
+    for (int64_t t = 0; t < count; ++t) {
+      const TileIndex& index = scratch.tiles[static_cast<size_t>(t)];
+      for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb) {
+        const float* c = c_block(t, cb);
+        float* output = call.output + (r.group * s.out_per_group + cb * nr) * out_plane;
+        for (int64_t co = 0; co < channels_of(cb); ++co)
+          for (int64_t j = 0; j < index.valid; ++j)
+            output[co * out_plane + index.out_offset[static_cast<size_t>(j)]] = c[j * nr + co];
+      }
+    }
+  }
+}
+
+}  // namespace convt::cpu

@@ -3,6 +3,8 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+
 namespace convt::cpu {
 namespace {
 
@@ -56,10 +58,55 @@ void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const
   register_block<true>(kc, [&r, offset](int64_t k, int64_t m) { return r[m] + offset[k]; }, b, c, kNr);
 }
 
+// Eight floats of a run, every kStep-th from `source`, never reading past the run's last element (a run can end
+// at the end of a tensor). Step 2, a strided correlation's, is two loads and two lane permutes: the even elements
+// of [0, 8) and of [7, 15) (the second load starts one early, so that it ends on element 14).
+template <int kStep>
+__m256 eight(const float* source) {
+  if constexpr (kStep == 1) {
+    return _mm256_loadu_ps(source);
+  } else {
+    const __m256 low = _mm256_permutevar8x32_ps(_mm256_loadu_ps(source), _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
+    const __m256 high =
+        _mm256_permutevar8x32_ps(_mm256_loadu_ps(source + 7), _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7));
+    return _mm256_blend_ps(low, high, 0xF0);
+  }
+}
+
+// A run, 8 floats at a time; the last 8 of a run of at least 8 overlap the previous store, so no run ends in a
+// scalar loop.
+template <int kStep>
+void copy_run(const float* source, int32_t length, float* destination) {
+  if (length < 8) {
+    for (int32_t i = 0; i < length; ++i) destination[i] = source[i * kStep];
+    return;
+  }
+  for (int32_t i = 0; i + 8 <= length; i += 8) _mm256_storeu_ps(destination + i, eight<kStep>(source + i * kStep));
+  if (length % 8 != 0)
+    _mm256_storeu_ps(destination + length - 8, eight<kStep>(source + (length - 8) * kStep));
+}
+
+// pack_row with vector copies for the two common steps: 1 (a transposed conv's phases) and 2 (grad_input and
+// conv2d at stride 2, where the portable loop copied one float at a time).
+void pack_row(const Run* runs, int64_t count, const float* channel, float* row) {
+  for (int64_t r = 0; r < count; ++r) {
+    const Run& run = runs[r];
+    float* destination = row + run.first;
+    if (run.source < 0)
+      std::fill(destination, destination + run.length, 0.0f);
+    else if (run.step == 1)
+      copy_run<1>(channel + run.source, run.length, destination);
+    else if (run.step == 2)
+      copy_run<2>(channel + run.source, run.length, destination);
+    else
+      for (int32_t i = 0; i < run.length; ++i) destination[i] = channel[run.source + i * run.step];
+  }
+}
+
 }  // namespace
 
 const MicroKernel& microkernel_avx2() {
-  static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_row_portable};
+  static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_row};
   return kernel;
 }
 

@@ -69,8 +69,8 @@ std::string active_kernel_level();
 // Which kernels a layer takes. Automatic: conv_transpose2d on an input of very few pixels (where the phase GEMM
 // would spend most of its products on padding) goes through per-pixel columns; otherwise layers with at most 4
 // channels per group on either side (depthwise and near it) take the direct, row-vectorised kernels, and the rest
-// a GEMM: with the input read in place when the layer has at most 64 output channels per group (GemmInPlace),
-// else with the input packed (Gemm). Tests force each path on every layer: Gemm, GemmInPlace and Direct for every
+// a GEMM: with the input read in place when the layer has at most 64 output channels per group, or 128 where it
+// reads its input with a stride (GemmInPlace), else with the input packed (Gemm). Tests force each path on every layer: Gemm, GemmInPlace and Direct for every
 // op, Columns for conv_transpose2d's.
 enum class KernelPath { Automatic, Gemm, GemmInPlace, Direct, Columns };
 void force_kernel_path(KernelPath path);

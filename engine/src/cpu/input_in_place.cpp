@@ -7,17 +7,23 @@
 
 namespace convt::cpu {
 
-// Packing B costs about as much per tile as the products of kernel.nr output channels; past this many channels the
-// packed-input GEMM's A is the better-used operand (measured on bench/layers.txt and layers of 8 to 256 channels:
-// 1.2 to 2.5 times faster at 8 to 64 channels, 0.8 of the packed-input GEMM at 128 and 256).
-constexpr int64_t kInPlaceMaxChannels = 64;
+// Packing the input costs about as much per tile as the products of a few output-channel blocks, so with few
+// output channels the in-place GEMM wins, and with many the packed-input GEMM (whose packed B then serves many
+// rows of A). Measured on 2 threads (AVX2) against the packed-input GEMM: 1.2 to 2.5 times faster at 8 to 64
+// channels; at 128 and 256, 0.8 of it when the input is read with stride 1 (a transposed conv's phases), where a
+// tile's B rows are a few contiguous runs; but 1.1 to 1.3 times faster at 96 and 128 with stride 2 (grad_input,
+// a strided conv2d), where packing copies every other float.
+constexpr int64_t kInPlaceMaxChannels = 64, kInPlaceMaxChannelsStrided = 128;
 
-bool reads_input_in_place(const ConvShape& shape) {
+bool reads_input_in_place(const std::vector<CorrelationPlan>& plans, const ConvShape& shape) {
   switch (forced_kernel_path()) {
     case KernelPath::Gemm: return false;
     case KernelPath::GemmInPlace: return true;
-    default: return shape.out_per_group <= kInPlaceMaxChannels;
+    default: break;
   }
+  bool strided = false;
+  for (const CorrelationPlan& plan : plans) strided = strided || plan.y.in_stride > 1 || plan.x.in_stride > 1;
+  return shape.out_per_group <= (strided ? kInPlaceMaxChannelsStrided : kInPlaceMaxChannels);
 }
 
 // For each plan: C = bias; then, input-channel block by input-channel block, each tile's pixels (whose input lines

@@ -247,7 +247,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   // Streaming wins over both GEMMs when the pixels are this few, unless a test forced the input in place.
   b.streaming = !panels && (max_pixels + kernel.nr - 1) / kernel.nr <= kMaxTilesPerTask &&
                 forced_kernel_path() != KernelPath::GemmInPlace;
-  b.input_in_place = panels ? in_place : !b.streaming && reads_input_in_place(shape);
+  b.input_in_place = panels ? in_place : !b.streaming && reads_input_in_place(plans, shape);
   const int64_t tile_pixels = b.input_in_place ? kernel.mr : kernel.nr;
   for (const CorrelationPlan& plan : plans) {
     const int64_t pixels = shape.batch * plan.y.count * plan.x.count;

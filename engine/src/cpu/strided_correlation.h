@@ -46,9 +46,10 @@ enum class WeightLayout {
   Forward,     // [C_out, C_in/groups, kH, kW]  (conv2d)
 };
 
-// Whether a layer's GEMM reads its input in place, its packed weight B: at most 64 output channels per group, where
-// packing the input would cost about as much as the products (or the path a test forced).
-bool reads_input_in_place(const ConvShape& shape);
+// Whether a layer's GEMM reads its input in place, its packed weight B: at most 64 output channels per group (128
+// when the plans read their input with a stride), where packing the input would cost about as much as the
+// products (or the path a test forced).
+bool reads_input_in_place(const std::vector<CorrelationPlan>& plans, const ConvShape& shape);
 
 // Weights rearranged for the microkernel, one panel per (plan, group), each [blocks][K][width]: blocks of
 // kernel->mr output channels, or of kernel->nr when the input is read in place. Panels depend on the plans' taps

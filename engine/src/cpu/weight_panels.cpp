@@ -91,7 +91,7 @@ PackedPanels pack_panels(const std::vector<CorrelationPlan>& plans, const ConvSh
                          WeightLayout layout) {
   PackedPanels packed;
   packed.kernel = &active_microkernel();
-  packed.input_in_place = reads_input_in_place(shape);
+  packed.input_in_place = reads_input_in_place(plans, shape);
   packed.groups = shape.groups;
   packed.panels.resize(plans.size() * static_cast<size_t>(shape.groups));
   const int64_t width = packed.input_in_place ? packed.kernel->nr : packed.kernel->mr;

@@ -114,6 +114,18 @@ void store_tiles(const MicroKernel& kernel, const Layout& l, const Scratch& s, i
     }
 }
 
+// Each thread's scratch, kept between calls (OpenMP's threads persist): a fresh one zeroed its packed A and B on
+// every call, a tenth of a batch-1 layer's weight gradient. Every element the microkernel reads is packed first.
+Scratch& thread_scratch() {
+  static thread_local Scratch scratch;
+  return scratch;
+}
+
+template <typename T>
+void at_least(std::vector<T>& buffer, int64_t size) {
+  if (static_cast<int64_t>(buffer.size()) < size) buffer.resize(static_cast<size_t>(size));
+}
+
 std::vector<float>& partial_sums() {
   static thread_local std::vector<float> partial;
   return partial;
@@ -168,12 +180,12 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   const int64_t tasks = p.groups * column_ranges * parts;
 #pragma omp parallel num_threads(threads)
   {
-    Scratch s;
-    s.a_offset.resize(static_cast<size_t>(kKc));
-    s.b_pixel.resize(static_cast<size_t>(kKc));
-    s.b_column.resize(static_cast<size_t>(nr));
-    s.a_pack.resize(static_cast<size_t>(l.m_blocks * kKc * mr));
-    s.b_pack.resize(static_cast<size_t>(kKc * nr * ceil_div(l.n_blocks, column_ranges)));
+    Scratch& s = thread_scratch();
+    at_least(s.a_offset, kKc);
+    at_least(s.b_pixel, kKc);
+    at_least(s.b_column, nr);
+    at_least(s.a_pack, l.m_blocks * kKc * mr);
+    at_least(s.b_pack, kKc * nr * ceil_div(l.n_blocks, column_ranges));
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
       const int64_t group = task / (column_ranges * parts), range = task / parts % column_ranges, part = task % parts;

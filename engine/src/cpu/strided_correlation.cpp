@@ -4,6 +4,7 @@
 #include "correlation_tiles.h"
 #include "padded_planes.h"
 #include "parallel_threshold.h"
+#include "scratch.h"
 #include "weight_panels.h"
 
 #include <convt/error.h>
@@ -28,10 +29,6 @@ constexpr int64_t kKcInPlace = 128;
 Scratch& thread_scratch() {
   static thread_local Scratch scratch;
   return scratch;
-}
-
-void at_least(std::vector<float>& buffer, int64_t size) {
-  if (static_cast<int64_t>(buffer.size()) < size) buffer.resize(static_cast<size_t>(size));
 }
 
 // C = bias (or zero) for the task's rows of one tile.

@@ -11,6 +11,7 @@
 #include "microkernels.h"
 #include "padded_planes.h"
 #include "parallel_threshold.h"
+#include "scratch.h"
 
 #include <omp.h>
 
@@ -119,11 +120,6 @@ void store_tiles(const MicroKernel& kernel, const Layout& l, const Scratch& s, i
 Scratch& thread_scratch() {
   static thread_local Scratch scratch;
   return scratch;
-}
-
-template <typename T>
-void at_least(std::vector<T>& buffer, int64_t size) {
-  if (static_cast<int64_t>(buffer.size()) < size) buffer.resize(static_cast<size_t>(size));
 }
 
 std::vector<float>& partial_sums() {

@@ -86,27 +86,30 @@ void copy_run(const float* source, int32_t length, float* destination) {
     _mm256_storeu_ps(destination + length - 8, eight<kStep>(source + (length - 8) * kStep));
 }
 
-// pack_row with vector copies for the two common steps: 1 (a transposed conv's phases) and 2 (grad_input and
-// conv2d at stride 2, where the portable loop copied one float at a time).
-void pack_row(const Run* runs, int64_t count, const float* channel, float* row) {
-  for (int64_t r = 0; r < count; ++r) {
-    const Run& run = runs[r];
-    float* destination = row + run.first;
-    if (run.source < 0)
-      std::fill(destination, destination + run.length, 0.0f);
-    else if (run.step == 1)
-      copy_run<1>(channel + run.source, run.length, destination);
-    else if (run.step == 2)
-      copy_run<2>(channel + run.source, run.length, destination);
-    else
-      for (int32_t i = 0; i < run.length; ++i) destination[i] = channel[run.source + i * run.step];
-  }
+// pack_rows with vector copies for the two common steps: 1 (a transposed conv's phases) and 2 (grad_input and
+// conv2d at stride 2, where a plain loop copied one float at a time).
+void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t channel_stride, int64_t channels,
+               float* row, int64_t row_stride) {
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t r = 0; r < count; ++r) {
+      const Run& run = runs[r];
+      float* destination = row + c * row_stride + run.first;
+      const float* source = channel + c * channel_stride + run.source;
+      if (run.source < 0)
+        std::fill(destination, destination + run.length, 0.0f);
+      else if (run.step == 1)
+        copy_run<1>(source, run.length, destination);
+      else if (run.step == 2)
+        copy_run<2>(source, run.length, destination);
+      else
+        for (int32_t i = 0; i < run.length; ++i) destination[i] = source[i * run.step];
+    }
 }
 
 }  // namespace
 
 const MicroKernel& microkernel_avx2() {
-  static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_row};
+  static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_rows};
   return kernel;
 }
 

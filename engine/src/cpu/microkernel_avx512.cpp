@@ -45,27 +45,30 @@ void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const
 }
 
 // Runs are short (a row of one phase), so masked 16-lane copies beat memcpy calls by a wide margin.
-void pack_row(const Run* runs, int64_t count, const float* channel, float* row) {
-  for (int64_t r = 0; r < count; ++r) {
-    float* destination = row + runs[r].first;
-    const float* source = channel + runs[r].source;
-    if (runs[r].source >= 0 && runs[r].step != 1) {
-      for (int32_t i = 0; i < runs[r].length; ++i) destination[i] = source[i * runs[r].step];
-      continue;
+void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t channel_stride, int64_t channels,
+               float* row, int64_t row_stride) {
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t r = 0; r < count; ++r) {
+      const Run& run = runs[r];
+      float* destination = row + c * row_stride + run.first;
+      const float* source = channel + c * channel_stride + run.source;
+      if (run.source >= 0 && run.step != 1) {
+        for (int32_t i = 0; i < run.length; ++i) destination[i] = source[i * run.step];
+        continue;
+      }
+      for (int32_t done = 0; done < run.length; done += 16) {
+        const int32_t lanes = run.length - done < 16 ? run.length - done : 16;
+        const __mmask16 mask = static_cast<__mmask16>((1u << lanes) - 1u);
+        const __m512 values = run.source < 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, source + done);
+        _mm512_mask_storeu_ps(destination + done, mask, values);
+      }
     }
-    for (int32_t done = 0; done < runs[r].length; done += 16) {
-      const int32_t lanes = runs[r].length - done < 16 ? runs[r].length - done : 16;
-      const __mmask16 mask = static_cast<__mmask16>((1u << lanes) - 1u);
-      const __m512 values = runs[r].source < 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, source + done);
-      _mm512_mask_storeu_ps(destination + done, mask, values);
-    }
-  }
 }
 
 }  // namespace
 
 const MicroKernel& microkernel_avx512() {
-  static const MicroKernel kernel{"avx512", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_row};
+  static const MicroKernel kernel{"avx512", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_rows};
   return kernel;
 }
 

@@ -33,24 +33,19 @@ void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const
 
 }  // namespace
 
-void pack_row_portable(const Run* runs, int64_t count, const float* channel, float* row) {
-  for (int64_t r = 0; r < count; ++r) {
-    float* destination = row + runs[r].first;
-    if (runs[r].source < 0) {
-      for (int32_t i = 0; i < runs[r].length; ++i) destination[i] = 0.0f;
-    } else {
-      const float* source = channel + runs[r].source;
-      if (runs[r].step == 1) {
-        for (int32_t i = 0; i < runs[r].length; ++i) destination[i] = source[i];
-      } else {
-        for (int32_t i = 0; i < runs[r].length; ++i) destination[i] = source[i * runs[r].step];
-      }
+void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t channel_stride, int64_t channels,
+               float* row, int64_t row_stride) {
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t r = 0; r < count; ++r) {
+      const Run& run = runs[r];
+      float* destination = row + c * row_stride + run.first;
+      const float* source = channel + c * channel_stride + run.source;
+      for (int32_t i = 0; i < run.length; ++i) destination[i] = run.source < 0 ? 0.0f : source[i * run.step];
     }
-  }
 }
 
 const MicroKernel& microkernel_generic() {
-  static const MicroKernel kernel{"generic", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_row_portable};
+  static const MicroKernel kernel{"generic", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_rows};
   return kernel;
 }
 

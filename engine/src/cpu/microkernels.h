@@ -37,12 +37,12 @@ struct MicroKernel {
                     int64_t ci_stride, const float* w, const float* bias, float* out, int64_t out_stride);
   void (*thin_dots)(int64_t count, int64_t rows, int64_t taps, const float* const* a_rows, const float* const* b_rows,
                     float* sums);
-  // Copies runs[0, count) of `channel` into `row` (nr floats), zero-filling the runs outside the input.
-  void (*pack_row)(const Run* runs, int64_t count, const float* channel, float* row);
+  // Packs one tap's row of B for `channels` input channels: runs[0, count) of channel c (at channel + c *
+  // channel_stride) into row + c * row_stride (nr floats), zero-filling the runs outside the input. Every channel
+  // shares the runs, so each run is decoded once for all of them.
+  void (*pack_rows)(const Run* runs, int64_t count, const float* channel, int64_t channel_stride, int64_t channels,
+                    float* row, int64_t row_stride);
 };
-
-// The portable pack_row, shared by the kernels that have no faster one.
-void pack_row_portable(const Run* runs, int64_t count, const float* channel, float* row);
 
 const MicroKernel& microkernel_avx512();
 const MicroKernel& microkernel_avx2();

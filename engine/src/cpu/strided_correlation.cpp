@@ -61,13 +61,11 @@ void pack_b(const Call& call, size_t plan, int64_t group, const TileIndex& index
     }
     return;
   }
-  for (int64_t c = 0; c < cn; ++c) {
-    const float* channel = call.input + (group * s.in_per_group + ci0 + c) * plane;
-    for (int64_t tap = 0; tap < taps; ++tap) {
-      const int64_t run_begin = index.tap_runs[static_cast<size_t>(tap)];
-      call.kernel.pack_row(index.runs.data() + run_begin, index.tap_runs[static_cast<size_t>(tap + 1)] - run_begin,
-                           channel, packed + (c * taps + tap) * nr);
-    }
+  const float* first_channel = call.input + (group * s.in_per_group + ci0) * plane;
+  for (int64_t tap = 0; tap < taps; ++tap) {
+    const int64_t run_begin = index.tap_runs[static_cast<size_t>(tap)];
+    call.kernel.pack_rows(index.runs.data() + run_begin, index.tap_runs[static_cast<size_t>(tap + 1)] - run_begin,
+                          first_channel, plane, cn, packed + tap * nr, taps * nr);
   }
 }
 

@@ -90,20 +90,17 @@ void copy_run(const float* source, int32_t length, float* destination) {
 // conv2d at stride 2, where a plain loop copied one float at a time).
 void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t channel_stride, int64_t channels,
                float* row, int64_t row_stride) {
-  for (int64_t c = 0; c < channels; ++c)
-    for (int64_t r = 0; r < count; ++r) {
-      const Run& run = runs[r];
-      float* destination = row + c * row_stride + run.first;
-      const float* source = channel + c * channel_stride + run.source;
-      if (run.source < 0)
-        std::fill(destination, destination + run.length, 0.0f);
-      else if (run.step == 1)
-        copy_run<1>(source, run.length, destination);
-      else if (run.step == 2)
-        copy_run<2>(source, run.length, destination);
-      else
-        for (int32_t i = 0; i < run.length; ++i) destination[i] = source[i * run.step];
-    }
+  auto copy = [](const Run& run, const float* source, float* destination) {
+    if (run.source < 0)
+      std::fill(destination, destination + run.length, 0.0f);
+    else if (run.step == 1)
+      copy_run<1>(source, run.length, destination);
+    else if (run.step == 2)
+      copy_run<2>(source, run.length, destination);
+    else
+      for (int32_t i = 0; i < run.length; ++i) destination[i] = source[i * run.step];
+  };
+  pack_rows_with(copy, runs, count, channel, channel_stride, channels, row, row_stride);
 }
 
 }  // namespace

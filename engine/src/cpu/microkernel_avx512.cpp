@@ -47,22 +47,19 @@ void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const
 // Runs are short (a row of one phase), so masked 16-lane copies beat memcpy calls by a wide margin.
 void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t channel_stride, int64_t channels,
                float* row, int64_t row_stride) {
-  for (int64_t c = 0; c < channels; ++c)
-    for (int64_t r = 0; r < count; ++r) {
-      const Run& run = runs[r];
-      float* destination = row + c * row_stride + run.first;
-      const float* source = channel + c * channel_stride + run.source;
-      if (run.source >= 0 && run.step != 1) {
-        for (int32_t i = 0; i < run.length; ++i) destination[i] = source[i * run.step];
-        continue;
-      }
-      for (int32_t done = 0; done < run.length; done += 16) {
-        const int32_t lanes = run.length - done < 16 ? run.length - done : 16;
-        const __mmask16 mask = static_cast<__mmask16>((1u << lanes) - 1u);
-        const __m512 values = run.source < 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, source + done);
-        _mm512_mask_storeu_ps(destination + done, mask, values);
-      }
+  auto copy = [](const Run& run, const float* source, float* destination) {
+    if (run.source >= 0 && run.step != 1) {
+      for (int32_t i = 0; i < run.length; ++i) destination[i] = source[i * run.step];
+      return;
     }
+    for (int32_t done = 0; done < run.length; done += 16) {
+      const int32_t lanes = run.length - done < 16 ? run.length - done : 16;
+      const __mmask16 mask = static_cast<__mmask16>((1u << lanes) - 1u);
+      const __m512 values = run.source < 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, source + done);
+      _mm512_mask_storeu_ps(destination + done, mask, values);
+    }
+  };
+  pack_rows_with(copy, runs, count, channel, channel_stride, channels, row, row_stride);
 }
 
 }  // namespace

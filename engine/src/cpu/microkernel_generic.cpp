@@ -35,13 +35,10 @@ void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const
 
 void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t channel_stride, int64_t channels,
                float* row, int64_t row_stride) {
-  for (int64_t c = 0; c < channels; ++c)
-    for (int64_t r = 0; r < count; ++r) {
-      const Run& run = runs[r];
-      float* destination = row + c * row_stride + run.first;
-      const float* source = channel + c * channel_stride + run.source;
-      for (int32_t i = 0; i < run.length; ++i) destination[i] = run.source < 0 ? 0.0f : source[i * run.step];
-    }
+  auto copy = [](const Run& run, const float* source, float* destination) {
+    for (int32_t i = 0; i < run.length; ++i) destination[i] = run.source < 0 ? 0.0f : source[i * run.step];
+  };
+  pack_rows_with(copy, runs, count, channel, channel_stride, channels, row, row_stride);
 }
 
 const MicroKernel& microkernel_generic() {

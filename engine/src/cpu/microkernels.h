@@ -18,6 +18,18 @@ struct Run {
   int64_t step;
 };
 
+// The loops of every kernel's pack_rows around its own copy of one run: copy(run, source, destination), with the
+// source at the run's first element in its channel (null when the run is zeros) and the destination in B.
+template <typename CopyRun>
+void pack_rows_with(CopyRun copy, const Run* runs, int64_t count, const float* channel, int64_t channel_stride,
+                    int64_t channels, float* row, int64_t row_stride) {
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t r = 0; r < count; ++r) {
+      const Run& run = runs[r];
+      copy(run, run.source < 0 ? nullptr : channel + c * channel_stride + run.source, row + c * row_stride + run.first);
+    }
+}
+
 // The largest tile of any kernel (AVX-512's 8 x 32), for arrays sized at compile time.
 constexpr int64_t kMaxMr = 8, kMaxNr = 32;
 

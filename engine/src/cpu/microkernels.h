@@ -18,6 +18,11 @@ struct Run {
   int64_t step;
 };
 
+// How many input channels ahead pack_rows asks for the lines it will copy: channels lie a plane apart, where the
+// hardware prefetcher does not follow (packing fell from 12% to 8% of seg_k4s2's forward, 13% to 11% of its
+// grad_input, in perf samples).
+constexpr int64_t kPackPrefetchChannels = 4;
+
 // The loops of every kernel's pack_rows around its own copy of one run: copy(run, source, destination), with the
 // source at the run's first element in its channel (null when the run is zeros) and the destination in B.
 template <typename CopyRun>
@@ -26,6 +31,11 @@ void pack_rows_with(CopyRun copy, const Run* runs, int64_t count, const float* c
   for (int64_t c = 0; c < channels; ++c)
     for (int64_t r = 0; r < count; ++r) {
       const Run& run = runs[r];
+      if (run.source >= 0 && c + kPackPrefetchChannels < channels) {
+        const float* ahead = channel + (c + kPackPrefetchChannels) * channel_stride + run.source;
+        __builtin_prefetch(ahead);
+        __builtin_prefetch(ahead + (run.length - 1) * run.step);
+      }
       copy(run, run.source < 0 ? nullptr : channel + c * channel_stride + run.source, row + c * row_stride + run.first);
     }
 }

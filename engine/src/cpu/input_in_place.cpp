@@ -11,8 +11,8 @@ namespace convt::cpu {
 // output channels the in-place GEMM wins, and with many the packed-input GEMM (whose packed B then serves many
 // rows of A). Measured on 2 threads (AVX2) against the packed-input GEMM: 1.2 to 2.5 times faster at 8 to 64
 // channels; at 128 and 256, 0.8 of it when the input is read with stride 1 (a transposed conv's phases), where a
-// tile's B rows are a few contiguous runs; but 1.1 to 1.3 times faster at 96 and 128 with stride 2 (grad_input,
-// a strided conv2d), where packing copies every other float.
+// tile's B rows are a few contiguous runs; but 1.1 to 1.3 times faster on 5 layers of 6 at 96 and 128 with stride
+// 2 (grad_input, a strided conv2d), where packing copies every other float.
 constexpr int64_t kInPlaceMaxChannels = 64, kInPlaceMaxChannelsStrided = 128;
 
 bool reads_input_in_place(const std::vector<CorrelationPlan>& plans, const ConvShape& shape) {

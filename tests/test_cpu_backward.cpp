@@ -59,32 +59,49 @@ std::string describe(const Tensor& x, const Tensor& w, const Conv2dParams& p) {
   return ::testing::AssertionSuccess();
 }
 
-::testing::AssertionResult transposed_backward_matches(const Tensor& x, const Tensor& w, bool with_bias,
-                                                       const ConvTranspose2dParams& params, uint64_t seed) {
+// A layer's backward check: the reference gradients and their scale are computed once, and each call of the
+// returned check runs the fast path under whatever level, path and thread count is in force then.
+using BackwardCheck = std::function<::testing::AssertionResult()>;
+
+BackwardCheck transposed_backward_check(const Tensor& x, const Tensor& w, bool with_bias,
+                                        const ConvTranspose2dParams& params, uint64_t seed) {
   const ConvTranspose2dGeometry g = validate_conv_transpose2d(x.shape(), w.shape(), std::nullopt, params);
   const Tensor gy = Tensor::randn(g.output_shape(), seed);
-  Tensor grad_input = poisoned(x.shape()), grad_weight = poisoned(w.shape()), grad_bias = poisoned({g.out_channels});
-  cpu::conv_transpose2d_grad_input_cpu_into(w, gy, params, grad_input);
-  cpu::conv_transpose2d_grad_weight_cpu_into(x, gy, params, grad_weight, with_bias ? &grad_bias : nullptr);
-  return gradients_match(conv_transpose2d_backward_reference(x, w, with_bias, gy, params),
-                         conv_transpose2d_backward_reference(abs_of(x), abs_of(w), with_bias, abs_of(gy), params),
-                         grad_input, grad_weight, grad_bias, describe(x, w, params));
+  const ConvGradients expected = conv_transpose2d_backward_reference(x, w, with_bias, gy, params);
+  const ConvGradients scale = conv_transpose2d_backward_reference(abs_of(x), abs_of(w), with_bias, abs_of(gy), params);
+  return [=] {
+    Tensor grad_input = poisoned(x.shape()), grad_weight = poisoned(w.shape()), grad_bias = poisoned({g.out_channels});
+    cpu::conv_transpose2d_grad_input_cpu_into(w, gy, params, grad_input);
+    cpu::conv_transpose2d_grad_weight_cpu_into(x, gy, params, grad_weight, with_bias ? &grad_bias : nullptr);
+    return gradients_match(expected, scale, grad_input, grad_weight, grad_bias, describe(x, w, params));
+  };
+}
+
+BackwardCheck conv2d_backward_check(const Tensor& x, const Tensor& w, bool with_bias, const Conv2dParams& params,
+                                    uint64_t seed) {
+  const Tensor gy = Tensor::randn(validate_conv2d(x.shape(), w.shape(), std::nullopt, params).output_shape(), seed);
+  const ConvGradients expected = conv2d_backward_reference(x, w, with_bias, gy, params);
+  const ConvGradients scale = conv2d_backward_reference(abs_of(x), abs_of(w), with_bias, abs_of(gy), params);
+  return [=] {
+    Tensor grad_input = poisoned(x.shape()), grad_weight = poisoned(w.shape()), grad_bias = poisoned({w.size(0)});
+    cpu::conv2d_grad_input_cpu_into(w, gy, params, grad_input);
+    cpu::conv2d_grad_weight_cpu_into(x, gy, params, grad_weight, with_bias ? &grad_bias : nullptr);
+    return gradients_match(expected, scale, grad_input, grad_weight, grad_bias, describe(x, w, params));
+  };
+}
+
+::testing::AssertionResult transposed_backward_matches(const Tensor& x, const Tensor& w, bool with_bias,
+                                                       const ConvTranspose2dParams& params, uint64_t seed) {
+  return transposed_backward_check(x, w, with_bias, params, seed)();
 }
 
 ::testing::AssertionResult conv2d_backward_matches(const Tensor& x, const Tensor& w, bool with_bias,
                                                    const Conv2dParams& params, uint64_t seed) {
-  const Tensor gy = Tensor::randn(validate_conv2d(x.shape(), w.shape(), std::nullopt, params).output_shape(), seed);
-  Tensor grad_input = poisoned(x.shape()), grad_weight = poisoned(w.shape()), grad_bias = poisoned({w.size(0)});
-  cpu::conv2d_grad_input_cpu_into(w, gy, params, grad_input);
-  cpu::conv2d_grad_weight_cpu_into(x, gy, params, grad_weight, with_bias ? &grad_bias : nullptr);
-  return gradients_match(conv2d_backward_reference(x, w, with_bias, gy, params),
-                         conv2d_backward_reference(abs_of(x), abs_of(w), with_bias, abs_of(gy), params), grad_input,
-                         grad_weight, grad_bias, describe(x, w, params));
+  return conv2d_backward_check(x, w, with_bias, params, seed)();
 }
 
-// Runs `check(trial)` for about `total` trials split evenly over the kernel levels this machine supports and both
-// paths (the GEMM, the direct kernels of thin groups and the columns), stopping
-// at the first failure; `checked` counts the trials that passed.
+// Runs `check(trial)` for about `total` trials split evenly over the kernel levels this machine supports and every
+// path (testing::all_paths), stopping at the first failure; `checked` counts the trials that passed.
 ::testing::AssertionResult at_every_kernel_level(int total, int& checked,
                                                  const std::function<::testing::AssertionResult(int)>& check) {
   const std::vector<std::string> levels = cpu::supported_kernel_levels();
@@ -131,13 +148,15 @@ TEST(CpuBackward, WideLayersMatchUnderEveryThreadSplit) {
   const ConvTranspose2dParams transposed{IntPair(2, 1), IntPair(1, 2), IntPair(1, 0), IntPair(1, 2), 1};
   const Tensor xc = Tensor::randn({2, 12, 30, 29}, 13), wc = Tensor::randn({21, 4, 3, 3}, 14);
   const Conv2dParams conv{IntPair(2), IntPair(1), IntPair(1), 3};
+  const BackwardCheck transposed_matches = transposed_backward_check(x, w, true, transposed, 21);
+  const BackwardCheck conv2d_matches = conv2d_backward_check(xc, wc, true, conv, 22);
   for (const int threads : {1, 3, 8})
     for (const auto& [path_name, path] : testing::all_paths()) {
       SCOPED_TRACE("threads " + std::to_string(threads) + ", " + path_name);
       Threads scoped(threads);
       PathForced forced_path(path);
-      EXPECT_TRUE(transposed_backward_matches(x, w, true, transposed, 21));
-      EXPECT_TRUE(conv2d_backward_matches(xc, wc, true, conv, 22));
+      EXPECT_TRUE(transposed_matches());
+      EXPECT_TRUE(conv2d_matches());
     }
 }
 
@@ -149,13 +168,15 @@ TEST(CpuBackward, ManyPixelsSumOverSeveralChunks) {
   const ConvTranspose2dParams transposed{IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1};
   const Tensor xc = Tensor::randn({2, 6, 40, 40}, 43), wc = Tensor::randn({9, 6, 3, 3}, 44);  // 2888 output pixels
   const Conv2dParams conv{IntPair(1), IntPair(0), IntPair(1), 1};
+  const BackwardCheck transposed_matches = transposed_backward_check(x, w, true, transposed, 45);
+  const BackwardCheck conv2d_matches = conv2d_backward_check(xc, wc, true, conv, 46);
   for (const int threads : {1, 2, 8})
     for (const auto& [path_name, path] : testing::all_paths()) {
       SCOPED_TRACE("threads " + std::to_string(threads) + ", " + path_name);
       Threads scoped(threads);
       PathForced forced_path(path);
-      EXPECT_TRUE(transposed_backward_matches(x, w, true, transposed, 45));
-      EXPECT_TRUE(conv2d_backward_matches(xc, wc, true, conv, 46));
+      EXPECT_TRUE(transposed_matches());
+      EXPECT_TRUE(conv2d_matches());
     }
 }
 

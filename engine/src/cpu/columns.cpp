@@ -120,10 +120,12 @@ void weighted_row_sums(const MicroKernel& kernel, const Sizes& z, int64_t groups
   }
 }
 
-// Gathers grad_output at every tap of every pixel: columns[(g*P + p)*M + co*taps + tap], zero where the tap lands
-// outside the output (its product has no term in the sums).
-void gather_columns(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, const Sizes& z,
-                    const float* grad_output, int threads, float* columns) {
+// Gathers grad_output at every tap of every pixel into the calling thread's columns, which it returns:
+// columns[(g*P + p)*M + co*taps + tap], zero where the tap lands outside the output (its product has no term in the
+// sums).
+float* gather_columns(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, const Sizes& z,
+                      const float* grad_output, int threads) {
+  float* columns = columns_of(g, z);
   const int64_t items = g.groups * z.total_pixels;
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t item = 0; item < items; ++item) {
@@ -142,6 +144,7 @@ void gather_columns(const ConvTranspose2dGeometry& g, const ConvTranspose2dParam
       }
     }
   }
+  return columns;
 }
 
 }  // namespace
@@ -195,8 +198,7 @@ void conv_transpose2d_grad_input_columns(const ConvTranspose2dGeometry& g, const
   const MicroKernel& kernel = active_microkernel();
   const Sizes z = sizes_of(g);
   const int threads = threads_of(g, z);
-  float* columns = columns_of(g, z);
-  gather_columns(g, params, z, grad_output, threads, columns);
+  const float* columns = gather_columns(g, params, z, grad_output, threads);
   // Dot products of a weight row with 4 pixels' columns, in float over 1024 columns at a time, then in double.
   constexpr int64_t kChunk = 1024;
   const int64_t items = g.groups * g.in_channels_per_group;
@@ -232,8 +234,7 @@ void conv_transpose2d_grad_weight_columns(const ConvTranspose2dGeometry& g, cons
   const MicroKernel& kernel = active_microkernel();
   const Sizes z = sizes_of(g);
   const int threads = threads_of(g, z);
-  float* columns = columns_of(g, z);
-  gather_columns(g, params, z, grad_output, threads, columns);
+  const float* columns = gather_columns(g, params, z, grad_output, threads);
   // Row ci of grad_weight is the sum over pixels of x[ci, p] times pixel p's columns: 4 rows at a time.
   const int64_t cig = g.in_channels_per_group;
   weighted_row_sums(

@@ -55,7 +55,10 @@ void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile,
   const int64_t taps = ty_count * tx_count;
   const int64_t plane = s.in_h * s.in_w;
   index.out_offset.resize(static_cast<size_t>(nr));
-  index.tap_source.resize(static_cast<size_t>(std::max<int64_t>(1, taps) * nr));
+  if (padded)
+    index.pixel_base.resize(static_cast<size_t>(nr));
+  else
+    index.tap_source.resize(static_cast<size_t>(std::max<int64_t>(1, taps) * nr));
   for (int64_t j = 0; j < nr; ++j) {
     const int64_t p = first + std::min(j, index.valid - 1);  // pad the tail with the last pixel; it is never stored
     const int64_t n = p / plane_pixels, rest = p % plane_pixels;
@@ -64,7 +67,6 @@ void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile,
                                                (qy * plan.y.out_stride + plan.y.out_base) * s.out_w +
                                                qx * plan.x.out_stride + plan.x.out_base;
     if (padded) {
-      index.pixel_base.resize(static_cast<size_t>(nr));
       index.pixel_base[static_cast<size_t>(j)] = n * s.in_channels * padded->plane_size() +
                                                  (qy * plan.y.in_stride + padded->pad_top) * padded->row +
                                                  qx * plan.x.in_stride + padded->pad_left;

@@ -6,6 +6,8 @@
 // index c / stride_x.
 #pragma once
 
+#include "../common/phase_geometry.h"
+
 #include <cstdint>
 #include <vector>
 
@@ -19,7 +21,7 @@ struct PaddedPlanes {
   int64_t plane_size() const { return height * stride_x * row; }
   // Where padded row `y` of plane `plane` holds padded column X = c (and X = q*stride_x + c at +q).
   const float* at(int64_t plane, int64_t y, int64_t c) const {
-    const int64_t index = c >= 0 ? c / stride_x : -((-c + stride_x - 1) / stride_x);  // floor(c / stride_x)
+    const int64_t index = phase::floor_div(c, stride_x);
     return data + ((plane * height + y) * stride_x + (c - index * stride_x)) * row + index;
   }
 };

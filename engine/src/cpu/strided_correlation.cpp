@@ -10,8 +10,6 @@
 #include <convt/error.h>
 #include <convt/shape.h>
 
-#include <omp.h>
-
 #include <algorithm>
 #include <numeric>
 #include <string>
@@ -307,7 +305,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   const int64_t b_pieces = shape.groups * static_cast<int64_t>(plan_tiles) * ci_blocks;
   if (b.streaming) {
     call.shared = &call_tiles();
-    if (call.shared->tiles.size() < plan_tiles) call.shared->tiles.resize(plan_tiles);
+    at_least(call.shared->tiles, static_cast<int64_t>(plan_tiles));
     for (size_t p = 0; p < plans.size(); ++p)
       for (int64_t t = 0; t < call.tiles[p]; ++t)
         prepare_tile(plans[p], shape, t, kernel.nr, call.padded,
@@ -332,7 +330,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
                shared_b(call, group, p, t) + ci0 * call.taps[p] * kernel.nr);
       }
     } else {
-      if (scratch.tiles.size() < static_cast<size_t>(b.tiles_per_task)) scratch.tiles.resize(static_cast<size_t>(b.tiles_per_task));
+      at_least(scratch.tiles, b.tiles_per_task);
       at_least(scratch.b, b.tiles_per_task * kKc * kernel.nr);
       at_least(scratch.c, b.tiles_per_task * max_rows * kernel.nr);  // also [tile][block][mr][nr] in place
       // The weight is packed once for the whole call, by every thread, before any task runs.

@@ -138,10 +138,8 @@ void thin_weight_gradient(const WeightGradientProblem& p, const float* a, const 
   PaddedPlanes& a_rows = prepared_rows();
   pad_planes(a, p.batch * p.a_channels, p.a_h, p.a_w, 0, p.a_h - 1, 0, p.a_w - 1, 1, threads, a_rows);
   PaddedPlanes& b_planes = prepared_input();
-  const int64_t reach_y = (p.a_h - 1) * p.stride.h - p.padding.h + (p.kernel_h - 1) * p.dilation.h;
-  const int64_t reach_x = (p.a_w - 1) * p.stride.w - p.padding.w + (p.kernel_w - 1) * p.dilation.w;
-  pad_planes(b, p.batch * p.b_channels, p.b_h, p.b_w, std::min<int64_t>(0, -p.padding.h), std::max(p.b_h - 1, reach_y),
-          std::min<int64_t>(0, -p.padding.w), std::max(p.b_w - 1, reach_x), p.stride.w, threads, b_planes);
+  const TapExtent e = b_tap_extent(p);
+  pad_planes(b, p.batch * p.b_channels, p.b_h, p.b_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, p.stride.w, threads, b_planes);
 
   // One work item is one (group, a channel, b channel): its taps' dot products over every row of the batch.
   const int64_t items = p.groups * a_per_group * b_per_group;

@@ -134,6 +134,13 @@ PaddedPlanes& padded_operand() {
 
 }  // namespace
 
+TapExtent b_tap_extent(const WeightGradientProblem& p) {
+  const int64_t reach_y = (p.a_h - 1) * p.stride.h - p.padding.h + (p.kernel_h - 1) * p.dilation.h;
+  const int64_t reach_x = (p.a_w - 1) * p.stride.w - p.padding.w + (p.kernel_w - 1) * p.dilation.w;
+  return {std::min<int64_t>(0, -p.padding.h), std::max(p.b_h - 1, reach_y), std::min<int64_t>(0, -p.padding.w),
+          std::max(p.b_w - 1, reach_x)};
+}
+
 void weight_gradient(const WeightGradientProblem& p, const float* a, const float* b, float* grad_weight) {
   const MicroKernel& kernel = active_microkernel();
   const int64_t mr = kernel.mr, nr = kernel.nr;
@@ -168,11 +175,8 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   // B padded with zeros wherever a tap reaches outside it; kept by the calling thread between calls (a reference
   // taken here, before the parallel region, where naming the thread_local would give each thread its own).
   PaddedPlanes& padded_b = padded_operand();
-  pad_planes_for_gathers(
-      b, p.batch * p.b_channels, p.b_h, p.b_w, std::min<int64_t>(0, -p.padding.h),
-      std::max(p.b_h - 1, (p.a_h - 1) * p.stride.h - p.padding.h + (p.kernel_h - 1) * p.dilation.h),
-      std::min<int64_t>(0, -p.padding.w),
-      std::max(p.b_w - 1, (p.a_w - 1) * p.stride.w - p.padding.w + (p.kernel_w - 1) * p.dilation.w), threads, padded_b);
+  const TapExtent e = b_tap_extent(p);
+  pad_planes_for_gathers(b, p.batch * p.b_channels, p.b_h, p.b_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, threads, padded_b);
   const int64_t tasks = p.groups * column_ranges * parts;
 #pragma omp parallel num_threads(threads)
   {

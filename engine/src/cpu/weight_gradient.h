@@ -19,6 +19,12 @@ struct WeightGradientProblem {
   IntPair stride{1, 1}, padding{0, 0}, dilation{1, 1};
 };
 
+// The rows and columns of B that the taps read (B's own at least), as a zero-padded copy of B must cover them.
+struct TapExtent {
+  int64_t y_lo, y_hi, x_lo, x_hi;
+};
+TapExtent b_tap_extent(const WeightGradientProblem& p);
+
 // Writes every element of grad_weight ([a_channels, b_channels/groups, kH, kW]) once, threaded (OpenMP).
 void weight_gradient(const WeightGradientProblem& problem, const float* a, const float* b, float* grad_weight);
 

@@ -23,7 +23,7 @@ echo "End to end through convt bench (median of $repeat, host tensors in and out
 echo
 echo "| layer | cpu (ms) | cuda (ms) | cuda-tf32 (ms) | cpu / cuda |"
 echo "|---|---|---|---|---|"
-field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
+source bench/suite_lib.sh  # field
 while read -r name n c h w cog k s p oph opw g d; do
   [[ -z "$name" || "$name" == \#* ]] && continue
   flags=(--repeat "$repeat" --json --input "random:$n,$c,$h,$w" --weight "random:$c,$cog,$k,$k" --stride "$s"

@@ -45,9 +45,7 @@ ratio() {
 over_peak() { awk -v a="$1" -v b="$peak" 'BEGIN { exit !(a > b) }'; }
 
 peak=$(best_peak "$threads")
-echo "Measured fp32 FMA peak with $threads threads: $peak GFLOP/s ($(best_peak 1) with 1), best of 5 runs"
-echo "Date: $(date -u +%Y-%m-%d), CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores," \
-  "$threads threads, median of $repeat runs (fastest in brackets)"
+machine_header "$threads" "$peak" "$threads threads, median of $repeat runs (fastest in brackets)"
 echo
 echo "| layer | input | weight | params | ours grad-input (ms) | oneDNN backward_data (ms) | oneDNN / ours | ours grad-weight (ms) | oneDNN backward_weights (ms) | oneDNN / ours | grad-input GFLOP/s, % of peak (ours; oneDNN) | grad-weight GFLOP/s, % of peak (ours; oneDNN) | oneDNN impls |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"

@@ -28,8 +28,7 @@ convt=$build/app/cli/convt
 source bench/suite_lib.sh
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
 peak=$(best_peak "$threads")
-echo "Measured fp32 FMA peak with $threads threads: $peak GFLOP/s ($(best_peak 1) with 1), best of 5 runs"
-echo "Date: $(date -u +%Y-%m-%d), CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores," \
+machine_header "$threads" "$peak" \
   "$threads threads; each figure the best of $rounds alternating rounds of a median of $repeat runs"
 echo
 echo "| layer | input | weight | params | forward: ours / oneDNN (ms) | ratio | % of peak | grad-input: ours / oneDNN (ms) | ratio | % of peak | grad-weight: ours / oneDNN (ms) | ratio | % of peak |"
@@ -53,7 +52,10 @@ while read -r name n c h w cog k s p oph opw g d; do
       json=$("$convt" bench "${flags[@]}" --pass "$pass")
       ours=$(min "$(echo "$json" | field median_ms)" "$ours")
       fastest=$(min "$(echo "$json" | field min_ms)" "$fastest")
-      theirs=$(min "$("$build"/bench/onednn_deconv "${peer[@]}" "$pass" | field median_ms)" "$theirs")
+      # A failed peer would leave an empty median (a ratio of 0): stop, naming the layer.
+      peer_ms=$("$build"/bench/onednn_deconv "${peer[@]}" "$pass" | field median_ms)
+      [[ -n "$peer_ms" ]] || { echo "bench/onednn_deconv gave no median for $name $pass" >&2; exit 1; }
+      theirs=$(min "$peer_ms" "$theirs")
     done
     ratio=$(awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "%.2f", a / b }')
     rate=$(awk -v f="$flops" -v ms="$ours" -v p="$peak" 'BEGIN { printf "%.0f%%", 100 * f / (ms * 1e6) / p }')

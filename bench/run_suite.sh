@@ -10,21 +10,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-2}
 repeat=${2:-10}
-build=build
+build=${BUILD_DIR:-build}
 # Peers linked against OpenBLAS must not run with the slow-path settings some machines export.
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCONVT_BUILD_BENCH=ON > /dev/null
-cmake --build build -j"$(nproc)" --target convt fma_peak > /dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCONVT_BUILD_BENCH=ON > /dev/null
+cmake --build "$build" -j"$(nproc)" --target convt fma_peak > /dev/null
 have_onednn=0
-if cmake --build build -j"$(nproc)" --target onednn_deconv > /dev/null 2>&1; then have_onednn=1; fi
+if cmake --build "$build" -j"$(nproc)" --target onednn_deconv > /dev/null 2>&1; then have_onednn=1; fi
 
 source bench/suite_lib.sh
 
 peak=$(best_peak "$threads")
 flagged=0
-echo "Measured fp32 FMA peak with $threads threads: $peak GFLOP/s ($(best_peak 1) with 1), best of 5 runs"
-echo "Date: $(date -u +%Y-%m-%d), CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores"
+machine_header "$threads" "$peak"
 echo
 echo "| layer | input | weight | params | ours, packing per call (ms) | ours, prepacked (ms) | GFLOP/s (prepacked) | % of peak | oneDNN (ms) | oneDNN impl | oneDNN / ours (prepacked; per call) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -34,8 +33,8 @@ while read -r name n c h w cog k s p oph opw g d; do
   flags=(--backend cpu --threads "$threads" --repeat "$repeat" --json --preallocated --input "random:$n,$c,$h,$w"
          --weight "random:$c,$cog,$k,$k" --stride "$s" --padding "$p" --output-padding "$oph,$opw" --groups "$g"
          --dilation "$d")
-  ours=$(build/app/cli/convt bench "${flags[@]}" | field median_ms)
-  json=$(build/app/cli/convt bench "${flags[@]}" --prepacked)
+  ours=$("$build"/app/cli/convt bench "${flags[@]}" | field median_ms)
+  json=$("$build"/app/cli/convt bench "${flags[@]}" --prepacked)
   prepacked=$(echo "$json" | field median_ms)
   gflops=$(echo "$json" | field gflops)
   percent=$(awk -v a="$gflops" -v b="$peak" 'BEGIN { printf "%.0f%%", 100 * a / b }')
@@ -43,7 +42,7 @@ while read -r name n c h w cog k s p oph opw g d; do
   if awk -v a="$gflops" -v b="$peak" 'BEGIN { exit !(a > b) }'; then percent+=" **over peak**"; flagged=1; fi
   theirs="n/a"; impl="not built"; ratio="n/a"
   if ((have_onednn)); then
-    peer=$(build/bench/onednn_deconv "$n" "$c" "$h" "$w" "$((cog * g))" "$k" "$s" "$p" "$oph" "$opw" "$g" "$d" "$threads" "$repeat")
+    peer=$("$build"/bench/onednn_deconv "$n" "$c" "$h" "$w" "$((cog * g))" "$k" "$s" "$p" "$oph" "$opw" "$g" "$d" "$threads" "$repeat")
     theirs=$(echo "$peer" | field median_ms)
     impl=$(echo "$peer" | field implementation)
     ratio=$(awk -v a="$theirs" -v b="$prepacked" -v c="$ours" 'BEGIN { printf "%.2f; %.2f", a / b, a / c }')

@@ -28,13 +28,15 @@ struct PathForced {  // forces one GEMM, the direct kernels or the columns on ev
 };
 
 // Every path a layer can take, named for test traces: every fast-path test runs each on the same cases (the
-// columns serve conv_transpose2d's passes; other ops keep their automatic choice under them).
+// columns serve conv_transpose2d's passes and the scatter GEMM its forward; other ops keep their automatic choice
+// under them).
 inline const std::vector<std::pair<std::string, cpu::KernelPath>>& all_paths() {
   static const std::vector<std::pair<std::string, cpu::KernelPath>> paths{
       {"gemm", cpu::KernelPath::Gemm},
       {"gemm, input in place", cpu::KernelPath::GemmInPlace},
       {"direct", cpu::KernelPath::Direct},
-      {"columns", cpu::KernelPath::Columns}};
+      {"columns", cpu::KernelPath::Columns},
+      {"scatter gemm", cpu::KernelPath::ScatterGemm}};
   return paths;
 }
 

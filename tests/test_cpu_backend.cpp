@@ -119,6 +119,38 @@ TEST(CpuBackend, FewPixelsSplitTheOutputChannelsAcrossThreads) {
   }
 }
 
+// Decoder layers (C_in >= 2 C_out at stride 2, enough pixels to pack) take the scatter GEMM of their own accord:
+// its tasks own whole images and ranges of output channels, its tiles cross from one image into the next, and 67
+// output channels end in a partial range. Every thread count must agree with the reference. An ONNX-style layer
+// (asymmetric padding, groups, dilation, unequal strides) is forced through the same path.
+TEST(CpuBackend, ScatterGemmAgreesUnderEveryThreadSplit) {
+  struct Layer {
+    Tensor x, w, b;
+    ConvTranspose2dParams params;
+    bool forced;
+  };
+  ConvTranspose2dParams onnx{IntPair(2, 3), IntPair(1, 2), IntPair(1, 0), IntPair(2, 1), 2};
+  onnx.padding_end = IntPair(0, 3);
+  const std::vector<Layer> layers{
+      {Tensor::randn({3, 136, 7, 9}, 11), Tensor::randn({136, 67, 4, 4}, 12), Tensor::randn({67}, 13),
+       ConvTranspose2dParams{2, 1, 1, 1, 1}, false},
+      {Tensor::randn({2, 12, 6, 5}, 14), Tensor::randn({12, 3, 3, 3}, 15), Tensor::randn({6}, 16), onnx, true}};
+  for (const Layer& layer : layers) {
+    const Tensor expected = conv_transpose2d_reference(layer.x, layer.w, &layer.b, layer.params);
+    const Tensor scale = testing::conv_transpose2d_term_scale(layer.x, layer.w, &layer.b, layer.params);
+    for (const std::string& level : cpu::supported_kernel_levels())
+      for (const int threads : {1, 2, 3, 8}) {
+        KernelLevel forced(level);
+        Threads scoped(threads);
+        PathForced forced_path(layer.forced ? cpu::KernelPath::ScatterGemm : cpu::KernelPath::Automatic);
+        Tensor actual = poisoned(expected.shape());
+        cpu::conv_transpose2d_cpu_into(layer.x, layer.w, &layer.b, layer.params, actual);
+        EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
+            << level << ", " << threads << " threads, input " << shape_to_string(layer.x.shape());
+      }
+  }
+}
+
 TEST(CpuBackend, Conv2dMatchesReference) {
   std::mt19937_64 rng(17);
   for (int checked = 0; checked < 120; ++checked) {

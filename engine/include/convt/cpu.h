@@ -70,9 +70,12 @@ std::string active_kernel_level();
 // would spend most of its products on padding) goes through per-pixel columns; otherwise layers with at most 4
 // channels per group on either side (depthwise and near it) take the direct, row-vectorised kernels, and the rest
 // a GEMM: with the input read in place when the layer has at most 64 output channels per group, or 128 where it
-// reads its input with a stride (GemmInPlace), else with the input packed (Gemm). Tests force each path on every layer: Gemm, GemmInPlace and Direct for every
-// op, Columns for conv_transpose2d's.
-enum class KernelPath { Automatic, Gemm, GemmInPlace, Direct, Columns };
+// reads its input with a stride (GemmInPlace), else with the input packed (Gemm). conv_transpose2d's forward at
+// stride > 1 with at least twice as many input as output channels per group, where the GEMM would pack its input,
+// instead multiplies the input's own pixels and adds each tile of columns into the output (ScatterGemm). Tests
+// force each path on every layer: Gemm, GemmInPlace and Direct for every op, Columns for conv_transpose2d's, and
+// ScatterGemm for its forward.
+enum class KernelPath { Automatic, Gemm, GemmInPlace, Direct, Columns, ScatterGemm };
 void force_kernel_path(KernelPath path);
 
 }  // namespace convt::cpu

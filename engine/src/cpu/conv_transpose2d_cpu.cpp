@@ -6,6 +6,7 @@
 #include "../common/phase_geometry.h"
 #include "columns.h"
 #include "parallel_threshold.h"
+#include "scatter_gemm.h"
 #include "strided_correlation.h"
 #include "thin_groups.h"
 
@@ -133,10 +134,15 @@ void conv_transpose2d_cpu_into(const Tensor& input, const Tensor& weight, const 
   if (use_columns_path(g, params))
     return conv_transpose2d_columns(g, params, input.data(), weight.data(), bias ? bias->data() : nullptr,
                                     output.data());
+  const std::vector<CorrelationPlan> plans = phase_plans(g, params);
+  const bool thin = use_thin_path(g.in_channels_per_group, g.out_channels_per_group);
+  if (use_scatter_gemm(g, params, !thin && packs_input(plans, conv_shape(g))))
+    return conv_transpose2d_scatter_gemm(g, params, input.data(), weight.data(), bias ? bias->data() : nullptr,
+                                         output.data());
   fill_tapless_outputs(g, params, bias, output);
-  const auto run = use_thin_path(g.in_channels_per_group, g.out_channels_per_group) ? thin_correlations : run_correlations;
-  run(phase_plans(g, params), conv_shape(g), input.data(), weight.data(), WeightLayout::Transposed,
-      bias ? bias->data() : nullptr, output.data());
+  const auto run = thin ? thin_correlations : run_correlations;
+  run(plans, conv_shape(g), input.data(), weight.data(), WeightLayout::Transposed, bias ? bias->data() : nullptr,
+      output.data());
 }
 
 void conv_transpose2d_cpu_into(const Tensor& input, const PackedWeight& weight, const Tensor* bias,

@@ -233,6 +233,16 @@ void prepare_gathering(Call& call, int threads) {
   }
 }
 
+// Streaming wins over both GEMMs when every plan's pixels fit one task's tiles, unless a test forced the input in
+// place.
+bool streams_weight(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const MicroKernel& kernel) {
+  int64_t max_pixels = 0;
+  for (const CorrelationPlan& plan : plans)
+    max_pixels = std::max(max_pixels, shape.batch * plan.y.count * plan.x.count);
+  return (max_pixels + kernel.nr - 1) / kernel.nr <= kMaxTilesPerTask &&
+         forced_kernel_path() != KernelPath::GemmInPlace;
+}
+
 // Shared by both entry points: `panels` is null when the call packs the weight itself; otherwise `in_place` says
 // which GEMM they were packed for.
 void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
@@ -240,13 +250,9 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
              float* output, const float* weight, WeightLayout layout) {
   Call call{plans, shape, kernel, input, weight, layout, panels, bias, output, {}, {}, {}, {}, 0, {}, nullptr, nullptr, {}};
   double flops = 0;
-  int64_t max_tiles = 0, all_taps = 0, max_taps = 1, max_pixels = 0;
-  for (const CorrelationPlan& plan : plans)
-    max_pixels = std::max(max_pixels, shape.batch * plan.y.count * plan.x.count);
+  int64_t max_tiles = 0, all_taps = 0, max_taps = 1;
   Blocking& b = call.blocking;
-  // Streaming wins over both GEMMs when the pixels are this few, unless a test forced the input in place.
-  b.streaming = !panels && (max_pixels + kernel.nr - 1) / kernel.nr <= kMaxTilesPerTask &&
-                forced_kernel_path() != KernelPath::GemmInPlace;
+  b.streaming = !panels && streams_weight(plans, shape, kernel);
   b.input_in_place = panels ? in_place : !b.streaming && reads_input_in_place(plans, shape);
   const int64_t tile_pixels = b.input_in_place ? kernel.mr : kernel.nr;
   for (const CorrelationPlan& plan : plans) {
@@ -368,6 +374,10 @@ AxisPlan strided_axis(int64_t output, int64_t kernel, int64_t stride, int64_t pa
     axis.tap_offset.push_back(k * dilation - padding);
   }
   return axis;
+}
+
+bool packs_input(const std::vector<CorrelationPlan>& plans, const ConvShape& shape) {
+  return !streams_weight(plans, shape, active_microkernel()) && !reads_input_in_place(plans, shape);
 }
 
 void run_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,

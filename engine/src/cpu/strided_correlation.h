@@ -51,6 +51,11 @@ enum class WeightLayout {
 // products (or the path a test forced).
 bool reads_input_in_place(const std::vector<CorrelationPlan>& plans, const ConvShape& shape);
 
+// Whether run_correlations would pack its input (B) for this layer: neither streaming (few pixels) nor reading
+// the input in place. Each packed float then serves one block of output channels per kernel.mr of them, so this
+// packing costs most, per product, where the output channels are few next to the input channels.
+bool packs_input(const std::vector<CorrelationPlan>& plans, const ConvShape& shape);
+
 // Weights rearranged for the microkernel, one panel per (plan, group), each [blocks][K][width]: blocks of
 // kernel->mr output channels, or of kernel->nr when the input is read in place. Panels depend on the plans' taps
 // only, not on their output ranges, so they serve any input size with the same parameters.

@@ -23,6 +23,8 @@ constexpr int64_t kKc = 512;
 // With the input in place, a microkernel call reads kKcInPlace x NR floats of the packed weight (8 KB with AVX2's
 // NR of 16) besides its pixels' input lines, which stay in L1 while every output-channel block meets them.
 constexpr int64_t kKcInPlace = 128;
+// When streaming a weight whose input channels lie far apart, how many channels a K block holds (see run_all).
+constexpr int64_t kStreamedChannels = 8;
 
 Scratch& thread_scratch() {
   static thread_local Scratch scratch;
@@ -298,6 +300,14 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   // together when streaming.
   const int64_t kc_target = b.input_in_place ? kKcInPlace : kKc;
   b.ci_block = std::clamp<int64_t>(kc_target / (b.streaming ? all_taps : max_taps), 1, shape.in_per_group);
+  // Streaming conv_transpose2d's weight, consecutive input channels' kernels lie a whole row of C_out/groups
+  // kernels apart: each channel of a block is its own stream through memory. With one tile per plan each weight
+  // float meets a single tile, so the call runs at the speed of those streams, and 32 at once outran what the
+  // prefetchers keep in flight: at most kStreamedChannels then (latency's forward, a 32 MB weight, 1.19 times
+  // faster on 2 threads). With more tiles a block serves each of them from L1, and shorter blocks only cost more
+  // calls (b1_mid's forward, 4 tiles per plan: 0.85 with the cap).
+  if (b.streaming && layout == WeightLayout::Transposed && max_tiles == 1)
+    b.ci_block = std::min(b.ci_block, kStreamedChannels);
   call.all_taps = all_taps;
   if (b.input_in_place || gathers_b(plans, kernel.nr)) prepare_gathering(call, threads);
   const int64_t max_rows = (b.m_blocks + b.m_ranges - 1) / b.m_ranges * block_rows;

@@ -52,8 +52,8 @@ enum class WeightLayout {
 bool reads_input_in_place(const std::vector<CorrelationPlan>& plans, const ConvShape& shape);
 
 // Whether run_correlations would pack its input (B) for this layer: neither streaming (few pixels) nor reading
-// the input in place. Each packed float then serves one block of output channels per kernel.mr of them, so this
-// packing costs most, per product, where the output channels are few next to the input channels.
+// the input in place. Each packed float then serves every output channel of its group, so the packing costs most,
+// per product, where the output channels are few next to the input channels.
 bool packs_input(const std::vector<CorrelationPlan>& plans, const ConvShape& shape);
 
 // Weights rearranged for the microkernel, one panel per (plan, group), each [blocks][K][width]: blocks of

@@ -4,11 +4,8 @@
 #include "microkernels.h"
 #include "parallel_threshold.h"
 #include "scratch.h"
-#include "weight_panels.h"
 
 #include <convt/cpu.h>
-
-#include <omp.h>
 
 #include <algorithm>
 #include <numeric>
@@ -105,9 +102,9 @@ Task task_of(const ConvTranspose2dGeometry& g, const ScatterPlan& p, int64_t ind
 struct Scratch {
   std::vector<float> b;  // [tile][ci][nr]
   std::vector<float> c;  // [mr][nr]
-  // Each tile slot's pixels: where the output of kernel tap (0, 0) lands, as a row and a column (either possibly
-  // outside the output) and as an offset from channel 0 of the output tensor.
-  std::vector<int64_t> out_y, out_x, out_index;
+  // Each tile slot's pixels: where the output of kernel tap (0, 0) lands, as an offset from channel 0 of the output
+  // tensor (possibly outside the output: `inside` says which taps land).
+  std::vector<int64_t> out_index;
   // [tile][tap]: bit j set when pixel j's output at that tap is inside the output (a tile has at most 32 pixels).
   std::vector<uint32_t> inside;
   std::vector<int64_t> valid;    // pixels in each tile
@@ -139,8 +136,10 @@ struct Call {
 void prepare_tile(const Call& call, const Task& task, int64_t first, int64_t count, int64_t slot, Scratch& s) {
   const ConvTranspose2dGeometry& g = call.g;
   const int64_t nr = call.kernel.nr, cig = g.in_channels_per_group, pixels = call.plan.pixels;
-  // The tile's pixels are one run per image it touches, each contiguous in every channel plane.
+  // The tile's pixels are one run per image it touches, each contiguous in every channel plane. out_y and out_x
+  // are where each pixel's tap (0, 0) lands, possibly outside the output.
   Run runs[kMaxNr + 1];
+  int64_t out_y[kMaxNr], out_x[kMaxNr];
   int64_t run_count = 0;
   for (int64_t j = 0; j < count;) {
     const int64_t image = task.image_begin + (first + j) / pixels, q = (first + j) % pixels;
@@ -148,10 +147,10 @@ void prepare_tile(const Call& call, const Task& task, int64_t first, int64_t cou
     runs[run_count++] = {static_cast<int32_t>(j), static_cast<int32_t>(length),
                          (image - task.image_begin) * g.in_channels * pixels + q, 1};
     for (int64_t i = 0; i < length; ++i) {
-      const size_t at = static_cast<size_t>(slot * nr + j + i);
-      s.out_y[at] = (q + i) / g.in_w * call.params.stride.h - call.params.padding.h;
-      s.out_x[at] = (q + i) % g.in_w * call.params.stride.w - call.params.padding.w;
-      s.out_index[at] = image * g.out_channels * call.plan.out_plane + s.out_y[at] * g.out_w + s.out_x[at];
+      out_y[j + i] = (q + i) / g.in_w * call.params.stride.h - call.params.padding.h;
+      out_x[j + i] = (q + i) % g.in_w * call.params.stride.w - call.params.padding.w;
+      s.out_index[static_cast<size_t>(slot * nr + j + i)] =
+          image * g.out_channels * call.plan.out_plane + out_y[j + i] * g.out_w + out_x[j + i];
     }
     j += length;
   }
@@ -162,8 +161,7 @@ void prepare_tile(const Call& call, const Task& task, int64_t first, int64_t cou
     const int64_t dy = call.plan.tap_dy[static_cast<size_t>(tap)], dx = call.plan.tap_dx[static_cast<size_t>(tap)];
     uint32_t bits = 0;
     for (int64_t j = 0; j < count; ++j) {
-      const size_t at = static_cast<size_t>(slot * nr + j);
-      const int64_t y = s.out_y[at] + dy, x = s.out_x[at] + dx;
+      const int64_t y = out_y[j] + dy, x = out_x[j] + dx;
       if (y >= 0 && y < g.out_h && x >= 0 && x < g.out_w) bits |= 1u << j;
     }
     s.inside[static_cast<size_t>(slot * call.plan.taps + tap)] = bits;
@@ -201,8 +199,7 @@ void run_task(const Call& call, int64_t index, Scratch& s) {
   const ScatterPlan& p = call.plan;
   const MicroKernel& kernel = call.kernel;
   const int64_t mr = kernel.mr, nr = kernel.nr, cig = g.in_channels_per_group;
-  const Task task = task_of(g, p, index);
-  if (task.co_begin >= task.co_end) return;
+  const Task task = task_of(g, p, index);  // never empty: there are at most as many channel ranges as quanta
   // The task's outputs start at the bias (or zero); every column that lands on them is then added.
   for (int64_t image = task.image_begin; image < task.image_end; ++image)
     for (int64_t co = task.co_begin; co < task.co_end; ++co) {
@@ -271,8 +268,6 @@ void conv_transpose2d_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvT
     const int64_t slots = plan.tiles_per_group * kernel.nr;
     at_least(s.b, slots * g.in_channels_per_group);
     at_least(s.c, kernel.mr * kernel.nr);
-    at_least(s.out_y, slots);
-    at_least(s.out_x, slots);
     at_least(s.out_index, slots);
     at_least(s.inside, plan.tiles_per_group * plan.taps);
     at_least(s.valid, plan.tiles_per_group);

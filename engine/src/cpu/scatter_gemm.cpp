@@ -199,7 +199,10 @@ void run_task(const Call& call, int64_t index, Scratch& s) {
   const ScatterPlan& p = call.plan;
   const MicroKernel& kernel = call.kernel;
   const int64_t mr = kernel.mr, nr = kernel.nr, cig = g.in_channels_per_group;
-  const Task task = task_of(g, p, index);  // never empty: there are at most as many channel ranges as quanta
+  const Task task = task_of(g, p, index);
+  // Never true (there are at most as many channel ranges as quanta), but without it GCC 12 laid out the scatter
+  // loops below 2 to 4% slower on gan_k4s2b and dcgan (old binary against new, alternating).
+  if (task.co_begin >= task.co_end) return;
   // The task's outputs start at the bias (or zero); every column that lands on them is then added.
   for (int64_t image = task.image_begin; image < task.image_end; ++image)
     for (int64_t co = task.co_begin; co < task.co_end; ++co) {

@@ -107,11 +107,11 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
     for (int64_t ci0 = 0; ci0 < s.in_per_group; ci0 += call.blocking.ci_block) {
       const int64_t cn = std::min(call.blocking.ci_block, s.in_per_group - ci0), kc = cn * taps;
       for (int64_t t = 0; t < count; ++t)
-        pack_b(call, p, r.group, scratch.tiles[static_cast<size_t>(t)], ci0, cn, scratch.b.data() + t * kKc * nr);
+        pack_b(call, p, r.group, scratch.tiles[static_cast<size_t>(t)], ci0, cn, scratch.b.data() + t * kc * nr);
       for (int64_t mb = r.mb_begin; mb < r.mb_end; ++mb) {
         const float* a = panel + (mb * k_total + ci0 * taps) * mr;
         for (int64_t t = 0; t < count; ++t)
-          kernel.run(kc, a, scratch.b.data() + t * kKc * nr, scratch.c.data() + (t * r.rows + (mb - r.mb_begin) * mr) * nr);
+          kernel.run(kc, a, scratch.b.data() + t * kc * nr, scratch.c.data() + (t * r.rows + (mb - r.mb_begin) * mr) * nr);
       }
     }
     for (int64_t t = 0; t < count; ++t)

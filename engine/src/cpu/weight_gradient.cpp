@@ -3,9 +3,9 @@
 // M = CAg rows, N = CBg*kH*kW columns and a K of every pixel of the batch, which is usually the longest side. So,
 // unlike the forward (one tile of output pixels per task), the work is split three ways: groups, ranges of column
 // blocks and, when those are too few for the cores, parts of K, each part summing into its own copy of C (the
-// copies are added at the end). Per K chunk a task packs A once for all rows and B once per column block. B is a
-// gather of the taps from a copy of its operand padded with zeros (padded_planes.h), so every tap of every pixel is
-// one load at a pixel's offset plus a column's, with no bounds to check.
+// copies are added at the end). A is packed once per call and shared by every task; per K chunk a task packs B once
+// per column block. B is a gather of the taps from a copy of its operand padded with zeros (padded_planes.h), so
+// every tap of every pixel is read at a pixel's offset plus a column's, with no bounds to check.
 #include "weight_gradient.h"
 
 #include "microkernels.h"
@@ -52,43 +52,45 @@ void copy_run(const float* source, int64_t length, float* destination) {
   if (length % 4 != 0) std::memcpy(destination + length - 4, source + length - 4, 4 * sizeof(float));
 }
 
-// Per task scratch: pixel offsets of the chunk, packed A (all rows) and B (the task's column blocks).
+// Per task scratch: the chunk's pixel offsets into padded B, and the task's column blocks of B, packed.
 struct Scratch {
-  std::vector<int64_t> a_offset, b_pixel;
+  std::vector<int64_t> b_pixel;
   std::vector<ColumnRun> b_runs;
-  std::vector<float> a_pack, b_pack;
+  std::vector<float> b_pack;
 };
 
-// Each pixel's offset into A, and into padded B (where a column's offset is added, see pack_b).
+// Each pixel's offset into padded B (where a column's offset is added, see pack_b).
 void decode_chunk(const WeightGradientProblem& p, const PaddedPlanes& b, int64_t k0, int64_t kc, Scratch& s) {
   const int64_t a_plane = p.a_h * p.a_w;
   for (int64_t k = 0; k < kc; ++k) {
     const int64_t pixel = k0 + k, n = pixel / a_plane, rest = pixel % a_plane, y = rest / p.a_w, x = rest % p.a_w;
-    s.a_offset[static_cast<size_t>(k)] = n * p.a_channels * a_plane + rest;
     s.b_pixel[static_cast<size_t>(k)] = (n * p.b_channels * b.height + y * p.stride.h) * b.row + x * p.stride.w;
   }
 }
 
-// A's rows of group g for the chunk, as [m block][k][mr]; zero rows past M. The blocks of A here, and of B in
-// pack_b, lie kc*mr and kc*nr floats apart, packed tight for the chunk's own kc: blocks a whole kKc apart put a
-// batch-1 layer's 16-pixel blocks 32 KB apart, on the same few cache sets, and its weight gradient took 1.3 times
-// as long.
-void pack_a(const WeightGradientProblem& p, const Layout& l, const float* a, int64_t group, int64_t kc, int64_t mr,
-            Scratch& s) {
-  const int64_t a_plane = p.a_h * p.a_w;
-  const int64_t* offset = s.a_offset.data();
-  // A block's MR rows are read side by side, pixel by pixel, so each packed row of MR floats is written whole (one
-  // row at a time wrote every MR-th float, a scattered store per element).
+// Packed A, shared by every task: per group and K chunk, [m block][k][mr], the blocks kc*mr floats apart, packed
+// tight for the chunk's own kc (as B's blocks are, kc*nr apart): blocks a whole kKc apart put a batch-1 layer's
+// 16-pixel blocks 32 KB apart, on the same few cache sets, and its weight gradient took 1.3 times as long.
+int64_t a_block_at(const Layout& l, int64_t group, int64_t chunk, int64_t mb, int64_t kc, int64_t mr) {
+  return ((group * l.k + chunk * kKc) * l.m_blocks + mb * kc) * mr;
+}
+
+// Row block mb of group g's A for one chunk, as [k][mr]; zero rows past M. Its MR rows are read side by side,
+// pixel by pixel, so each packed row of MR floats is written whole (one row at a time wrote every MR-th float, a
+// scattered store per element).
+void pack_a(const WeightGradientProblem& p, const Layout& l, const float* a, int64_t group, int64_t chunk, int64_t mb,
+            int64_t mr, float* destination) {
+  const int64_t a_plane = p.a_h * p.a_w, k0 = chunk * kKc, kc = std::min(kKc, l.k - k0);
+  const int64_t rows = std::min(mr, l.m - mb * mr);
   const float* channels[kMaxMr];
-  for (int64_t mb = 0; mb < l.m_blocks; ++mb) {
-    const int64_t rows = std::min(mr, l.m - mb * mr);
-    for (int64_t m = 0; m < rows; ++m) channels[m] = a + (group * l.m + mb * mr + m) * a_plane;
-    float* destination = s.a_pack.data() + mb * kc * mr;
-    for (int64_t k = 0; k < kc; ++k) {
-      float* packed = destination + k * mr;
-      for (int64_t m = 0; m < rows; ++m) packed[m] = channels[m][offset[k]];
-      for (int64_t m = rows; m < mr; ++m) packed[m] = 0.0f;
-    }
+  for (int64_t m = 0; m < rows; ++m) channels[m] = a + (group * l.m + mb * mr + m) * a_plane;
+  int64_t image = k0 / a_plane, rest = k0 % a_plane;
+  for (int64_t k = 0; k < kc; ++k) {
+    const int64_t offset = image * p.a_channels * a_plane + rest;
+    float* packed = destination + k * mr;
+    for (int64_t m = 0; m < rows; ++m) packed[m] = channels[m][offset];
+    for (int64_t m = rows; m < mr; ++m) packed[m] = 0.0f;
+    if (++rest == a_plane) rest = 0, ++image;
   }
 }
 
@@ -126,21 +128,21 @@ void pack_b(const WeightGradientProblem& p, const Layout& l, const PaddedPlanes&
 // The whole of K in one chunk: each tile of C is finished by one microkernel call and stored in place, row block
 // by row block so that every row of grad_weight is written in order (A and B are small; the output is the traffic).
 // A tile on the edge goes through a small buffer.
-void store_tiles(const MicroKernel& kernel, const Layout& l, const Scratch& s, int64_t group, int64_t jb_begin,
-                 int64_t jb_end, int64_t kc, float* grad_weight) {
+void store_tiles(const MicroKernel& kernel, const Layout& l, const Scratch& s, const float* packed_a, int64_t group,
+                 int64_t jb_begin, int64_t jb_end, int64_t kc, float* grad_weight) {
   const int64_t mr = kernel.mr, nr = kernel.nr;
   for (int64_t mb = 0; mb < l.m_blocks; ++mb)
     for (int64_t jb = jb_begin; jb < jb_end; ++jb) {
-      const float* a_block = s.a_pack.data() + mb * kc * mr;
+      const float* a = packed_a + a_block_at(l, group, 0, mb, kc, mr);
       const float* b_block = s.b_pack.data() + (jb - jb_begin) * kc * nr;
       float* corner = grad_weight + (group * l.m + mb * mr) * l.n + jb * nr;
       const int64_t width = std::min(nr, l.n - jb * nr), height = std::min(mr, l.m - mb * mr);
       if (width == nr && height == mr) {
-        kernel.run_store(kc, a_block, b_block, corner, l.n);
+        kernel.run_store(kc, a, b_block, corner, l.n);
         continue;
       }
       float tile[kMaxMr * kMaxNr];
-      kernel.run_store(kc, a_block, b_block, tile, nr);
+      kernel.run_store(kc, a, b_block, tile, nr);
       for (int64_t mm = 0; mm < height; ++mm)
         for (int64_t jj = 0; jj < width; ++jj) corner[mm * l.n + jj] = tile[mm * nr + jj];
     }
@@ -156,6 +158,11 @@ Scratch& thread_scratch() {
 std::vector<float>& partial_sums() {
   static thread_local std::vector<float> partial;
   return partial;
+}
+
+std::vector<float>& packed_operand() {
+  static thread_local std::vector<float> packed;
+  return packed;
 }
 
 PaddedPlanes& padded_operand() {
@@ -208,14 +215,24 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   PaddedPlanes& padded_b = padded_operand();
   const TapExtent e = b_tap_extent(p);
   pad_planes_for_gathers(b, p.batch * p.b_channels, p.b_h, p.b_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, threads, padded_b);
+  // A packed once for the whole call, by every thread, before any task runs: each task packing the A it reads
+  // packed all of it once per column range (a quarter of sr_k4s4's grad-weight went there). Kept by the calling
+  // thread between calls; about the size of A.
+  std::vector<float>& packed_a = packed_operand();
+  at_least(packed_a, p.groups * l.m_blocks * mr * l.k);
+  const int64_t a_blocks = p.groups * l.k_chunks * l.m_blocks;
   const int64_t tasks = p.groups * column_ranges * parts;
 #pragma omp parallel num_threads(threads)
   {
     Scratch& s = thread_scratch();
-    at_least(s.a_offset, kKc);
     at_least(s.b_pixel, kKc);
-    at_least(s.a_pack, l.m_blocks * kKc * mr);
     at_least(s.b_pack, kKc * nr * ceil_div(l.n_blocks, column_ranges));
+#pragma omp for schedule(static)
+    for (int64_t block = 0; block < a_blocks; ++block) {
+      const int64_t group = block / (l.k_chunks * l.m_blocks), chunk = block / l.m_blocks % l.k_chunks;
+      const int64_t mb = block % l.m_blocks, kc = std::min(kKc, l.k - chunk * kKc);
+      pack_a(p, l, a, group, chunk, mb, mr, packed_a.data() + a_block_at(l, group, chunk, mb, kc, mr));
+    }
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
       const int64_t group = task / (column_ranges * parts), range = task / parts % column_ranges, part = task % parts;
@@ -225,10 +242,9 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
       for (int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
         const int64_t k0 = chunk * kKc, kc = std::min(kKc, l.k - k0);
         decode_chunk(p, padded_b, k0, kc, s);
-        pack_a(p, l, a, group, kc, mr, s);
         for (int64_t jb = jb_begin; jb < jb_end; ++jb) pack_b(p, l, padded_b, group, jb, kc, nr, s.b_pack.data() + (jb - jb_begin) * kc * nr, s);
         if (direct) {
-          store_tiles(kernel, l, s, group, jb_begin, jb_end, kc, grad_weight);
+          store_tiles(kernel, l, s, packed_a.data(), group, jb_begin, jb_end, kc, grad_weight);
           continue;
         }
         // A in blocks of kMcBlocks row blocks (about 200 KB: L2) applied to every column block's B (32 KB: L1)
@@ -236,13 +252,13 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
         for (int64_t mb0 = 0; mb0 < l.m_blocks; mb0 += kMcBlocks)
           for (int64_t jb = jb_begin; jb < jb_end; ++jb)
             for (int64_t mb = mb0; mb < std::min(l.m_blocks, mb0 + kMcBlocks); ++mb) {
-              const float* a_block = s.a_pack.data() + mb * kc * mr;
+              const float* a_rows = packed_a.data() + a_block_at(l, group, chunk, mb, kc, mr);
               const float* b_block = s.b_pack.data() + (jb - jb_begin) * kc * nr;
               float* tile = c + (mb * l.n_blocks + jb) * l.tile;
               if (chunk == chunk_begin)
-                kernel.run_store(kc, a_block, b_block, tile, nr);
+                kernel.run_store(kc, a_rows, b_block, tile, nr);
               else
-                kernel.run(kc, a_block, b_block, tile);
+                kernel.run(kc, a_rows, b_block, tile);
             }
       }
     }

@@ -4,8 +4,10 @@
 #   packing kept between calls) and the outputs allocated before the timing, as oneDNN's primitives have theirs.
 # - oneDNN: bench/onednn_deconv (deconvolution forward, backward_data, backward_weights; plain NCHW activations,
 #   weights reordered into oneDNN's own layout once, outside the timing).
-# - On a shared machine a neighbour can steal a core during any measurement, so each side is measured in
-#   `rounds` alternating rounds (ours, oneDNN, ours, ...) and keeps its best median of `repeat` runs.
+# - On a shared machine a neighbour can steal a core during any measurement, and a slow phase can last minutes. So
+#   each side keeps its best median of `repeat` runs over `rounds` rounds, and a round is a sweep over every layer
+#   and pass (ours, then oneDNN, for each): the rounds of one figure lie minutes apart, not a second, and a slow
+#   phase catches some of them, not all (a 0.3 ms call read 0.5 ms in all 5 rounds of one second).
 # - Cross-checks: a pass whose fastest run beats the measured FMA peak is flagged (the figure is wrong, not fast);
 #   the summary counts the ratios below 1.0 and gives each pass's geometric mean.
 # Usage: bash bench/run_per_call.sh [threads=2] [repeat=10] [rounds=3]    Prints Markdown for bench/RESULTS.md.
@@ -29,34 +31,51 @@ source bench/suite_lib.sh
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
 peak=$(best_peak "$threads")
 machine_header "$threads" "$peak" \
-  "$threads threads; each figure the best of $rounds alternating rounds of a median of $repeat runs"
+  "$threads threads; each figure the best of $rounds rounds (each a sweep over every layer) of a median of $repeat runs"
+
+# The layers, read once: each round sweeps all of them.
+layers=()
+while read -r line; do
+  read -r name _ <<< "$line"
+  [[ -z "$name" || "$name" == \#* ]] && continue
+  layers+=("$line")
+done < "${LAYERS:-bench/layers.txt}"
+
+# The measurements: best median and fastest run of each (layer, pass) over the rounds, for each side.
+declare -A ours_ms theirs_ms fastest_ms
+for ((round = 0; round < rounds; ++round)); do
+  for line in "${layers[@]}"; do
+    read -r name n c h w cog k s p oph opw g d <<< "$line"
+    flags=(--backend cpu --threads "$threads" --repeat "$repeat" --json --preallocated --input "random:$n,$c,$h,$w"
+           --weight "random:$c,$cog,$k,$k" --stride "$s" --padding "$p" --output-padding "$oph,$opw" --groups "$g"
+           --dilation "$d")
+    peer=("$n" "$c" "$h" "$w" "$((cog * g))" "$k" "$s" "$p" "$oph" "$opw" "$g" "$d" "$threads" "$repeat")
+    for pass in forward grad-input grad-weight; do
+      key="$name/$pass"
+      json=$("$convt" bench "${flags[@]}" --pass "$pass")
+      ours_ms[$key]=$(min "$(echo "$json" | field median_ms)" "${ours_ms[$key]:-}")
+      fastest_ms[$key]=$(min "$(echo "$json" | field min_ms)" "${fastest_ms[$key]:-}")
+      # A failed peer would leave an empty median (a ratio of 0): stop, naming the layer.
+      peer_ms=$("$build"/bench/onednn_deconv "${peer[@]}" "$pass" | field median_ms)
+      [[ -n "$peer_ms" ]] || { echo "bench/onednn_deconv gave no median for $name $pass" >&2; exit 1; }
+      theirs_ms[$key]=$(min "$peer_ms" "${theirs_ms[$key]:-}")
+    done
+  done
+done
+
 echo
 echo "| layer | input | weight | params | forward: ours / oneDNN (ms) | ratio | % of peak | grad-input: ours / oneDNN (ms) | ratio | % of peak | grad-weight: ours / oneDNN (ms) | ratio | % of peak |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-
 declare -A log_sum count below
 flagged=0
 for pass in forward grad-input grad-weight; do log_sum[$pass]=0 count[$pass]=0 below[$pass]=0; done
 large=""
-while read -r name n c h w cog k s p oph opw g d; do
-  [[ -z "$name" || "$name" == \#* ]] && continue
+for line in "${layers[@]}"; do
+  read -r name n c h w cog k s p oph opw g d <<< "$line"
   flops=$((2 * n * c * h * w * cog * k * k))
-  flags=(--backend cpu --threads "$threads" --repeat "$repeat" --json --preallocated --input "random:$n,$c,$h,$w"
-         --weight "random:$c,$cog,$k,$k" --stride "$s" --padding "$p" --output-padding "$oph,$opw" --groups "$g"
-         --dilation "$d")
-  peer=("$n" "$c" "$h" "$w" "$((cog * g))" "$k" "$s" "$p" "$oph" "$opw" "$g" "$d" "$threads" "$repeat")
   row="| $name | [$n,$c,$h,$w] | [$c,$cog,$k,$k] | s$s p$p op($oph,$opw) g$g d$d |"
   for pass in forward grad-input grad-weight; do
-    ours="" theirs="" fastest=""
-    for ((round = 0; round < rounds; ++round)); do
-      json=$("$convt" bench "${flags[@]}" --pass "$pass")
-      ours=$(min "$(echo "$json" | field median_ms)" "$ours")
-      fastest=$(min "$(echo "$json" | field min_ms)" "$fastest")
-      # A failed peer would leave an empty median (a ratio of 0): stop, naming the layer.
-      peer_ms=$("$build"/bench/onednn_deconv "${peer[@]}" "$pass" | field median_ms)
-      [[ -n "$peer_ms" ]] || { echo "bench/onednn_deconv gave no median for $name $pass" >&2; exit 1; }
-      theirs=$(min "$peer_ms" "$theirs")
-    done
+    ours=${ours_ms[$name/$pass]} theirs=${theirs_ms[$name/$pass]} fastest=${fastest_ms[$name/$pass]}
     ratio=$(awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "%.2f", a / b }')
     rate=$(awk -v f="$flops" -v ms="$ours" -v p="$peak" 'BEGIN { printf "%.0f%%", 100 * f / (ms * 1e6) / p }')
     if awk -v f="$flops" -v ms="$fastest" -v p="$peak" 'BEGIN { exit !(f / (ms * 1e6) > p) }'; then
@@ -70,7 +89,7 @@ while read -r name n c h w cog k s p oph opw g d; do
     row+=" $(printf "%.3f / %.3f" "$ours" "$theirs") | $ratio | $rate |"
   done
   echo "$row"
-done < "${LAYERS:-bench/layers.txt}"
+done
 echo
 all_log=0 all_count=0
 for pass in forward grad-input grad-weight; do

@@ -54,7 +54,7 @@ void copy_run(const float* source, int64_t length, float* destination) {
 
 // Per task scratch: the chunk's pixel offsets into padded B, and the task's column blocks of B, packed.
 struct Scratch {
-  std::vector<int64_t> b_pixel;
+  std::vector<int64_t> b_pixel, b_column;
   std::vector<ColumnRun> b_runs;
   std::vector<float> b_pack;
 };
@@ -98,29 +98,34 @@ void pack_a(const WeightGradientProblem& p, const Layout& l, const float* a, int
 // ky, kx) of pixel (n, y, x) is padded B at the pixel's offset plus the column's. Neighbouring taps of a kernel row
 // are neighbouring floats (at dilation 1), so the columns are copied as runs: each pixel's 16 columns of a 4x4
 // kernel are 4 copies of 4 floats, where one load per float took 60% of the packing's time and 8 to 13% of a large
-// layer's (progan's grad-weight, perf samples).
+// layer's (progan's grad-weight, perf samples). Runs shorter than 4 on average (dilation, 1- to 3-wide kernels)
+// are gathered float by float: looping over runs of one float made dilated's grad-weight 1.3 times slower.
 void pack_b(const WeightGradientProblem& p, const Layout& l, const PaddedPlanes& b, int64_t group, int64_t jb,
             int64_t kc, int64_t nr, float* packed, Scratch& s) {
   const int64_t width = std::min(nr, l.n - jb * nr);
+  int64_t* column = s.b_column.data();
   std::vector<ColumnRun>& runs = s.b_runs;
   runs.clear();
   for (int64_t jj = 0; jj < width; ++jj) {
     const int64_t j = jb * nr + jj, channel = j / l.taps, tap = j % l.taps;
     const int64_t ky = tap / p.kernel_w, kx = tap % p.kernel_w;
-    const int64_t offset =
-        ((group * (p.b_channels / p.groups) + channel) * b.height + ky * p.dilation.h - p.padding.h + b.pad_top) *
-            b.row +
-        kx * p.dilation.w - p.padding.w + b.pad_left;
-    if (!runs.empty() && runs.back().offset + runs.back().length == offset)
+    column[jj] = ((group * (p.b_channels / p.groups) + channel) * b.height + ky * p.dilation.h - p.padding.h +
+                  b.pad_top) * b.row +
+                 kx * p.dilation.w - p.padding.w + b.pad_left;
+    if (!runs.empty() && runs.back().offset + runs.back().length == column[jj])
       ++runs.back().length;
     else
-      runs.push_back({jj, 1, offset});
+      runs.push_back({jj, 1, column[jj]});
   }
+  const bool by_runs = static_cast<int64_t>(runs.size()) * 4 <= width;
   const float* data = b.data;
   for (int64_t k = 0; k < kc; ++k) {
     const float* pixel = data + s.b_pixel[static_cast<size_t>(k)];
     float* row = packed + k * nr;
-    for (const ColumnRun& run : runs) copy_run(pixel + run.offset, run.length, row + run.first);
+    if (by_runs)
+      for (const ColumnRun& run : runs) copy_run(pixel + run.offset, run.length, row + run.first);
+    else
+      for (int64_t jj = 0; jj < width; ++jj) row[jj] = pixel[column[jj]];
     for (int64_t jj = width; jj < nr; ++jj) row[jj] = 0.0f;
   }
 }
@@ -217,7 +222,7 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   pad_planes_for_gathers(b, p.batch * p.b_channels, p.b_h, p.b_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, threads, padded_b);
   // A packed once for the whole call, by every thread, before any task runs: each task packing the A it reads
   // packed all of it once per column range (a quarter of sr_k4s4's grad-weight went there). Kept by the calling
-  // thread between calls; about the size of A.
+  // thread between calls; about the size of A, as padded B is a copy of B.
   std::vector<float>& packed_a = packed_operand();
   at_least(packed_a, p.groups * l.m_blocks * mr * l.k);
   const int64_t a_blocks = p.groups * l.k_chunks * l.m_blocks;
@@ -226,6 +231,7 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   {
     Scratch& s = thread_scratch();
     at_least(s.b_pixel, kKc);
+    at_least(s.b_column, nr);
     at_least(s.b_pack, kKc * nr * ceil_div(l.n_blocks, column_ranges));
 #pragma omp for schedule(static)
     for (int64_t block = 0; block < a_blocks; ++block) {
@@ -242,7 +248,8 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
       for (int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
         const int64_t k0 = chunk * kKc, kc = std::min(kKc, l.k - k0);
         decode_chunk(p, padded_b, k0, kc, s);
-        for (int64_t jb = jb_begin; jb < jb_end; ++jb) pack_b(p, l, padded_b, group, jb, kc, nr, s.b_pack.data() + (jb - jb_begin) * kc * nr, s);
+        for (int64_t jb = jb_begin; jb < jb_end; ++jb)
+          pack_b(p, l, padded_b, group, jb, kc, nr, s.b_pack.data() + (jb - jb_begin) * kc * nr, s);
         if (direct) {
           store_tiles(kernel, l, s, packed_a.data(), group, jb_begin, jb_end, kc, grad_weight);
           continue;

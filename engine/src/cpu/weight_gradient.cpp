@@ -160,19 +160,16 @@ Scratch& thread_scratch() {
   return scratch;
 }
 
-std::vector<float>& partial_sums() {
-  static thread_local std::vector<float> partial;
-  return partial;
-}
+// The calling thread's buffers for a call, kept between calls and shared by the call's threads: the copies of C,
+// A packed, and B padded with zeros.
+struct CallBuffers {
+  std::vector<float> partial, packed_a;
+  PaddedPlanes padded_b;
+};
 
-std::vector<float>& packed_operand() {
-  static thread_local std::vector<float> packed;
-  return packed;
-}
-
-PaddedPlanes& padded_operand() {
-  static thread_local PaddedPlanes padded;
-  return padded;
+CallBuffers& call_buffers() {
+  static thread_local CallBuffers buffers;
+  return buffers;
 }
 
 }  // namespace
@@ -211,19 +208,20 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   // call, so it goes straight into grad_weight: the copies of C would only add a zeroed buffer the size of the
   // weight, written and read again (a batch-1 layer with a 32 MB weight spent most of its time there).
   const bool direct = l.k_chunks == 1;
-  // The copies of C: kept by the calling thread between calls, and not cleared (each part's first chunk stores
-  // its tiles rather than adding to them), so a call neither faults in nor zeroes a buffer the size of the weight.
-  std::vector<float>& partial = partial_sums();
+  // A reference taken here, before the parallel region, where naming the thread_local would give each thread its own.
+  CallBuffers& buffers = call_buffers();
+  // The copies of C, not cleared (each part's first chunk stores its tiles rather than adding to them), so a call
+  // neither faults in nor zeroes a buffer the size of the weight.
+  std::vector<float>& partial = buffers.partial;
   if (!direct) partial.resize(static_cast<size_t>(parts * p.groups * l.group_tiles * l.tile));
-  // B padded with zeros wherever a tap reaches outside it; kept by the calling thread between calls (a reference
-  // taken here, before the parallel region, where naming the thread_local would give each thread its own).
-  PaddedPlanes& padded_b = padded_operand();
+  // B padded with zeros wherever a tap reaches outside it.
+  PaddedPlanes& padded_b = buffers.padded_b;
   const TapExtent e = b_tap_extent(p);
   pad_planes_for_gathers(b, p.batch * p.b_channels, p.b_h, p.b_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, threads, padded_b);
   // A packed once for the whole call, by every thread, before any task runs: each task packing the A it reads
-  // packed all of it once per column range (a quarter of sr_k4s4's grad-weight went there). Kept by the calling
-  // thread between calls; about the size of A, as padded B is a copy of B.
-  std::vector<float>& packed_a = packed_operand();
+  // packed all of it once per column range (a quarter of sr_k4s4's grad-weight went there). About the size of A,
+  // as padded B is a copy of B.
+  std::vector<float>& packed_a = buffers.packed_a;
   at_least(packed_a, p.groups * l.m_blocks * mr * l.k);
   const int64_t a_blocks = p.groups * l.k_chunks * l.m_blocks;
   const int64_t tasks = p.groups * column_ranges * parts;

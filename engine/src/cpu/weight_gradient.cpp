@@ -59,12 +59,17 @@ struct Scratch {
   std::vector<float> b_pack;
 };
 
-// Each pixel's offset into padded B (where a column's offset is added, see pack_b).
+// Each pixel's offset into padded B (where a column's offset is added, see pack_b). Every task decodes every chunk
+// it sums, so the pixels are stepped through, not divided out one by one.
 void decode_chunk(const WeightGradientProblem& p, const PaddedPlanes& b, int64_t k0, int64_t kc, Scratch& s) {
-  const int64_t a_plane = p.a_h * p.a_w;
+  int64_t n = k0 / (p.a_h * p.a_w), y = k0 / p.a_w % p.a_h, x = k0 % p.a_w;
   for (int64_t k = 0; k < kc; ++k) {
-    const int64_t pixel = k0 + k, n = pixel / a_plane, rest = pixel % a_plane, y = rest / p.a_w, x = rest % p.a_w;
     s.b_pixel[static_cast<size_t>(k)] = (n * p.b_channels * b.height + y * p.stride.h) * b.row + x * p.stride.w;
+    if (++x < p.a_w) continue;
+    x = 0;
+    if (++y < p.a_h) continue;
+    y = 0;
+    ++n;
   }
 }
 

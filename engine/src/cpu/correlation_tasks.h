@@ -6,6 +6,7 @@
 #include "microkernels.h"
 #include "padded_planes.h"
 #include "strided_correlation.h"
+#include "weight_panels.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -53,6 +54,7 @@ struct Call {
   const float* weight;  // the user's weight, read in place (streaming)
   WeightLayout layout;
   const std::vector<std::vector<float>>* panels;  // packed panels (not streaming)
+  LazyPanels* lazy;                               // packs them block by block as tasks need them, or null
   const float* bias;
   float* output;
   Blocking blocking;
@@ -91,6 +93,12 @@ inline TaskRange task_range(const Blocking& b, int64_t task, int64_t mr) {
   r.mb_end = b.m_blocks * (part + 1) / b.m_ranges;
   r.rows = (r.mb_end - r.mb_begin) * mr;
   return r;
+}
+
+// The i-th output-channel block a task takes: from `first` (LazyPanels::first_block) on, wrapping around.
+inline int64_t rotated_block(const TaskRange& r, int64_t i, int64_t first) {
+  const int64_t block = r.mb_begin + first + i;
+  return block < r.mb_end ? block : block - (r.mb_end - r.mb_begin);
 }
 
 inline int64_t tile_count(const Call& call, const TaskRange& r, size_t plan) {

@@ -4,6 +4,7 @@
 #include "microkernels.h"
 #include "parallel_threshold.h"
 #include "scratch.h"
+#include "weight_panels.h"
 
 #include <convt/cpu.h>
 
@@ -18,6 +19,7 @@ namespace {
 // block of A meets it; at most 8 tiles, as in the phase GEMM.
 constexpr int64_t kTileGroupBytes = int64_t{256} << 10;
 constexpr int64_t kMaxTilesPerGroup = 8;
+constexpr int64_t kBlocksPerUnit = 8;
 static_assert(kMaxNr <= 32, "a tile's pixels are bits of a uint32_t");
 
 // How one call is cut. A's rows are (co, tap) pairs, co major, in blocks of mr; a task owns whole images and a
@@ -62,25 +64,47 @@ ScatterPlan plan_of(const ConvTranspose2dGeometry& g, const ConvTranspose2dParam
 }
 
 // The weight [C_in, C_out/groups, kH, kW] is already A transposed: input channel ci's row holds every (co, tap)
-// in A's row order. Packing cuts it into blocks of mr rows, [group][block][ci][mr] (rows past the last zeroed),
-// reading a few input channels' rows at a time so that both sides stream.
-void pack_block_range(const ConvTranspose2dGeometry& g, const ScatterPlan& p, int64_t mr, const float* weight,
-                      int64_t group, int64_t block_begin, int64_t block_end, float* panels) {
-  constexpr int64_t kChannelsAtOnce = 8;
-  const int64_t cig = g.in_channels_per_group;
-  for (int64_t ci0 = 0; ci0 < cig; ci0 += kChannelsAtOnce) {
-    const int64_t ci_end = std::min(cig, ci0 + kChannelsAtOnce);
-    for (int64_t block = block_begin; block < block_end; ++block) {
-      const int64_t first = block * mr, count = std::min(mr, p.rows - first);
-      for (int64_t ci = ci0; ci < ci_end; ++ci) {
-        const float* source = weight + (group * cig + ci) * p.rows + first;
-        float* destination = panels + ((group * p.blocks + block) * cig + ci) * mr;
-        // Element by element: a library call per 24 bytes cost more than the copy.
-        for (int64_t m = 0; m < mr; ++m) destination[m] = m < count ? source[m] : 0.0f;
+// in A's row order. Packing cuts it into blocks of mr rows, [group][block][ci][mr] (rows past the last zeroed).
+// The tasks pack it as their GEMM loop first needs each block (LazyPanels, weight_panels.h).
+class ScatterPacker final : public BlockPacker {
+ public:
+  ScatterPacker(const ConvTranspose2dGeometry& g, const ScatterPlan& p, int64_t mr, const float* weight,
+                float* panels)
+      : g_(g), p_(p), mr_(mr), weight_(weight), panels_(panels) {}
+
+  // `unit` is kBlocksPerUnit blocks of mr rows: input channel by input channel, a stretch of kBlocksPerUnit * mr
+  // floats of its row is read and dealt out to the blocks. The stretches lie a whole row apart, where the hardware
+  // prefetcher does not follow, so the ones a few channels on are asked for meanwhile.
+  void pack_block(int64_t group, int64_t unit, int64_t ci_begin, int64_t ci_end) const override {
+    constexpr int64_t kChannelsAhead = 16;
+    const int64_t cig = g_.in_channels_per_group, block_begin = unit * kBlocksPerUnit;
+    const int64_t block_end = std::min(p_.blocks, block_begin + kBlocksPerUnit);
+    const int64_t first = block_begin * mr_, count = std::min(p_.rows, block_end * mr_) - first;
+    const float* rows = weight_ + group * cig * p_.rows + first;
+    float* panel = panels_ + (group * p_.blocks + block_begin) * cig * mr_;
+    for (int64_t ci = ci_begin; ci < ci_end; ++ci) {
+      if (ci + kChannelsAhead < ci_end) {
+        const float* ahead = rows + (ci + kChannelsAhead) * p_.rows;
+        for (int64_t k = 0; k < count; k += 16) __builtin_prefetch(ahead + k);
+        __builtin_prefetch(ahead + count - 1);
+      }
+      const float* source = rows + ci * p_.rows;
+      // Element by element, with the rows past the last zeroed: GCC turns a plain copy into a library call, which
+      // per 24 bytes cost more than the copy.
+      for (int64_t block = 0; block < block_end - block_begin; ++block) {
+        float* destination = panel + (block * cig + ci) * mr_;
+        for (int64_t m = 0; m < mr_; ++m) destination[m] = block * mr_ + m < count ? source[block * mr_ + m] : 0.0f;
       }
     }
   }
-}
+
+ private:
+  const ConvTranspose2dGeometry& g_;
+  const ScatterPlan& p_;
+  int64_t mr_;
+  const float* weight_;
+  float* panels_;
+};
 
 // One task's share: its group, images [image_begin, image_end) and output channels [co_begin, co_end).
 struct Task {
@@ -127,6 +151,7 @@ struct Call {
   const MicroKernel& kernel;
   const float* input;
   const float* panels;
+  LazyPanels& lazy;
   const float* bias;
   float* output;
 };
@@ -211,15 +236,18 @@ void run_task(const Call& call, int64_t index, Scratch& s) {
       std::fill(plane, plane + p.out_plane, call.bias ? call.bias[channel] : 0.0f);
     }
   const int64_t row_begin = task.co_begin * p.taps, row_end = task.co_end * p.taps;
-  const int64_t block_begin = row_begin / mr, block_end = (row_end + mr - 1) / mr;
+  const int64_t block_begin = row_begin / mr, block_end = (row_end + mr - 1) / mr, blocks = block_end - block_begin;
   const int64_t pixels = (task.image_end - task.image_begin) * p.pixels;
   const int64_t tiles = (pixels + nr - 1) / nr;
   const float* group_panels = call.panels + task.group * p.blocks * cig * mr;
+  const int64_t first_block = LazyPanels::first_block(blocks, task.image_begin / p.images_per_task);
   for (int64_t tile0 = 0; tile0 < tiles; tile0 += p.tiles_per_group) {
     const int64_t group_tiles = std::min(p.tiles_per_group, tiles - tile0);
     for (int64_t t = 0; t < group_tiles; ++t)
       prepare_tile(call, task, (tile0 + t) * nr, std::min(nr, pixels - (tile0 + t) * nr), t, s);
-    for (int64_t block = block_begin; block < block_end; ++block) {
+    for (int64_t i = 0; i < blocks; ++i) {
+      const int64_t block = block_begin + (first_block + i < blocks ? first_block + i : first_block + i - blocks);
+      call.lazy.need(task.group, block / kBlocksPerUnit, 0);
       const float* a = group_panels + block * cig * mr;
       const int64_t first_row = block * mr, rows = std::min(mr, row_end - first_row);
       for (int64_t t = 0; t < group_tiles; ++t) {
@@ -255,18 +283,13 @@ void conv_transpose2d_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvT
   const ScatterPlan plan = plan_of(g, params, kernel, threads);
   std::vector<float>& panels = call_panels();
   at_least(panels, g.groups * plan.blocks * g.in_channels_per_group * kernel.mr);
-  const Call call{g, params, plan, kernel, input, panels.data(), bias, output};
-  // The weight is packed by every thread, in ranges of blocks, before any task runs.
-  const int64_t slices = std::min<int64_t>(plan.blocks, 2 * static_cast<int64_t>(threads));
-  const int64_t pieces = g.groups * slices;
+  const ScatterPacker packer(g, plan, kernel.mr, weight, panels.data());
+  static thread_local LazyPanels lazy;
+  lazy.start(packer, g.groups, (plan.blocks + kBlocksPerUnit - 1) / kBlocksPerUnit, g.in_channels_per_group,
+             g.in_channels_per_group);
+  const Call call{g, params, plan, kernel, input, panels.data(), lazy, bias, output};
 #pragma omp parallel num_threads(threads)
   {
-#pragma omp for schedule(dynamic)
-    for (int64_t piece = 0; piece < pieces; ++piece) {
-      const int64_t group = piece / slices, slice = piece % slices;
-      pack_block_range(g, plan, kernel.mr, weight, group, plan.blocks * slice / slices,
-                       plan.blocks * (slice + 1) / slices, panels.data());
-    }
     Scratch& s = thread_scratch();
     const int64_t slots = plan.tiles_per_group * kernel.nr;
     at_least(s.b, slots * g.in_channels_per_group);

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <string>
 
 namespace convt::cpu {
@@ -96,6 +97,8 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
   const MicroKernel& kernel = call.kernel;
   const int64_t mr = kernel.mr, nr = kernel.nr;
   const TaskRange r = task_range(call.blocking, task, mr);
+  const int64_t blocks = r.mb_end - r.mb_begin;
+  const int64_t first_block = LazyPanels::first_block(blocks, r.first_tile / call.blocking.tiles_per_task);
   for (size_t p = 0; p < call.plans.size(); ++p) {
     const int64_t count = tile_count(call, r, p), taps = call.taps[p];
     const int64_t k_total = s.in_per_group * taps;
@@ -108,7 +111,9 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
       const int64_t cn = std::min(call.blocking.ci_block, s.in_per_group - ci0), kc = cn * taps;
       for (int64_t t = 0; t < count; ++t)
         pack_b(call, p, r.group, scratch.tiles[static_cast<size_t>(t)], ci0, cn, scratch.b.data() + t * kc * nr);
-      for (int64_t mb = r.mb_begin; mb < r.mb_end; ++mb) {
+      for (int64_t i = 0; i < blocks; ++i) {
+        const int64_t mb = rotated_block(r, i, first_block);
+        if (call.lazy) call.lazy->need(r.group, mb, ci0);
         const float* a = panel + (mb * k_total + ci0 * taps) * mr;
         for (int64_t t = 0; t < count; ++t)
           kernel.run(kc, a, scratch.b.data() + t * kc * nr, scratch.c.data() + (t * r.rows + (mb - r.mb_begin) * mr) * nr);
@@ -250,7 +255,8 @@ bool streams_weight(const std::vector<CorrelationPlan>& plans, const ConvShape& 
 void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
              const std::vector<std::vector<float>>* panels, bool in_place, const MicroKernel& kernel, const float* bias,
              float* output, const float* weight, WeightLayout layout) {
-  Call call{plans, shape, kernel, input, weight, layout, panels, bias, output, {}, {}, {}, {}, 0, {}, nullptr, nullptr, {}};
+  Call call{plans, shape, kernel, input, weight, layout, panels, nullptr, bias, output, {}, {}, {}, {}, 0, {}, nullptr,
+            nullptr, {}};
   double flops = 0;
   int64_t max_tiles = 0, all_taps = 0, max_taps = 1;
   Blocking& b = call.blocking;
@@ -312,10 +318,14 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   if (b.input_in_place || gathers_b(plans, kernel.nr)) prepare_gathering(call, threads);
   const int64_t max_rows = (b.m_blocks + b.m_ranges - 1) / b.m_ranges * block_rows;
   const size_t plan_tiles = plans.size() * static_cast<size_t>(b.tiles_per_task);
-  std::vector<std::vector<float>>& own_panels = call_panels();
+  // Without panels from the caller (nor streaming), the tasks pack them as they go, block by block.
+  std::optional<PanelPacker> packer;
+  static thread_local LazyPanels lazy;
   if (!panels && !b.streaming) {
-    own_panels.resize(plans.size() * static_cast<size_t>(shape.groups));
-    call.panels = &own_panels;
+    packer.emplace(plans, shape, weight, layout, block_rows, call_panels());
+    lazy.start(*packer, shape.groups, packer->blocks(), shape.in_per_group, b.ci_block);
+    call.panels = &call_panels();
+    call.lazy = &lazy;
   }
   const int64_t ci_blocks = (shape.in_per_group + b.ci_block - 1) / b.ci_block;
   const int64_t b_pieces = shape.groups * static_cast<int64_t>(plan_tiles) * ci_blocks;
@@ -349,8 +359,6 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
       at_least(scratch.tiles, b.tiles_per_task);
       at_least(scratch.b, b.tiles_per_task * kKc * kernel.nr);
       at_least(scratch.c, b.tiles_per_task * max_rows * kernel.nr);  // also [tile][block][mr][nr] in place
-      // The weight is packed once for the whole call, by every thread, before any task runs.
-      if (!panels) pack_all_panels(plans, shape, weight, layout, block_rows, own_panels);
     }
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < b.tasks; ++task) {

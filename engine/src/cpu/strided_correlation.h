@@ -2,8 +2,8 @@
 //     y[n, g*Cog + co, oy(q)] = bias + sum over ci, taps  x[n, g*Cig + ci, in(q, tap)] * w(g, ci, co, tap)
 // with oy(q) = q*out_stride + out_base and in(q, tap) = q*in_stride + tap_offset per axis. A transposed conv is
 // s_h*s_w of them (one per output phase, in_stride 1, out_stride s); a conv2d is one (in_stride s, out_stride 1).
-// With few pixels the weight is read in place by the microkernel; otherwise it is packed once per call (or taken
-// prepacked), and either each tile's input rows (B) are copied run by run or gathered from a zero-padded copy, or,
+// With few pixels the weight is read in place by the microkernel; otherwise it is packed block by block as the
+// GEMM loop first needs each block (or taken prepacked), and either each tile's input rows (B) are copied run by run or gathered from a zero-padded copy, or,
 // with few output channels, the roles swap and the input is read in place (input_in_place.cpp). Every output
 // element is written once.
 #pragma once
@@ -71,8 +71,9 @@ PackedPanels pack_panels(const std::vector<CorrelationPlan>& plans, const ConvSh
 
 // Runs every plan over every group and batch element, threaded (OpenMP), with the active microkernel. When every
 // plan's pixels fit one task (a batch-1 layer on a small image), nothing is packed: each task reads its output
-// channels' rows of the weight in place, so the call reads the weight once. Otherwise the call packs the panels
-// of every plan in one pass over the weight, into buffers kept between calls. Plans with no outputs are skipped.
+// channels' rows of the weight in place, so the call reads the weight once. Otherwise the tasks pack the panels
+// of every plan block by block inside the GEMM loop (LazyPanels, weight_panels.h), into buffers kept between
+// calls, so that the call still reads the weight once. Plans with no outputs are skipped.
 // Outputs not covered by any plan are not touched: the caller's plans must cover the output exactly once.
 void run_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
                       const float* weight, WeightLayout layout, const float* bias, float* output);

@@ -4,14 +4,10 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <thread>
 
 namespace convt::cpu {
 namespace {
-
-int64_t panel_size(const CorrelationPlan& plan, const ConvShape& s, int64_t width) {
-  const int64_t taps = static_cast<int64_t>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
-  return round_up(s.out_per_group, width) * s.in_per_group * taps;
-}
 
 // How many input channels ahead the kernels a block will pack are asked for: consecutive input channels' kernels
 // lie a whole row of kernels apart, where the hardware prefetcher does not follow.
@@ -26,108 +22,142 @@ bool reads_whole_rows(size_t plans, const std::vector<int64_t>& tap_index, Weigh
   return true;
 }
 
-// Panel blocks [co_begin, co_end) / width from whole rows: a transpose of `width` rows of K floats, read row by row
-// side by side and written in order. Per kernel with its tap indices, the general path below took 1.8 times as long
-// (0.79 against 0.43 ms on one thread for a [512, 4096] weight).
-void transpose_rows(const ConvShape& s, const float* rows, int64_t width, int64_t co_begin, int64_t co_end,
-                    float* panel) {
-  const int64_t k_total = s.in_per_group * s.kernel_h * s.kernel_w;
-  const float* row[kMaxNr];
-  for (int64_t block = co_begin; block < co_end; block += width) {
-    const int64_t height = std::clamp<int64_t>(s.out_per_group - block, 0, width);
-    for (int64_t m = 0; m < height; ++m) row[m] = rows + (block + m) * k_total;
-    float* destination = panel + block * k_total;
-    for (int64_t k = 0; k < k_total; ++k, destination += width) {
-      for (int64_t m = 0; m < height; ++m) destination[m] = row[m][k];
-      for (int64_t m = height; m < width; ++m) destination[m] = 0.0f;
-    }
-  }
-}
-
-// Output channels [co_begin, co_end) of the weight for one group, for every plan at once, into panels[plan * groups +
-// group], each laid out [blocks][K][width] with K ordered (ci, ty, tx). One pass over the weight fills all the
-// plans: the phases of a transposed conv share each kernel's cache line (4 phases of a 4x4 kernel: packing them
-// one after another read the weight four times). Rows past C_out/groups (in the last block) are zeroed. Callers
-// split the output channels into ranges of whole blocks so one large weight is packed by every core, not one.
-void pack_weight_rows(const std::vector<CorrelationPlan>& plans, const ConvShape& s, const float* weight,
-                      WeightLayout layout, int64_t group, int64_t width, int64_t co_begin, int64_t co_end,
-                      std::vector<std::vector<float>>& panels) {
-  struct PlanTaps {
-    std::vector<int64_t> index;  // the plan's taps as offsets into a kernel
-    float* panel;
-    int64_t k_total;
-  };
-  std::vector<PlanTaps> plan_taps;
-  for (size_t p = 0; p < plans.size(); ++p) {
-    PlanTaps taps;
-    for (int64_t ky : plans[p].y.tap_kernel)
-      for (int64_t kx : plans[p].x.tap_kernel) taps.index.push_back(ky * s.kernel_w + kx);
-    taps.panel = panels[p * static_cast<size_t>(s.groups) + static_cast<size_t>(group)].data();
-    taps.k_total = s.in_per_group * static_cast<int64_t>(taps.index.size());
-    plan_taps.push_back(std::move(taps));
-  }
-  const int64_t taps = s.kernel_h * s.kernel_w;
-  if (reads_whole_rows(plan_taps.size(), plan_taps.front().index, layout, taps)) {
-    transpose_rows(s, weight + group * s.out_per_group * plan_taps.front().k_total, width, co_begin, co_end,
-                   plan_taps.front().panel);
+// A wait on another core's packing, which takes microseconds: spin, and give the core away only if it takes
+// longer (more threads than cores).
+void pause_briefly(int64_t& spins) {
+  if (++spins % 1024 == 0) {
+    std::this_thread::yield();
     return;
   }
-  auto kernel_of = [&](int64_t ci, int64_t co) {
-    return weight + (layout == WeightLayout::Transposed
-                         ? ((group * s.in_per_group + ci) * s.out_per_group + co) * taps
-                         : ((group * s.out_per_group + co) * s.in_per_group + ci) * taps);
-  };
-  auto pack_kernel = [&](int64_t ci, int64_t co) {
-    const float* kernel = kernel_of(ci, co);
-    if (ci + kPrefetchChannels < s.in_per_group) {
-      const float* ahead = kernel_of(ci + kPrefetchChannels, co);
-      for (int64_t i = 0; i < taps; i += 16) __builtin_prefetch(ahead + i);
-      __builtin_prefetch(ahead + taps - 1);
-    }
-    for (const PlanTaps& plan : plan_taps) {
-      const int64_t count = static_cast<int64_t>(plan.index.size());
-      float* destination = plan.panel + ((co / width) * plan.k_total + ci * count) * width + co % width;
-      for (int64_t t = 0; t < count; ++t) destination[t * width] = kernel[plan.index[static_cast<size_t>(t)]];
-    }
-  };
-  // One block of output channels at a time, input channel by input channel: each panel is then written in order
-  // (one stream per plan), and the block's kernels are asked for a few input channels ahead. Following the source
-  // layout instead (every block for one input channel) kept a partly written line open in every block of every
-  // plan. Packing took 10% of unet_k4s2's forward that way, 8% now (perf samples; the call's time moves more
-  // than that from run to run).
-  const int64_t co_stop = std::min(co_end, s.out_per_group);
-  for (int64_t block = co_begin; block < co_stop; block += width)
-    for (int64_t ci = 0; ci < s.in_per_group; ++ci)
-      for (int64_t co = block; co < std::min(block + width, co_stop); ++co) pack_kernel(ci, co);
-  for (const PlanTaps& plan : plan_taps)
-    for (int64_t co = co_stop; co < co_end; ++co) {
-      float* destination = plan.panel + (co / width) * plan.k_total * width + co % width;
-      for (int64_t k = 0; k < plan.k_total; ++k) destination[k * width] = 0.0f;
-    }
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
 }
 
 }  // namespace
 
-// Packs every (plan, group) panel, inside an enclosing parallel region (an orphaned `omp for`): panels are sized
-// first (a panel kept from an earlier call of the same size is reused as it is: every element is written below),
-// then each group's output channels are split into ranges so that there are at least twice as many pieces as
-// threads.
-void pack_all_panels(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* weight,
-                     WeightLayout layout, int64_t width, std::vector<std::vector<float>>& panels) {
-  const size_t groups = static_cast<size_t>(shape.groups);
-#pragma omp for schedule(static)
-  for (size_t i = 0; i < panels.size(); ++i)
-    panels[i].resize(static_cast<size_t>(panel_size(plans[i / groups], shape, width)));
-  const int64_t blocks = round_up(shape.out_per_group, width) / width;
-  const int64_t wanted = 2 * static_cast<int64_t>(omp_get_num_threads());
-  const int64_t slices = std::min(blocks, std::max<int64_t>(1, (wanted + shape.groups - 1) / shape.groups));
-  const int64_t pieces = shape.groups * slices;
-#pragma omp for schedule(dynamic)
-  for (int64_t piece = 0; piece < pieces; ++piece) {
-    const int64_t group = piece / slices, slice = piece % slices;
-    pack_weight_rows(plans, shape, weight, layout, group, width, blocks * slice / slices * width,
-                     blocks * (slice + 1) / slices * width, panels);
+PanelPacker::PanelPacker(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* weight,
+                         WeightLayout layout, int64_t width, std::vector<std::vector<float>>& panels)
+    : shape_(shape), weight_(weight), layout_(layout), width_(width),
+      blocks_(round_up(shape.out_per_group, width) / width) {
+  for (const CorrelationPlan& plan : plans) {
+    PlanPanel p;
+    for (int64_t ky : plan.y.tap_kernel)
+      for (int64_t kx : plan.x.tap_kernel) p.tap_index.push_back(ky * shape.kernel_w + kx);
+    p.k_total = shape.in_per_group * static_cast<int64_t>(p.tap_index.size());
+    plans_.push_back(std::move(p));
   }
+  panels.resize(plans.size() * static_cast<size_t>(shape.groups));
+  for (size_t i = 0; i < panels.size(); ++i) {
+    panels[i].resize(static_cast<size_t>(blocks_ * width * plans_[i / static_cast<size_t>(shape.groups)].k_total));
+    panels_.push_back(panels[i].data());
+  }
+  whole_rows_ = reads_whole_rows(plans_.size(), plans_.front().tap_index, layout, shape.kernel_h * shape.kernel_w);
+}
+
+// From whole rows: a transpose of `width` rows, each read along K side by side with the others and the panel
+// written in order. Per kernel with its tap indices (below), the packing took 1.8 times as long (0.79 against
+// 0.43 ms on one thread for a [512, 4096] weight).
+void PanelPacker::transpose_rows(int64_t group, int64_t block, int64_t ci_begin, int64_t ci_end) const {
+  const ConvShape& s = shape_;
+  const int64_t taps = s.kernel_h * s.kernel_w, k_total = plans_.front().k_total;
+  const int64_t co_begin = block * width_, height = std::clamp<int64_t>(s.out_per_group - co_begin, 0, width_);
+  const float* row[kMaxNr];
+  for (int64_t m = 0; m < height; ++m) row[m] = weight_ + (group * s.out_per_group + co_begin + m) * k_total;
+  float* destination = panels_[static_cast<size_t>(group)] + (block * k_total + ci_begin * taps) * width_;
+  const int64_t k_begin = ci_begin * taps, k_end = ci_end * taps;
+  for (int64_t k = k_begin; k < k_end; ++k, destination += width_) {
+    for (int64_t m = 0; m < height; ++m) destination[m] = row[m][k];
+    for (int64_t m = height; m < width_; ++m) destination[m] = 0.0f;
+  }
+}
+
+// Input channel by input channel, each writing the block's few output channels: every plan's panel is then
+// written in order (one stream per plan), and the kernels are asked for a few input channels ahead. Following the
+// source layout instead (every block for one input channel) kept a partly written line open in every block of
+// every plan.
+void PanelPacker::pack_block(int64_t group, int64_t block, int64_t ci_begin, int64_t ci_end) const {
+  if (whole_rows_) {
+    transpose_rows(group, block, ci_begin, ci_end);
+    return;
+  }
+  const ConvShape& s = shape_;
+  const int64_t taps = s.kernel_h * s.kernel_w;
+  const int64_t co_begin = block * width_, co_stop = std::min(co_begin + width_, s.out_per_group);
+  auto kernel_of = [&](int64_t ci, int64_t co) {
+    return weight_ + (layout_ == WeightLayout::Transposed
+                          ? ((group * s.in_per_group + ci) * s.out_per_group + co) * taps
+                          : ((group * s.out_per_group + co) * s.in_per_group + ci) * taps);
+  };
+  auto panel_of = [&](size_t plan) {
+    return panels_[plan * static_cast<size_t>(s.groups) + static_cast<size_t>(group)];
+  };
+  for (int64_t ci = ci_begin; ci < ci_end; ++ci)
+    for (int64_t co = co_begin; co < co_stop; ++co) {
+      const float* kernel = kernel_of(ci, co);
+      if (ci + kPrefetchChannels < s.in_per_group) {
+        const float* ahead = kernel_of(ci + kPrefetchChannels, co);
+        for (int64_t i = 0; i < taps; i += 16) __builtin_prefetch(ahead + i);
+        __builtin_prefetch(ahead + taps - 1);
+      }
+      for (size_t p = 0; p < plans_.size(); ++p) {
+        const std::vector<int64_t>& index = plans_[p].tap_index;
+        const int64_t count = static_cast<int64_t>(index.size());
+        float* destination = panel_of(p) + (block * plans_[p].k_total + ci * count) * width_ + co - co_begin;
+        for (int64_t t = 0; t < count; ++t) destination[t * width_] = kernel[index[static_cast<size_t>(t)]];
+      }
+    }
+  for (size_t p = 0; p < plans_.size(); ++p) {
+    const int64_t count = static_cast<int64_t>(plans_[p].tap_index.size());
+    float* first = panel_of(p) + block * plans_[p].k_total * width_;
+    for (int64_t k = ci_begin * count; k < ci_end * count; ++k)
+      std::fill(first + k * width_ + (co_stop - co_begin), first + (k + 1) * width_, 0.0f);
+  }
+}
+
+void LazyPanels::start(const BlockPacker& packer, int64_t groups, int64_t blocks, int64_t in_per_group,
+                       int64_t ci_block) {
+  packer_ = &packer;
+  blocks_ = blocks;
+  in_per_group_ = in_per_group;
+  ci_block_ = std::max<int64_t>(ci_block, 1);
+  ci_blocks_ = (in_per_group + ci_block_ - 1) / ci_block_;
+  count_ = groups * blocks_ * ci_blocks_;
+  if (count_ > capacity_) {
+    state_ = std::make_unique<std::atomic<uint8_t>[]>(static_cast<size_t>(count_));
+    capacity_ = count_;
+  }
+  for (int64_t i = 0; i < count_; ++i) state_[i].store(kUnpacked, std::memory_order_relaxed);
+}
+
+bool LazyPanels::try_pack(int64_t index) {
+  std::atomic<uint8_t>& state = state_[index];
+  uint8_t unpacked = kUnpacked;
+  if (state.load(std::memory_order_relaxed) != kUnpacked ||
+      !state.compare_exchange_strong(unpacked, kPacking, std::memory_order_acquire))
+    return false;
+  const int64_t ci_begin = index % ci_blocks_ * ci_block_, block = index / ci_blocks_ % blocks_;
+  const int64_t group = index / ci_blocks_ / blocks_;
+  packer_->pack_block(group, block, ci_begin, std::min(ci_begin + ci_block_, in_per_group_));
+  state.store(kPacked, std::memory_order_release);
+  return true;
+}
+
+void LazyPanels::need(int64_t group, int64_t block, int64_t ci0) {
+  const int64_t ci_index = ci0 / ci_block_, index = index_of(group, block, ci_index);
+  std::atomic<uint8_t>& state = state_[index];
+  if (state.load(std::memory_order_acquire) == kPacked || try_pack(index)) return;
+  for (int64_t spins = 0; state.load(std::memory_order_acquire) != kPacked;) pause_briefly(spins);
+}
+
+int64_t LazyPanels::first_block(int64_t blocks, int64_t range) {
+  const int64_t threads = omp_get_num_threads();
+  return blocks * (range % threads) / threads;
+}
+
+void LazyPanels::pack_all() {
+#pragma omp for schedule(dynamic)
+  for (int64_t index = 0; index < count_; ++index) try_pack(index);
 }
 
 PackedPanels pack_panels(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* weight,
@@ -136,10 +166,13 @@ PackedPanels pack_panels(const std::vector<CorrelationPlan>& plans, const ConvSh
   packed.kernel = &active_microkernel();
   packed.input_in_place = reads_input_in_place(plans, shape);
   packed.groups = shape.groups;
-  packed.panels.resize(plans.size() * static_cast<size_t>(shape.groups));
   const int64_t width = packed.input_in_place ? packed.kernel->nr : packed.kernel->mr;
+  const PanelPacker packer(plans, shape, weight, layout, width, packed.panels);
+  // One piece per (group, block of output channels), every input channel: many more pieces than threads.
+  LazyPanels pieces;
+  pieces.start(packer, shape.groups, packer.blocks(), shape.in_per_group, shape.in_per_group);
 #pragma omp parallel
-  pack_all_panels(plans, shape, weight, layout, width, packed.panels);
+  pieces.pack_all();
   return packed;
 }
 

@@ -73,12 +73,64 @@ __m256 eight(const float* source) {
   }
 }
 
+// Lanes [0, n) of a mask (none when n <= 0).
+__m256i first_lanes(int32_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// The first `length` (< 8) floats of `values`, 4, 2 and 1 at a time (a masked store took half of pack_rows here).
+void store_first(__m256 values, int32_t length, float* destination) {
+  __m128 part = _mm256_castps256_ps128(values);
+  if (length & 4) {
+    _mm_storeu_ps(destination, part);
+    part = _mm256_extractf128_ps(values, 1);
+    destination += 4;
+  }
+  if (length & 2) {
+    _mm_storel_pi(reinterpret_cast<__m64*>(destination), part);
+    part = _mm_movehl_ps(part, part);
+    destination += 2;
+  }
+  if (length & 1) _mm_store_ss(destination, part);
+}
+
+// A run shorter than 8, loaded through masks that stop at its last element (masked-off lanes are never read, so
+// nothing past the run can fault). A small image's rows make many of these: at stride 2 with padding 1, half of the taps of an 8-pixel row
+// read 7 pixels, one at a time in a scalar loop before.
+template <int kStep>
+void copy_short_run(const float* source, int32_t length, float* destination) {
+  __m256 values;
+  if constexpr (kStep == 1) {
+    values = _mm256_maskload_ps(source, first_lanes(length));
+  } else {
+    // As eight<2>, with each load cut at the run's last element, kStep * (length - 1).
+    const int32_t last = kStep * (length - 1);
+    const __m256 low = _mm256_permutevar8x32_ps(_mm256_maskload_ps(source, first_lanes(std::min(last + 1, 8))),
+                                                _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
+    const __m256 high = _mm256_permutevar8x32_ps(_mm256_maskload_ps(source + 7, first_lanes(last - 6)),
+                                                 _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7));
+    values = _mm256_blend_ps(low, high, 0xF0);
+  }
+  store_first(values, length, destination);
+}
+
+// A run of zeros (taps that fall outside the input), with the same stores: std::fill called memset for each.
+void zero_run(int32_t length, float* destination) {
+  const __m256 zero = _mm256_setzero_ps();
+  if (length < 8) {
+    store_first(zero, length, destination);
+    return;
+  }
+  for (int32_t i = 0; i + 8 <= length; i += 8) _mm256_storeu_ps(destination + i, zero);
+  if (length % 8 != 0) _mm256_storeu_ps(destination + length - 8, zero);
+}
+
 // A run, 8 floats at a time; the last 8 of a run of at least 8 overlap the previous store, so no run ends in a
 // scalar loop.
 template <int kStep>
 void copy_run(const float* source, int32_t length, float* destination) {
   if (length < 8) {
-    for (int32_t i = 0; i < length; ++i) destination[i] = source[i * kStep];
+    copy_short_run<kStep>(source, length, destination);
     return;
   }
   for (int32_t i = 0; i + 8 <= length; i += 8) _mm256_storeu_ps(destination + i, eight<kStep>(source + i * kStep));
@@ -92,7 +144,7 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
                float* row, int64_t row_stride) {
   auto copy = [](const Run& run, const float* source, float* destination) {
     if (run.source < 0)
-      std::fill(destination, destination + run.length, 0.0f);
+      zero_run(run.length, destination);
     else if (run.step == 1)
       copy_run<1>(source, run.length, destination);
     else if (run.step == 2)

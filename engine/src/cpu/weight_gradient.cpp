@@ -124,6 +124,21 @@ void pack_b(const WeightGradientProblem& p, const Layout& l, const PaddedPlanes&
   }
   const bool by_runs = static_cast<int64_t>(runs.size()) * 4 <= width;
   const float* data = b.data;
+  // A 4-wide kernel's block of 16 columns: four whole kernel rows, four 16-byte copies per pixel with their
+  // offsets held in registers (the loop over runs spent more on reading them than on the copies).
+  if (width == 16 && nr == 16 && runs.size() == 4 &&
+      std::all_of(runs.begin(), runs.end(), [](const ColumnRun& run) { return run.length == 4; })) {
+    const int64_t o0 = runs[0].offset, o1 = runs[1].offset, o2 = runs[2].offset, o3 = runs[3].offset;
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* pixel = data + s.b_pixel[static_cast<size_t>(k)];
+      float* row = packed + k * 16;
+      std::memcpy(row, pixel + o0, 4 * sizeof(float));
+      std::memcpy(row + 4, pixel + o1, 4 * sizeof(float));
+      std::memcpy(row + 8, pixel + o2, 4 * sizeof(float));
+      std::memcpy(row + 12, pixel + o3, 4 * sizeof(float));
+    }
+    return;
+  }
   for (int64_t k = 0; k < kc; ++k) {
     const float* pixel = data + s.b_pixel[static_cast<size_t>(k)];
     float* row = packed + k * nr;

@@ -59,8 +59,9 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
         for (int64_t tap = 0; tap < taps; ++tap)
           scratch.offsets.push_back((ci0 + c) * padded.plane_size() + tap_offset[tap]);
       // The task's blocks of B for these input channels (a few KB each), packed first if no task has yet.
+      const LazyPanels::BlockWalk walk{r.mb_begin, r.mb_end, r.mb_begin + first_block};
       for (int64_t i = 0; call.lazy && i < blocks; ++i)
-        call.lazy->need(r.group, rotated_block(r, i, first_block), ci0);
+        call.lazy->need(r.group, rotated_block(r, i, first_block), ci0, walk);
       for (int64_t t = 0; t < count; ++t) {
         // Pixels past the plan's end repeat its last one (prepare_tile): their results are never stored.
         const TileIndex& index = scratch.tiles[static_cast<size_t>(t)];

@@ -95,8 +95,8 @@ void store_first(__m256 values, int32_t length, float* destination) {
 }
 
 // A run shorter than 8, loaded through masks that stop at its last element (masked-off lanes are never read, so
-// nothing past the run can fault). A small image's rows make many of these: at stride 2 with padding 1, half of the taps of an 8-pixel row
-// read 7 pixels, one at a time in a scalar loop before.
+// nothing past the run can fault). A small image's rows make many of these: at stride 2 with padding 1, half of
+// the taps of an 8-pixel row read 7 pixels, one at a time in a scalar loop before.
 template <int kStep>
 void copy_short_run(const float* source, int32_t length, float* destination) {
   __m256 values;

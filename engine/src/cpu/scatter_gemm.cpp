@@ -241,13 +241,15 @@ void run_task(const Call& call, int64_t index, Scratch& s) {
   const int64_t tiles = (pixels + nr - 1) / nr;
   const float* group_panels = call.panels + task.group * p.blocks * cig * mr;
   const int64_t first_block = LazyPanels::first_block(blocks, task.image_begin / p.images_per_task);
+  const LazyPanels::BlockWalk walk{block_begin / kBlocksPerUnit, (block_end - 1) / kBlocksPerUnit + 1,
+                                   (block_begin + first_block) / kBlocksPerUnit};
   for (int64_t tile0 = 0; tile0 < tiles; tile0 += p.tiles_per_group) {
     const int64_t group_tiles = std::min(p.tiles_per_group, tiles - tile0);
     for (int64_t t = 0; t < group_tiles; ++t)
       prepare_tile(call, task, (tile0 + t) * nr, std::min(nr, pixels - (tile0 + t) * nr), t, s);
     for (int64_t i = 0; i < blocks; ++i) {
       const int64_t block = block_begin + (first_block + i < blocks ? first_block + i : first_block + i - blocks);
-      call.lazy.need(task.group, block / kBlocksPerUnit, 0);
+      call.lazy.need(task.group, block / kBlocksPerUnit, 0, walk);
       const float* a = group_panels + block * cig * mr;
       const int64_t first_row = block * mr, rows = std::min(mr, row_end - first_row);
       for (int64_t t = 0; t < group_tiles; ++t) {

@@ -99,6 +99,7 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
   const TaskRange r = task_range(call.blocking, task, mr);
   const int64_t blocks = r.mb_end - r.mb_begin;
   const int64_t first_block = LazyPanels::first_block(blocks, r.first_tile / call.blocking.tiles_per_task);
+  const LazyPanels::BlockWalk walk{r.mb_begin, r.mb_end, r.mb_begin + first_block};
   for (size_t p = 0; p < call.plans.size(); ++p) {
     const int64_t count = tile_count(call, r, p), taps = call.taps[p];
     const int64_t k_total = s.in_per_group * taps;
@@ -113,7 +114,7 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
         pack_b(call, p, r.group, scratch.tiles[static_cast<size_t>(t)], ci0, cn, scratch.b.data() + t * kc * nr);
       for (int64_t i = 0; i < blocks; ++i) {
         const int64_t mb = rotated_block(r, i, first_block);
-        if (call.lazy) call.lazy->need(r.group, mb, ci0);
+        if (call.lazy) call.lazy->need(r.group, mb, ci0, walk);
         const float* a = panel + (mb * k_total + ci0 * taps) * mr;
         for (int64_t t = 0; t < count; ++t)
           kernel.run(kc, a, scratch.b.data() + t * kc * nr, scratch.c.data() + (t * r.rows + (mb - r.mb_begin) * mr) * nr);

@@ -44,6 +44,13 @@ class PanelPacker final : public BlockPacker {
     std::vector<int64_t> tap_index;  // the plan's taps as offsets into a kernel
     int64_t k_total;                 // the panel's K: C_in/groups times the plan's taps
   };
+  // Every plan's taps in one list: entry e copies the kernels' element `source` into row `row` (of the input
+  // channel's rows) of plan `plan`'s panel.
+  struct TapEntry {
+    int64_t source;
+    size_t plan;
+    int64_t row, taps, k_total;  // the row, and the plan's taps and K
+  };
   void transpose_rows(int64_t group, int64_t block, int64_t ci_begin, int64_t ci_end) const;
 
   const ConvShape& shape_;
@@ -52,6 +59,7 @@ class PanelPacker final : public BlockPacker {
   int64_t width_, blocks_;
   bool whole_rows_;
   std::vector<PlanPanel> plans_;
+  std::vector<TapEntry> entries_;
   std::vector<float*> panels_;  // [plan * groups + group]
 };
 
@@ -64,10 +72,16 @@ class LazyPanels {
   // Before the tasks run (outside the parallel region): every block unpacked.
   void start(const BlockPacker& packer, int64_t groups, int64_t blocks, int64_t in_per_group, int64_t ci_block);
 
+  // A task's walk through its blocks [begin, end): from `first`, wrapping around.
+  struct BlockWalk {
+    int64_t begin, end, first;
+  };
+
   // Returns once block (group, block, the input-channel block starting at ci0) is packed: packing it if no task
-  // has, or waiting while another does. (Letting a waiting thread pack the blocks after it instead had both
-  // threads racing through the same blocks: unet_k4s2's grad-input 0.94 to 0.96 of the time before.)
-  void need(int64_t group, int64_t block, int64_t ci0);
+  // has, or, while another does, packing the blocks at the far end of the caller's walk. (Packing the blocks
+  // right after it instead had both threads racing through the same blocks: unet_k4s2's grad-input 0.94 to 0.96
+  // of the time before.)
+  void need(int64_t group, int64_t block, int64_t ci0, const BlockWalk& walk);
 
   // Where a task's walk through its `blocks` blocks starts (it wraps around), for the task's `range`-th range of
   // pixels. Tasks of consecutive ranges share their blocks and run at the same time, one per thread: starting

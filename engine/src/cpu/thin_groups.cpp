@@ -4,6 +4,8 @@
 #include "microkernels.h"
 #include "padded_planes.h"
 #include "parallel_threshold.h"
+#include "scratch.h"
+#include "weight_panels.h"
 
 #include <convt/cpu.h>
 
@@ -21,6 +23,56 @@ PaddedPlanes& prepared_rows() {
   static thread_local PaddedPlanes prepared;
   return prepared;
 }
+std::vector<std::vector<float>>& thin_weights() {
+  static thread_local std::vector<std::vector<float>> weights;
+  return weights;
+}
+LazyPanels& thin_lazy_weights() {
+  static thread_local LazyPanels lazy;
+  return lazy;
+}
+
+// Block `chunk` of 4 output channels of one group, every live plan at once: [ci][tap][4] per plan, zero past
+// C_out/groups.
+class ThinPacker final : public BlockPacker {
+ public:
+  ThinPacker(const std::vector<CorrelationPlan>& plans, const std::vector<size_t>& live, const ConvShape& s,
+             const float* weight, WeightLayout layout, std::vector<std::vector<float>>& weights)
+      : plans_(plans), live_(live), s_(s), weight_(weight), layout_(layout), weights_(weights) {}
+
+  void pack_block(int64_t group, int64_t chunk, int64_t ci_begin, int64_t ci_end) const override {
+    const int64_t kernel_taps = s_.kernel_h * s_.kernel_w, chunks = (s_.out_per_group + 3) / 4;
+    for (size_t p : live_) {
+      const CorrelationPlan& plan = plans_[p];
+      const int64_t taps = static_cast<int64_t>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
+      float* block = weights_[p].data() + (group * chunks + chunk) * s_.in_per_group * taps * 4;
+      for (int64_t ci = ci_begin; ci < ci_end; ++ci)
+        for (int64_t lane = 0; lane < 4; ++lane) {
+          const int64_t co = chunk * 4 + lane;
+          float* destination = block + ci * taps * 4 + lane;
+          if (co >= s_.out_per_group) {
+            for (int64_t t = 0; t < taps; ++t) destination[4 * t] = 0.0f;
+            continue;
+          }
+          const float* source =
+              weight_ + (layout_ == WeightLayout::Transposed
+                             ? ((group * s_.in_per_group + ci) * s_.out_per_group + co) * kernel_taps
+                             : ((group * s_.out_per_group + co) * s_.in_per_group + ci) * kernel_taps);
+          int64_t t = 0;
+          for (int64_t ky : plan.y.tap_kernel)
+            for (int64_t kx : plan.x.tap_kernel) destination[4 * t++] = source[ky * s_.kernel_w + kx];
+        }
+    }
+  }
+
+ private:
+  const std::vector<CorrelationPlan>& plans_;
+  const std::vector<size_t>& live_;
+  const ConvShape& s_;
+  const float* weight_;
+  WeightLayout layout_;
+  std::vector<std::vector<float>>& weights_;
+};
 
 }  // namespace
 
@@ -62,26 +114,20 @@ void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShap
   const ReadExtent e = read_extent(plans, s);
   pad_planes(input, s.batch * s.in_channels, s.in_h, s.in_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, sx, threads, prepared);
 
-  // Each plan's weights per (group, block of 4 output channels), as [ci][tap][4], zero past C_out/groups.
-  const int64_t chunks = (s.out_per_group + 3) / 4, kernel_taps = s.kernel_h * s.kernel_w;
-  std::vector<std::vector<float>> weights(plans.size());
+  // Each plan's weights per (group, block of 4 output channels), as [ci][tap][4], zero past C_out/groups: packed
+  // as the work items first need each block (LazyPanels), into buffers kept by the calling thread between calls.
+  const int64_t chunks = (s.out_per_group + 3) / 4;
+  std::vector<std::vector<float>>& weights = thin_weights();
+  weights.resize(plans.size());
   for (size_t p : live) {
-    const CorrelationPlan& plan = plans[p];
-    const int64_t taps = static_cast<int64_t>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
-    const int64_t chunk_size = s.in_per_group * taps * 4;
-    weights[p].assign(static_cast<size_t>(s.groups * chunks * chunk_size), 0.0f);
-    for (int64_t g = 0; g < s.groups; ++g)
-      for (int64_t co = 0; co < s.out_per_group; ++co)
-        for (int64_t ci = 0; ci < s.in_per_group; ++ci) {
-          const float* source = weight + (layout == WeightLayout::Transposed
-                                               ? ((g * s.in_per_group + ci) * s.out_per_group + co) * kernel_taps
-                                               : ((g * s.out_per_group + co) * s.in_per_group + ci) * kernel_taps);
-          float* destination = weights[p].data() + (g * chunks + co / 4) * chunk_size + ci * taps * 4 + co % 4;
-          int64_t t = 0;
-          for (int64_t ky : plan.y.tap_kernel)
-            for (int64_t kx : plan.x.tap_kernel) destination[4 * t++] = source[ky * s.kernel_w + kx];
-        }
+    const int64_t taps = static_cast<int64_t>(plans[p].y.tap_kernel.size() * plans[p].x.tap_kernel.size());
+    at_least(weights[p], s.groups * chunks * s.in_per_group * taps * 4);
   }
+  const ThinPacker packer(plans, live, s, weight, layout, weights);
+  // A reference taken here, before the parallel region, where naming the thread_local would give each thread its own.
+  LazyPanels& lazy = thin_lazy_weights();
+  lazy.start(packer, s.groups, chunks, s.in_per_group, s.in_per_group);
+  const LazyPanels::BlockWalk walk{0, chunks, 0};
 
   // One work item is one output row of one plan, for one (image, group): all of its output-channel blocks.
   std::vector<int64_t> first_row{0};
@@ -114,6 +160,7 @@ void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShap
         const int64_t first_co = chunk * 4, cout = std::min<int64_t>(4, s.out_per_group - first_co);
         float bias4[4] = {};
         for (int64_t co = 0; co < cout && bias; ++co) bias4[co] = bias[g * s.out_per_group + first_co + co];
+        lazy.need(g, chunk, 0, walk);
         kernel.thin_rows(count, s.in_per_group, taps, cout, sources.data(), prepared.plane_size(),
                          weights[p].data() + (g * chunks + chunk) * s.in_per_group * taps * 4, bias4, row_values.data(),
                          count);

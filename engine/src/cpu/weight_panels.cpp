@@ -141,10 +141,10 @@ bool LazyPanels::try_pack(int64_t index) {
   return true;
 }
 
-void LazyPanels::need(int64_t group, int64_t block, int64_t ci0, const BlockWalk& walk) {
-  const int64_t ci_index = ci0 / ci_block_, index = index_of(group, block, ci_index);
+void LazyPanels::pack_or_wait(int64_t index, int64_t block, const BlockWalk& walk) {
+  if (try_pack(index)) return;
+  const int64_t ci_index = index % ci_blocks_, group = index / ci_blocks_ / blocks_;
   std::atomic<uint8_t>& state = state_[index];
-  if (state.load(std::memory_order_acquire) == kPacked || try_pack(index)) return;
   // Another task packs it: meanwhile, pack the blocks this one reaches last, from the far end of its walk (the
   // packer works forwards from the near end, so the two do not meet on every block).
   auto previous = [&](int64_t b) { return b == walk.begin ? walk.end - 1 : b - 1; };

@@ -93,6 +93,44 @@ TEST(CpuBackend, ManyChannelsCrossTheKBlocks) {
     }
 }
 
+// With few output channels the GEMM reads its input in place, and at stride 2 a row phase's two column phases run
+// together, each tile of 6 pixels stored as 12 side-by-side outputs per channel when it lies within one output row
+// (element by element when it wraps into the next row, ends the plan part-full, or has no partner: an odd output
+// width gives the column phases different pixel counts). 24 and 13 output channels put a channel in every lane of
+// the 8-channel groups and end one part-full; the widths make tiles wrap rows.
+TEST(CpuBackend, ColumnPhasesStoredSideBySide) {
+  struct Layer {
+    Shape input;
+    int64_t out_channels, groups;
+    ConvTranspose2dParams params;
+  };
+  const Layer layers[] = {
+      {{2, 16, 7, 13}, 24, 1, {IntPair(2), IntPair(1), IntPair(0), IntPair(1), 1}},
+      {{1, 8, 6, 12}, 13, 1, {IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1}},
+      {{2, 12, 5, 9}, 40, 2, {IntPair(2, 2), IntPair(2, 1), IntPair(1, 0), IntPair(1), 2}},
+      {{1, 8, 9, 10}, 24, 1, {IntPair(2), IntPair(0), IntPair(1), IntPair(1), 1}},  // odd width: no pairs
+  };
+  uint64_t seed = 30;
+  for (const Layer& layer : layers) {
+    const Tensor x = Tensor::randn(layer.input, ++seed);
+    const Tensor w = Tensor::randn({layer.input[1], layer.out_channels / layer.groups, 4, 4}, ++seed);
+    const Tensor b = Tensor::randn({layer.out_channels}, ++seed);
+    const Tensor expected = conv_transpose2d_reference(x, w, &b, layer.params);
+    const Tensor scale = testing::conv_transpose2d_term_scale(x, w, &b, layer.params);
+    for (const std::string& level : cpu::supported_kernel_levels())
+      for (const int threads : {1, 2, 3}) {
+        KernelLevel forced(level);
+        PathForced forced_path(cpu::KernelPath::GemmInPlace);
+        Threads scoped(threads);
+        Tensor actual = poisoned(expected.shape());
+        cpu::conv_transpose2d_cpu_into(x, w, &b, layer.params, actual);
+        EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
+            << shape_to_string(layer.input) << " to " << layer.out_channels << " channels, " << level << ", "
+            << threads << " threads";
+      }
+  }
+}
+
 // A batch-1 layer with a small image has too few pixel tiles to go round the threads: its output channels are cut
 // into ranges instead, each task packing its own rows of the weight. Every thread count must give the same result,
 // per call and prepacked, on every path, with C_out not a multiple of the register tile and K crossing several blocks.

@@ -69,6 +69,10 @@ struct Call {
   // in place: the input padded with zeros, and each plan's taps as offsets into one of its planes.
   const PaddedPlanes* padded = nullptr;
   std::vector<std::vector<int64_t>> gather_offset;
+  // Input in place: for the left plan of a pair of column partners (column_partners), the right one's index; for
+  // the right one kRightPartner (it runs with the left); kNoPartner otherwise. Empty when the kernel cannot store
+  // pairs.
+  std::vector<int64_t> x_partner;
 };
 
 // Per-thread scratch, kept between calls (OpenMP's threads persist) so that calls do not fault in fresh pages.
@@ -104,6 +108,12 @@ inline int64_t rotated_block(const TaskRange& r, int64_t i, int64_t first) {
 inline int64_t tile_count(const Call& call, const TaskRange& r, size_t plan) {
   return std::clamp<int64_t>(call.tiles[plan] - r.first_tile, 0, call.blocking.tiles_per_task);
 }
+
+constexpr int64_t kNoPartner = -1, kRightPartner = -2;
+
+// Whether two plans' outputs interleave column by column (the column phases of a stride-2 layer, in the same rows):
+// b's i-th pixel lands one column right of a's i-th.
+bool column_partners(const CorrelationPlan& a, const CorrelationPlan& b);
 
 // Input in place (Blocking::input_in_place, input_in_place.cpp): one task's tiles, every plan, from C = bias to the
 // stored outputs.

@@ -26,8 +26,18 @@ bool reads_input_in_place(const std::vector<CorrelationPlan>& plans, const ConvS
   return shape.out_per_group <= (strided ? kInPlaceMaxChannelsStrided : kInPlaceMaxChannels);
 }
 
+bool column_partners(const CorrelationPlan& a, const CorrelationPlan& b) {
+  const bool same_rows = a.y.q_begin == b.y.q_begin && a.y.count == b.y.count && a.y.in_stride == b.y.in_stride &&
+                         a.y.out_stride == b.y.out_stride && a.y.out_base == b.y.out_base;
+  // Pixel i of each lands on output column 2 * (q_begin + i) + out_base.
+  return same_rows && a.x.count == b.x.count && a.x.out_stride == 2 && b.x.out_stride == 2 &&
+         2 * b.x.q_begin + b.x.out_base == 2 * a.x.q_begin + a.x.out_base + 1;
+}
+
 // For each plan: C = bias; then, input-channel block by input-channel block, each tile's pixels (whose input lines
-// stay in L1) meet every output-channel block of B in turn; then the valid pixels and channels are stored.
+// stay in L1) meet every output-channel block of B in turn; then the valid pixels and channels are stored. A plan
+// with a column partner (Call::x_partner) runs with it, on tiles of the same output pixels (one column apart), and
+// the two are stored together.
 void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
   const ConvShape& s = call.shape;
   const MicroKernel& kernel = call.kernel;
@@ -35,22 +45,31 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
   const TaskRange r = task_range(call.blocking, task, nr);
   const int64_t blocks = r.mb_end - r.mb_begin;
   const int64_t first_block = LazyPanels::first_block(blocks, r.first_tile / call.blocking.tiles_per_task);
+  const LazyPanels::BlockWalk walk{r.mb_begin, r.mb_end, r.mb_begin + first_block};
   const PaddedPlanes& padded = *call.padded;
   const float* group_input = padded.data + r.group * s.in_per_group * padded.plane_size();
-  auto c_block = [&](int64_t t, int64_t cb) { return scratch.c.data() + (t * blocks + cb - r.mb_begin) * mr * nr; };
+  float* group_output = call.output + r.group * s.out_per_group * out_plane;
+  // C of a plan's tiles, [tile][block][mr][nr], in slot 0, and its partner's in slot 1.
+  const int64_t slot_size = call.blocking.tiles_per_task * blocks * mr * nr;
+  auto c_block = [&](int64_t slot, int64_t t, int64_t cb) {
+    return scratch.c.data() + slot * slot_size + (t * blocks + cb - r.mb_begin) * mr * nr;
+  };
   auto channels_of = [&](int64_t cb) { return std::min(nr, s.out_per_group - cb * nr); };
-  for (size_t p = 0; p < call.plans.size(); ++p) {
+
+  // Plan p's tiles (prepared in scratch.tiles, from slot * tiles_per_task), from C = bias to C slot `slot`.
+  auto tile_of = [&](int64_t slot, int64_t t) -> TileIndex& {
+    return scratch.tiles[static_cast<size_t>(slot * call.blocking.tiles_per_task + t)];
+  };
+  auto multiply = [&](size_t p, int64_t slot) {
     const int64_t count = tile_count(call, r, p), taps = call.taps[p], k_total = s.in_per_group * taps;
     const float* panel = (*call.panels)[p * static_cast<size_t>(s.groups) + static_cast<size_t>(r.group)].data();
-    for (int64_t t = 0; t < count; ++t) {
-      prepare_tile(call.plans[p], s, r.first_tile + t, mr, &padded, scratch.tiles[static_cast<size_t>(t)]);
+    for (int64_t t = 0; t < count; ++t)
       for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb) {
         const float* bias = call.bias ? call.bias + r.group * s.out_per_group + cb * nr : nullptr;
-        float* c = c_block(t, cb);
+        float* c = c_block(slot, t, cb);
         for (int64_t j = 0; j < mr; ++j)
           for (int64_t co = 0; co < nr; ++co) c[j * nr + co] = (bias && co < channels_of(cb)) ? bias[co] : 0.0f;
       }
-    }
     const int64_t* tap_offset = call.gather_offset[p].data();
     for (int64_t ci0 = 0; ci0 < s.in_per_group; ci0 += call.blocking.ci_block) {
       const int64_t cn = std::min(call.blocking.ci_block, s.in_per_group - ci0), kc = cn * taps;
@@ -59,26 +78,53 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
         for (int64_t tap = 0; tap < taps; ++tap)
           scratch.offsets.push_back((ci0 + c) * padded.plane_size() + tap_offset[tap]);
       // The task's blocks of B for these input channels (a few KB each), packed first if no task has yet.
-      const LazyPanels::BlockWalk walk{r.mb_begin, r.mb_end, r.mb_begin + first_block};
       for (int64_t i = 0; call.lazy && i < blocks; ++i)
         call.lazy->need(r.group, rotated_block(r, i, first_block), ci0, walk);
       for (int64_t t = 0; t < count; ++t) {
         // Pixels past the plan's end repeat its last one (prepare_tile): their results are never stored.
-        const TileIndex& index = scratch.tiles[static_cast<size_t>(t)];
+        const TileIndex& index = tile_of(slot, t);
         const float* pixels[kMaxMr];
         for (int64_t j = 0; j < mr; ++j) pixels[j] = group_input + index.pixel_base[static_cast<size_t>(j)];
         for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb)
-          kernel.run_rows(kc, pixels, scratch.offsets.data(), panel + (cb * k_total + ci0 * taps) * nr, c_block(t, cb));
+          kernel.run_rows(kc, pixels, scratch.offsets.data(), panel + (cb * k_total + ci0 * taps) * nr,
+                          c_block(slot, t, cb));
       }
     }
+  };
+  // C slot `slot` of tile t to the output.
+  auto store = [&](int64_t slot, int64_t t, int64_t cb) {
+    const TileIndex& index = tile_of(slot, t);
+    const float* c = c_block(slot, t, cb);
+    float* output = group_output + cb * nr * out_plane;
+    for (int64_t co = 0; co < channels_of(cb); ++co)
+      for (int64_t j = 0; j < index.valid; ++j)
+        output[co * out_plane + index.out_offset[static_cast<size_t>(j)]] = c[j * nr + co];
+  };
+
+  for (size_t p = 0; p < call.plans.size(); ++p) {
+    const int64_t partner = call.x_partner.empty() ? kNoPartner : call.x_partner[p];
+    if (partner == kRightPartner) continue;  // runs with its left partner
+    const int64_t count = tile_count(call, r, p);
+    for (int64_t slot = 0; slot < (partner >= 0 ? 2 : 1); ++slot) {
+      const size_t plan = slot == 0 ? p : static_cast<size_t>(partner);
+      for (int64_t t = 0; t < count; ++t)
+        prepare_tile(call.plans[plan], s, r.first_tile + t, mr, &padded, tile_of(slot, t));
+      multiply(plan, slot);
+    }
     for (int64_t t = 0; t < count; ++t) {
-      const TileIndex& index = scratch.tiles[static_cast<size_t>(t)];
+      const TileIndex& index = tile_of(0, t);
+      const int64_t first = index.out_offset[0];
+      // A whole tile within one output row: each channel's 2 * mr floats are contiguous.
+      const bool one_row = partner >= 0 && index.valid == mr &&
+                           index.out_offset[static_cast<size_t>(mr - 1)] == first + 2 * (mr - 1);
       for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb) {
-        const float* c = c_block(t, cb);
-        float* output = call.output + (r.group * s.out_per_group + cb * nr) * out_plane;
-        for (int64_t co = 0; co < channels_of(cb); ++co)
-          for (int64_t j = 0; j < index.valid; ++j)
-            output[co * out_plane + index.out_offset[static_cast<size_t>(j)]] = c[j * nr + co];
+        if (one_row) {
+          kernel.store_pair(c_block(0, t, cb), c_block(1, t, cb), channels_of(cb),
+                            group_output + cb * nr * out_plane + first, out_plane);
+          continue;
+        }
+        store(0, t, cb);
+        if (partner >= 0) store(1, t, cb);
       }
     }
   }

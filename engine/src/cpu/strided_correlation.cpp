@@ -257,7 +257,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
              const std::vector<std::vector<float>>* panels, bool in_place, const MicroKernel& kernel, const float* bias,
              float* output, const float* weight, WeightLayout layout) {
   Call call{plans, shape, kernel, input, weight, layout, panels, nullptr, bias, output, {}, {}, {}, {}, 0, {}, nullptr,
-            nullptr, {}};
+            nullptr, {}, {}};
   double flops = 0;
   int64_t max_tiles = 0, all_taps = 0, max_taps = 1;
   Blocking& b = call.blocking;
@@ -317,6 +317,14 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
     b.ci_block = std::min(b.ci_block, kStreamedChannels);
   call.all_taps = all_taps;
   if (b.input_in_place || gathers_b(plans, kernel.nr)) prepare_gathering(call, threads);
+  if (b.input_in_place && kernel.store_pair) {
+    call.x_partner.assign(plans.size(), kNoPartner);
+    for (size_t p = 0; p < plans.size(); ++p)
+      for (size_t q = 0; q < plans.size() && call.x_partner[p] == kNoPartner; ++q)
+        if (q != p && call.x_partner[q] == kNoPartner && column_partners(plans[p], plans[q]))
+          call.x_partner[p] = static_cast<int64_t>(q), call.x_partner[q] = kRightPartner;
+  }
+
   const int64_t max_rows = (b.m_blocks + b.m_ranges - 1) / b.m_ranges * block_rows;
   const size_t plan_tiles = plans.size() * static_cast<size_t>(b.tiles_per_task);
   // Without panels from the caller (nor streaming), the tasks pack them as they go, block by block.
@@ -357,9 +365,10 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
                shared_b(call, group, p, t) + ci0 * call.taps[p] * kernel.nr);
       }
     } else {
-      at_least(scratch.tiles, b.tiles_per_task);
+      at_least(scratch.tiles, 2 * b.tiles_per_task);  // twice over for a plan and its column partner in place
       at_least(scratch.b, b.tiles_per_task * kKc * kernel.nr);
-      at_least(scratch.c, b.tiles_per_task * max_rows * kernel.nr);  // also [tile][block][mr][nr] in place
+      // Also [tile][block][mr][nr] in place, twice over for a plan and its column partner.
+      at_least(scratch.c, 2 * b.tiles_per_task * max_rows * kernel.nr);
     }
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < b.tasks; ++task) {

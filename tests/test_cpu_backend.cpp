@@ -93,11 +93,11 @@ TEST(CpuBackend, ManyChannelsCrossTheKBlocks) {
     }
 }
 
-// With few output channels the GEMM reads its input in place, and at stride 2 a row phase's two column phases run
-// together, each tile of 6 pixels stored as 12 side-by-side outputs per channel when it lies within one output row
-// (element by element when it wraps into the next row, ends the plan part-full, or has no partner: an odd output
-// width gives the column phases different pixel counts). 24 and 13 output channels put a channel in every lane of
-// the 8-channel groups and end one part-full; the widths make tiles wrap rows.
+// At stride 2 a row phase's two column phases run together, and a pair of tiles within one output row is stored as
+// side-by-side outputs: 12 per channel for the GEMM with the input in place (tiles of 6 pixels), 32 for the packed
+// one (16 pixels). Element by element when a tile wraps into the next row, ends the plan part-full, or has no
+// partner (an odd output width gives the column phases different pixel counts). 24 and 13 output channels put a
+// channel in every lane of the 8-channel groups and end one part-full; the widths make tiles wrap rows, or not.
 TEST(CpuBackend, ColumnPhasesStoredSideBySide) {
   struct Layer {
     Shape input;
@@ -109,6 +109,8 @@ TEST(CpuBackend, ColumnPhasesStoredSideBySide) {
       {{1, 8, 6, 12}, 13, 1, {IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1}},
       {{2, 12, 5, 9}, 40, 2, {IntPair(2, 2), IntPair(2, 1), IntPair(1, 0), IntPair(1), 2}},
       {{1, 8, 9, 10}, 24, 1, {IntPair(2), IntPair(0), IntPair(1), IntPair(1), 1}},  // odd width: no pairs
+      {{2, 8, 3, 32}, 13, 1, {IntPair(2), IntPair(1), IntPair(0), IntPair(1), 1}},
+      {{1, 8, 4, 20}, 24, 1, {IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1}},
   };
   uint64_t seed = 30;
   for (const Layer& layer : layers) {
@@ -118,16 +120,17 @@ TEST(CpuBackend, ColumnPhasesStoredSideBySide) {
     const Tensor expected = conv_transpose2d_reference(x, w, &b, layer.params);
     const Tensor scale = testing::conv_transpose2d_term_scale(x, w, &b, layer.params);
     for (const std::string& level : cpu::supported_kernel_levels())
-      for (const int threads : {1, 2, 3}) {
-        KernelLevel forced(level);
-        PathForced forced_path(cpu::KernelPath::GemmInPlace);
-        Threads scoped(threads);
-        Tensor actual = poisoned(expected.shape());
-        cpu::conv_transpose2d_cpu_into(x, w, &b, layer.params, actual);
-        EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
-            << shape_to_string(layer.input) << " to " << layer.out_channels << " channels, " << level << ", "
-            << threads << " threads";
-      }
+      for (const cpu::KernelPath path : {cpu::KernelPath::GemmInPlace, cpu::KernelPath::Gemm})
+        for (const int threads : {1, 2, 3}) {
+          KernelLevel forced(level);
+          PathForced forced_path(path);
+          Threads scoped(threads);
+          Tensor actual = poisoned(expected.shape());
+          cpu::conv_transpose2d_cpu_into(x, w, &b, layer.params, actual);
+          EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
+              << shape_to_string(layer.input) << " to " << layer.out_channels << " channels, " << level << ", "
+              << (path == cpu::KernelPath::Gemm ? "packed" : "in place") << ", " << threads << " threads";
+        }
   }
 }
 

@@ -119,7 +119,7 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
                            index.out_offset[static_cast<size_t>(mr - 1)] == first + 2 * (mr - 1);
       for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb) {
         if (one_row) {
-          kernel.store_pair(c_block(0, t, cb), c_block(1, t, cb), channels_of(cb),
+          kernel.store_pixel_major_pair(c_block(0, t, cb), c_block(1, t, cb), channels_of(cb),
                             group_output + cb * nr * out_plane + first, out_plane);
           continue;
         }

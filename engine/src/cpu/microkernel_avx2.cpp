@@ -158,7 +158,7 @@ void transpose8(__m256 (&r)[8]) {
 // the two phases' vectors interleaved, and each channel's 12 floats written with two stores. Element by element,
 // the stores (one per float, two phases writing the same lines far apart in time) took 12% of big_small's
 // forward.
-void store_pair(const float* c0, const float* c1, int64_t channels, float* out, int64_t out_plane) {
+void store_pixel_major_pair(const float* c0, const float* c1, int64_t channels, float* out, int64_t out_plane) {
   static_assert(kMr == 6, "a pair of tiles is 12 floats per channel");
   for (int64_t first = 0; first < channels; first += 8) {
     __m256 p0[8], p1[8];
@@ -174,6 +174,24 @@ void store_pair(const float* c0, const float* c1, int64_t channels, float* out, 
       float* row = out + (first + i) * out_plane;
       _mm256_storeu_ps(row, _mm256_permute2f128_ps(low, high, 0x20));
       _mm_storeu_ps(row + 8, _mm256_castps256_ps128(_mm256_permute2f128_ps(low, high, 0x31)));
+    }
+  }
+}
+
+// Each channel's 16 pixels of both tiles interleaved into 32 floats, four stores; the lines two channels on are
+// asked for (to write) meanwhile, as store_tile does.
+void store_channel_major_pair(const float* c0, const float* c1, int64_t rows, float* out, int64_t out_plane) {
+  for (int64_t m = 0; m < rows; ++m) {
+    float* row = out + m * out_plane;
+    if (m + 2 < rows) {
+      __builtin_prefetch(row + 2 * out_plane, 1);
+      __builtin_prefetch(row + 2 * out_plane + 2 * kNr - 1, 1);
+    }
+    for (int64_t half = 0; half < 2; ++half) {
+      const __m256 a = _mm256_loadu_ps(c0 + m * kNr + 8 * half), b = _mm256_loadu_ps(c1 + m * kNr + 8 * half);
+      const __m256 low = _mm256_unpacklo_ps(a, b), high = _mm256_unpackhi_ps(a, b);
+      _mm256_storeu_ps(row + 16 * half, _mm256_permute2f128_ps(low, high, 0x20));
+      _mm256_storeu_ps(row + 16 * half + 8, _mm256_permute2f128_ps(low, high, 0x31));
     }
   }
 }
@@ -199,7 +217,7 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
 
 const MicroKernel& microkernel_avx2() {
   static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_rows,
-                                  store_pair};
+                                  store_pixel_major_pair, store_channel_major_pair};
   return kernel;
 }
 

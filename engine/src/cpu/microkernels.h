@@ -64,11 +64,13 @@ struct MicroKernel {
   // shares the runs, so each run is decoded once for all of them.
   void (*pack_rows)(const Run* runs, int64_t count, const float* channel, int64_t channel_stride, int64_t channels,
                     float* row, int64_t row_stride);
-  // Stores two C tiles of the GEMM with the input in place ([mr pixels][nr channels] each) whose pixels land side
-  // by side: out[co * out_plane + 2j + phase] = c[phase][j * nr + co] for j < mr, co < channels, phase 0 and 1 (the
-  // two column phases of a stride-2 transposed conv, over one output row). Null where not written (the caller
-  // then stores element by element).
-  void (*store_pair)(const float* c0, const float* c1, int64_t channels, float* out, int64_t out_plane);
+  // Two C tiles whose pixels land side by side (the two column phases of a stride-2 transposed conv, over one
+  // output row), stored interleaved: out[co * out_plane + 2j + phase] = tile `phase`'s (pixel j, channel co).
+  // Pixel-major tiles are the GEMM's with the input in place, [mr pixels][nr channels], for co < channels;
+  // channel-major tiles the packed GEMM's, [mr channels][nr pixels], for co < rows. Null where not written (the
+  // caller then stores element by element).
+  void (*store_pixel_major_pair)(const float* c0, const float* c1, int64_t channels, float* out, int64_t out_plane);
+  void (*store_channel_major_pair)(const float* c0, const float* c1, int64_t rows, float* out, int64_t out_plane);
 };
 
 const MicroKernel& microkernel_avx512();

@@ -91,37 +91,62 @@ void store_tile(const Call& call, const TaskRange& r, const TileIndex& index, co
 }
 
 // With packed panels, one plan after another: C = bias, then C += A * B over K blocks of kKc (each block of A
-// applied to every tile's B while it is in L1), then the valid pixels are stored.
+// applied to every tile's B while it is in L1), then the valid pixels are stored. A plan with a column partner
+// (Call::x_partner) runs with it, on tiles of the same output pixels one column apart, and a pair of tiles within
+// one output row is stored as one run of 32 floats per channel (store_tile writes one float at a time, every
+// other one of a line that the partner writes later).
 void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
   const ConvShape& s = call.shape;
   const MicroKernel& kernel = call.kernel;
-  const int64_t mr = kernel.mr, nr = kernel.nr;
+  const int64_t mr = kernel.mr, nr = kernel.nr, tiles = call.blocking.tiles_per_task;
   const TaskRange r = task_range(call.blocking, task, mr);
   const int64_t blocks = r.mb_end - r.mb_begin;
   const int64_t first_block = LazyPanels::first_block(blocks, r.first_tile / call.blocking.tiles_per_task);
   const LazyPanels::BlockWalk walk{r.mb_begin, r.mb_end, r.mb_begin + first_block};
-  for (size_t p = 0; p < call.plans.size(); ++p) {
+  // Slot 0 holds a plan's tiles and C, slot 1 its partner's.
+  auto tile_of = [&](int64_t slot, int64_t t) -> TileIndex& {
+    return scratch.tiles[static_cast<size_t>(slot * tiles + t)];
+  };
+  auto c_tile = [&](int64_t slot, int64_t t) { return scratch.c.data() + (slot * tiles + t) * r.rows * nr; };
+  auto multiply = [&](size_t p, int64_t slot) {
     const int64_t count = tile_count(call, r, p), taps = call.taps[p];
     const int64_t k_total = s.in_per_group * taps;
     const float* panel = (*call.panels)[p * static_cast<size_t>(s.groups) + static_cast<size_t>(r.group)].data();
     for (int64_t t = 0; t < count; ++t) {
-      prepare_tile(call.plans[p], s, r.first_tile + t, nr, call.padded, scratch.tiles[static_cast<size_t>(t)]);
-      start_tile(call, r, scratch.c.data() + t * r.rows * nr);
+      prepare_tile(call.plans[p], s, r.first_tile + t, nr, call.padded, tile_of(slot, t));
+      start_tile(call, r, c_tile(slot, t));
     }
     for (int64_t ci0 = 0; ci0 < s.in_per_group; ci0 += call.blocking.ci_block) {
       const int64_t cn = std::min(call.blocking.ci_block, s.in_per_group - ci0), kc = cn * taps;
       for (int64_t t = 0; t < count; ++t)
-        pack_b(call, p, r.group, scratch.tiles[static_cast<size_t>(t)], ci0, cn, scratch.b.data() + t * kc * nr);
+        pack_b(call, p, r.group, tile_of(slot, t), ci0, cn, scratch.b.data() + t * kc * nr);
       for (int64_t i = 0; i < blocks; ++i) {
         const int64_t mb = rotated_block(r, i, first_block);
         if (call.lazy) call.lazy->need(r.group, mb, ci0, walk);
         const float* a = panel + (mb * k_total + ci0 * taps) * mr;
         for (int64_t t = 0; t < count; ++t)
-          kernel.run(kc, a, scratch.b.data() + t * kc * nr, scratch.c.data() + (t * r.rows + (mb - r.mb_begin) * mr) * nr);
+          kernel.run(kc, a, scratch.b.data() + t * kc * nr, c_tile(slot, t) + (mb - r.mb_begin) * mr * nr);
       }
     }
-    for (int64_t t = 0; t < count; ++t)
-      store_tile(call, r, scratch.tiles[static_cast<size_t>(t)], scratch.c.data() + t * r.rows * nr);
+  };
+  const int64_t out_plane = s.out_h * s.out_w, first_row = r.mb_begin * mr;
+  const int64_t valid_rows = std::min(r.rows, s.out_per_group - first_row);
+  float* rows_output = call.output + (r.group * s.out_per_group + first_row) * out_plane;
+  for (size_t p = 0; p < call.plans.size(); ++p) {
+    const int64_t partner = call.x_partner.empty() ? kNoPartner : call.x_partner[p];
+    if (partner == kRightPartner) continue;  // runs with its left partner
+    multiply(p, 0);
+    if (partner >= 0) multiply(static_cast<size_t>(partner), 1);
+    for (int64_t t = 0; t < tile_count(call, r, p); ++t) {
+      const TileIndex& index = tile_of(0, t);
+      const int64_t first = index.out_offset[0];
+      if (partner >= 0 && index.valid == nr && index.out_offset[static_cast<size_t>(nr - 1)] == first + 2 * (nr - 1)) {
+        kernel.store_channel_major_pair(c_tile(0, t), c_tile(1, t), valid_rows, rows_output + first, out_plane);
+        continue;
+      }
+      store_tile(call, r, index, c_tile(0, t));
+      if (partner >= 0) store_tile(call, r, tile_of(1, t), c_tile(1, t));
+    }
   }
 }
 
@@ -317,7 +342,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
     b.ci_block = std::min(b.ci_block, kStreamedChannels);
   call.all_taps = all_taps;
   if (b.input_in_place || gathers_b(plans, kernel.nr)) prepare_gathering(call, threads);
-  if (b.input_in_place && kernel.store_pair) {
+  if (b.input_in_place ? kernel.store_pixel_major_pair != nullptr : kernel.store_channel_major_pair != nullptr) {
     call.x_partner.assign(plans.size(), kNoPartner);
     for (size_t p = 0; p < plans.size(); ++p)
       for (size_t q = 0; q < plans.size() && call.x_partner[p] == kNoPartner; ++q)

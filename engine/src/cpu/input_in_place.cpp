@@ -56,20 +56,23 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
   };
   auto channels_of = [&](int64_t cb) { return std::min(nr, s.out_per_group - cb * nr); };
 
-  // Plan p's tiles (prepared in scratch.tiles, from slot * tiles_per_task), from C = bias to C slot `slot`.
+  // A plan's tiles, in scratch.tiles from slot * tiles_per_task.
   auto tile_of = [&](int64_t slot, int64_t t) -> TileIndex& {
     return scratch.tiles[static_cast<size_t>(slot * call.blocking.tiles_per_task + t)];
   };
+  // Plan p's tiles, from C = bias to C slot `slot`.
   auto multiply = [&](size_t p, int64_t slot) {
     const int64_t count = tile_count(call, r, p), taps = call.taps[p], k_total = s.in_per_group * taps;
     const float* panel = (*call.panels)[p * static_cast<size_t>(s.groups) + static_cast<size_t>(r.group)].data();
-    for (int64_t t = 0; t < count; ++t)
+    for (int64_t t = 0; t < count; ++t) {
+      prepare_tile(call.plans[p], s, r.first_tile + t, mr, &padded, tile_of(slot, t));
       for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb) {
         const float* bias = call.bias ? call.bias + r.group * s.out_per_group + cb * nr : nullptr;
         float* c = c_block(slot, t, cb);
         for (int64_t j = 0; j < mr; ++j)
           for (int64_t co = 0; co < nr; ++co) c[j * nr + co] = (bias && co < channels_of(cb)) ? bias[co] : 0.0f;
       }
+    }
     const int64_t* tap_offset = call.gather_offset[p].data();
     for (int64_t ci0 = 0; ci0 < s.in_per_group; ci0 += call.blocking.ci_block) {
       const int64_t cn = std::min(call.blocking.ci_block, s.in_per_group - ci0), kc = cn * taps;
@@ -104,14 +107,9 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
   for (size_t p = 0; p < call.plans.size(); ++p) {
     const int64_t partner = call.x_partner.empty() ? kNoPartner : call.x_partner[p];
     if (partner == kRightPartner) continue;  // runs with its left partner
-    const int64_t count = tile_count(call, r, p);
-    for (int64_t slot = 0; slot < (partner >= 0 ? 2 : 1); ++slot) {
-      const size_t plan = slot == 0 ? p : static_cast<size_t>(partner);
-      for (int64_t t = 0; t < count; ++t)
-        prepare_tile(call.plans[plan], s, r.first_tile + t, mr, &padded, tile_of(slot, t));
-      multiply(plan, slot);
-    }
-    for (int64_t t = 0; t < count; ++t) {
+    multiply(p, 0);
+    if (partner >= 0) multiply(static_cast<size_t>(partner), 1);
+    for (int64_t t = 0; t < tile_count(call, r, p); ++t) {
       const TileIndex& index = tile_of(0, t);
       const int64_t first = index.out_offset[0];
       // A whole tile within one output row: each channel's 2 * mr floats are contiguous.
@@ -120,7 +118,7 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
       for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb) {
         if (one_row) {
           kernel.store_pixel_major_pair(c_block(0, t, cb), c_block(1, t, cb), channels_of(cb),
-                            group_output + cb * nr * out_plane + first, out_plane);
+                                        group_output + cb * nr * out_plane + first, out_plane);
           continue;
         }
         store(0, t, cb);

@@ -115,6 +115,23 @@ constexpr int64_t kNoPartner = -1, kRightPartner = -2;
 // b's i-th pixel lands one column right of a's i-th.
 bool column_partners(const CorrelationPlan& a, const CorrelationPlan& b);
 
+// Calls run(plan, partner) for each plan of the call but the right partners, which run with their left ones
+// (partner is kNoPartner for a plan alone).
+template <typename Run>
+void for_each_plan_pair(const Call& call, Run run) {
+  for (size_t p = 0; p < call.plans.size(); ++p) {
+    const int64_t partner = call.x_partner.empty() ? kNoPartner : call.x_partner[p];
+    if (partner != kRightPartner) run(p, partner);
+  }
+}
+
+// Whether a tile of `width` pixels is full and lies within one output row: its pixels and its column partner's are
+// then 2 * width contiguous outputs of each channel.
+inline bool tile_in_one_row(const TileIndex& index, int64_t width) {
+  return index.valid == width &&
+         index.out_offset[static_cast<size_t>(width - 1)] == index.out_offset[0] + 2 * (width - 1);
+}
+
 // Input in place (Blocking::input_in_place, input_in_place.cpp): one task's tiles, every plan, from C = bias to the
 // stored outputs.
 void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch);

@@ -104,28 +104,23 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
         output[co * out_plane + index.out_offset[static_cast<size_t>(j)]] = c[j * nr + co];
   };
 
-  for (size_t p = 0; p < call.plans.size(); ++p) {
-    const int64_t partner = call.x_partner.empty() ? kNoPartner : call.x_partner[p];
-    if (partner == kRightPartner) continue;  // runs with its left partner
+  for_each_plan_pair(call, [&](size_t p, int64_t partner) {
     multiply(p, 0);
     if (partner >= 0) multiply(static_cast<size_t>(partner), 1);
     for (int64_t t = 0; t < tile_count(call, r, p); ++t) {
       const TileIndex& index = tile_of(0, t);
-      const int64_t first = index.out_offset[0];
-      // A whole tile within one output row: each channel's 2 * mr floats are contiguous.
-      const bool one_row = partner >= 0 && index.valid == mr &&
-                           index.out_offset[static_cast<size_t>(mr - 1)] == first + 2 * (mr - 1);
+      const bool pair = partner >= 0 && tile_in_one_row(index, mr);
       for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb) {
-        if (one_row) {
+        if (pair) {
           kernel.store_pixel_major_pair(c_block(0, t, cb), c_block(1, t, cb), channels_of(cb),
-                                        group_output + cb * nr * out_plane + first, out_plane);
+                                        group_output + cb * nr * out_plane + index.out_offset[0], out_plane);
           continue;
         }
         store(0, t, cb);
         if (partner >= 0) store(1, t, cb);
       }
     }
-  }
+  });
 }
 
 }  // namespace convt::cpu

@@ -132,22 +132,20 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
   const int64_t out_plane = s.out_h * s.out_w, first_row = r.mb_begin * mr;
   const int64_t valid_rows = std::min(r.rows, s.out_per_group - first_row);
   float* rows_output = call.output + (r.group * s.out_per_group + first_row) * out_plane;
-  for (size_t p = 0; p < call.plans.size(); ++p) {
-    const int64_t partner = call.x_partner.empty() ? kNoPartner : call.x_partner[p];
-    if (partner == kRightPartner) continue;  // runs with its left partner
+  for_each_plan_pair(call, [&](size_t p, int64_t partner) {
     multiply(p, 0);
     if (partner >= 0) multiply(static_cast<size_t>(partner), 1);
     for (int64_t t = 0; t < tile_count(call, r, p); ++t) {
       const TileIndex& index = tile_of(0, t);
-      const int64_t first = index.out_offset[0];
-      if (partner >= 0 && index.valid == nr && index.out_offset[static_cast<size_t>(nr - 1)] == first + 2 * (nr - 1)) {
-        kernel.store_channel_major_pair(c_tile(0, t), c_tile(1, t), valid_rows, rows_output + first, out_plane);
+      if (partner >= 0 && tile_in_one_row(index, nr)) {
+        kernel.store_channel_major_pair(c_tile(0, t), c_tile(1, t), valid_rows, rows_output + index.out_offset[0],
+                                        out_plane);
         continue;
       }
       store_tile(call, r, index, c_tile(0, t));
       if (partner >= 0) store_tile(call, r, tile_of(1, t), c_tile(1, t));
     }
-  }
+  });
 }
 
 SharedTiles& call_tiles() {

@@ -99,12 +99,6 @@ inline TaskRange task_range(const Blocking& b, int64_t task, int64_t mr) {
   return r;
 }
 
-// The i-th output-channel block a task takes: from `first` (LazyPanels::first_block) on, wrapping around.
-inline int64_t rotated_block(const TaskRange& r, int64_t i, int64_t first) {
-  const int64_t block = r.mb_begin + first + i;
-  return block < r.mb_end ? block : block - (r.mb_end - r.mb_begin);
-}
-
 inline int64_t tile_count(const Call& call, const TaskRange& r, size_t plan) {
   return std::clamp<int64_t>(call.tiles[plan] - r.first_tile, 0, call.blocking.tiles_per_task);
 }

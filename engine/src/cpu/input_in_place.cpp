@@ -44,8 +44,8 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
   const int64_t mr = kernel.mr, nr = kernel.nr, out_plane = s.out_h * s.out_w;
   const TaskRange r = task_range(call.blocking, task, nr);
   const int64_t blocks = r.mb_end - r.mb_begin;
-  const int64_t first_block = LazyPanels::first_block(blocks, r.first_tile / call.blocking.tiles_per_task);
-  const LazyPanels::BlockWalk walk{r.mb_begin, r.mb_end, r.mb_begin + first_block};
+  const auto walk =
+      LazyPanels::BlockWalk::for_range(r.mb_begin, r.mb_end, r.first_tile / call.blocking.tiles_per_task);
   const PaddedPlanes& padded = *call.padded;
   const float* group_input = padded.data + r.group * s.in_per_group * padded.plane_size();
   float* group_output = call.output + r.group * s.out_per_group * out_plane;
@@ -82,7 +82,7 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
           scratch.offsets.push_back((ci0 + c) * padded.plane_size() + tap_offset[tap]);
       // The task's blocks of B for these input channels (a few KB each), packed first if no task has yet.
       for (int64_t i = 0; call.lazy && i < blocks; ++i)
-        call.lazy->need(r.group, rotated_block(r, i, first_block), ci0, walk);
+        call.lazy->need(r.group, walk.at(i), ci0, walk);
       for (int64_t t = 0; t < count; ++t) {
         // Pixels past the plan's end repeat its last one (prepare_tile): their results are never stored.
         const TileIndex& index = tile_of(slot, t);

@@ -236,20 +236,21 @@ void run_task(const Call& call, int64_t index, Scratch& s) {
       std::fill(plane, plane + p.out_plane, call.bias ? call.bias[channel] : 0.0f);
     }
   const int64_t row_begin = task.co_begin * p.taps, row_end = task.co_end * p.taps;
-  const int64_t block_begin = row_begin / mr, block_end = (row_end + mr - 1) / mr, blocks = block_end - block_begin;
+  const int64_t block_begin = row_begin / mr, block_end = (row_end + mr - 1) / mr;
   const int64_t pixels = (task.image_end - task.image_begin) * p.pixels;
   const int64_t tiles = (pixels + nr - 1) / nr;
   const float* group_panels = call.panels + task.group * p.blocks * cig * mr;
-  const int64_t first_block = LazyPanels::first_block(blocks, task.image_begin / p.images_per_task);
-  const LazyPanels::BlockWalk walk{block_begin / kBlocksPerUnit, (block_end - 1) / kBlocksPerUnit + 1,
-                                   (block_begin + first_block) / kBlocksPerUnit};
+  // The task walks its blocks; the packing's units are kBlocksPerUnit of them.
+  const auto walk = LazyPanels::BlockWalk::for_range(block_begin, block_end, task.image_begin / p.images_per_task);
+  const LazyPanels::BlockWalk unit_walk{walk.begin / kBlocksPerUnit, (walk.end - 1) / kBlocksPerUnit + 1,
+                                        walk.first / kBlocksPerUnit};
   for (int64_t tile0 = 0; tile0 < tiles; tile0 += p.tiles_per_group) {
     const int64_t group_tiles = std::min(p.tiles_per_group, tiles - tile0);
     for (int64_t t = 0; t < group_tiles; ++t)
       prepare_tile(call, task, (tile0 + t) * nr, std::min(nr, pixels - (tile0 + t) * nr), t, s);
-    for (int64_t i = 0; i < blocks; ++i) {
-      const int64_t block = block_begin + (first_block + i < blocks ? first_block + i : first_block + i - blocks);
-      call.lazy.need(task.group, block / kBlocksPerUnit, 0, walk);
+    for (int64_t i = 0; i < walk.size(); ++i) {
+      const int64_t block = walk.at(i);
+      call.lazy.need(task.group, block / kBlocksPerUnit, 0, unit_walk);
       const float* a = group_panels + block * cig * mr;
       const int64_t first_row = block * mr, rows = std::min(mr, row_end - first_row);
       for (int64_t t = 0; t < group_tiles; ++t) {

@@ -100,9 +100,8 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
   const MicroKernel& kernel = call.kernel;
   const int64_t mr = kernel.mr, nr = kernel.nr, tiles = call.blocking.tiles_per_task;
   const TaskRange r = task_range(call.blocking, task, mr);
-  const int64_t blocks = r.mb_end - r.mb_begin;
-  const int64_t first_block = LazyPanels::first_block(blocks, r.first_tile / call.blocking.tiles_per_task);
-  const LazyPanels::BlockWalk walk{r.mb_begin, r.mb_end, r.mb_begin + first_block};
+  const auto walk =
+      LazyPanels::BlockWalk::for_range(r.mb_begin, r.mb_end, r.first_tile / call.blocking.tiles_per_task);
   // Slot 0 holds a plan's tiles and C, slot 1 its partner's.
   auto tile_of = [&](int64_t slot, int64_t t) -> TileIndex& {
     return scratch.tiles[static_cast<size_t>(slot * tiles + t)];
@@ -120,8 +119,8 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
       const int64_t cn = std::min(call.blocking.ci_block, s.in_per_group - ci0), kc = cn * taps;
       for (int64_t t = 0; t < count; ++t)
         pack_b(call, p, r.group, tile_of(slot, t), ci0, cn, scratch.b.data() + t * kc * nr);
-      for (int64_t i = 0; i < blocks; ++i) {
-        const int64_t mb = rotated_block(r, i, first_block);
+      for (int64_t i = 0; i < walk.size(); ++i) {
+        const int64_t mb = walk.at(i);
         if (call.lazy) call.lazy->need(r.group, mb, ci0, walk);
         const float* a = panel + (mb * k_total + ci0 * taps) * mr;
         for (int64_t t = 0; t < count; ++t)

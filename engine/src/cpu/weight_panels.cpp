@@ -154,9 +154,9 @@ void LazyPanels::pack_or_wait(int64_t index, int64_t block, const BlockWalk& wal
   for (int64_t spins = 0; state.load(std::memory_order_acquire) != kPacked;) pause_briefly(spins);
 }
 
-int64_t LazyPanels::first_block(int64_t blocks, int64_t range) {
+LazyPanels::BlockWalk LazyPanels::BlockWalk::for_range(int64_t begin, int64_t end, int64_t range) {
   const int64_t threads = omp_get_num_threads();
-  return blocks * (range % threads) / threads;
+  return {begin, end, begin + (end - begin) * (range % threads) / threads};
 }
 
 void LazyPanels::pack_all() {

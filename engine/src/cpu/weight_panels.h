@@ -66,7 +66,7 @@ class PanelPacker final : public BlockPacker {
 // A call's panels packed inside its GEMM loop. A block (group, output-channel block, input-channel block) is packed
 // by the first task that needs it, and the microkernel then reads it from that core's caches; the weight is read
 // once per call, and no pass over all of it comes before the products. Tasks that share output channels (ranges of
-// tiles) use each other's blocks, each starting at its own part of them (first_block).
+// tiles) use each other's blocks, each starting at its own part of them (BlockWalk::for_range).
 class LazyPanels {
  public:
   // Before the tasks run (outside the parallel region): every block unpacked.
@@ -75,6 +75,21 @@ class LazyPanels {
   // A task's walk through its blocks [begin, end): from `first`, wrapping around.
   struct BlockWalk {
     int64_t begin, end, first;
+
+    // The walk of the task of the `range`-th range of pixels. Tasks of consecutive ranges share their blocks and run
+    // at the same time, one per thread: starting range r at (r mod T) / T of the blocks on T threads, each packs its
+    // own part and finds the others' packed by the time it gets there. (Starting at range / ranges, the task that
+    // followed a packer through blocks it only read caught up with it and waited: dcgan's forward 0.95 of the time
+    // before.) The start depends on the task, not on which thread runs it, so that no result does (the scatter
+    // GEMM's sums follow the block order). Called inside the parallel region.
+    static BlockWalk for_range(int64_t begin, int64_t end, int64_t range);
+
+    int64_t size() const { return end - begin; }
+    // The i-th block of the walk.
+    int64_t at(int64_t i) const {
+      const int64_t block = first + i;
+      return block < end ? block : block - size();
+    }
   };
 
   // Returns once block (group, block, the input-channel block starting at ci0) is packed: packing it if no task
@@ -87,14 +102,6 @@ class LazyPanels {
     const int64_t index = index_of(group, block, ci0 / ci_block_);
     if (state_[index].load(std::memory_order_acquire) != kPacked) pack_or_wait(index, block, walk);
   }
-
-  // Where a task's walk through its `blocks` blocks starts (it wraps around), for the task's `range`-th range of
-  // pixels. Tasks of consecutive ranges share their blocks and run at the same time, one per thread: starting
-  // range r at (r mod T) / T of the blocks on T threads, each packs its own part and finds the others' packed by
-  // the time it gets there. (Starting at range / ranges, the task that followed a packer through blocks it only
-  // read caught up with it and waited: dcgan's forward 0.95 of the time before.) The start depends on the task,
-  // not on which thread runs it, so that no result does (the scatter GEMM's sums follow the block order).
-  static int64_t first_block(int64_t blocks, int64_t range);
 
   // Packs every block not yet packed, shared out over the enclosing parallel region's threads (an orphaned
   // `omp for`).

@@ -13,14 +13,6 @@ namespace {
 // lie a whole row of kernels apart, where the hardware prefetcher does not follow.
 constexpr int64_t kPrefetchChannels = 4;
 
-// A conv2d-layout weight read by one plan with every tap in kernel order (conv2d and grad_input, not a phase of a
-// transposed conv): each output channel's row of K = (ci, ky, kx) is then contiguous, in the panel's K order.
-bool reads_whole_rows(size_t plans, const std::vector<int64_t>& tap_index, WeightLayout layout, int64_t taps) {
-  if (plans != 1 || layout != WeightLayout::Forward || static_cast<int64_t>(tap_index.size()) != taps) return false;
-  for (int64_t t = 0; t < taps; ++t)
-    if (tap_index[static_cast<size_t>(t)] != t) return false;
-  return true;
-}
 
 // A wait on another core's packing, which takes microseconds: spin, and give the core away only if it takes
 // longer (more threads than cores).
@@ -40,22 +32,24 @@ PanelPacker::PanelPacker(const std::vector<CorrelationPlan>& plans, const ConvSh
                          WeightLayout layout, int64_t width, std::vector<std::vector<float>>& panels)
     : shape_(shape), weight_(weight), layout_(layout), width_(width),
       blocks_(round_up(shape.out_per_group, width) / width) {
-  for (const CorrelationPlan& plan : plans) {
-    PlanPanel p;
-    for (int64_t ky : plan.y.tap_kernel)
-      for (int64_t kx : plan.x.tap_kernel) p.tap_index.push_back(ky * shape.kernel_w + kx);
-    p.k_total = shape.in_per_group * static_cast<int64_t>(p.tap_index.size());
-    const int64_t taps = static_cast<int64_t>(p.tap_index.size());
-    for (int64_t t = 0; t < taps; ++t)
-      entries_.push_back({p.tap_index[static_cast<size_t>(t)], plans_.size(), t, taps, p.k_total});
-    plans_.push_back(std::move(p));
-  }
   panels.resize(plans.size() * static_cast<size_t>(shape.groups));
-  for (size_t i = 0; i < panels.size(); ++i) {
-    panels[i].resize(static_cast<size_t>(blocks_ * width * plans_[i / static_cast<size_t>(shape.groups)].k_total));
-    panels_.push_back(panels[i].data());
+  for (size_t p = 0; p < plans.size(); ++p) {
+    const int64_t taps = static_cast<int64_t>(plans[p].y.tap_kernel.size() * plans[p].x.tap_kernel.size());
+    const int64_t k_total = shape.in_per_group * taps;
+    int64_t row = 0;
+    for (int64_t ky : plans[p].y.tap_kernel)
+      for (int64_t kx : plans[p].x.tap_kernel) entries_.push_back({ky * shape.kernel_w + kx, p, row++, taps, k_total});
+    for (int64_t g = 0; g < shape.groups; ++g) {
+      std::vector<float>& panel = panels[p * static_cast<size_t>(shape.groups) + static_cast<size_t>(g)];
+      panel.resize(static_cast<size_t>(blocks_ * width * k_total));
+      panels_.push_back(panel.data());
+    }
   }
-  whole_rows_ = reads_whole_rows(plans_.size(), plans_.front().tap_index, layout, shape.kernel_h * shape.kernel_w);
+  // A conv2d-layout weight read by one plan with every tap in kernel order (conv2d and grad_input, not a phase of a
+  // transposed conv): each output channel's row of K = (ci, ky, kx) is then contiguous, in the panel's K order.
+  whole_rows_ = plans.size() == 1 && layout == WeightLayout::Forward &&
+                static_cast<int64_t>(entries_.size()) == shape.kernel_h * shape.kernel_w &&
+                std::all_of(entries_.begin(), entries_.end(), [](const TapEntry& e) { return e.source == e.row; });
 }
 
 // From whole rows: a transpose of `width` rows, each read along K side by side with the others and the panel
@@ -63,7 +57,7 @@ PanelPacker::PanelPacker(const std::vector<CorrelationPlan>& plans, const ConvSh
 // 0.43 ms on one thread for a [512, 4096] weight).
 void PanelPacker::transpose_rows(int64_t group, int64_t block, int64_t ci_begin, int64_t ci_end) const {
   const ConvShape& s = shape_;
-  const int64_t taps = s.kernel_h * s.kernel_w, k_total = plans_.front().k_total;
+  const int64_t taps = s.kernel_h * s.kernel_w, k_total = s.in_per_group * taps;
   const int64_t co_begin = block * width_, height = std::clamp<int64_t>(s.out_per_group - co_begin, 0, width_);
   const float* row[kMaxNr];
   for (int64_t m = 0; m < height; ++m) row[m] = weight_ + (group * s.out_per_group + co_begin + m) * k_total;

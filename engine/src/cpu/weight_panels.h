@@ -40,10 +40,6 @@ class PanelPacker final : public BlockPacker {
   int64_t blocks() const { return blocks_; }
 
  private:
-  struct PlanPanel {
-    std::vector<int64_t> tap_index;  // the plan's taps as offsets into a kernel
-    int64_t k_total;                 // the panel's K: C_in/groups times the plan's taps
-  };
   // Every plan's taps in one list: entry e copies the kernels' element `source` into row `row` (of the input
   // channel's rows) of plan `plan`'s panel.
   struct TapEntry {
@@ -58,7 +54,6 @@ class PanelPacker final : public BlockPacker {
   WeightLayout layout_;
   int64_t width_, blocks_;
   bool whole_rows_;
-  std::vector<PlanPanel> plans_;
   std::vector<TapEntry> entries_;
   std::vector<float*> panels_;  // [plan * groups + group]
 };

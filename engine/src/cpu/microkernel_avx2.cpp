@@ -154,6 +154,13 @@ void transpose8(__m256 (&r)[8]) {
   r[3] = _mm256_permute2f128_ps(u3, u7, 0x20), r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
+// a's and b's lanes in turn: a0 b0 a1 b1 a2 b2 a3 b3 into `first`, a4 b4 ... a7 b7 into `second`.
+void interleave(__m256 a, __m256 b, __m256& first, __m256& second) {
+  const __m256 low = _mm256_unpacklo_ps(a, b), high = _mm256_unpackhi_ps(a, b);
+  first = _mm256_permute2f128_ps(low, high, 0x20);
+  second = _mm256_permute2f128_ps(low, high, 0x31);
+}
+
 // Eight channels at a time: each phase's [6 pixels][8 channels] transposed to a vector of pixels per channel,
 // the two phases' vectors interleaved, and each channel's 12 floats written with two stores. Element by element,
 // the stores (one per float, two phases writing the same lines far apart in time) took 12% of big_small's
@@ -170,10 +177,11 @@ void store_pixel_major_pair(const float* c0, const float* c1, int64_t channels, 
     transpose8(p0);
     transpose8(p1);
     for (int64_t i = 0; i < std::min<int64_t>(8, channels - first); ++i) {
-      const __m256 low = _mm256_unpacklo_ps(p0[i], p1[i]), high = _mm256_unpackhi_ps(p0[i], p1[i]);
+      __m256 pixels0to3, pixels4to7;
+      interleave(p0[i], p1[i], pixels0to3, pixels4to7);
       float* row = out + (first + i) * out_plane;
-      _mm256_storeu_ps(row, _mm256_permute2f128_ps(low, high, 0x20));
-      _mm_storeu_ps(row + 8, _mm256_castps256_ps128(_mm256_permute2f128_ps(low, high, 0x31)));
+      _mm256_storeu_ps(row, pixels0to3);
+      _mm_storeu_ps(row + 8, _mm256_castps256_ps128(pixels4to7));  // pixels 4 and 5; 6 and 7 are padding
     }
   }
 }
@@ -188,10 +196,10 @@ void store_channel_major_pair(const float* c0, const float* c1, int64_t rows, fl
       __builtin_prefetch(row + 2 * out_plane + 2 * kNr - 1, 1);
     }
     for (int64_t half = 0; half < 2; ++half) {
-      const __m256 a = _mm256_loadu_ps(c0 + m * kNr + 8 * half), b = _mm256_loadu_ps(c1 + m * kNr + 8 * half);
-      const __m256 low = _mm256_unpacklo_ps(a, b), high = _mm256_unpackhi_ps(a, b);
-      _mm256_storeu_ps(row + 16 * half, _mm256_permute2f128_ps(low, high, 0x20));
-      _mm256_storeu_ps(row + 16 * half + 8, _mm256_permute2f128_ps(low, high, 0x31));
+      __m256 first, second;
+      interleave(_mm256_loadu_ps(c0 + m * kNr + 8 * half), _mm256_loadu_ps(c1 + m * kNr + 8 * half), first, second);
+      _mm256_storeu_ps(row + 16 * half, first);
+      _mm256_storeu_ps(row + 16 * half + 8, second);
     }
   }
 }

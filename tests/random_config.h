@@ -81,8 +81,7 @@ inline RandomConv2dCase random_conv2d_case(std::mt19937_64& rng) {
       continue;  // kernel larger than the padded input: draw again
     }
     RandomConv2dCase c{Tensor::randn(x_shape, rng()), Tensor::randn(w_shape, rng()), Tensor::randn({w_shape[0]}, rng()), p, {}};
-    const Tensor abs_b = abs_of(c.bias);
-    c.scale = conv2d_reference(abs_of(c.input), abs_of(c.weight), &abs_b, p);
+    c.scale = conv2d_term_scale(c.input, c.weight, &c.bias, p);
     return c;
   }
 }

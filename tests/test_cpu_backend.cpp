@@ -134,6 +134,70 @@ TEST(CpuBackend, ColumnPhasesStoredSideBySide) {
   }
 }
 
+// Few pixels in rows of whole 8-pixel segments: streaming reads both GEMM operands in place, the weight as the user
+// hands it and B from the input's padded planes (split by the x stride in a strided convolution). The last tile
+// of each layer is half full, so its second segment reads nothing of the plan's (a wrong pointer there reads past
+// the planes, which the sanitizer build catches). Every level and thread count against the reference.
+TEST(CpuBackend, StreamingReadsBothOperandsInPlace) {
+  struct TransposedLayer {
+    Shape input;
+    int64_t out_channels;
+    ConvTranspose2dParams params;
+  };
+  const TransposedLayer transposed[] = {
+      {{1, 40, 3, 8}, 13, {IntPair(2), IntPair(1), IntPair(0), IntPair(1), 1}},
+      {{2, 24, 1, 16}, 10, {IntPair(2), IntPair(1), IntPair(0), IntPair(1), 2}},
+  };
+  struct Layer {
+    Shape input;
+    int64_t out_channels, kernel;
+    Conv2dParams params;
+  };
+  const Layer strided[] = {
+      {{1, 30, 10, 16}, 14, 3, {IntPair(2), IntPair(1), IntPair(1), 1}},
+      {{1, 16, 9, 24}, 7, 3, {IntPair(3), IntPair(2), IntPair(2), 1}},
+      {{1, 32, 8, 16}, 8, 3, {IntPair(2, 2), IntPair(0, 1), IntPair(1), 4}},
+  };
+  uint64_t seed = 50;
+  auto each_setting = [](auto run) {
+    for (const std::string& level : cpu::supported_kernel_levels())
+      for (const int threads : {1, 2, 3}) {
+        KernelLevel forced(level);
+        Threads scoped(threads);
+        run(level + ", " + std::to_string(threads) + " threads");
+      }
+  };
+  for (const TransposedLayer& layer : transposed) {
+    const Tensor x = Tensor::randn(layer.input, ++seed);
+    const int64_t groups = layer.params.groups;
+    const Tensor w = Tensor::randn({layer.input[1], layer.out_channels / groups, 4, 4}, ++seed);
+    const Tensor b = Tensor::randn({layer.out_channels / groups * groups}, ++seed);
+    const Tensor expected = conv_transpose2d_reference(x, w, &b, layer.params);
+    const Tensor scale = testing::conv_transpose2d_term_scale(x, w, &b, layer.params);
+    each_setting([&](const std::string& setting) {
+      Tensor actual = poisoned(expected.shape());
+      cpu::conv_transpose2d_cpu_into(x, w, &b, layer.params, actual);
+      EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
+          << "transposed " << shape_to_string(layer.input) << ", " << setting;
+    });
+  }
+  for (const Layer& layer : strided) {
+    const Tensor x = Tensor::randn(layer.input, ++seed);
+    const int64_t k = layer.kernel;
+    const Tensor w = Tensor::randn({layer.out_channels, layer.input[1] / layer.params.groups, k, k}, ++seed);
+    const Tensor b = Tensor::randn({layer.out_channels}, ++seed);
+    const Tensor expected = conv2d_reference(x, w, &b, layer.params);
+    const Tensor scale = testing::conv2d_term_scale(x, w, &b, layer.params);
+    ASSERT_EQ(expected.shape()[3] % 8, 0) << "the layer must have rows of whole segments";
+    each_setting([&](const std::string& setting) {
+      Tensor actual = poisoned(expected.shape());
+      cpu::conv2d_cpu_into(x, w, &b, layer.params, actual);
+      EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
+          << "strided " << shape_to_string(layer.input) << ", " << setting;
+    });
+  }
+}
+
 // A batch-1 layer with a small image has too few pixel tiles to go round the threads: its output channels are cut
 // into ranges instead, each task packing its own rows of the weight. Every thread count must give the same result,
 // per call and prepacked, on every path, with C_out not a multiple of the register tile and K crossing several blocks.

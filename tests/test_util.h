@@ -66,4 +66,12 @@ inline Tensor conv_transpose2d_term_scale(const Tensor& x, const Tensor& w, cons
   return conv_transpose2d_reference(abs_x, abs_w, &abs_b, params);
 }
 
+// The same for conv2d.
+inline Tensor conv2d_term_scale(const Tensor& x, const Tensor& w, const Tensor* b, const Conv2dParams& params) {
+  const Tensor abs_x = abs_of(x), abs_w = abs_of(w);
+  if (!b) return conv2d_reference(abs_x, abs_w, nullptr, params);
+  const Tensor abs_b = abs_of(*b);
+  return conv2d_reference(abs_x, abs_w, &abs_b, params);
+}
+
 }  // namespace convt::testing

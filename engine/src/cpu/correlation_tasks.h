@@ -26,6 +26,15 @@ struct Blocking {
   // for every plan at once (ci_block channels, about kKc taps in all). Used when every task owns its output
   // channels outright (one range of tiles), so the weight is read once per call, split over the cores.
   bool streaming = false;
+  // Streaming with B in place too (MicroKernel::run_in_place): B is read from the input's padded planes, split by
+  // the x stride so that a row's pixels read contiguous floats, in segments of kInPlaceSegment pixels of one row.
+  // Used when every plan's rows are whole segments; nothing of either operand is then packed.
+  bool b_in_place = false;
+  // Streaming split by tiles rather than by output channels: each task (one per thread) takes its own tiles, packs
+  // their B itself block by block, and reads the whole weight, which L3 then serves to every thread. When the tiles
+  // go round the threads, this shares no B between cores and needs no pass over B before the tasks (b1_mid's
+  // forward and grad_input, 4 tiles on 2 threads).
+  bool split_by_tiles = false;
   // Input in place: the roles of the GEMM swap. The packed weight is B (kernel.nr output channels wide) and the
   // microkernel reads A, the input, in place through a zero-padded copy: row m of a tile is a pixel, and a K step
   // (ci, tap) an offset into the input. Nothing of the input is packed. Tiles are then kernel.mr pixels, and the
@@ -42,6 +51,7 @@ constexpr int64_t kMaxTilesPerTask = 8;
 // [group][tile][plan's K rows][nr] with the plans one after another. Kept by the calling thread between calls.
 struct SharedTiles {
   std::vector<TileIndex> tiles;  // [plan][tile]
+  int64_t per_plan = 0;
   std::vector<float> b;
 };
 
@@ -62,11 +72,12 @@ struct Call {
   std::vector<std::vector<int64_t>> tap_index;  // each plan's taps as ky * kW + kx (streaming)
   std::vector<int64_t> tiles;                   // tiles of each plan
   // Streaming: every plan's taps together, where each plan's start, and the call's tiles and packed B.
-  int64_t all_taps = 0;
+  int64_t all_taps = 0, max_taps = 0;
   std::vector<int64_t> tap_prefix;
   SharedTiles* shared = nullptr;
   // Gathering B (phases only a few pixels wide, where each tile row would be many short runs) or reading the input
-  // in place: the input padded with zeros, and each plan's taps as offsets into one of its planes.
+  // in place (either GEMM operand): the input padded with zeros, and each plan's taps as offsets into one of its
+  // planes.
   const PaddedPlanes* padded = nullptr;
   std::vector<std::vector<int64_t>> gather_offset;
   // Input in place: for the left plan of a pair of column partners (column_partners), the right one's index; for
@@ -79,8 +90,9 @@ struct Call {
 struct Scratch {
   std::vector<TileIndex> tiles;  // the tiles of a task (with panels, or in place)
   std::vector<float> b, c;
-  // One input-channel block's K offsets: into a weight row (streaming), or into the padded input (in place).
-  std::vector<int64_t> offsets;
+  // One input-channel block's K offsets: into a weight row (streaming), or into the padded input (in place), and
+  // into the padded input for B when streaming with B in place.
+  std::vector<int64_t> offsets, b_offsets;
 };
 
 // The task's share of the work, decoded from its number.

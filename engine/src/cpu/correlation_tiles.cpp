@@ -68,8 +68,7 @@ void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile,
                                                qx * plan.x.out_stride + plan.x.out_base;
     if (padded) {
       index.pixel_base[static_cast<size_t>(j)] = n * s.in_channels * padded->plane_size() +
-                                                 (qy * plan.y.in_stride + padded->pad_top) * padded->row +
-                                                 qx * plan.x.in_stride + padded->pad_left;
+                                                 padded->pixel_offset(qy * plan.y.in_stride, qx, plan.x.in_stride);
       continue;
     }
     for (int64_t ty = 0; ty < ty_count; ++ty) {

@@ -15,14 +15,15 @@ constexpr int64_t kMr = 6, kNr = 16;
 // Twelve named accumulators, not an array: GCC 12 keeps an __m256 array in memory and stores every accumulator
 // back to the stack on every k step (measured: a third of the peak on the bench layers), while named values stay
 // in registers (12 accumulators + 2 B rows + 1 broadcast = 15 of the 16 ymm registers). `a_at(k, m)` is where A's
-// element (k, m) is: packed, or in place in a weight's rows (run_rows).
-template <bool kAccumulate, typename AAt>
-void register_block(int64_t kc, AAt a_at, const float* b, float* c, int64_t ldc) {
+// element (k, m) is: packed, or in place in a weight's rows (run_rows). `b_at(k, half)` is where B's row k has its
+// 8 floats `half`: packed, or in place in the input's padded planes (run_in_place).
+template <bool kAccumulate, typename AAt, typename BAt>
+void register_block(int64_t kc, AAt a_at, BAt b_at, float* c, int64_t ldc) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
-    const __m256 b0 = _mm256_loadu_ps(b + k * kNr), b1 = _mm256_loadu_ps(b + k * kNr + 8);
+    const __m256 b0 = _mm256_loadu_ps(b_at(k, 0)), b1 = _mm256_loadu_ps(b_at(k, 1));
     __m256 am = _mm256_broadcast_ss(a_at(k, 0));
     c00 = _mm256_fmadd_ps(am, b0, c00), c01 = _mm256_fmadd_ps(am, b1, c01);
     am = _mm256_broadcast_ss(a_at(k, 1));
@@ -44,18 +45,34 @@ void register_block(int64_t kc, AAt a_at, const float* b, float* c, int64_t ldc)
   }
 }
 
+// B packed: row k's 16 floats one after another.
+auto packed_b(const float* b) {
+  return [b](int64_t k, int64_t half) { return b + k * kNr + 8 * half; };
+}
+
 void run(int64_t kc, const float* a, const float* b, float* c) {
-  register_block<true>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, b, c, kNr);
+  register_block<true>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, packed_b(b), c, kNr);
 }
 
 void run_store(int64_t kc, const float* a, const float* b, float* c, int64_t ldc) {
-  register_block<false>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, b, c, ldc);
+  register_block<false>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, packed_b(b), c, ldc);
 }
 
 // Each A element broadcast from its own row: one offset load per k step more than the packed kernel.
 void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
   const float* const r[kMr] = {rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]};
-  register_block<true>(kc, [&r, offset](int64_t k, int64_t m) { return r[m] + offset[k]; }, b, c, kNr);
+  register_block<true>(kc, [&r, offset](int64_t k, int64_t m) { return r[m] + offset[k]; }, packed_b(b), c, kNr);
+}
+
+// Neither operand packed: A as in run_rows, and B's two halves 8 contiguous floats each from their own segment.
+void run_in_place(int64_t kc, const float* const* rows, const int64_t* a_offset, const float* const* segments,
+                  const int64_t* b_offset, float* c) {
+  const float* const r[kMr] = {rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]};
+  const float* const low = segments[0];
+  const float* const high = segments[1];
+  register_block<true>(
+      kc, [&r, a_offset](int64_t k, int64_t m) { return r[m] + a_offset[k]; },
+      [low, high, b_offset](int64_t k, int64_t half) { return (half == 0 ? low : high) + b_offset[k]; }, c, kNr);
 }
 
 // Eight floats of a run, every kStep-th from `source`, never reading past the run's last element (a run can end
@@ -225,7 +242,7 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
 
 const MicroKernel& microkernel_avx2() {
   static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_rows,
-                                  store_pixel_major_pair, store_channel_major_pair};
+                                  run_in_place, store_pixel_major_pair, store_channel_major_pair};
   return kernel;
 }
 

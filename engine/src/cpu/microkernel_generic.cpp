@@ -8,27 +8,43 @@ namespace {
 
 constexpr int64_t kMr = 4, kNr = 16;
 
-// `a_at(k, m)` is where A's element (k, m) is: packed, or in place in a weight's rows (run_rows).
-template <bool kAccumulate, typename AAt>
-void register_block(int64_t kc, AAt a_at, const float* b, float* c, int64_t ldc) {
+// `a_at(k, m)` is where A's element (k, m) is: packed, or in place in a weight's rows (run_rows); `b_at(k, n)` where
+// B's is: packed, or in place in the input's padded planes (run_in_place).
+template <bool kAccumulate, typename AAt, typename BAt>
+void register_block(int64_t kc, AAt a_at, BAt b_at, float* c, int64_t ldc) {
   float acc[kMr][kNr] = {};
   for (int64_t k = 0; k < kc; ++k)
     for (int64_t m = 0; m < kMr; ++m)
-      for (int64_t n = 0; n < kNr; ++n) acc[m][n] += *a_at(k, m) * b[k * kNr + n];
+      for (int64_t n = 0; n < kNr; ++n) acc[m][n] += *a_at(k, m) * *b_at(k, n);
   for (int64_t m = 0; m < kMr; ++m)
     for (int64_t n = 0; n < kNr; ++n) c[m * ldc + n] = kAccumulate ? c[m * ldc + n] + acc[m][n] : acc[m][n];
 }
 
+auto packed_b(const float* b) {
+  return [b](int64_t k, int64_t n) { return b + k * kNr + n; };
+}
+
 void run(int64_t kc, const float* a, const float* b, float* c) {
-  register_block<true>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, b, c, kNr);
+  register_block<true>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, packed_b(b), c, kNr);
 }
 
 void run_store(int64_t kc, const float* a, const float* b, float* c, int64_t ldc) {
-  register_block<false>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, b, c, ldc);
+  register_block<false>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, packed_b(b), c, ldc);
 }
 
 void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
-  register_block<true>(kc, [rows, offset](int64_t k, int64_t m) { return rows[m] + offset[k]; }, b, c, kNr);
+  register_block<true>(kc, [rows, offset](int64_t k, int64_t m) { return rows[m] + offset[k]; }, packed_b(b), c,
+                       kNr);
+}
+
+void run_in_place(int64_t kc, const float* const* rows, const int64_t* a_offset, const float* const* segments,
+                  const int64_t* b_offset, float* c) {
+  register_block<true>(
+      kc, [rows, a_offset](int64_t k, int64_t m) { return rows[m] + a_offset[k]; },
+      [segments, b_offset](int64_t k, int64_t n) {
+        return segments[n / kInPlaceSegment] + b_offset[k] + n % kInPlaceSegment;
+      },
+      c, kNr);
 }
 
 }  // namespace
@@ -43,7 +59,7 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
 
 const MicroKernel& microkernel_generic() {
   static const MicroKernel kernel{"generic", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_rows,
-                                  nullptr, nullptr};
+                                  run_in_place, nullptr, nullptr};
   return kernel;
 }
 

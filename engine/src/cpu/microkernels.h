@@ -43,6 +43,9 @@ void pack_rows_with(CopyRun copy, const Run* runs, int64_t count, const float* c
 // The largest tile of any kernel (AVX-512's 8 x 32), for arrays sized at compile time.
 constexpr int64_t kMaxMr = 8, kMaxNr = 32;
 
+// Pixels per segment of B read in place (MicroKernel::run_in_place): one AVX2 vector.
+constexpr int64_t kInPlaceSegment = 8;
+
 struct MicroKernel {
   const char* name;  // "avx512", "avx2", "generic"
   int64_t mr;        // output channels per tile
@@ -64,6 +67,11 @@ struct MicroKernel {
   // shares the runs, so each run is decoded once for all of them.
   void (*pack_rows)(const Run* runs, int64_t count, const float* channel, int64_t channel_stride, int64_t channels,
                     float* row, int64_t row_stride);
+  // run_rows with B in place as well: B[k][n] = segments[n / kInPlaceSegment][b_offset[k] + n % kInPlaceSegment]
+  // (nr / kInPlaceSegment segments, each that many contiguous floats: a stretch of one pixel row in the input's
+  // padded planes). Nothing of either operand is packed. Null where not written (the caller then packs B).
+  void (*run_in_place)(int64_t kc, const float* const* rows, const int64_t* a_offset, const float* const* segments,
+                       const int64_t* b_offset, float* c);
   // Two C tiles whose pixels land side by side (the two column phases of a stride-2 transposed conv, over one
   // output row), stored interleaved: out[co * out_plane + 2j + phase] = tile `phase`'s (pixel j, channel co).
   // Pixel-major tiles are the GEMM's with the input in place, [mr pixels][nr channels], for co < channels;

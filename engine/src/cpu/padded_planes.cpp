@@ -5,14 +5,25 @@
 #include <algorithm>
 
 namespace convt::cpu {
+namespace {
+
+// Every kStride-th float of `source` into `count` consecutive ones: a stride known at compile time lets the
+// compiler vectorise the copy (the loop with the stride a variable copied one float at a time, 10% of a batch-1
+// grad_input that reads its B from these planes).
+template <int64_t kStride>
+void copy_every(const float* source, int64_t count, float* destination) {
+  for (int64_t j = 0; j < count; ++j) destination[j] = source[j * kStride];
+}
+
+}  // namespace
 
 void pad_planes(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo, int64_t y_hi,
-                int64_t x_lo, int64_t x_hi, int64_t stride_x, int threads, PaddedPlanes& out) {
+                int64_t x_lo, int64_t x_hi, int64_t stride_x, int threads, PaddedPlanes& out, int64_t row_slack) {
   out.pad_top = -y_lo;
   out.pad_left = -x_lo;
   out.height = y_hi - y_lo + 1;
   out.stride_x = stride_x;
-  out.row = phase::ceil_div(x_hi - x_lo + 1, stride_x) + kPaddedRowSlack;
+  out.row = phase::ceil_div(x_hi - x_lo + 1, stride_x) + row_slack;
   out.storage.resize(static_cast<size_t>(planes * out.plane_size()));
   out.data = out.storage.data();
   const int64_t rows = planes * out.height;
@@ -39,7 +50,10 @@ void pad_planes(const float* source, int64_t planes, int64_t in_h, int64_t in_w,
       const int64_t end = std::clamp<int64_t>(phase::floor_div(in_w - 1 - r - x_lo, stride_x) + 1, first, out.row);
       std::fill(sub_row, sub_row + first, 0.0f);
       const float* source_column = row + first * stride_x + r + x_lo;
-      for (int64_t j = first; j < end; ++j, source_column += stride_x) sub_row[j] = *source_column;
+      if (stride_x == 2)
+        copy_every<2>(source_column, end - first, sub_row + first);
+      else
+        for (int64_t j = first; j < end; ++j, source_column += stride_x) sub_row[j] = *source_column;
       std::fill(sub_row + end, sub_row + out.row, 0.0f);
     }
   }

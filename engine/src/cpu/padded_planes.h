@@ -24,16 +24,27 @@ struct PaddedPlanes {
     const int64_t index = phase::floor_div(c, stride_x);
     return data + ((plane * height + y) * stride_x + (c - index * stride_x)) * row + index;
   }
+  // A pixel's and a tap's parts of where a tap of a pixel reads: input row in_y and column q * x_stride (both
+  // unpadded) for the pixel, offsets (oy, ox) from them for the tap. The two add up to the element's offset from its
+  // plane's start when stride_x is 1 or x_stride itself (a pixel's columns then differ by whole sub-row steps).
+  int64_t pixel_offset(int64_t in_y, int64_t q, int64_t x_stride) const {
+    return (in_y + pad_top) * stride_x * row + q * (x_stride / stride_x);
+  }
+  int64_t tap_offset(int64_t oy, int64_t ox) const {
+    const int64_t index = phase::floor_div(ox + pad_left, stride_x);
+    return (oy * stride_x + (ox + pad_left - index * stride_x)) * row + index;
+  }
 };
 
 // Floats of zeros after each sub-row, beyond its last column.
 constexpr int64_t kPaddedRowSlack = 16;
 
 // Fills `out` from source planes [planes][in_h][in_w] for source rows [y_lo, y_hi] and columns [x_lo, x_hi] (those
-// outside the source read as zeros; y_lo and x_lo are at most 0), on `threads` threads. Every element is written,
-// so `out` can be reused from call to call without clearing.
+// outside the source read as zeros; y_lo and x_lo are at most 0), on `threads` threads, with `row_slack` zeros after
+// each sub-row. Every element is written, so `out` can be reused from call to call without clearing.
 void pad_planes(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo, int64_t y_hi,
-                int64_t x_lo, int64_t x_hi, int64_t stride_x, int threads, PaddedPlanes& out);
+                int64_t x_lo, int64_t x_hi, int64_t stride_x, int threads, PaddedPlanes& out,
+                int64_t row_slack = kPaddedRowSlack);
 
 // The same planes when no tap reads outside them and nothing reads past a row's end (scalar gathers): `out` then
 // views `source` itself, with no copy. Otherwise as pad_planes with stride 1.

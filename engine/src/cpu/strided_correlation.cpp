@@ -153,7 +153,7 @@ SharedTiles& call_tiles() {
 }
 
 const TileIndex& shared_tile(const Call& call, size_t plan, int64_t tile) {
-  return call.shared->tiles[plan * static_cast<size_t>(call.blocking.tiles_per_task) + static_cast<size_t>(tile)];
+  return call.shared->tiles[plan * static_cast<size_t>(call.shared->per_plan) + static_cast<size_t>(tile)];
 }
 
 float* shared_b(const Call& call, int64_t group, size_t plan, int64_t tile) {
@@ -166,17 +166,21 @@ float* shared_b(const Call& call, int64_t group, size_t plan, int64_t tile) {
 // Streaming: no copy of the weight at all. Every plan runs together, input-channel block by input-channel block,
 // with the microkernel reading A in place (run_rows): row m of an m block is output channel co's weight, and a K
 // step (ci, tap) is an offset into it. The task's kernels of one input-channel block are read from memory once
-// and serve every phase from L1. The tiles and their packed B are the call's, made once before the tasks run
-// (every task has the same pixels).
+// and serve all its tiles of every phase from L1. B, the task's tiles' input, comes one of three ways:
+// - read in place from the input's padded planes (Blocking::b_in_place);
+// - packed by the task itself, block by block into its scratch, when the tasks split the tiles
+//   (Blocking::split_by_tiles);
+// - otherwise the call's, packed once for every tile before the tasks run (each task holds every tile).
 void run_task_streaming(const Call& call, int64_t task, Scratch& scratch) {
   const ConvShape& s = call.shape;
   const MicroKernel& kernel = call.kernel;
-  const int64_t mr = kernel.mr, nr = kernel.nr, tiles = call.blocking.tiles_per_task;
+  const Blocking& b = call.blocking;
+  const int64_t mr = kernel.mr, nr = kernel.nr, tiles = b.tiles_per_task;
   const int64_t kernel_taps = s.kernel_h * s.kernel_w;
-  const TaskRange r = task_range(call.blocking, task, mr);
-  auto c_tile = [&](size_t p, int64_t t) {
-    return scratch.c.data() + (static_cast<int64_t>(p) * tiles + t) * r.rows * nr;
-  };
+  const TaskRange r = task_range(b, task, mr);
+  auto slot = [&](size_t p, int64_t t) { return static_cast<int64_t>(p) * tiles + t; };
+  auto tile_of = [&](size_t p, int64_t t) -> const TileIndex& { return shared_tile(call, p, r.first_tile + t); };
+  auto c_tile = [&](size_t p, int64_t t) { return scratch.c.data() + slot(p, t) * r.rows * nr; };
   for (size_t p = 0; p < call.plans.size(); ++p)
     for (int64_t t = 0; t < tile_count(call, r, p); ++t) start_tile(call, r, c_tile(p, t));
   // Where output channel co's kernels start, and how far apart two input channels' kernels are, in each layout.
@@ -195,13 +199,39 @@ void run_task_streaming(const Call& call, int64_t task, Scratch& scratch) {
         __builtin_prefetch(kernel + kernel_taps - 1);
       }
   };
+  // B in place: where the group's input planes start, and each tile's segments.
+  const int64_t plane_size = b.b_in_place ? call.padded->plane_size() : 0;
+  const float* group_input = b.b_in_place ? call.padded->data + r.group * s.in_per_group * plane_size : nullptr;
+  auto segments_of = [&](size_t p, int64_t t, const float** segments) {
+    const TileIndex& index = tile_of(p, t);
+    for (int64_t i = 0; i < nr / kInPlaceSegment; ++i) {
+      // A segment past the plan's last pixel repeats the first: its results are never stored.
+      const int64_t first = i * kInPlaceSegment < index.valid ? i * kInPlaceSegment : 0;
+      segments[i] = group_input + index.pixel_base[static_cast<size_t>(first)];
+    }
+  };
+  // B packed: the task's own block of it in scratch, or the call's.
+  const int64_t own_stride = b.ci_block * call.max_taps * nr;
+  auto packed_b = [&](size_t p, int64_t t, int64_t ci0) -> const float* {
+    if (b.split_by_tiles) return scratch.b.data() + slot(p, t) * own_stride;
+    return shared_b(call, r.group, p, t) + ci0 * call.taps[p] * nr;
+  };
   std::vector<int64_t>& offsets = scratch.offsets;
-  for (int64_t ci0 = 0; ci0 < s.in_per_group; ci0 += call.blocking.ci_block) {
-    const int64_t cn = std::min(call.blocking.ci_block, s.in_per_group - ci0);
+  std::vector<int64_t>& b_offsets = scratch.b_offsets;
+  for (int64_t ci0 = 0; ci0 < s.in_per_group; ci0 += b.ci_block) {
+    const int64_t cn = std::min(b.ci_block, s.in_per_group - ci0);
     offsets.clear();
+    b_offsets.clear();
     for (size_t p = 0; p < call.plans.size(); ++p)
-      for (int64_t c = 0; c < cn; ++c)
+      for (int64_t c = 0; c < cn; ++c) {
         for (int64_t index : call.tap_index[p]) offsets.push_back((ci0 + c) * ci_step + index);
+        if (b.b_in_place)
+          for (int64_t tap_offset : call.gather_offset[p]) b_offsets.push_back((ci0 + c) * plane_size + tap_offset);
+      }
+    if (b.split_by_tiles && !b.b_in_place)
+      for (size_t p = 0; p < call.plans.size(); ++p)
+        for (int64_t t = 0; t < tile_count(call, r, p); ++t)
+          pack_b(call, p, r.group, tile_of(p, t), ci0, cn, scratch.b.data() + slot(p, t) * own_stride);
     for (int64_t mb = r.mb_begin; mb < r.mb_end; ++mb) {
       // Rows past C_out/groups repeat a valid one: their results are never stored.
       const float* rows[kMaxMr];
@@ -212,19 +242,28 @@ void run_task_streaming(const Call& call, int64_t task, Scratch& scratch) {
       if (mb + 1 < r.mb_end)
         prefetch_block(mb + 1, ci0, cn);
       else if (ci0 + cn < s.in_per_group)
-        prefetch_block(r.mb_begin, ci0 + cn, std::min(call.blocking.ci_block, s.in_per_group - ci0 - cn));
+        prefetch_block(r.mb_begin, ci0 + cn, std::min(b.ci_block, s.in_per_group - ci0 - cn));
       const int64_t* offset = offsets.data();
+      const int64_t* b_offset = b_offsets.data();
       for (size_t p = 0; p < call.plans.size(); ++p) {
         const int64_t kc = cn * call.taps[p];
-        for (int64_t t = 0; t < tile_count(call, r, p); ++t)
-          kernel.run_rows(kc, rows, offset, shared_b(call, r.group, p, t) + ci0 * call.taps[p] * nr,
-                          c_tile(p, t) + (mb - r.mb_begin) * mr * nr);
+        for (int64_t t = 0; t < tile_count(call, r, p); ++t) {
+          float* c = c_tile(p, t) + (mb - r.mb_begin) * mr * nr;
+          if (b.b_in_place) {
+            const float* segments[kMaxNr / kInPlaceSegment];
+            segments_of(p, t, segments);
+            kernel.run_in_place(kc, rows, offset, segments, b_offset, c);
+          } else {
+            kernel.run_rows(kc, rows, offset, packed_b(p, t, ci0), c);
+          }
+        }
         offset += kc;
+        if (b.b_in_place) b_offset += kc;
       }
     }
   }
   for (size_t p = 0; p < call.plans.size(); ++p)
-    for (int64_t t = 0; t < tile_count(call, r, p); ++t) store_tile(call, r, shared_tile(call, p, t), c_tile(p, t));
+    for (int64_t t = 0; t < tile_count(call, r, p); ++t) store_tile(call, r, tile_of(p, t), c_tile(p, t));
 }
 
 // The panels a call packs for itself when it does not stream, kept by the calling thread between calls so that a
@@ -244,21 +283,37 @@ bool gathers_b(const std::vector<CorrelationPlan>& plans, int64_t nr) {
   return false;
 }
 
+// Whether B can be read in place when streaming (Blocking::b_in_place): every plan's rows are whole segments, so
+// that no segment spans two rows, and the plans share their x stride (the padded planes are split by it).
+bool reads_b_in_place(const std::vector<CorrelationPlan>& plans, const MicroKernel& kernel) {
+  if (kernel.run_in_place == nullptr || kernel.nr % kInPlaceSegment != 0 || plans.empty()) return false;
+  for (const CorrelationPlan& plan : plans)
+    if (plan.x.count % kInPlaceSegment != 0 || plan.x.in_stride != plans[0].x.in_stride) return false;
+  return true;
+}
+
 // The input padded with zeros so that every tap of every pixel reads inside it (kept by the calling thread between
 // calls), and each plan's taps as offsets into one of its planes.
 void prepare_gathering(Call& call, int threads) {
   const ConvShape& s = call.shape;
   const ReadExtent e = read_extent(call.plans, s);
   static thread_local PaddedPlanes padded;
-  // Both readers (B's gathers, the in-place microkernel's broadcasts) load single floats, so planes that need no
-  // padding are read as they are.
-  pad_planes_for_gathers(call.input, s.batch * s.in_channels, s.in_h, s.in_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, threads,
-                         padded);
+  if (call.blocking.b_in_place) {
+    // Split by the x stride, so that a segment's pixels read contiguous floats, and with no spare zeros after each
+    // sub-row: a segment's 8 pixels are all the plan's, so its reads all lie inside the extent.
+    pad_planes(call.input, s.batch * s.in_channels, s.in_h, s.in_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi,
+               call.plans[0].x.in_stride, threads, padded, 0);
+  } else {
+    // Both other readers (B's gathers, the in-place microkernel's broadcasts) load single floats, so planes that
+    // need no padding are read as they are.
+    pad_planes_for_gathers(call.input, s.batch * s.in_channels, s.in_h, s.in_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi,
+                           threads, padded);
+  }
   call.padded = &padded;
   for (const CorrelationPlan& plan : call.plans) {
     std::vector<int64_t> offsets;
     for (int64_t off_y : plan.y.tap_offset)
-      for (int64_t off_x : plan.x.tap_offset) offsets.push_back(off_y * padded.row + off_x);
+      for (int64_t off_x : plan.x.tap_offset) offsets.push_back(padded.tap_offset(off_y, off_x));
     call.gather_offset.push_back(std::move(offsets));
   }
 }
@@ -278,12 +333,13 @@ bool streams_weight(const std::vector<CorrelationPlan>& plans, const ConvShape& 
 void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
              const std::vector<std::vector<float>>* panels, bool in_place, const MicroKernel& kernel, const float* bias,
              float* output, const float* weight, WeightLayout layout) {
-  Call call{plans, shape, kernel, input, weight, layout, panels, nullptr, bias, output, {}, {}, {}, {}, 0, {}, nullptr,
+  Call call{plans, shape, kernel, input, weight, layout, panels, nullptr, bias, output, {}, {}, {}, {}, 0, 0, {}, nullptr,
             nullptr, {}, {}};
   double flops = 0;
   int64_t max_tiles = 0, all_taps = 0, max_taps = 1;
   Blocking& b = call.blocking;
   b.streaming = !panels && streams_weight(plans, shape, kernel);
+  b.b_in_place = b.streaming && reads_b_in_place(plans, kernel);
   b.input_in_place = panels ? in_place : !b.streaming && reads_input_in_place(plans, shape);
   const int64_t tile_pixels = b.input_in_place ? kernel.mr : kernel.nr;
   for (const CorrelationPlan& plan : plans) {
@@ -308,7 +364,9 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   // Streaming needs every task to hold all the tiles (so that it owns its rows of the weight outright).
   const int64_t wanted = threads > 1 ? 4 * static_cast<int64_t>(threads) : 1;
   if (b.streaming) {
-    b.tiles_per_task = max_tiles;
+    // Split by tiles only when they go evenly round the threads: the tasks are then one per thread.
+    b.split_by_tiles = max_tiles % threads == 0;
+    b.tiles_per_task = b.split_by_tiles ? max_tiles / threads : max_tiles;
   } else if (b.input_in_place) {
     // Tiles of mr pixels, as many pixels per task as the packed-input GEMM's; the ranges are a whole number of
     // rounds over the threads (a 9th task on 2 threads left one idle for a ninth of the call).
@@ -323,7 +381,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   const int64_t block_rows = b.input_in_place ? kernel.nr : kernel.mr;
   b.m_blocks = round_up(shape.out_per_group, block_rows) / block_rows;
   const int64_t have = shape.groups * b.tile_ranges;
-  b.m_ranges = std::clamp<int64_t>((wanted + have - 1) / have, 1, b.m_blocks);
+  b.m_ranges = b.split_by_tiles ? 1 : std::clamp<int64_t>((wanted + have - 1) / have, 1, b.m_blocks);
   b.tasks = have * b.m_ranges;
   // A K block is about kKc deep (kKcInPlace with the input in place): per plan with panels, over every plan's taps
   // together when streaming.
@@ -338,7 +396,8 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   if (b.streaming && layout == WeightLayout::Transposed && max_tiles == 1)
     b.ci_block = std::min(b.ci_block, kStreamedChannels);
   call.all_taps = all_taps;
-  if (b.input_in_place || gathers_b(plans, kernel.nr)) prepare_gathering(call, threads);
+  call.max_taps = max_taps;
+  if (b.input_in_place || b.b_in_place || gathers_b(plans, kernel.nr)) prepare_gathering(call, threads);
   if (b.input_in_place ? kernel.store_pixel_major_pair != nullptr : kernel.store_channel_major_pair != nullptr) {
     call.x_partner.assign(plans.size(), kNoPartner);
     for (size_t p = 0; p < plans.size(); ++p)
@@ -362,19 +421,30 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   const int64_t b_pieces = shape.groups * static_cast<int64_t>(plan_tiles) * ci_blocks;
   if (b.streaming) {
     call.shared = &call_tiles();
-    at_least(call.shared->tiles, static_cast<int64_t>(plan_tiles));
+    call.shared->per_plan = max_tiles;
+    at_least(call.shared->tiles, static_cast<int64_t>(plans.size()) * max_tiles);
     for (size_t p = 0; p < plans.size(); ++p)
       for (int64_t t = 0; t < call.tiles[p]; ++t)
         prepare_tile(plans[p], shape, t, kernel.nr, call.padded,
-                     call.shared->tiles[p * static_cast<size_t>(b.tiles_per_task) + static_cast<size_t>(t)]);
-    at_least(call.shared->b, shape.groups * b.tiles_per_task * shape.in_per_group * all_taps * kernel.nr);
+                     call.shared->tiles[p * static_cast<size_t>(max_tiles) + static_cast<size_t>(t)]);
+    if (!b.b_in_place && !b.split_by_tiles)
+      at_least(call.shared->b, shape.groups * b.tiles_per_task * shape.in_per_group * all_taps * kernel.nr);
   }
 #pragma omp parallel num_threads(threads)
   {
     Scratch& scratch = thread_scratch();
     if (b.streaming) {
       at_least(scratch.c, static_cast<int64_t>(plan_tiles) * max_rows * kernel.nr);
-      // Every task reads the same tiles: their B is packed once, by all threads, before any task runs.
+      if (b.split_by_tiles) at_least(scratch.b, static_cast<int64_t>(plan_tiles) * b.ci_block * max_taps * kernel.nr);
+    } else {
+      at_least(scratch.tiles, 2 * b.tiles_per_task);  // twice over for a plan and its column partner in place
+      at_least(scratch.b, b.tiles_per_task * kKc * kernel.nr);
+      // Also [tile][block][mr][nr] in place, twice over for a plan and its column partner.
+      at_least(scratch.c, 2 * b.tiles_per_task * max_rows * kernel.nr);
+    }
+    // When every task reads every tile, their B is packed once, by all threads, before any task runs (unless it is
+    // read in place). Every thread takes the same branch, as a worksharing loop requires.
+    if (b.streaming && !b.split_by_tiles && !b.b_in_place) {
 #pragma omp for schedule(dynamic)
       for (int64_t piece = 0; piece < b_pieces; ++piece) {
         const int64_t block = piece % ci_blocks, rest = piece / ci_blocks;
@@ -386,11 +456,6 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
         pack_b(call, p, group, shared_tile(call, p, t), ci0, cn,
                shared_b(call, group, p, t) + ci0 * call.taps[p] * kernel.nr);
       }
-    } else {
-      at_least(scratch.tiles, 2 * b.tiles_per_task);  // twice over for a plan and its column partner in place
-      at_least(scratch.b, b.tiles_per_task * kKc * kernel.nr);
-      // Also [tile][block][mr][nr] in place, twice over for a plan and its column partner.
-      at_least(scratch.c, 2 * b.tiles_per_task * max_rows * kernel.nr);
     }
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < b.tasks; ++task) {

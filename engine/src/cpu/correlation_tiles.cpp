@@ -59,10 +59,16 @@ void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile,
     index.pixel_base.resize(static_cast<size_t>(nr));
   else
     index.tap_source.resize(static_cast<size_t>(std::max<int64_t>(1, taps) * nr));
+  // The first pixel by division, each next one by a step along its row: three divisions per pixel took 3% of
+  // big_small's forward, whose tiles are 6 pixels.
+  int64_t n = first / plane_pixels, row = first % plane_pixels / plan.x.count, column = first % plan.x.count;
   for (int64_t j = 0; j < nr; ++j) {
-    const int64_t p = first + std::min(j, index.valid - 1);  // pad the tail with the last pixel; it is never stored
-    const int64_t n = p / plane_pixels, rest = p % plane_pixels;
-    const int64_t qy = plan.y.q_begin + rest / plan.x.count, qx = plan.x.q_begin + rest % plan.x.count;
+    // The tail is padded with the last pixel, whose results are never stored.
+    if (j > 0 && j < index.valid && ++column == plan.x.count) {
+      column = 0;
+      if (++row == plan.y.count) row = 0, ++n;
+    }
+    const int64_t qy = plan.y.q_begin + row, qx = plan.x.q_begin + column;
     index.out_offset[static_cast<size_t>(j)] = n * s.out_channels * s.out_h * s.out_w +
                                                (qy * plan.y.out_stride + plan.y.out_base) * s.out_w +
                                                qx * plan.x.out_stride + plan.x.out_base;

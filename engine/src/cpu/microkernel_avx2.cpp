@@ -59,9 +59,11 @@ void run_store(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
 }
 
 // Each A element broadcast from its own row: one offset load per k step more than the packed kernel.
+template <bool kAccumulate>
 void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
   const float* const r[kMr] = {rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]};
-  register_block<true>(kc, [&r, offset](int64_t k, int64_t m) { return r[m] + offset[k]; }, packed_b(b), c, kNr);
+  register_block<kAccumulate>(kc, [&r, offset](int64_t k, int64_t m) { return r[m] + offset[k]; }, packed_b(b), c,
+                              kNr);
 }
 
 // Neither operand packed: A as in run_rows, and B's two halves 8 contiguous floats each from their own segment.
@@ -241,8 +243,9 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
 }  // namespace
 
 const MicroKernel& microkernel_avx2() {
-  static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_rows,
-                                  run_in_place, store_pixel_major_pair, store_channel_major_pair};
+  static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store, thin_rows,
+                                  thin_dots, pack_rows, run_in_place, store_pixel_major_pair,
+                                  store_channel_major_pair};
   return kernel;
 }
 

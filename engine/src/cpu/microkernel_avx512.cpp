@@ -40,8 +40,9 @@ void run_store(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
   register_block<false>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, b, c, ldc);
 }
 
+template <bool kAccumulate>
 void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
-  register_block<true>(kc, [rows, offset](int64_t k, int64_t m) { return rows[m] + offset[k]; }, b, c, kNr);
+  register_block<kAccumulate>(kc, [rows, offset](int64_t k, int64_t m) { return rows[m] + offset[k]; }, b, c, kNr);
 }
 
 // Runs are short (a row of one phase), so masked 16-lane copies beat memcpy calls by a wide margin.
@@ -65,8 +66,8 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
 }  // namespace
 
 const MicroKernel& microkernel_avx512() {
-  static const MicroKernel kernel{"avx512", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_rows,
-                                  nullptr, nullptr, nullptr};
+  static const MicroKernel kernel{"avx512", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store, thin_rows,
+                                  thin_dots, pack_rows, nullptr, nullptr, nullptr};
   return kernel;
 }
 

@@ -32,9 +32,10 @@ void run_store(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
   register_block<false>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, packed_b(b), c, ldc);
 }
 
+template <bool kAccumulate>
 void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
-  register_block<true>(kc, [rows, offset](int64_t k, int64_t m) { return rows[m] + offset[k]; }, packed_b(b), c,
-                       kNr);
+  register_block<kAccumulate>(kc, [rows, offset](int64_t k, int64_t m) { return rows[m] + offset[k]; }, packed_b(b),
+                              c, kNr);
 }
 
 void run_in_place(int64_t kc, const float* const* rows, const int64_t* a_offset, const float* const* segments,
@@ -58,8 +59,8 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
 }
 
 const MicroKernel& microkernel_generic() {
-  static const MicroKernel kernel{"generic", kMr, kNr, run, run_rows, run_store, thin_rows, thin_dots, pack_rows,
-                                  run_in_place, nullptr, nullptr};
+  static const MicroKernel kernel{"generic", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store, thin_rows,
+                                  thin_dots, pack_rows, run_in_place, nullptr, nullptr};
   return kernel;
 }
 

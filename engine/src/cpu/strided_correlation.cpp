@@ -111,9 +111,10 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
     const int64_t count = tile_count(call, r, p), taps = call.taps[p];
     const int64_t k_total = s.in_per_group * taps;
     const float* panel = (*call.panels)[p * static_cast<size_t>(s.groups) + static_cast<size_t>(r.group)].data();
+    // Without a bias, the first K block writes C rather than adding to a zeroed one.
     for (int64_t t = 0; t < count; ++t) {
       prepare_tile(call.plans[p], s, r.first_tile + t, nr, call.padded, tile_of(slot, t));
-      start_tile(call, r, c_tile(slot, t));
+      if (call.bias) start_tile(call, r, c_tile(slot, t));
     }
     for (int64_t ci0 = 0; ci0 < s.in_per_group; ci0 += call.blocking.ci_block) {
       const int64_t cn = std::min(call.blocking.ci_block, s.in_per_group - ci0), kc = cn * taps;
@@ -123,8 +124,14 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
         const int64_t mb = walk.at(i);
         if (call.lazy) call.lazy->need(r.group, mb, ci0, walk);
         const float* a = panel + (mb * k_total + ci0 * taps) * mr;
-        for (int64_t t = 0; t < count; ++t)
-          kernel.run(kc, a, scratch.b.data() + t * kc * nr, c_tile(slot, t) + (mb - r.mb_begin) * mr * nr);
+        for (int64_t t = 0; t < count; ++t) {
+          const float* b = scratch.b.data() + t * kc * nr;
+          float* c = c_tile(slot, t) + (mb - r.mb_begin) * mr * nr;
+          if (ci0 == 0 && !call.bias)
+            kernel.run_store(kc, a, b, c, nr);
+          else
+            kernel.run(kc, a, b, c);
+        }
       }
     }
   };

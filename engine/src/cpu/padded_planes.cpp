@@ -62,7 +62,7 @@ void pad_planes(const float* source, int64_t planes, int64_t in_h, int64_t in_w,
 void pad_planes_for_gathers(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo,
                             int64_t y_hi, int64_t x_lo, int64_t x_hi, int threads, PaddedPlanes& out) {
   if (y_lo < 0 || x_lo < 0 || y_hi >= in_h || x_hi >= in_w)
-    return pad_planes(source, planes, in_h, in_w, y_lo, y_hi, x_lo, x_hi, 1, threads, out);
+    return pad_planes(source, planes, in_h, in_w, y_lo, y_hi, x_lo, x_hi, 1, threads, out, 0);
   out.storage.clear();
   out.data = source;
   out.pad_top = out.pad_left = 0;

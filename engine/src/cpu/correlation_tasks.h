@@ -30,11 +30,15 @@ struct Blocking {
   // the x stride so that a row's pixels read contiguous floats, in segments of kInPlaceSegment pixels of one row.
   // Used when every plan's rows are whole segments; nothing of either operand is then packed.
   bool b_in_place = false;
-  // Streaming split by tiles rather than by output channels: each task (one per thread) takes its own tiles, packs
-  // their B itself block by block, and reads the whole weight, which L3 then serves to every thread. When the tiles
-  // go round the threads, this shares no B between cores and needs no pass over B before the tasks (b1_mid's
-  // forward and grad_input, 4 tiles on 2 threads).
-  bool split_by_tiles = false;
+  // Streaming with each task packing its own tiles' B, block by block into its scratch, rather than the call
+  // packing every tile's B before the tasks, for all of them to share:
+  // - when the tiles go evenly round the threads, each task (one per thread) takes its own tiles and reads the
+  //   whole weight, which L3 then serves to every thread: no B is shared between cores, and no pass over B comes
+  //   before the tasks (b1_mid's forward, 4 tiles on 2 threads: 1.3 times faster);
+  // - with fewer tiles than threads, when packing is copying contiguous runs (a transposed conv's phases), each
+  //   task (one per thread) takes every tile and packs its own copy, which stays in L1 (latency's forward 1.25
+  //   times faster, gen_first's 1.15). At stride 2 (grad_input) packing twice costs what it saves.
+  bool own_b = false;
   // Input in place: the roles of the GEMM swap. The packed weight is B (kernel.nr output channels wide) and the
   // microkernel reads A, the input, in place through a zero-padded copy: row m of a tile is a pixel, and a K step
   // (ci, tap) an offset into the input. Nothing of the input is packed. Tiles are then kernel.mr pixels, and the

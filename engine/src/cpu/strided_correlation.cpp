@@ -175,8 +175,7 @@ float* shared_b(const Call& call, int64_t group, size_t plan, int64_t tile) {
 // step (ci, tap) is an offset into it. The task's kernels of one input-channel block are read from memory once
 // and serve all its tiles of every phase from L1. B, the task's tiles' input, comes one of three ways:
 // - read in place from the input's padded planes (Blocking::b_in_place);
-// - packed by the task itself, block by block into its scratch, when the tasks split the tiles
-//   (Blocking::split_by_tiles);
+// - packed by the task itself, block by block into its scratch (Blocking::own_b);
 // - otherwise the call's, packed once for every tile before the tasks run (each task holds every tile).
 void run_task_streaming(const Call& call, int64_t task, Scratch& scratch) {
   const ConvShape& s = call.shape;
@@ -220,7 +219,7 @@ void run_task_streaming(const Call& call, int64_t task, Scratch& scratch) {
   // B packed: the task's own block of it in scratch, or the call's.
   const int64_t own_stride = b.ci_block * call.max_taps * nr;
   auto packed_b = [&](size_t p, int64_t t, int64_t ci0) -> const float* {
-    if (b.split_by_tiles) return scratch.b.data() + slot(p, t) * own_stride;
+    if (b.own_b) return scratch.b.data() + slot(p, t) * own_stride;
     return shared_b(call, r.group, p, t) + ci0 * call.taps[p] * nr;
   };
   std::vector<int64_t>& offsets = scratch.offsets;
@@ -235,7 +234,7 @@ void run_task_streaming(const Call& call, int64_t task, Scratch& scratch) {
         if (b.b_in_place)
           for (int64_t tap_offset : call.gather_offset[p]) b_offsets.push_back((ci0 + c) * plane_size + tap_offset);
       }
-    if (b.split_by_tiles && !b.b_in_place)
+    if (b.own_b && !b.b_in_place)
       for (size_t p = 0; p < call.plans.size(); ++p)
         for (int64_t t = 0; t < tile_count(call, r, p); ++t)
           pack_b(call, p, r.group, tile_of(p, t), ci0, cn, scratch.b.data() + slot(p, t) * own_stride);
@@ -288,6 +287,13 @@ bool gathers_b(const std::vector<CorrelationPlan>& plans, int64_t nr) {
         2 * plan.x.count < nr)
       return true;
   return false;
+}
+
+// Whether packing B copies contiguous runs of the input (stride 1 along both axes: a transposed conv's phases).
+bool copies_contiguous_runs(const std::vector<CorrelationPlan>& plans) {
+  for (const CorrelationPlan& plan : plans)
+    if (plan.x.in_stride != 1 || plan.y.in_stride != 1) return false;
+  return true;
 }
 
 // Whether B can be read in place when streaming (Blocking::b_in_place): every plan's rows are whole segments, so
@@ -371,9 +377,10 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   // Streaming needs every task to hold all the tiles (so that it owns its rows of the weight outright).
   const int64_t wanted = threads > 1 ? 4 * static_cast<int64_t>(threads) : 1;
   if (b.streaming) {
-    // Split by tiles only when they go evenly round the threads: the tasks are then one per thread.
-    b.split_by_tiles = max_tiles % threads == 0;
-    b.tiles_per_task = b.split_by_tiles ? max_tiles / threads : max_tiles;
+    // Blocking::own_b: the tiles split evenly over one task per thread, or each such task packs every tile.
+    const bool tiles_split = max_tiles % threads == 0;
+    b.own_b = tiles_split || (max_tiles < threads && copies_contiguous_runs(plans));
+    b.tiles_per_task = tiles_split ? max_tiles / threads : max_tiles;
   } else if (b.input_in_place) {
     // Tiles of mr pixels, as many pixels per task as the packed-input GEMM's; the ranges are a whole number of
     // rounds over the threads (a 9th task on 2 threads left one idle for a ninth of the call).
@@ -388,7 +395,9 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   const int64_t block_rows = b.input_in_place ? kernel.nr : kernel.mr;
   b.m_blocks = round_up(shape.out_per_group, block_rows) / block_rows;
   const int64_t have = shape.groups * b.tile_ranges;
-  b.m_ranges = b.split_by_tiles ? 1 : std::clamp<int64_t>((wanted + have - 1) / have, 1, b.m_blocks);
+  // Own B: one task per thread. Otherwise about four per thread, with the output channels split as well.
+  const int64_t ranges_wanted = b.own_b ? threads : wanted;
+  b.m_ranges = std::clamp<int64_t>((ranges_wanted + have - 1) / have, 1, b.m_blocks);
   b.tasks = have * b.m_ranges;
   // A K block is about kKc deep (kKcInPlace with the input in place): per plan with panels, over every plan's taps
   // together when streaming.
@@ -434,7 +443,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
       for (int64_t t = 0; t < call.tiles[p]; ++t)
         prepare_tile(plans[p], shape, t, kernel.nr, call.padded,
                      call.shared->tiles[p * static_cast<size_t>(max_tiles) + static_cast<size_t>(t)]);
-    if (!b.b_in_place && !b.split_by_tiles)
+    if (!b.b_in_place && !b.own_b)
       at_least(call.shared->b, shape.groups * b.tiles_per_task * shape.in_per_group * all_taps * kernel.nr);
   }
 #pragma omp parallel num_threads(threads)
@@ -442,7 +451,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
     Scratch& scratch = thread_scratch();
     if (b.streaming) {
       at_least(scratch.c, static_cast<int64_t>(plan_tiles) * max_rows * kernel.nr);
-      if (b.split_by_tiles) at_least(scratch.b, static_cast<int64_t>(plan_tiles) * b.ci_block * max_taps * kernel.nr);
+      if (b.own_b) at_least(scratch.b, static_cast<int64_t>(plan_tiles) * b.ci_block * max_taps * kernel.nr);
     } else {
       at_least(scratch.tiles, 2 * b.tiles_per_task);  // twice over for a plan and its column partner in place
       at_least(scratch.b, b.tiles_per_task * kKc * kernel.nr);
@@ -451,7 +460,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
     }
     // When every task reads every tile, their B is packed once, by all threads, before any task runs (unless it is
     // read in place). Every thread takes the same branch, as a worksharing loop requires.
-    if (b.streaming && !b.split_by_tiles && !b.b_in_place) {
+    if (b.streaming && !b.own_b && !b.b_in_place) {
 #pragma omp for schedule(dynamic)
       for (int64_t piece = 0; piece < b_pieces; ++piece) {
         const int64_t block = piece % ci_blocks, rest = piece / ci_blocks;

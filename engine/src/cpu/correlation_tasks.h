@@ -135,11 +135,13 @@ void for_each_plan_pair(const Call& call, Run run) {
   }
 }
 
-// Whether a tile of `width` pixels is full and lies within one output row: its pixels and its column partner's are
-// then 2 * width contiguous outputs of each channel.
-inline bool tile_in_one_row(const TileIndex& index, int64_t width) {
+// Whether a tile of `width` pixels is full and its outputs lie `step` apart in one output row: step 2 for a plan
+// with a column partner (the two tiles' pixels are then 2 * width contiguous outputs of each channel), step 1 for a
+// plan alone whose pixels are contiguous. Outputs only grow from pixel to pixel, by at least `step`, so the first
+// and the last tell.
+inline bool tile_in_one_row(const TileIndex& index, int64_t width, int64_t step) {
   return index.valid == width &&
-         index.out_offset[static_cast<size_t>(width - 1)] == index.out_offset[0] + 2 * (width - 1);
+         index.out_offset[static_cast<size_t>(width - 1)] == index.out_offset[0] + step * (width - 1);
 }
 
 // Input in place (Blocking::input_in_place, input_in_place.cpp): one task's tiles, every plan, from C = bias to the

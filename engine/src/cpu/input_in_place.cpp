@@ -96,11 +96,15 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
       }
     }
   };
-  // C slot `slot` of tile t to the output.
+  // C slot `slot` of tile t to the output: a vector per channel when the tile's pixels are contiguous outputs.
   auto store = [&](int64_t slot, int64_t t, int64_t cb) {
     const TileIndex& index = tile_of(slot, t);
     const float* c = c_block(slot, t, cb);
     float* output = group_output + cb * nr * out_plane;
+    if (kernel.store_pixel_major && tile_in_one_row(index, mr, 1)) {
+      kernel.store_pixel_major(c, channels_of(cb), output + index.out_offset[0], out_plane);
+      return;
+    }
     for (int64_t co = 0; co < channels_of(cb); ++co)
       for (int64_t j = 0; j < index.valid; ++j)
         output[co * out_plane + index.out_offset[static_cast<size_t>(j)]] = c[j * nr + co];
@@ -111,7 +115,7 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
     if (partner >= 0) multiply(static_cast<size_t>(partner), 1);
     for (int64_t t = 0; t < tile_count(call, r, p); ++t) {
       const TileIndex& index = tile_of(0, t);
-      const bool pair = partner >= 0 && tile_in_one_row(index, mr);
+      const bool pair = partner >= 0 && tile_in_one_row(index, mr, 2);
       for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb) {
         if (pair) {
           kernel.store_pixel_major_pair(c_block(0, t, cb), c_block(1, t, cb), channels_of(cb),

@@ -205,6 +205,20 @@ void store_pixel_major_pair(const float* c0, const float* c1, int64_t channels, 
   }
 }
 
+// The same for a tile alone whose pixels are contiguous outputs (a strided correlation's, a plan without a column
+// partner): each channel's 6 floats written with two stores. The scalar loop, one store per float at an offset it
+// loads, took 4% of frac's grad_input.
+void store_pixel_major(const float* c, int64_t channels, float* out, int64_t out_plane) {
+  for (int64_t first = 0; first < channels; first += 8) {
+    __m256 pixels[8];
+    for (int64_t j = 0; j < kMr; ++j) pixels[j] = _mm256_loadu_ps(c + j * kNr + first);
+    pixels[6] = pixels[7] = _mm256_setzero_ps();
+    transpose8(pixels);
+    for (int64_t i = 0; i < std::min<int64_t>(8, channels - first); ++i)
+      store_first(pixels[i], kMr, out + (first + i) * out_plane);
+  }
+}
+
 // Each channel's 16 pixels of both tiles interleaved into 32 floats, four stores; the lines two channels on are
 // asked for (to write) meanwhile, as store_tile does.
 void store_channel_major_pair(const float* c0, const float* c1, int64_t rows, float* out, int64_t out_plane) {
@@ -244,7 +258,7 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
 
 const MicroKernel& microkernel_avx2() {
   static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store, thin_rows,
-                                  thin_dots, pack_rows, run_in_place, store_pixel_major_pair,
+                                  thin_dots, pack_rows, run_in_place, store_pixel_major_pair, store_pixel_major,
                                   store_channel_major_pair};
   return kernel;
 }

@@ -67,7 +67,7 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
 
 const MicroKernel& microkernel_avx512() {
   static const MicroKernel kernel{"avx512", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store, thin_rows,
-                                  thin_dots, pack_rows, nullptr, nullptr, nullptr};
+                                  thin_dots, pack_rows, nullptr, nullptr, nullptr, nullptr};
   return kernel;
 }
 

@@ -80,6 +80,8 @@ struct MicroKernel {
   // channel-major tiles the packed GEMM's, [mr channels][nr pixels], for co < rows. Null where not written (the
   // caller then stores element by element).
   void (*store_pixel_major_pair)(const float* c0, const float* c1, int64_t channels, float* out, int64_t out_plane);
+  // One pixel-major tile whose mr pixels are contiguous outputs: out[co * out_plane + j] = (pixel j, channel co).
+  void (*store_pixel_major)(const float* c, int64_t channels, float* out, int64_t out_plane);
   void (*store_channel_major_pair)(const float* c0, const float* c1, int64_t rows, float* out, int64_t out_plane);
 };
 

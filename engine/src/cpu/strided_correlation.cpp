@@ -143,7 +143,7 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
     if (partner >= 0) multiply(static_cast<size_t>(partner), 1);
     for (int64_t t = 0; t < tile_count(call, r, p); ++t) {
       const TileIndex& index = tile_of(0, t);
-      if (partner >= 0 && tile_in_one_row(index, nr)) {
+      if (partner >= 0 && tile_in_one_row(index, nr, 2)) {
         kernel.store_channel_major_pair(c_tile(0, t), c_tile(1, t), valid_rows, rows_output + index.out_offset[0],
                                         out_plane);
         continue;

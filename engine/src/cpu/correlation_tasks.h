@@ -23,8 +23,9 @@ struct Blocking {
   int64_t m_blocks = 1, m_ranges = 1;
   int64_t tasks = 1;
   // Streaming: no panels at all; the microkernel reads the user's weight in place, input-channel block by block,
-  // for every plan at once (ci_block channels, about kKc taps in all). Used when every task owns its output
-  // channels outright (one range of tiles), so the weight is read once per call, split over the cores.
+  // for every plan at once (ci_block channels, about kKc taps in all). Used when every plan's pixels fit one
+  // task's tiles: the tasks split the output channels, so the weight is read once per call, split over the cores,
+  // or (own_b) the tiles, each thread then reading the whole weight.
   bool streaming = false;
   // Streaming with B in place too (MicroKernel::run_in_place): B is read from the input's padded planes, split by
   // the x stride so that a row's pixels read contiguous floats, in segments of kInPlaceSegment pixels of one row.
@@ -51,10 +52,11 @@ struct Blocking {
 // stay within L2.
 constexpr int64_t kMaxTilesPerTask = 8;
 
-// The call's own buffers when it streams: every plan's tiles and their packed B for every group, as
-// [group][tile][plan's K rows][nr] with the plans one after another. Kept by the calling thread between calls.
+// The call's own buffers when it streams: every plan's tiles, and (when the tasks share it) their packed B for
+// every group, as [group][tile][plan's K rows][nr] with the plans one after another. Kept by the calling thread
+// between calls.
 struct SharedTiles {
-  std::vector<TileIndex> tiles;  // [plan][tile]
+  std::vector<TileIndex> tiles;  // [plan][tile], per_plan tiles a plan
   int64_t per_plan = 0;
   std::vector<float> b;
 };

@@ -374,7 +374,8 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   const int threads = threads_for_work(flops);
   // About four tasks per thread, to balance the load. With panels, ranges of fewer tiles cost nothing (the panels
   // are shared); output-channel ranges, which repack B for each range, only make up what tiles and groups lack.
-  // Streaming needs every task to hold all the tiles (so that it owns its rows of the weight outright).
+  // Streaming: every task holds all the tiles, with a range of the output channels, or (Blocking::own_b) its
+  // thread's share of the tiles.
   const int64_t wanted = threads > 1 ? 4 * static_cast<int64_t>(threads) : 1;
   if (b.streaming) {
     // Blocking::own_b: the tiles split evenly over one task per thread, or each such task packs every tile.

@@ -208,14 +208,22 @@ void run_task_streaming(const Call& call, int64_t task, Scratch& scratch) {
   // B in place: where the group's input planes start, and each tile's segments.
   const int64_t plane_size = b.b_in_place ? call.padded->plane_size() : 0;
   const float* group_input = b.b_in_place ? call.padded->data + r.group * s.in_per_group * plane_size : nullptr;
-  auto segments_of = [&](size_t p, int64_t t, const float** segments) {
-    const TileIndex& index = tile_of(p, t);
-    for (int64_t i = 0; i < nr / kInPlaceSegment; ++i) {
-      // A segment past the plan's last pixel repeats the first: its results are never stored.
-      const int64_t first = i * kInPlaceSegment < index.valid ? i * kInPlaceSegment : 0;
-      segments[i] = group_input + index.pixel_base[static_cast<size_t>(first)];
+  // Each tile's segments depend on the tile alone: found once for the task, not for every block of the weight.
+  const int64_t per_tile = nr / kInPlaceSegment;
+  std::vector<const float*> segments;
+  for (size_t p = 0; b.b_in_place && p < call.plans.size(); ++p)
+    for (int64_t t = 0; t < tiles; ++t) {
+      if (t >= tile_count(call, r, p)) {
+        segments.insert(segments.end(), static_cast<size_t>(per_tile), nullptr);  // never read
+        continue;
+      }
+      const TileIndex& index = tile_of(p, t);
+      for (int64_t i = 0; i < per_tile; ++i) {
+        // A segment past the plan's last pixel repeats the first: its results are never stored.
+        const int64_t first = i * kInPlaceSegment < index.valid ? i * kInPlaceSegment : 0;
+        segments.push_back(group_input + index.pixel_base[static_cast<size_t>(first)]);
+      }
     }
-  };
   // B packed: the task's own block of it in scratch, or the call's.
   const int64_t own_stride = b.ci_block * call.max_taps * nr;
   auto packed_b = [&](size_t p, int64_t t, int64_t ci0) -> const float* {
@@ -256,9 +264,7 @@ void run_task_streaming(const Call& call, int64_t task, Scratch& scratch) {
         for (int64_t t = 0; t < tile_count(call, r, p); ++t) {
           float* c = c_tile(p, t) + (mb - r.mb_begin) * mr * nr;
           if (b.b_in_place) {
-            const float* segments[kMaxNr / kInPlaceSegment];
-            segments_of(p, t, segments);
-            kernel.run_in_place(kc, rows, offset, segments, b_offset, c);
+            kernel.run_in_place(kc, rows, offset, segments.data() + slot(p, t) * per_tile, b_offset, c);
           } else {
             kernel.run_rows(kc, rows, offset, packed_b(p, t, ci0), c);
           }

@@ -259,7 +259,7 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
 const MicroKernel& microkernel_avx2() {
   static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store, thin_rows,
                                   thin_dots, pack_rows, run_in_place, store_pixel_major_pair, store_pixel_major,
-                                  store_channel_major_pair};
+                                  store_channel_major_pair, nullptr, 8};
   return kernel;
 }
 

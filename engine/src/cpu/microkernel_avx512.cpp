@@ -1,5 +1,9 @@
-// AVX-512 microkernel: 8 output channels x 32 pixels, 16 zmm accumulators; each k step is 2 loads of B,
-// 8 broadcasts of A and 16 FMAs, enough independent chains to keep both FMA ports busy.
+// AVX-512 microkernels, two tile shapes of one level:
+// - wide: 8 output channels x 32 pixels, 16 zmm accumulators; each k step is 2 loads of B, 8 broadcasts of A and
+//   16 FMAs, enough independent chains to keep both FMA ports busy.
+// - narrow: 8 x 16 pixels, for calls whose few pixels would leave half of a 32-pixel tile empty (a batch-1 layer's
+//   4x4 phases have 16 pixels each). One B vector a step gives only 8 chains, so even and odd k steps sum into
+//   accumulators of their own, added at the end: 16 chains again.
 #include "microkernels.h"
 
 #include <immintrin.h>
@@ -9,41 +13,81 @@ namespace {
 
 #include "thin_kernel_impl.h"
 
-constexpr int64_t kMr = 8, kNr = 32;
+constexpr int64_t kMr = 8;
+constexpr int64_t kStreamedChannels = 32;  // MicroKernel::streamed_channels
 
-// `a_at(k, m)` is where A's element (k, m) is: packed, or in place in a weight's rows (run_rows).
-template <bool kAccumulate, typename AAt>
-void register_block(int64_t kc, AAt a_at, const float* b, float* c, int64_t ldc) {
-  __m512 acc[kMr][2];
-  for (int64_t m = 0; m < kMr; ++m) acc[m][0] = acc[m][1] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_loadu_ps(b + k * kNr);
-    const __m512 b1 = _mm512_loadu_ps(b + k * kNr + 16);
-    for (int64_t m = 0; m < kMr; ++m) {
-      const __m512 am = _mm512_set1_ps(*a_at(k, m));
-      acc[m][0] = _mm512_fmadd_ps(am, b0, acc[m][0]);
-      acc[m][1] = _mm512_fmadd_ps(am, b1, acc[m][1]);
-    }
+// `a_at(k, m)` is where A's element (k, m) is: packed, or in place in a weight's rows (run_rows). `b_at(k, v)` is
+// B's row k, vector v of kVectors, packed. (No run_in_place here: reading B's 8-pixel segments into zmm halves
+// made b1_mid's grad-input 1.3 to 1.4 times slower than packing them, with either tile shape.)
+// One k step into one set of accumulators. A plain function over the array, fully unrolled, rather than a lambda
+// holding it by reference: GCC 12 then keeps every accumulator in a register (with the lambda it stored them all to
+// the stack and loaded them back around every call's stores of C).
+template <int64_t kVectors, typename AAt, typename BAt>
+inline __attribute__((always_inline)) void k_step(int64_t k, AAt a_at, BAt b_at, __m512 (&acc)[kMr][kVectors]) {
+  __m512 b[kVectors];
+#pragma GCC unroll 2
+  for (int64_t v = 0; v < kVectors; ++v) b[v] = b_at(k, v);
+#pragma GCC unroll 8
+  for (int64_t m = 0; m < kMr; ++m) {
+    const __m512 am = _mm512_set1_ps(*a_at(k, m));
+#pragma GCC unroll 2
+    for (int64_t v = 0; v < kVectors; ++v) acc[m][v] = _mm512_fmadd_ps(am, b[v], acc[m][v]);
   }
+}
+
+template <int64_t kVectors, bool kAccumulate, typename AAt, typename BAt>
+void register_block(int64_t kc, AAt a_at, BAt b_at, float* c, int64_t ldc) {
+  __m512 even[kMr][kVectors], odd[kMr][kVectors];
+#pragma GCC unroll 8
+  for (int64_t m = 0; m < kMr; ++m)
+#pragma GCC unroll 2
+    for (int64_t v = 0; v < kVectors; ++v) even[m][v] = odd[m][v] = _mm512_setzero_ps();
+  int64_t k = 0;
+  if constexpr (kVectors == 1)
+    for (; k + 2 <= kc; k += 2) {
+      k_step(k, a_at, b_at, even);
+      k_step(k + 1, a_at, b_at, odd);
+    }
+  for (; k < kc; ++k) k_step(k, a_at, b_at, even);
+#pragma GCC unroll 8
   for (int64_t m = 0; m < kMr; ++m) {
     float* row = c + m * ldc;
-    _mm512_storeu_ps(row, kAccumulate ? _mm512_add_ps(_mm512_loadu_ps(row), acc[m][0]) : acc[m][0]);
-    _mm512_storeu_ps(row + 16, kAccumulate ? _mm512_add_ps(_mm512_loadu_ps(row + 16), acc[m][1]) : acc[m][1]);
+#pragma GCC unroll 2
+    for (int64_t v = 0; v < kVectors; ++v) {
+      __m512 sum = even[m][v];
+      if constexpr (kVectors == 1) sum = _mm512_add_ps(sum, odd[m][v]);
+      if constexpr (kAccumulate) sum = _mm512_add_ps(_mm512_loadu_ps(row + 16 * v), sum);
+      _mm512_storeu_ps(row + 16 * v, sum);
+    }
   }
 }
 
-void run(int64_t kc, const float* a, const float* b, float* c) {
-  register_block<true>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, b, c, kNr);
-}
+// One tile shape: kVectors zmm of pixels per row of B.
+template <int64_t kVectors>
+struct Shape {
+  static constexpr int64_t kNr = 16 * kVectors;
 
-void run_store(int64_t kc, const float* a, const float* b, float* c, int64_t ldc) {
-  register_block<false>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, b, c, ldc);
-}
+  static auto packed_a(const float* a) {
+    return [a](int64_t k, int64_t m) { return a + k * kMr + m; };
+  }
+  static auto packed_b(const float* b) {
+    return [b](int64_t k, int64_t v) { return _mm512_loadu_ps(b + k * kNr + 16 * v); };
+  }
 
-template <bool kAccumulate>
-void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
-  register_block<kAccumulate>(kc, [rows, offset](int64_t k, int64_t m) { return rows[m] + offset[k]; }, b, c, kNr);
-}
+  static void run(int64_t kc, const float* a, const float* b, float* c) {
+    register_block<kVectors, true>(kc, packed_a(a), packed_b(b), c, kNr);
+  }
+
+  static void run_store(int64_t kc, const float* a, const float* b, float* c, int64_t ldc) {
+    register_block<kVectors, false>(kc, packed_a(a), packed_b(b), c, ldc);
+  }
+
+  template <bool kAccumulate>
+  static void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
+    register_block<kVectors, kAccumulate>(
+        kc, [rows, offset](int64_t k, int64_t m) { return rows[m] + offset[k]; }, packed_b(b), c, kNr);
+  }
+};
 
 // Runs are short (a row of one phase), so masked 16-lane copies beat memcpy calls by a wide margin.
 void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t channel_stride, int64_t channels,
@@ -63,11 +107,19 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
   pack_rows_with(copy, runs, count, channel, channel_stride, channels, row, row_stride);
 }
 
+template <int64_t kVectors>
+MicroKernel kernel_of(const MicroKernel* narrow) {
+  using S = Shape<kVectors>;
+  return MicroKernel{"avx512",        kMr,        S::kNr,  S::run,  S::template run_rows<true>,
+                     S::template run_rows<false>, S::run_store, thin_rows, thin_dots, pack_rows,
+                     nullptr,         nullptr,    nullptr, nullptr, narrow,    kStreamedChannels};
+}
+
 }  // namespace
 
 const MicroKernel& microkernel_avx512() {
-  static const MicroKernel kernel{"avx512", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store, thin_rows,
-                                  thin_dots, pack_rows, nullptr, nullptr, nullptr, nullptr};
+  static const MicroKernel narrow = kernel_of<1>(nullptr);
+  static const MicroKernel kernel = kernel_of<2>(&narrow);
   return kernel;
 }
 

@@ -60,7 +60,7 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
 
 const MicroKernel& microkernel_generic() {
   static const MicroKernel kernel{"generic", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store, thin_rows,
-                                  thin_dots, pack_rows, run_in_place, nullptr, nullptr, nullptr};
+                                  thin_dots, pack_rows, run_in_place, nullptr, nullptr, nullptr, nullptr, 8};
   return kernel;
 }
 

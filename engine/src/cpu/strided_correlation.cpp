@@ -24,8 +24,6 @@ constexpr int64_t kKc = 512;
 // With the input in place, a microkernel call reads kKcInPlace x NR floats of the packed weight (8 KB with AVX2's
 // NR of 16) besides its pixels' input lines, which stay in L1 while every output-channel block meets them.
 constexpr int64_t kKcInPlace = 128;
-// When streaming a weight whose input channels lie far apart, how many channels a K block holds (see run_all).
-constexpr int64_t kStreamedChannels = 8;
 
 Scratch& thread_scratch() {
   static thread_local Scratch scratch;
@@ -187,7 +185,9 @@ void run_task_streaming(const Call& call, int64_t task, Scratch& scratch) {
   auto slot = [&](size_t p, int64_t t) { return static_cast<int64_t>(p) * tiles + t; };
   auto tile_of = [&](size_t p, int64_t t) -> const TileIndex& { return shared_tile(call, p, r.first_tile + t); };
   auto c_tile = [&](size_t p, int64_t t) { return scratch.c.data() + slot(p, t) * r.rows * nr; };
-  for (size_t p = 0; p < call.plans.size(); ++p)
+  // Without a bias, a packed B's first K block writes C (run_rows_store) rather than adding to a zeroed one.
+  const bool store_first = !call.bias && !b.b_in_place;
+  for (size_t p = 0; p < call.plans.size() && !store_first; ++p)
     for (int64_t t = 0; t < tile_count(call, r, p); ++t) start_tile(call, r, c_tile(p, t));
   // Where output channel co's kernels start, and how far apart two input channels' kernels are, in each layout.
   const bool transposed = call.layout == WeightLayout::Transposed;
@@ -265,6 +265,8 @@ void run_task_streaming(const Call& call, int64_t task, Scratch& scratch) {
           float* c = c_tile(p, t) + (mb - r.mb_begin) * mr * nr;
           if (b.b_in_place) {
             kernel.run_in_place(kc, rows, offset, segments.data() + slot(p, t) * per_tile, b_offset, c);
+          } else if (ci0 == 0 && store_first) {
+            kernel.run_rows_store(kc, rows, offset, packed_b(p, t, ci0), c);
           } else {
             kernel.run_rows(kc, rows, offset, packed_b(p, t, ci0), c);
           }
@@ -347,6 +349,21 @@ bool streams_weight(const std::vector<CorrelationPlan>& plans, const ConvShape& 
          forced_kernel_path() != KernelPath::GemmInPlace;
 }
 
+// The active kernel, or its narrow shape (MicroKernel::narrow) when streaming with it leaves fewer tile pixels empty:
+// a batch-1 layer's 4x4 phases fill half of AVX-512's 32-pixel tiles.
+const MicroKernel& kernel_for_call(const std::vector<CorrelationPlan>& plans, const ConvShape& shape) {
+  const MicroKernel& wide = active_microkernel();
+  if (wide.narrow == nullptr || !streams_weight(plans, shape, wide) || !streams_weight(plans, shape, *wide.narrow))
+    return wide;
+  int64_t wide_pixels = 0, narrow_pixels = 0;
+  for (const CorrelationPlan& plan : plans) {
+    const int64_t pixels = shape.batch * plan.y.count * plan.x.count;
+    wide_pixels += round_up(pixels, wide.nr);
+    narrow_pixels += round_up(pixels, wide.narrow->nr);
+  }
+  return narrow_pixels < wide_pixels ? *wide.narrow : wide;
+}
+
 // Shared by both entry points: `panels` is null when the call packs the weight itself; otherwise `in_place` says
 // which GEMM they were packed for.
 void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
@@ -412,12 +429,11 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   b.ci_block = std::clamp<int64_t>(kc_target / (b.streaming ? all_taps : max_taps), 1, shape.in_per_group);
   // Streaming conv_transpose2d's weight, consecutive input channels' kernels lie a whole row of C_out/groups
   // kernels apart: each channel of a block is its own stream through memory. With one tile per plan each weight
-  // float meets a single tile, so the call runs at the speed of those streams, and 32 at once outran what the
-  // prefetchers keep in flight: at most kStreamedChannels then (latency's forward, a 32 MB weight, 1.19 times
-  // faster on 2 threads). With more tiles a block serves each of them from L1, and shorter blocks only cost more
+  // float meets a single tile, so the call runs at the speed of those streams, and on the AVX2 machine 32 at once
+  // outran what the prefetchers kept in flight: at most MicroKernel::streamed_channels then. With more tiles a block serves each of them from L1, and shorter blocks only cost more
   // calls (b1_mid's forward, 4 tiles per plan: 0.85 with the cap).
   if (b.streaming && layout == WeightLayout::Transposed && max_tiles == 1)
-    b.ci_block = std::min(b.ci_block, kStreamedChannels);
+    b.ci_block = std::min(b.ci_block, kernel.streamed_channels);
   call.all_taps = all_taps;
   call.max_taps = max_taps;
   if (b.input_in_place || b.b_in_place || gathers_b(plans, kernel.nr)) prepare_gathering(call, threads);
@@ -520,7 +536,7 @@ bool packs_input(const std::vector<CorrelationPlan>& plans, const ConvShape& sha
 
 void run_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
                       const float* weight, WeightLayout layout, const float* bias, float* output) {
-  run_all(plans, shape, input, nullptr, false, active_microkernel(), bias, output, weight, layout);
+  run_all(plans, shape, input, nullptr, false, kernel_for_call(plans, shape), bias, output, weight, layout);
 }
 
 void run_correlations_packed(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,

@@ -9,6 +9,7 @@ namespace convt::cpu {
 namespace {
 
 #include "thin_kernel_impl.h"
+#include "tile_stores_impl.h"
 
 constexpr int64_t kMr = 6, kNr = 16;
 
@@ -97,22 +98,6 @@ __m256i first_lanes(int32_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-// The first `length` (< 8) floats of `values`, 4, 2 and 1 at a time (a masked store took half of pack_rows here).
-void store_first(__m256 values, int32_t length, float* destination) {
-  __m128 part = _mm256_castps256_ps128(values);
-  if (length & 4) {
-    _mm_storeu_ps(destination, part);
-    part = _mm256_extractf128_ps(values, 1);
-    destination += 4;
-  }
-  if (length & 2) {
-    _mm_storel_pi(reinterpret_cast<__m64*>(destination), part);
-    part = _mm_movehl_ps(part, part);
-    destination += 2;
-  }
-  if (length & 1) _mm_store_ss(destination, part);
-}
-
 // A run shorter than 8, loaded through masks that stop at its last element (masked-off lanes are never read, so
 // nothing past the run can fault). A small image's rows make many of these: at stride 2 with padding 1, half of
 // the taps of an 8-pixel row read 7 pixels, one at a time in a scalar loop before.
@@ -157,84 +142,16 @@ void copy_run(const float* source, int32_t length, float* destination) {
     _mm256_storeu_ps(destination + length - 8, eight<kStep>(source + (length - 8) * kStep));
 }
 
-// Rows 0-7 of an 8x8 block, transposed in place.
-void transpose8(__m256 (&r)[8]) {
-  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20), r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20), r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20), r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20), r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
-
-// a's and b's lanes in turn: a0 b0 a1 b1 a2 b2 a3 b3 into `first`, a4 b4 ... a7 b7 into `second`.
-void interleave(__m256 a, __m256 b, __m256& first, __m256& second) {
-  const __m256 low = _mm256_unpacklo_ps(a, b), high = _mm256_unpackhi_ps(a, b);
-  first = _mm256_permute2f128_ps(low, high, 0x20);
-  second = _mm256_permute2f128_ps(low, high, 0x31);
-}
-
-// Eight channels at a time: each phase's [6 pixels][8 channels] transposed to a vector of pixels per channel,
-// the two phases' vectors interleaved, and each channel's 12 floats written with two stores. Element by element,
-// the stores (one per float, two phases writing the same lines far apart in time) took 12% of big_small's
-// forward.
 void store_pixel_major_pair(const float* c0, const float* c1, int64_t channels, float* out, int64_t out_plane) {
-  static_assert(kMr == 6, "a pair of tiles is 12 floats per channel");
-  for (int64_t first = 0; first < channels; first += 8) {
-    __m256 p0[8], p1[8];
-    for (int64_t j = 0; j < kMr; ++j) {
-      p0[j] = _mm256_loadu_ps(c0 + j * kNr + first);
-      p1[j] = _mm256_loadu_ps(c1 + j * kNr + first);
-    }
-    p0[6] = p0[7] = p1[6] = p1[7] = _mm256_setzero_ps();
-    transpose8(p0);
-    transpose8(p1);
-    for (int64_t i = 0; i < std::min<int64_t>(8, channels - first); ++i) {
-      __m256 pixels0to3, pixels4to7;
-      interleave(p0[i], p1[i], pixels0to3, pixels4to7);
-      float* row = out + (first + i) * out_plane;
-      _mm256_storeu_ps(row, pixels0to3);
-      _mm_storeu_ps(row + 8, _mm256_castps256_ps128(pixels4to7));  // pixels 4 and 5; 6 and 7 are padding
-    }
-  }
+  store_pixel_major_pair_impl<kMr, kNr>(c0, c1, channels, out, out_plane);
 }
 
-// The same for a tile alone whose pixels are contiguous outputs (a strided correlation's, a plan without a column
-// partner): each channel's 6 floats written with two stores. The scalar loop, one store per float at an offset it
-// loads, took 4% of frac's grad_input.
 void store_pixel_major(const float* c, int64_t channels, float* out, int64_t out_plane) {
-  for (int64_t first = 0; first < channels; first += 8) {
-    __m256 pixels[8];
-    for (int64_t j = 0; j < kMr; ++j) pixels[j] = _mm256_loadu_ps(c + j * kNr + first);
-    pixels[6] = pixels[7] = _mm256_setzero_ps();
-    transpose8(pixels);
-    for (int64_t i = 0; i < std::min<int64_t>(8, channels - first); ++i)
-      store_first(pixels[i], kMr, out + (first + i) * out_plane);
-  }
+  store_pixel_major_impl<kMr, kNr>(c, channels, out, out_plane);
 }
 
-// Each channel's 16 pixels of both tiles interleaved into 32 floats, four stores; the lines two channels on are
-// asked for (to write) meanwhile, as store_tile does.
 void store_channel_major_pair(const float* c0, const float* c1, int64_t rows, float* out, int64_t out_plane) {
-  for (int64_t m = 0; m < rows; ++m) {
-    float* row = out + m * out_plane;
-    if (m + 2 < rows) {
-      __builtin_prefetch(row + 2 * out_plane, 1);
-      __builtin_prefetch(row + 2 * out_plane + 2 * kNr - 1, 1);
-    }
-    for (int64_t half = 0; half < 2; ++half) {
-      __m256 first, second;
-      interleave(_mm256_loadu_ps(c0 + m * kNr + 8 * half), _mm256_loadu_ps(c1 + m * kNr + 8 * half), first, second);
-      _mm256_storeu_ps(row + 16 * half, first);
-      _mm256_storeu_ps(row + 16 * half + 8, second);
-    }
-  }
+  store_channel_major_pair_impl<kNr>(c0, c1, rows, out, out_plane);
 }
 
 // pack_rows with vector copies for the two common steps: 1 (a transposed conv's phases) and 2 (grad_input and

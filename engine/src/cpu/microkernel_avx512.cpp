@@ -13,6 +13,7 @@
 namespace convt::cpu {
 namespace {
 
+#define CONVT_THIN_WIDE_LANES 16
 #include "thin_kernel_impl.h"
 #include "tile_stores_impl.h"
 

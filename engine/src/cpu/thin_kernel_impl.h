@@ -1,9 +1,21 @@
 // The inner loops of the direct kernels for thin groups (thin_groups.h), written once with GCC's vector extensions
 // and compiled into each microkernel's translation unit, so every instruction-set level gets its own code (8 lanes:
-// one ymm register under AVX2, two xmm registers on the portable level). Included inside an anonymous namespace
-// after <cstdint>, so it includes nothing itself.
+// one ymm register under AVX2, two xmm registers on the portable level). The AVX-512 unit defines
+// CONVT_THIN_WIDE_LANES (16) before including this: its rows then go 16 lanes at a time while whole vectors of 16
+// fit, and 8 at a time after that, so no level reads further past a row than the 8-lane code does. Included
+// inside an anonymous namespace after <cstdint>, so it includes nothing itself.
 
-using ThinVector = float __attribute__((vector_size(32)));
+template <int64_t kLanes>
+struct ThinVectorOf;
+template <>
+struct ThinVectorOf<8> {
+  typedef float type __attribute__((vector_size(32)));
+};
+template <>
+struct ThinVectorOf<16> {
+  typedef float type __attribute__((vector_size(64)));
+};
+using ThinVector = ThinVectorOf<8>::type;
 constexpr int64_t kThinLanes = 8;
 
 // Vectors are loaded with memcpy into a local, never returned from a function: on the portable level a 32-byte
@@ -14,17 +26,18 @@ constexpr int64_t kThinLanes = 8;
 // slower.)
 constexpr int64_t kManyStreams = 16;
 
-// kUnroll vectors of 8 pixels at a time, so that kUnroll * kCout independent sums are in flight: with one vector,
-// each FMA waited on the one before it (a 5-cycle latency for 3 or 4 FMAs: a third of the FMA rate).
-template <int64_t kCout, int64_t kUnroll>
+// kUnroll vectors of kLanes pixels at a time, so that kUnroll * kCout independent sums are in flight: with one
+// vector, each FMA waited on the one before it (a 5-cycle latency for 3 or 4 FMAs: a third of the FMA rate).
+template <int64_t kLanes, int64_t kCout, int64_t kUnroll>
 int64_t thin_rows_blocks(int64_t q0, int64_t count, int64_t cin, int64_t taps, const float* const* sources,
                          int64_t ci_stride, const float* w, const float* bias, float* out, int64_t out_stride) {
-  constexpr int64_t kWidth = kUnroll * kThinLanes;
+  using Vector = typename ThinVectorOf<kLanes>::type;
+  constexpr int64_t kWidth = kUnroll * kLanes;
   const bool many_streams = cin >= kManyStreams;
   for (; q0 + kWidth <= count; q0 += kWidth) {
-    ThinVector acc[kUnroll][kCout];
+    Vector acc[kUnroll][kCout];
     for (int64_t u = 0; u < kUnroll; ++u)
-      for (int64_t co = 0; co < kCout; ++co) acc[u][co] = ThinVector{} + bias[co];
+      for (int64_t co = 0; co < kCout; ++co) acc[u][co] = Vector{} + bias[co];
     for (int64_t ci = 0; ci < cin; ++ci) {
       const float* wk = w + ci * taps * 4;
       for (int64_t t = 0; t < taps; ++t) {
@@ -36,15 +49,15 @@ int64_t thin_rows_blocks(int64_t q0, int64_t count, int64_t cin, int64_t taps, c
         if (many_streams)
           for (int64_t line = 0; line < kWidth; line += 16) __builtin_prefetch(source + 2 * kWidth + line);
         for (int64_t u = 0; u < kUnroll; ++u) {
-          ThinVector x;
-          __builtin_memcpy(&x, source + u * kThinLanes, sizeof x);
+          Vector x;
+          __builtin_memcpy(&x, source + u * kLanes, sizeof x);
           for (int64_t co = 0; co < kCout; ++co) acc[u][co] += wk[t * 4 + co] * x;
         }
       }
     }
     for (int64_t u = 0; u < kUnroll; ++u)
       for (int64_t co = 0; co < kCout; ++co)
-        __builtin_memcpy(out + co * out_stride + q0 + u * kThinLanes, &acc[u][co], sizeof acc[u][co]);
+        __builtin_memcpy(out + co * out_stride + q0 + u * kLanes, &acc[u][co], sizeof acc[u][co]);
   }
   return q0;
 }
@@ -77,10 +90,22 @@ void thin_rows_fixed(int64_t count, int64_t cin, int64_t taps, const float* cons
   // goes 2 vectors, then 1, at a time: a row's last 16 pixels one vector at a time left the FMAs waiting on each
   // other (18 to 32% longer on sr_k4s4 and on the depthwise layers' grad_input).
   constexpr int64_t kUnroll = kCout == 1 ? 8 : kCout == 2 ? 4 : kCout == 3 ? 4 : 2;
-  int64_t q0 = thin_rows_blocks<kCout, kUnroll>(0, count, cin, taps, sources, ci_stride, w, bias, out, out_stride);
+  int64_t q0 = 0;
+#ifdef CONVT_THIN_WIDE_LANES
+  // The same with vectors of 16 first (32 registers leave room for as many sums).
+  q0 = thin_rows_blocks<CONVT_THIN_WIDE_LANES, kCout, kUnroll>(q0, count, cin, taps, sources, ci_stride, w, bias, out,
+                                                              out_stride);
   if constexpr (kUnroll > 2)
-    q0 = thin_rows_blocks<kCout, 2>(q0, count, cin, taps, sources, ci_stride, w, bias, out, out_stride);
-  q0 = thin_rows_blocks<kCout, 1>(q0, count, cin, taps, sources, ci_stride, w, bias, out, out_stride);
+    q0 = thin_rows_blocks<CONVT_THIN_WIDE_LANES, kCout, 2>(q0, count, cin, taps, sources, ci_stride, w, bias, out,
+                                                          out_stride);
+  q0 = thin_rows_blocks<CONVT_THIN_WIDE_LANES, kCout, 1>(q0, count, cin, taps, sources, ci_stride, w, bias, out,
+                                                        out_stride);
+#endif
+  q0 = thin_rows_blocks<kThinLanes, kCout, kUnroll>(q0, count, cin, taps, sources, ci_stride, w, bias, out,
+                                                    out_stride);
+  if constexpr (kUnroll > 2)
+    q0 = thin_rows_blocks<kThinLanes, kCout, 2>(q0, count, cin, taps, sources, ci_stride, w, bias, out, out_stride);
+  q0 = thin_rows_blocks<kThinLanes, kCout, 1>(q0, count, cin, taps, sources, ci_stride, w, bias, out, out_stride);
   thin_rows_tail<kCout>(q0, count, cin, taps, sources, ci_stride, w, bias, out, out_stride);
 }
 
@@ -98,7 +123,8 @@ void thin_rows(int64_t count, int64_t cin, int64_t taps, int64_t cout, const flo
 }
 
 // sums[t] = sum over r < rows, q < count of a_rows[r][q] * b_rows[r * taps + t][q], in float, four taps at a time
-// (their accumulators stay in registers). Rows are read up to 7 floats past count: the caller pads a's with zeros.
+// (their accumulators stay in registers), 8 lanes on every level: 16 on AVX-512 was slower (rgb_in's grad_weight
+// 1.06 times, thin_g4's 1.01). Rows are read up to 7 floats past count: the caller pads a's with zeros.
 void thin_dots(int64_t count, int64_t rows, int64_t taps, const float* const* a_rows, const float* const* b_rows,
                float* sums) {
   for (int64_t t0 = 0; t0 < taps; t0 += 4) {

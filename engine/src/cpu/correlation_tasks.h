@@ -45,6 +45,9 @@ struct Blocking {
   // (ci, tap) an offset into the input. Nothing of the input is packed. Tiles are then kernel.mr pixels, and the
   // "m blocks" count blocks of kernel.nr output channels.
   bool input_in_place = false;
+  // The packed-input GEMM with A, the weight, read in place (run_rows) instead of packed into panels: when each
+  // output channel's row of K is contiguous in the user's weight, in the panels' K order (weight_rows_in_k_order).
+  bool weight_in_place = false;
   int64_t ci_block = 1;
 };
 

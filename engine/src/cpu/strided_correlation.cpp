@@ -108,7 +108,16 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
   auto multiply = [&](size_t p, int64_t slot) {
     const int64_t count = tile_count(call, r, p), taps = call.taps[p];
     const int64_t k_total = s.in_per_group * taps;
-    const float* panel = (*call.panels)[p * static_cast<size_t>(s.groups) + static_cast<size_t>(r.group)].data();
+    const bool weight_in_place = call.blocking.weight_in_place;
+    const float* panel =
+        weight_in_place ? nullptr
+                        : (*call.panels)[p * static_cast<size_t>(s.groups) + static_cast<size_t>(r.group)].data();
+    // With the weight in place, a K block's offsets into its rows are 0, 1, 2, ... from the block's start (written
+    // for every task: the other paths leave their own offsets in the thread's scratch).
+    if (weight_in_place) {
+      scratch.offsets.resize(static_cast<size_t>(call.blocking.ci_block * taps));
+      std::iota(scratch.offsets.begin(), scratch.offsets.end(), int64_t{0});
+    }
     // Without a bias, the first K block writes C rather than adding to a zeroed one.
     for (int64_t t = 0; t < count; ++t) {
       prepare_tile(call.plans[p], s, r.first_tile + t, nr, call.padded, tile_of(slot, t));
@@ -121,11 +130,24 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
       for (int64_t i = 0; i < walk.size(); ++i) {
         const int64_t mb = walk.at(i);
         if (call.lazy) call.lazy->need(r.group, mb, ci0, walk);
+        const bool first = ci0 == 0 && !call.bias;
+        if (weight_in_place) {
+          // Rows past C_out/groups repeat a valid one: their results are never stored.
+          const float* rows[kMaxMr];
+          for (int64_t m = 0; m < mr; ++m)
+            rows[m] = call.weight + (r.group * s.out_per_group + std::min(mb * mr + m, s.out_per_group - 1)) * k_total +
+                      ci0 * taps;
+          const auto run_rows = first ? kernel.run_rows_store : kernel.run_rows;
+          for (int64_t t = 0; t < count; ++t)
+            run_rows(kc, rows, scratch.offsets.data(), scratch.b.data() + t * kc * nr,
+                     c_tile(slot, t) + (mb - r.mb_begin) * mr * nr);
+          continue;
+        }
         const float* a = panel + (mb * k_total + ci0 * taps) * mr;
         for (int64_t t = 0; t < count; ++t) {
           const float* b = scratch.b.data() + t * kc * nr;
           float* c = c_tile(slot, t) + (mb - r.mb_begin) * mr * nr;
-          if (ci0 == 0 && !call.bias)
+          if (first)
             kernel.run_store(kc, a, b, c, nr);
           else
             kernel.run(kc, a, b, c);
@@ -377,6 +399,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   b.streaming = !panels && streams_weight(plans, shape, kernel);
   b.b_in_place = b.streaming && reads_b_in_place(plans, kernel);
   b.input_in_place = panels ? in_place : !b.streaming && reads_input_in_place(plans, shape);
+  b.weight_in_place = !panels && !b.streaming && !b.input_in_place && weight_rows_in_k_order(plans, shape, layout);
   const int64_t tile_pixels = b.input_in_place ? kernel.mr : kernel.nr;
   for (const CorrelationPlan& plan : plans) {
     const int64_t pixels = shape.batch * plan.y.count * plan.x.count;
@@ -450,7 +473,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   // Without panels from the caller (nor streaming), the tasks pack them as they go, block by block.
   std::optional<PanelPacker> packer;
   static thread_local LazyPanels lazy;
-  if (!panels && !b.streaming) {
+  if (!panels && !b.streaming && !b.weight_in_place) {
     packer.emplace(plans, shape, weight, layout, block_rows, call_panels());
     lazy.start(*packer, shape.groups, packer->blocks(), shape.in_per_group, b.ci_block);
     call.panels = &call_panels();

@@ -45,11 +45,16 @@ PanelPacker::PanelPacker(const std::vector<CorrelationPlan>& plans, const ConvSh
       panels_.push_back(panel.data());
     }
   }
-  // A conv2d-layout weight read by one plan with every tap in kernel order (conv2d and grad_input, not a phase of a
-  // transposed conv): each output channel's row of K = (ci, ky, kx) is then contiguous, in the panel's K order.
-  whole_rows_ = plans.size() == 1 && layout == WeightLayout::Forward &&
-                static_cast<int64_t>(entries_.size()) == shape.kernel_h * shape.kernel_w &&
-                std::all_of(entries_.begin(), entries_.end(), [](const TapEntry& e) { return e.source == e.row; });
+  whole_rows_ = weight_rows_in_k_order(plans, shape, layout);
+}
+
+bool weight_rows_in_k_order(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, WeightLayout layout) {
+  if (plans.size() != 1 || layout != WeightLayout::Forward) return false;
+  int64_t row = 0;
+  for (int64_t ky : plans[0].y.tap_kernel)
+    for (int64_t kx : plans[0].x.tap_kernel)
+      if (ky * shape.kernel_w + kx != row++) return false;
+  return row == shape.kernel_h * shape.kernel_w;
 }
 
 // From whole rows: a transpose of `width` rows, each read along K side by side with the others and the panel

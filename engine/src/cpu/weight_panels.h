@@ -24,6 +24,11 @@ class BlockPacker {
   ~BlockPacker() = default;
 };
 
+// Whether each output channel's row of the weight is contiguous and in the panels' K order = (ci, ky, kx): a
+// conv2d-layout weight read by one plan with every tap in kernel order (conv2d and grad_input, not a phase of a
+// transposed conv).
+bool weight_rows_in_k_order(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, WeightLayout layout);
+
 // What packing any block of a call's panels reads and where it writes, worked out once per call.
 class PanelPacker final : public BlockPacker {
  public:

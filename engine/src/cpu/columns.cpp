@@ -2,6 +2,7 @@
 
 #include "microkernels.h"
 #include "parallel_threshold.h"
+#include "scratch.h"
 
 #include <algorithm>
 #include <vector>
@@ -120,6 +121,81 @@ void weighted_row_sums(const MicroKernel& kernel, const Sizes& z, int64_t groups
   }
 }
 
+// Input channels per K block of the forward's GEMM: a block of the weight (256 rows of one column block, 32 KB
+// with AVX-512's 32 columns) stays in L1 while every pixel block meets it.
+constexpr int64_t kGemmKc = 256;
+
+// The calling thread's buffer of the packed pixels, kept between calls and shared by the call's threads.
+std::vector<float>& packed_pixels_buffer() {
+  static thread_local std::vector<float> packed;
+  return packed;
+}
+
+// The forward's columns as a GEMM on the microkernel: C[p][m] = sum over ci of x[ci, p] * w[ci, m], with the
+// pixels as A (packed, kernel.mr at a time) and the weight's rows as B, read where they lie (run_b_rows). Each
+// weight float is read from memory once per call and serves every pixel block from L1, each K step loading a
+// vector of columns for mr pixels (thin_rows broadcast each weight float to 4 pixels, and read the weight once
+// per 4 pixels). The tasks split the column blocks of each group.
+void columns_by_gemm(const MicroKernel& kernel, const ConvTranspose2dGeometry& g, const Sizes& z, int threads,
+                     const float* input, const float* weight, float* columns) {
+  const int64_t mr = kernel.mr, nr = kernel.nr, cig = g.in_channels_per_group, m_total = z.columns;
+  const int64_t pixels = z.total_pixels, pixel_blocks = (pixels + mr - 1) / mr;
+  const int64_t column_blocks = (m_total + nr - 1) / nr;
+  // About four tasks per thread, each a range of one group's column blocks.
+  const int64_t ranges = std::clamp<int64_t>((4 * threads + g.groups - 1) / g.groups, 1, column_blocks);
+  std::vector<float>& packed = packed_pixels_buffer();
+  at_least(packed, g.groups * pixel_blocks * cig * mr);
+#pragma omp parallel num_threads(threads)
+  {
+    // A: [group][pixel block][ci][mr], zero past the last pixel.
+#pragma omp for schedule(static)
+    for (int64_t item = 0; item < g.groups * pixel_blocks; ++item) {
+      const int64_t group = item / pixel_blocks, pb = item % pixel_blocks;
+      float* a = packed.data() + item * cig * mr;
+      for (int64_t ci = 0; ci < cig; ++ci)
+        for (int64_t m = 0; m < mr; ++m) {
+          const int64_t p = pb * mr + m;
+          a[ci * mr + m] = p < pixels ? input_at(input, g, z, p, group * cig + ci) : 0.0f;
+        }
+    }
+    // Edge tiles (the last pixels, the last columns) through a tile of their own; the last column block's B copied
+    // with zeros after the weight's last column, which a read in place would pass.
+    std::vector<float> tile(static_cast<size_t>(mr * nr)), tail_b(static_cast<size_t>(kGemmKc * nr));
+#pragma omp for schedule(dynamic)
+    for (int64_t task = 0; task < g.groups * ranges; ++task) {
+      const int64_t group = task / ranges, range = task % ranges;
+      const int64_t jb_begin = column_blocks * range / ranges, jb_end = column_blocks * (range + 1) / ranges;
+      for (int64_t ci0 = 0; ci0 < cig; ci0 += kGemmKc) {
+        const int64_t kc = std::min(kGemmKc, cig - ci0);
+        const float* rows = weight + (group * cig + ci0) * m_total;
+        for (int64_t jb = jb_begin; jb < jb_end; ++jb) {
+          const int64_t width = std::min(nr, m_total - jb * nr);
+          const float* b = rows + jb * nr;
+          int64_t ldb = m_total;
+          if (width < nr) {
+            for (int64_t k = 0; k < kc; ++k)
+              for (int64_t n = 0; n < nr; ++n) tail_b[static_cast<size_t>(k * nr + n)] = n < width ? b[k * m_total + n] : 0.0f;
+            b = tail_b.data(), ldb = nr;
+          }
+          for (int64_t pb = 0; pb < pixel_blocks; ++pb) {
+            const float* a = packed.data() + ((group * pixel_blocks + pb) * cig + ci0) * mr;
+            float* c = columns + (group * pixels + pb * mr) * m_total + jb * nr;
+            const int64_t height = std::min(mr, pixels - pb * mr);
+            if (height == mr && width == nr) {
+              (ci0 == 0 ? kernel.run_b_rows_store : kernel.run_b_rows)(kc, a, b, ldb, c, m_total);
+              continue;
+            }
+            kernel.run_b_rows_store(kc, a, b, ldb, tile.data(), nr);
+            for (int64_t m = 0; m < height; ++m)
+              for (int64_t n = 0; n < width; ++n)
+                c[m * m_total + n] = (ci0 == 0 ? 0.0f : c[m * m_total + n]) + tile[static_cast<size_t>(m * nr + n)];
+          }
+        }
+      }
+    }
+  }
+}
+
 // Gathers grad_output at every tap of every pixel into the calling thread's columns, which it returns:
 // columns[(g*P + p)*M + co*taps + tap], zero where the tap lands outside the output (its product has no term in the
 // sums).
@@ -159,18 +235,30 @@ bool use_columns_path(const ConvTranspose2dGeometry& g, const ConvTranspose2dPar
   return 2 * y.useful * x.useful < y.computed * x.computed;
 }
 
+bool use_columns_forward(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params) {
+  if (use_columns_path(g, params)) return true;
+  const Sizes z = sizes_of(g);
+  return forced_kernel_path() == KernelPath::Automatic &&
+         g.batch * z.pixels <= active_microkernel().columns_forward_pixels &&
+         g.groups * z.total_pixels * z.columns <= kMaxColumnFloats;
+}
+
 void conv_transpose2d_columns(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params,
                               const float* input, const float* weight, const float* bias, float* output) {
   const MicroKernel& kernel = active_microkernel();
   const Sizes z = sizes_of(g);
   const int threads = threads_of(g, z);
   float* columns = columns_of(g, z);
-  // Columns of 4 pixels at a time: each weight row (one input channel) is read once for all 4.
   const int64_t cig = g.in_channels_per_group;
-  weighted_row_sums(
-      kernel, z, g.groups, z.total_pixels, cig, threads,
-      [&](int64_t group, int64_t ci, int64_t p) { return input_at(input, g, z, p, group * cig + ci); }, weight,
-      cig * z.columns, columns, z.total_pixels * z.columns);
+  if (z.total_pixels >= kernel.mr) {
+    columns_by_gemm(kernel, g, z, threads, input, weight, columns);
+  } else {
+    // Columns of 4 pixels at a time (fewer than a tile's): each weight row (one input channel) is read once for all 4.
+    weighted_row_sums(
+        kernel, z, g.groups, z.total_pixels, cig, threads,
+        [&](int64_t group, int64_t ci, int64_t p) { return input_at(input, g, z, p, group * cig + ci); }, weight,
+        cig * z.columns, columns, z.total_pixels * z.columns);
+  }
   // col2im: each output plane is the bias plus its columns added at their taps.
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t plane_index = 0; plane_index < g.batch * g.out_channels; ++plane_index) {

@@ -17,7 +17,12 @@ namespace convt::cpu {
 // (or a test forces it), and the columns fit a modest buffer.
 bool use_columns_path(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params);
 
-// The passes, for a layer use_columns_path accepts; each writes every element of its output once.
+// Whether the forward takes the columns: as use_columns_path, or when the input has so few pixels that the columns
+// GEMM beats the phase GEMM on this microkernel (MicroKernel::columns_forward_pixels).
+bool use_columns_forward(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params);
+
+// The passes, for a layer use_columns_path (the forward: use_columns_forward) accepts; each writes every element of
+// its output once.
 void conv_transpose2d_columns(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params,
                               const float* input, const float* weight, const float* bias, float* output);
 void conv_transpose2d_grad_input_columns(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params,

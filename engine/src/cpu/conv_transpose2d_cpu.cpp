@@ -131,7 +131,7 @@ std::shared_ptr<const PackedWeight> pack_conv_transpose2d_weight(const Tensor& w
 void conv_transpose2d_cpu_into(const Tensor& input, const Tensor& weight, const Tensor* bias,
                                const ConvTranspose2dParams& params, Tensor& output) {
   const ConvTranspose2dGeometry g = checked_geometry(input, weight.shape(), bias, params, output);
-  if (use_columns_path(g, params))
+  if (use_columns_forward(g, params))
     return conv_transpose2d_columns(g, params, input.data(), weight.data(), bias ? bias->data() : nullptr,
                                     output.data());
   const std::vector<CorrelationPlan> plans = phase_plans(g, params);

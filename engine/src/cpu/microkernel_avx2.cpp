@@ -59,6 +59,13 @@ void run_store(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
   register_block<false>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; }, packed_b(b), c, ldc);
 }
 
+// B's row k read where it lies, ldb floats after row k - 1.
+template <bool kAccumulate>
+void run_b_rows(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc) {
+  register_block<kAccumulate>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; },
+                              [b, ldb](int64_t k, int64_t half) { return b + k * ldb + 8 * half; }, c, ldc);
+}
+
 // Each A element broadcast from its own row: one offset load per k step more than the packed kernel.
 template <bool kAccumulate>
 void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
@@ -174,9 +181,10 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
 }  // namespace
 
 const MicroKernel& microkernel_avx2() {
-  static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store, thin_rows,
+  static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store,
+                                  run_b_rows<true>, run_b_rows<false>, thin_rows,
                                   thin_dots, pack_rows, run_in_place, store_pixel_major_pair, store_pixel_major,
-                                  store_channel_major_pair, nullptr, 8};
+                                  store_channel_major_pair, nullptr, 8, 0};
   return kernel;
 }
 

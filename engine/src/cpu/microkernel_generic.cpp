@@ -33,6 +33,12 @@ void run_store(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
 }
 
 template <bool kAccumulate>
+void run_b_rows(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc) {
+  register_block<kAccumulate>(kc, [a](int64_t k, int64_t m) { return a + k * kMr + m; },
+                              [b, ldb](int64_t k, int64_t n) { return b + k * ldb + n; }, c, ldc);
+}
+
+template <bool kAccumulate>
 void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
   register_block<kAccumulate>(kc, [rows, offset](int64_t k, int64_t m) { return rows[m] + offset[k]; }, packed_b(b),
                               c, kNr);
@@ -59,8 +65,9 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
 }
 
 const MicroKernel& microkernel_generic() {
-  static const MicroKernel kernel{"generic", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store, thin_rows,
-                                  thin_dots, pack_rows, run_in_place, nullptr, nullptr, nullptr, nullptr, 8};
+  static const MicroKernel kernel{"generic", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store,
+                                  run_b_rows<true>, run_b_rows<false>, thin_rows,
+                                  thin_dots, pack_rows, run_in_place, nullptr, nullptr, nullptr, nullptr, 8, 0};
   return kernel;
 }
 

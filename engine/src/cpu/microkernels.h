@@ -59,6 +59,10 @@ struct MicroKernel {
   void (*run_rows_store)(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c);
   // C = A * B (not accumulated) into rows ldc floats apart: a tile finished by one call goes straight to its place.
   void (*run_store)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc);
+  // C += A * B (run_b_rows) or C = A * B (run_b_rows_store), A packed and B read in place: B's row k is the nr
+  // floats at b + k * ldb (a stretch of a weight row, where it lies). C's rows are ldc floats apart.
+  void (*run_b_rows)(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc);
+  void (*run_b_rows_store)(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc);
   // The direct kernels of thin groups (thin_kernel_impl.h).
   void (*thin_rows)(int64_t count, int64_t cin, int64_t taps, int64_t cout, const float* const* sources,
                     int64_t ci_stride, const float* w, const float* bias, float* out, int64_t out_stride);
@@ -91,6 +95,10 @@ struct MicroKernel {
   // than 8 outran its prefetchers (latency's forward, a 32 MB weight, 1.19 times faster with 8); on a Zen 5
   // (AVX-512) 32 made gen_first's forward 1.1 times faster than 8.
   int64_t streamed_channels;
+  // Up to how many input pixels (batch x H x W) conv_transpose2d's forward goes through the columns GEMM
+  // (columns.h) rather than the phase GEMM, whatever its padding: a vector of weight columns then serves every
+  // pixel, where the phase GEMM's tiles broadcast each weight float to one vector of pixels. Measured per level.
+  int64_t columns_forward_pixels;
 };
 
 const MicroKernel& microkernel_avx512();

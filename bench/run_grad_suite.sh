@@ -31,7 +31,7 @@ have_ours=1 have_onednn=1
 cmake --build "$build" -j"$(nproc)" --target convt > /dev/null 2>&1 ||
   { have_ours=0; echo "warning: convt did not build" >&2; }
 cmake --build "$build" -j"$(nproc)" --target onednn_deconv > /dev/null 2>&1 ||
-  { have_onednn=0; echo "warning: bench/onednn_deconv not built (apt-get install libdnnl-dev)" >&2; }
+  { have_onednn=0; echo "warning: bench/onednn_deconv not built (apt-get install libdnnl-dev ocl-icd-opencl-dev)" >&2; }
 convt=$build/app/cli/convt
 
 source bench/suite_lib.sh

@@ -24,7 +24,7 @@ unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCONVT_BUILD_BENCH=ON > /dev/null
 cmake --build "$build" -j"$(nproc)" --target convt fma_peak > /dev/null
 cmake --build "$build" -j"$(nproc)" --target onednn_deconv > /dev/null 2>&1 ||
-  { echo "bench/onednn_deconv did not build (apt-get install libdnnl-dev): no peer to compare with" >&2; exit 1; }
+  { echo "bench/onednn_deconv did not build (apt-get install libdnnl-dev ocl-icd-opencl-dev): no peer to compare with" >&2; exit 1; }
 convt=$build/app/cli/convt
 
 source bench/suite_lib.sh

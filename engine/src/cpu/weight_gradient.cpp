@@ -99,6 +99,21 @@ void pack_a(const WeightGradientProblem& p, const Layout& l, const float* a, int
   }
 }
 
+// A column block of whole 4-wide kernel rows (4 of them with AVX2's 16 columns, 8 with AVX-512's 32): kRuns 16-byte
+// copies per pixel, their offsets held in registers (the loop over runs spent more on reading them than on the
+// copies: 25% of big_small's grad_weight on AVX-512 went to it).
+template <int64_t kRuns>
+void pack_b_rows_of_4(const int64_t* b_pixel, const float* data, const std::vector<ColumnRun>& runs, int64_t kc,
+                      float* packed) {
+  int64_t offset[kRuns];
+  for (int64_t i = 0; i < kRuns; ++i) offset[i] = runs[static_cast<size_t>(i)].offset;
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* pixel = data + b_pixel[k];
+    float* row = packed + k * 4 * kRuns;
+    for (int64_t i = 0; i < kRuns; ++i) std::memcpy(row + 4 * i, pixel + offset[i], 4 * sizeof(float));
+  }
+}
+
 // Columns [jb*nr, jb*nr + nr) of Bt for the chunk into `packed`, as [k][nr]; zero past N. Column j = (channel,
 // ky, kx) of pixel (n, y, x) is padded B at the pixel's offset plus the column's. Neighbouring taps of a kernel row
 // are neighbouring floats (at dilation 1), so the columns are copied as runs: each pixel's 16 columns of a 4x4
@@ -124,20 +139,11 @@ void pack_b(const WeightGradientProblem& p, const Layout& l, const PaddedPlanes&
   }
   const bool by_runs = static_cast<int64_t>(runs.size()) * 4 <= width;
   const float* data = b.data;
-  // A 4-wide kernel's block of 16 columns: four whole kernel rows, four 16-byte copies per pixel with their
-  // offsets held in registers (the loop over runs spent more on reading them than on the copies).
-  if (width == 16 && nr == 16 && runs.size() == 4 &&
+  // A 4-wide kernel's block: whole kernel rows.
+  if (width == nr && static_cast<int64_t>(runs.size()) * 4 == nr &&
       std::all_of(runs.begin(), runs.end(), [](const ColumnRun& run) { return run.length == 4; })) {
-    const int64_t o0 = runs[0].offset, o1 = runs[1].offset, o2 = runs[2].offset, o3 = runs[3].offset;
-    for (int64_t k = 0; k < kc; ++k) {
-      const float* pixel = data + s.b_pixel[static_cast<size_t>(k)];
-      float* row = packed + k * 16;
-      std::memcpy(row, pixel + o0, 4 * sizeof(float));
-      std::memcpy(row + 4, pixel + o1, 4 * sizeof(float));
-      std::memcpy(row + 8, pixel + o2, 4 * sizeof(float));
-      std::memcpy(row + 12, pixel + o3, 4 * sizeof(float));
-    }
-    return;
+    if (nr == 16) return pack_b_rows_of_4<4>(s.b_pixel.data(), data, runs, kc, packed);
+    if (nr == 32) return pack_b_rows_of_4<8>(s.b_pixel.data(), data, runs, kc, packed);
   }
   for (int64_t k = 0; k < kc; ++k) {
     const float* pixel = data + s.b_pixel[static_cast<size_t>(k)];

@@ -174,7 +174,8 @@ void columns_by_gemm(const MicroKernel& kernel, const ConvTranspose2dGeometry& g
           int64_t ldb = m_total;
           if (width < nr) {
             for (int64_t k = 0; k < kc; ++k)
-              for (int64_t n = 0; n < nr; ++n) tail_b[static_cast<size_t>(k * nr + n)] = n < width ? b[k * m_total + n] : 0.0f;
+              for (int64_t n = 0; n < nr; ++n)
+                tail_b[static_cast<size_t>(k * nr + n)] = n < width ? b[k * m_total + n] : 0.0f;
             b = tail_b.data(), ldb = nr;
           }
           for (int64_t pb = 0; pb < pixel_blocks; ++pb) {

@@ -18,19 +18,21 @@ namespace {
 #include "tile_stores_impl.h"
 
 constexpr int64_t kMr = 8;
-constexpr int64_t kStreamedChannels = 32;
+constexpr int64_t kStreamedChannels = 32;  // MicroKernel::streamed_channels
 // MicroKernel::columns_forward_pixels: at 16 pixels (latency, gen_first) the columns GEMM was 1.4 to 1.5 times
 // faster than streaming the phase GEMM's narrow tiles; at 64 (b1_mid), 0.92.
 constexpr int64_t kColumnsForwardPixels = 16;
 // How far along its row run_b_rows asks for B's lines ahead of the loads: two column blocks, 256 bytes. Each K step
 // reads a different row (a weight's, 32 KB apart in latency's), so the hardware prefetchers never see a stream.
-constexpr int64_t kBRowsAhead = 64;  // MicroKernel::streamed_channels
+constexpr int64_t kBRowsAhead = 64;
 
 // `a_at(k, m)` is where A's element (k, m) is: packed, or in place in a weight's rows (run_rows). `b_at(k, v)` is
-// B's row k, vector v of kVectors, packed. (No run_in_place here: reading B's 8-pixel segments into zmm halves
-// made b1_mid's grad-input 1.3 to 1.4 times slower than packing them, with either tile shape.)
-// One k step into one set of accumulators. A plain function over the array, fully unrolled, rather than a lambda
-// holding it by reference: GCC 12 then keeps every accumulator in a register (with the lambda it stored them all to
+// B's row k, vector v of kVectors: packed, or in place in a weight's rows (run_b_rows). (No run_in_place here:
+// reading B's 8-pixel segments into zmm halves made b1_mid's grad-input 1.3 to 1.4 times slower than packing them,
+// with either tile shape.)
+//
+// One k step into one set of accumulators: a plain function over the array, fully unrolled, rather than a lambda
+// holding it by reference. GCC 12 then keeps every accumulator in a register (with the lambda it stored them all to
 // the stack and loaded them back around every call's stores of C).
 template <int64_t kVectors, typename AAt, typename BAt>
 inline __attribute__((always_inline)) void k_step(int64_t k, AAt a_at, BAt b_at, __m512 (&acc)[kMr][kVectors]) {

@@ -88,7 +88,7 @@ struct MicroKernel {
   void (*store_pixel_major)(const float* c, int64_t channels, float* out, int64_t out_plane);
   void (*store_channel_major_pair)(const float* c0, const float* c1, int64_t rows, float* out, int64_t out_plane);
   // The same level with tiles of half the pixels, for calls whose few pixels would leave this kernel's tiles half
-  // empty (narrow_for_pixels in strided_correlation.cpp). Null where there is none.
+  // empty (kernel_for_call in strided_correlation.cpp). Null where there is none.
   const MicroKernel* narrow;
   // How many input channels' kernels a streaming K block reads at once from conv_transpose2d's layout, where each
   // is its own stream through memory. Measured on the machines each level was tuned on: on a Zen 3 (AVX2) more

@@ -453,8 +453,9 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
   // Streaming conv_transpose2d's weight, consecutive input channels' kernels lie a whole row of C_out/groups
   // kernels apart: each channel of a block is its own stream through memory. With one tile per plan each weight
   // float meets a single tile, so the call runs at the speed of those streams, and on the AVX2 machine 32 at once
-  // outran what the prefetchers kept in flight: at most MicroKernel::streamed_channels then. With more tiles a block serves each of them from L1, and shorter blocks only cost more
-  // calls (b1_mid's forward, 4 tiles per plan: 0.85 with the cap).
+  // outran what the prefetchers kept in flight: at most MicroKernel::streamed_channels then. With more tiles a
+  // block serves each of them from L1, and shorter blocks only cost more calls (b1_mid's forward, 4 tiles per
+  // plan: 0.85 with the cap).
   if (b.streaming && layout == WeightLayout::Transposed && max_tiles == 1)
     b.ci_block = std::min(b.ci_block, kernel.streamed_channels);
   call.all_taps = all_taps;

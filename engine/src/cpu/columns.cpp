@@ -159,8 +159,11 @@ void columns_by_gemm(const MicroKernel& kernel, const ConvTranspose2dGeometry& g
         }
     }
     // Edge tiles (the last pixels, the last columns) through a tile of their own; the last column block's B copied
-    // with zeros after the weight's last column, which a read in place would pass.
-    std::vector<float> tile(static_cast<size_t>(mr * nr)), tail_b(static_cast<size_t>(kGemmKc * nr));
+    // with zeros after the weight's last column, which a read in place would pass. Kept by each thread between
+    // calls, so that a call allocates nothing.
+    static thread_local std::vector<float> tile, tail_b;
+    at_least(tile, mr * nr);
+    at_least(tail_b, kGemmKc * nr);
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < g.groups * ranges; ++task) {
       const int64_t group = task / ranges, range = task % ranges;

@@ -93,6 +93,9 @@ struct Call {
   // the right one kRightPartner (it runs with the left); kNoPartner otherwise. Empty when the kernel cannot store
   // pairs.
   std::vector<int64_t> x_partner;
+  // Weight in place (Blocking::weight_in_place): a K block's offsets into the weight's rows, 0, 1, 2, ... from the
+  // block's start, shared by every task.
+  std::vector<int64_t> k_steps;
 };
 
 // Per-thread scratch, kept between calls (OpenMP's threads persist) so that calls do not fault in fresh pages.

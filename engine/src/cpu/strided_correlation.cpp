@@ -112,12 +112,6 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
     const float* panel =
         weight_in_place ? nullptr
                         : (*call.panels)[p * static_cast<size_t>(s.groups) + static_cast<size_t>(r.group)].data();
-    // With the weight in place, a K block's offsets into its rows are 0, 1, 2, ... from the block's start (written
-    // for every task: the other paths leave their own offsets in the thread's scratch).
-    if (weight_in_place) {
-      scratch.offsets.resize(static_cast<size_t>(call.blocking.ci_block * taps));
-      std::iota(scratch.offsets.begin(), scratch.offsets.end(), int64_t{0});
-    }
     // Without a bias, the first K block writes C rather than adding to a zeroed one.
     for (int64_t t = 0; t < count; ++t) {
       prepare_tile(call.plans[p], s, r.first_tile + t, nr, call.padded, tile_of(slot, t));
@@ -139,7 +133,7 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
                       ci0 * taps;
           const auto run_rows = first ? kernel.run_rows_store : kernel.run_rows;
           for (int64_t t = 0; t < count; ++t)
-            run_rows(kc, rows, scratch.offsets.data(), scratch.b.data() + t * kc * nr,
+            run_rows(kc, rows, call.k_steps.data(), scratch.b.data() + t * kc * nr,
                      c_tile(slot, t) + (mb - r.mb_begin) * mr * nr);
           continue;
         }
@@ -392,7 +386,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
              const std::vector<std::vector<float>>* panels, bool in_place, const MicroKernel& kernel, const float* bias,
              float* output, const float* weight, WeightLayout layout) {
   Call call{plans, shape, kernel, input, weight, layout, panels, nullptr, bias, output, {}, {}, {}, {}, 0, 0, {}, nullptr,
-            nullptr, {}, {}};
+            nullptr, {}, {}, {}};
   double flops = 0;
   int64_t max_tiles = 0, all_taps = 0, max_taps = 1;
   Blocking& b = call.blocking;
@@ -460,6 +454,10 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
     b.ci_block = std::min(b.ci_block, kernel.streamed_channels);
   call.all_taps = all_taps;
   call.max_taps = max_taps;
+  if (b.weight_in_place) {
+    call.k_steps.resize(static_cast<size_t>(b.ci_block * max_taps));
+    std::iota(call.k_steps.begin(), call.k_steps.end(), int64_t{0});
+  }
   if (b.input_in_place || b.b_in_place || gathers_b(plans, kernel.nr)) prepare_gathering(call, threads);
   if (b.input_in_place ? kernel.store_pixel_major_pair != nullptr : kernel.store_channel_major_pair != nullptr) {
     call.x_partner.assign(plans.size(), kNoPartner);

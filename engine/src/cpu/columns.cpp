@@ -84,7 +84,7 @@ void sum_rows(const MicroKernel& kernel, const Sizes& z, int64_t terms, int64_t 
   static const float kZeros[4] = {};
   if (end > begin) {
     const float* source = rows + begin;
-    kernel.thin_rows(end - begin, terms, 1, count, &source, z.columns, coefficients, kZeros, out + begin, z.columns);
+    kernel.thin_rows(end - begin, 1, terms, 1, count, &source, z.columns, coefficients, kZeros, out + begin, z.columns);
   }
   if (!last) return;
   for (int64_t j = 0; j < count; ++j)

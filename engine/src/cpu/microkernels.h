@@ -64,7 +64,7 @@ struct MicroKernel {
   void (*run_b_rows)(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc);
   void (*run_b_rows_store)(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc);
   // The direct kernels of thin groups (thin_kernel_impl.h).
-  void (*thin_rows)(int64_t count, int64_t cin, int64_t taps, int64_t cout, const float* const* sources,
+  void (*thin_rows)(int64_t count, int64_t rows, int64_t cin, int64_t taps, int64_t cout, const float* const* sources,
                     int64_t ci_stride, const float* w, const float* bias, float* out, int64_t out_stride);
   void (*thin_dots)(int64_t count, int64_t rows, int64_t taps, const float* const* a_rows, const float* const* b_rows,
                     float* sums);

@@ -129,10 +129,11 @@ void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShap
   lazy.start(packer, s.groups, chunks, s.in_per_group, s.in_per_group);
   const LazyPanels::BlockWalk walk{0, chunks, 0};
 
-  // One work item is one output row of one plan, for one (image, group): all of its output-channel blocks.
-  std::vector<int64_t> first_row{0};
-  for (size_t p : live) first_row.push_back(first_row.back() + plans[p].y.count);
-  const int64_t rows_per_image_group = first_row.back(), items = s.batch * s.groups * rows_per_image_group;
+  // One work item is two output rows of one plan (or its last row), for one (image, group): all of their
+  // output-channel blocks. Two rows at once keep twice as many sums in flight when a row is short (thin_rows).
+  std::vector<int64_t> first_pair{0};
+  for (size_t p : live) first_pair.push_back(first_pair.back() + (plans[p].y.count + 1) / 2);
+  const int64_t pairs_per_image_group = first_pair.back(), items = s.batch * s.groups * pairs_per_image_group;
   const int64_t out_plane = s.out_h * s.out_w;
 #pragma omp parallel num_threads(threads)
   {
@@ -140,35 +141,39 @@ void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShap
     std::vector<float> row_values;
 #pragma omp for schedule(static)
     for (int64_t item = 0; item < items; ++item) {
-      const int64_t image_group = item / rows_per_image_group, row = item % rows_per_image_group;
+      const int64_t image_group = item / pairs_per_image_group, pair = item % pairs_per_image_group;
       const int64_t n = image_group / s.groups, g = image_group % s.groups;
       const size_t live_index =
-          static_cast<size_t>(std::upper_bound(first_row.begin(), first_row.end(), row) - first_row.begin() - 1);
+          static_cast<size_t>(std::upper_bound(first_pair.begin(), first_pair.end(), pair) - first_pair.begin() - 1);
       const size_t p = live[live_index];
       const CorrelationPlan& plan = plans[p];
-      const int64_t qy = plan.y.q_begin + row - first_row[live_index], count = plan.x.count;
+      const int64_t first_qy = plan.y.q_begin + 2 * (pair - first_pair[live_index]), count = plan.x.count;
+      const int64_t rows = std::min<int64_t>(2, plan.y.q_begin + plan.y.count - first_qy);
       const int64_t taps = static_cast<int64_t>(plan.y.tap_offset.size() * plan.x.tap_offset.size());
       const int64_t first_plane = n * s.in_channels + g * s.in_per_group;
       sources.clear();
-      for (int64_t off_y : plan.y.tap_offset)
-        for (int64_t off_x : plan.x.tap_offset)
-          sources.push_back(prepared.at(first_plane, qy * sy + off_y + prepared.pad_top, off_x + prepared.pad_left) +
-                            plan.x.q_begin);
-      row_values.resize(static_cast<size_t>(4 * count));
-      const int64_t oy = qy * plan.y.out_stride + plan.y.out_base;
+      for (int64_t qy = first_qy; qy < first_qy + rows; ++qy)
+        for (int64_t off_y : plan.y.tap_offset)
+          for (int64_t off_x : plan.x.tap_offset)
+            sources.push_back(prepared.at(first_plane, qy * sy + off_y + prepared.pad_top, off_x + prepared.pad_left) +
+                              plan.x.q_begin);
+      row_values.resize(static_cast<size_t>(2 * 4 * count));
       for (int64_t chunk = 0; chunk < chunks; ++chunk) {
         const int64_t first_co = chunk * 4, cout = std::min<int64_t>(4, s.out_per_group - first_co);
         float bias4[4] = {};
         for (int64_t co = 0; co < cout && bias; ++co) bias4[co] = bias[g * s.out_per_group + first_co + co];
         lazy.need(g, chunk, 0, walk);
-        kernel.thin_rows(count, s.in_per_group, taps, cout, sources.data(), prepared.plane_size(),
+        kernel.thin_rows(count, rows, s.in_per_group, taps, cout, sources.data(), prepared.plane_size(),
                          weights[p].data() + (g * chunks + chunk) * s.in_per_group * taps * 4, bias4, row_values.data(),
                          count);
-        for (int64_t co = 0; co < cout; ++co) {
-          float* out_row = output + (n * s.out_channels + g * s.out_per_group + first_co + co) * out_plane + oy * s.out_w +
-                           plan.x.out_base;
-          const float* values = row_values.data() + co * count;
-          for (int64_t q = 0; q < count; ++q) out_row[(plan.x.q_begin + q) * plan.x.out_stride] = values[q];
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t oy = (first_qy + r) * plan.y.out_stride + plan.y.out_base;
+          for (int64_t co = 0; co < cout; ++co) {
+            float* out_row = output + (n * s.out_channels + g * s.out_per_group + first_co + co) * out_plane +
+                             oy * s.out_w + plan.x.out_base;
+            const float* values = row_values.data() + (r * cout + co) * count;
+            for (int64_t q = 0; q < count; ++q) out_row[(plan.x.q_begin + q) * plan.x.out_stride] = values[q];
+          }
         }
       }
     }

@@ -32,37 +32,38 @@ LazyPanels& thin_lazy_weights() {
   return lazy;
 }
 
-// Block `chunk` of 4 output channels of one group, every live plan at once: [ci][tap][4] per plan, zero past
-// C_out/groups.
+// Block `block` = (live plan, chunk of 4 output channels) of one group: [ci][tap][4], zero past C_out/groups. One
+// plan per block, so that a task packs only the plans it reads (with all of them in one block, the thread that
+// packed it kept the other one waiting: sr_k4s4's 16 phases).
 class ThinPacker final : public BlockPacker {
  public:
   ThinPacker(const std::vector<CorrelationPlan>& plans, const std::vector<size_t>& live, const ConvShape& s,
              const float* weight, WeightLayout layout, std::vector<std::vector<float>>& weights)
       : plans_(plans), live_(live), s_(s), weight_(weight), layout_(layout), weights_(weights) {}
 
-  void pack_block(int64_t group, int64_t chunk, int64_t ci_begin, int64_t ci_end) const override {
+  void pack_block(int64_t group, int64_t block, int64_t ci_begin, int64_t ci_end) const override {
     const int64_t kernel_taps = s_.kernel_h * s_.kernel_w, chunks = (s_.out_per_group + 3) / 4;
-    for (size_t p : live_) {
-      const CorrelationPlan& plan = plans_[p];
-      const int64_t taps = static_cast<int64_t>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
-      float* block = weights_[p].data() + (group * chunks + chunk) * s_.in_per_group * taps * 4;
-      for (int64_t ci = ci_begin; ci < ci_end; ++ci)
-        for (int64_t lane = 0; lane < 4; ++lane) {
-          const int64_t co = chunk * 4 + lane;
-          float* destination = block + ci * taps * 4 + lane;
-          if (co >= s_.out_per_group) {
-            for (int64_t t = 0; t < taps; ++t) destination[4 * t] = 0.0f;
-            continue;
-          }
-          const float* source =
-              weight_ + (layout_ == WeightLayout::Transposed
-                             ? ((group * s_.in_per_group + ci) * s_.out_per_group + co) * kernel_taps
-                             : ((group * s_.out_per_group + co) * s_.in_per_group + ci) * kernel_taps);
-          int64_t t = 0;
-          for (int64_t ky : plan.y.tap_kernel)
-            for (int64_t kx : plan.x.tap_kernel) destination[4 * t++] = source[ky * s_.kernel_w + kx];
+    const int64_t chunk = block % chunks;
+    const CorrelationPlan& plan = plans_[live_[static_cast<size_t>(block / chunks)]];
+    const int64_t taps = static_cast<int64_t>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
+    float* packed = weights_[live_[static_cast<size_t>(block / chunks)]].data() +
+                    (group * chunks + chunk) * s_.in_per_group * taps * 4;
+    for (int64_t ci = ci_begin; ci < ci_end; ++ci)
+      for (int64_t lane = 0; lane < 4; ++lane) {
+        const int64_t co = chunk * 4 + lane;
+        float* destination = packed + ci * taps * 4 + lane;
+        if (co >= s_.out_per_group) {
+          for (int64_t t = 0; t < taps; ++t) destination[4 * t] = 0.0f;
+          continue;
         }
-    }
+        const float* source =
+            weight_ + (layout_ == WeightLayout::Transposed
+                           ? ((group * s_.in_per_group + ci) * s_.out_per_group + co) * kernel_taps
+                           : ((group * s_.out_per_group + co) * s_.in_per_group + ci) * kernel_taps);
+        int64_t t = 0;
+        for (int64_t ky : plan.y.tap_kernel)
+          for (int64_t kx : plan.x.tap_kernel) destination[4 * t++] = source[ky * s_.kernel_w + kx];
+      }
   }
 
  private:
@@ -126,8 +127,9 @@ void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShap
   const ThinPacker packer(plans, live, s, weight, layout, weights);
   // A reference taken here, before the parallel region, where naming the thread_local would give each thread its own.
   LazyPanels& lazy = thin_lazy_weights();
-  lazy.start(packer, s.groups, chunks, s.in_per_group, s.in_per_group);
-  const LazyPanels::BlockWalk walk{0, chunks, 0};
+  const int64_t blocks = static_cast<int64_t>(live.size()) * chunks;
+  lazy.start(packer, s.groups, blocks, s.in_per_group, s.in_per_group);
+  const LazyPanels::BlockWalk walk{0, blocks, 0};
 
   // One work item is two output rows of one plan (or its last row), for one (image, group): all of their
   // output-channel blocks. Two rows at once keep twice as many sums in flight when a row is short (thin_rows).
@@ -162,7 +164,7 @@ void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShap
         const int64_t first_co = chunk * 4, cout = std::min<int64_t>(4, s.out_per_group - first_co);
         float bias4[4] = {};
         for (int64_t co = 0; co < cout && bias; ++co) bias4[co] = bias[g * s.out_per_group + first_co + co];
-        lazy.need(g, chunk, 0, walk);
+        lazy.need(g, static_cast<int64_t>(live_index) * chunks + chunk, 0, walk);
         kernel.thin_rows(count, rows, s.in_per_group, taps, cout, sources.data(), prepared.plane_size(),
                          weights[p].data() + (g * chunks + chunk) * s.in_per_group * taps * 4, bias4, row_values.data(),
                          count);

@@ -63,7 +63,7 @@ int64_t thin_rows_blocks(int64_t q0, int64_t count, int64_t cin, int64_t taps, c
     for (int64_t r = 0; r < kRows; ++r)
       for (int64_t u = 0; u < kUnroll; ++u)
         for (int64_t co = 0; co < kCout; ++co)
-          __builtin_memcpy(out + (r * kCout + co) * out_stride + q0 + u * kLanes, &acc[r][u][co], sizeof acc[r][u][co]);
+          __builtin_memcpy(out + (r * kCout + co) * out_stride + q0 + u * kLanes, &acc[r][u][co], sizeof(Vector));
   }
   return q0;
 }
@@ -89,15 +89,19 @@ void thin_rows_tail(int64_t q0, int64_t count, int64_t cin, int64_t taps, const 
   }
 }
 
+// How many vectors of one row go at a time, for kCout output channels: 8 or 12 sums in flight, and room left in 16
+// registers for the pixels and the broadcast weight.
+template <int64_t kCout>
+constexpr int64_t kThinRowUnroll = kCout == 1 ? 8 : kCout == 2 ? 4 : kCout == 3 ? 4 : 2;
+
 // One row, or (kRows = 2) two rows at once as far as whole vectors go, each row's last pixels then on its own.
 template <int64_t kCout, int64_t kRows>
 void thin_rows_fixed(int64_t count, int64_t cin, int64_t taps, const float* const* sources, int64_t ci_stride,
                      const float* w, const float* bias, float* out, int64_t out_stride) {
-  // One row: 8 or 12 sums in flight, and room left in 16 registers for the pixels and the broadcast weight. What is
-  // left goes 2 vectors, then 1, at a time: a row's last 16 pixels one vector at a time left the FMAs waiting on
-  // each other (18 to 32% longer on sr_k4s4 and on the depthwise layers' grad_input). Two rows: half as many
-  // vectors per row, so as many sums, or (4 channels, 32 registers) twice as many.
-  constexpr int64_t kRowUnroll = kCout == 1 ? 8 : kCout == 2 ? 4 : kCout == 3 ? 4 : 2;
+  // What is left goes 2 vectors, then 1, at a time: a row's last 16 pixels one vector at a time left the FMAs
+  // waiting on each other (18 to 32% longer on sr_k4s4 and on the depthwise layers' grad_input). Two rows: half as
+  // many vectors per row, so as many sums, or (4 channels, 32 registers) twice as many.
+  constexpr int64_t kRowUnroll = kThinRowUnroll<kCout>;
   constexpr int64_t kUnroll = kRows == 1 ? kRowUnroll : kRowUnroll > 2 ? kRowUnroll / 2 : 1;
   int64_t q0 = 0;
 #ifdef CONVT_THIN_WIDE_LANES
@@ -136,8 +140,7 @@ constexpr int64_t kThinWidestLanes = kThinLanes;
 template <int64_t kCout>
 void thin_rows_of(int64_t count, int64_t rows, int64_t cin, int64_t taps, const float* const* sources,
                   int64_t ci_stride, const float* w, const float* bias, float* out, int64_t out_stride) {
-  constexpr int64_t kRowWidth = (kCout == 1 ? 8 : kCout == 2 ? 4 : kCout == 3 ? 4 : 2) * kThinWidestLanes;
-  if (rows == 2 && count <= kRowWidth)
+  if (rows == 2 && count <= kThinRowUnroll<kCout> * kThinWidestLanes)
     return thin_rows_fixed<kCout, 2>(count, cin, taps, sources, ci_stride, w, bias, out, out_stride);
   for (int64_t r = 0; r < rows; ++r)
     thin_rows_fixed<kCout, 1>(count, cin, taps, sources + r * taps, ci_stride, w, bias, out + r * kCout * out_stride,

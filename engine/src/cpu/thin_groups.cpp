@@ -44,10 +44,10 @@ class ThinPacker final : public BlockPacker {
   void pack_block(int64_t group, int64_t block, int64_t ci_begin, int64_t ci_end) const override {
     const int64_t kernel_taps = s_.kernel_h * s_.kernel_w, chunks = (s_.out_per_group + 3) / 4;
     const int64_t chunk = block % chunks;
-    const CorrelationPlan& plan = plans_[live_[static_cast<size_t>(block / chunks)]];
+    const size_t p = live_[static_cast<size_t>(block / chunks)];
+    const CorrelationPlan& plan = plans_[p];
     const int64_t taps = static_cast<int64_t>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
-    float* packed = weights_[live_[static_cast<size_t>(block / chunks)]].data() +
-                    (group * chunks + chunk) * s_.in_per_group * taps * 4;
+    float* packed = weights_[p].data() + (group * chunks + chunk) * s_.in_per_group * taps * 4;
     for (int64_t ci = ci_begin; ci < ci_end; ++ci)
       for (int64_t lane = 0; lane < 4; ++lane) {
         const int64_t co = chunk * 4 + lane;

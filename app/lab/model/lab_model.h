@@ -53,7 +53,9 @@ class LabModel {
   // PyTorch" writes out.
   const std::vector<StackLayerShape>& layer_shapes() const { return layer_shapes_; }
 
-  bool computing() const { return runner_.busy(); }
+  // The main job is queued, running, or finished with its result not yet taken by update(): a small job can finish
+  // before the frame that queued it looks, and its result is not on screen until taken.
+  bool computing() const { return runner_.busy() || runner_.has_result(); }
   float progress() const { return runner_.progress(); }
   std::string progress_stage() const { return runner_.stage(); }
   double busy_seconds() const { return runner_.busy_seconds(); }

@@ -84,11 +84,14 @@ struct Call {
   int64_t all_taps = 0, max_taps = 0;
   std::vector<int64_t> tap_prefix;
   SharedTiles* shared = nullptr;
-  // Gathering B (phases only a few pixels wide, where each tile row would be many short runs) or reading the input
-  // in place (either GEMM operand): the input padded with zeros, and each plan's taps as offsets into one of its
-  // planes.
+  // Gathering B (phases only a few pixels wide, where each tile row would be many short runs) where the kernel has
+  // no gather_rows, or reading the input in place (either GEMM operand): the input padded with zeros, and each
+  // plan's taps as offsets into one of its planes.
   const PaddedPlanes* padded = nullptr;
   std::vector<std::vector<int64_t>> gather_offset;
+  // How the tiles describe B's sources: PaddedBase with `padded`; Gather when B is gathered from the input itself
+  // (MicroKernel::gather_rows); Runs otherwise.
+  TileSources b_sources = TileSources::Runs;
   // Input in place: for the left plan of a pair of column partners (column_partners), the right one's index; for
   // the right one kRightPartner (it runs with the left); kNoPartner otherwise. Empty when the kernel cannot store
   // pairs.

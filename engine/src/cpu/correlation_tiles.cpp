@@ -1,6 +1,7 @@
 #include "correlation_tiles.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace convt::cpu {
 namespace {
@@ -45,8 +46,12 @@ ReadExtent read_extent(const std::vector<CorrelationPlan>& plans, const ConvShap
   return e;
 }
 
-void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile, int64_t nr, const PaddedPlanes* padded,
-                  TileIndex& index) {
+bool gather_fits_int32(const ConvShape& s) {
+  return s.batch * s.in_channels * s.in_h * s.in_w <= std::numeric_limits<int32_t>::max();
+}
+
+void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile, int64_t nr, TileSources sources,
+                  const PaddedPlanes* padded, TileIndex& index) {
   const int64_t plane_pixels = plan.y.count * plan.x.count;
   const int64_t first = tile * nr;
   index.valid = std::min(nr, s.batch * plane_pixels - first);
@@ -54,11 +59,14 @@ void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile,
   const int64_t tx_count = static_cast<int64_t>(plan.x.tap_offset.size());
   const int64_t taps = ty_count * tx_count;
   const int64_t plane = s.in_h * s.in_w;
+  const size_t tap_sources = static_cast<size_t>(std::max<int64_t>(1, taps) * nr);
   index.out_offset.resize(static_cast<size_t>(nr));
-  if (padded)
+  if (sources == TileSources::PaddedBase)
     index.pixel_base.resize(static_cast<size_t>(nr));
+  else if (sources == TileSources::Gather)
+    index.gather_source.resize(tap_sources);
   else
-    index.tap_source.resize(static_cast<size_t>(std::max<int64_t>(1, taps) * nr));
+    index.tap_source.resize(tap_sources);
   // The first pixel by division, each next one by a step along its row: three divisions per pixel took 3% of
   // big_small's forward, whose tiles are 6 pixels.
   int64_t n = first / plane_pixels, row = first % plane_pixels / plan.x.count, column = first % plan.x.count;
@@ -72,7 +80,7 @@ void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile,
     index.out_offset[static_cast<size_t>(j)] = n * s.out_channels * s.out_h * s.out_w +
                                                (qy * plan.y.out_stride + plan.y.out_base) * s.out_w +
                                                qx * plan.x.out_stride + plan.x.out_base;
-    if (padded) {
+    if (sources == TileSources::PaddedBase) {
       index.pixel_base[static_cast<size_t>(j)] = n * s.in_channels * padded->plane_size() +
                                                  padded->pixel_offset(qy * plan.y.in_stride, qx, plan.x.in_stride);
       continue;
@@ -82,12 +90,16 @@ void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile,
       for (int64_t tx = 0; tx < tx_count; ++tx) {
         const int64_t ix = qx * plan.x.in_stride + plan.x.tap_offset[static_cast<size_t>(tx)];
         const bool inside = iy >= 0 && iy < s.in_h && ix >= 0 && ix < s.in_w;
-        index.tap_source[static_cast<size_t>((ty * tx_count + tx) * nr + j)] =
-            inside ? n * s.in_channels * plane + iy * s.in_w + ix : -1;
+        const int64_t source = inside ? n * s.in_channels * plane + iy * s.in_w + ix : -1;
+        const size_t at = static_cast<size_t>((ty * tx_count + tx) * nr + j);
+        if (sources == TileSources::Gather)
+          index.gather_source[at] = static_cast<int32_t>(source);
+        else
+          index.tap_source[at] = source;
       }
     }
   }
-  if (!padded) build_runs(taps, nr, index);
+  if (sources == TileSources::Runs) build_runs(taps, nr, index);
 }
 
 }  // namespace convt::cpu

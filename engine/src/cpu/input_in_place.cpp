@@ -67,7 +67,7 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
     // C starts at the bias, or, without one, the first K block writes it rather than adding to it (zeroing C took
     // 2 to 3% of big_small's forward).
     for (int64_t t = 0; t < count; ++t) {
-      prepare_tile(call.plans[p], s, r.first_tile + t, mr, &padded, tile_of(slot, t));
+      prepare_tile(call.plans[p], s, r.first_tile + t, mr, TileSources::PaddedBase, &padded, tile_of(slot, t));
       for (int64_t cb = r.mb_begin; call.bias && cb < r.mb_end; ++cb) {
         const float* bias = call.bias + r.group * s.out_per_group + cb * nr;
         float* c = c_block(slot, t, cb);

@@ -130,6 +130,22 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
   pack_rows_with(copy, runs, count, channel, channel_stride, channels, row, row_stride);
 }
 
+// Masked 16-lane gathers: a lane whose source is -1 reads nothing and stays zero. Against gathering one float at a
+// time through a zero-padded copy of the input, made first: b1_mid's grad_input 1.18 to 1.23 times faster, its
+// forward 1.06 to 1.13, gen_first's grad_input 1.13 (best medians of 7 alternating rounds).
+template <int64_t kNr>
+void gather_rows(const int32_t* source, int64_t taps, const float* channel, int64_t channel_stride, int64_t channels,
+                 float* rows) {
+  for (int64_t c = 0; c < channels; ++c, channel += channel_stride)
+    for (int64_t tap = 0; tap < taps; ++tap, rows += kNr)
+#pragma GCC unroll 2
+      for (int64_t v = 0; v < kNr; v += 16) {
+        const __m512i index = _mm512_loadu_si512(source + tap * kNr + v);
+        const __mmask16 inside = _mm512_cmpge_epi32_mask(index, _mm512_setzero_si512());
+        _mm512_storeu_ps(rows + v, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), inside, index, channel, 4));
+      }
+}
+
 // The wide tile's stores: input-in-place tiles are [8 pixels][32 channels], packed-GEMM tiles [8 channels][32
 // pixels]. Pairs only: odd48's forward 1.19 times faster with the pair store, but the store of a tile alone
 // (store_pixel_major, a vector of 8 pixels per channel) made big_small's grad_input 1.12 times slower than the
@@ -161,6 +177,7 @@ MicroKernel kernel_of(const MicroKernel* narrow) {
                      thin_rows,
                      thin_dots,
                      pack_rows,
+                     gather_rows<S::kNr>,
                      nullptr,
                      wide ? store_pixel_major_pair : nullptr,
                      nullptr,

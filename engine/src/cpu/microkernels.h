@@ -73,6 +73,12 @@ struct MicroKernel {
   // shares the runs, so each run is decoded once for all of them.
   void (*pack_rows)(const Run* runs, int64_t count, const float* channel, int64_t channel_stride, int64_t channels,
                     float* row, int64_t row_stride);
+  // Packs a tile's B by gathering, for `channels` input channels: row (c, tap), nr floats at rows + (c * taps + tap)
+  // * nr, takes channel c's floats (at channel + c * channel_stride) at source[tap * nr + j], and zero where that is
+  // -1 (outside the input). For tiles whose rows would be many short runs (a small image), read straight from the
+  // input, with no zero-padded copy of it first. Null where not written (the caller then gathers through that copy).
+  void (*gather_rows)(const int32_t* source, int64_t taps, const float* channel, int64_t channel_stride,
+                      int64_t channels, float* rows);
   // run_rows with B in place as well: B[k][n] = segments[n / kInPlaceSegment][b_offset[k] + n % kInPlaceSegment]
   // (nr / kInPlaceSegment segments, each that many contiguous floats: a stretch of one pixel row in the input's
   // padded planes). Nothing of either operand is packed. Null where not written (the caller then packs B).

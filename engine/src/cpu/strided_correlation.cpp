@@ -42,11 +42,17 @@ void start_tile(const Call& call, const TaskRange& r, float* c) {
 }
 
 // Packs rows k = (ci, tap) for ci in [ci0, ci0 + cn) of one tile's B, as [k][nr]: copying each tap's runs, or
-// gathering through the padded input, one load per element at the pixel's offset plus the tap's.
+// gathering, from the input itself with the kernel's gather_rows, or through the padded input, one load per element
+// at the pixel's offset plus the tap's.
 void pack_b(const Call& call, size_t plan, int64_t group, const TileIndex& index, int64_t ci0, int64_t cn,
             float* packed) {
   const ConvShape& s = call.shape;
   const int64_t plane = s.in_h * s.in_w, nr = call.kernel.nr, taps = call.taps[plan];
+  const float* first_channel = call.input + (group * s.in_per_group + ci0) * plane;
+  if (call.b_sources == TileSources::Gather) {
+    call.kernel.gather_rows(index.gather_source.data(), taps, first_channel, plane, cn, packed);
+    return;
+  }
   if (call.padded) {
     const int64_t* base = index.pixel_base.data();
     const int64_t* tap_offset = call.gather_offset[plan].data();
@@ -60,7 +66,6 @@ void pack_b(const Call& call, size_t plan, int64_t group, const TileIndex& index
     }
     return;
   }
-  const float* first_channel = call.input + (group * s.in_per_group + ci0) * plane;
   for (int64_t tap = 0; tap < taps; ++tap) {
     const int64_t run_begin = index.tap_runs[static_cast<size_t>(tap)];
     call.kernel.pack_rows(index.runs.data() + run_begin, index.tap_runs[static_cast<size_t>(tap + 1)] - run_begin,
@@ -114,7 +119,7 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
                         : (*call.panels)[p * static_cast<size_t>(s.groups) + static_cast<size_t>(r.group)].data();
     // Without a bias, the first K block writes C rather than adding to a zeroed one.
     for (int64_t t = 0; t < count; ++t) {
-      prepare_tile(call.plans[p], s, r.first_tile + t, nr, call.padded, tile_of(slot, t));
+      prepare_tile(call.plans[p], s, r.first_tile + t, nr, call.b_sources, call.padded, tile_of(slot, t));
       if (call.bias) start_tile(call, r, c_tile(slot, t));
     }
     for (int64_t ci0 = 0; ci0 < s.in_per_group; ci0 += call.blocking.ci_block) {
@@ -386,7 +391,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
              const std::vector<std::vector<float>>* panels, bool in_place, const MicroKernel& kernel, const float* bias,
              float* output, const float* weight, WeightLayout layout) {
   Call call{plans, shape, kernel, input, weight, layout, panels, nullptr, bias, output, {}, {}, {}, {}, 0, 0, {}, nullptr,
-            nullptr, {}, {}, {}};
+            nullptr, {}, TileSources::Runs, {}, {}};
   double flops = 0;
   int64_t max_tiles = 0, all_taps = 0, max_taps = 1;
   Blocking& b = call.blocking;
@@ -458,7 +463,15 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
     call.k_steps.resize(static_cast<size_t>(b.ci_block * max_taps));
     std::iota(call.k_steps.begin(), call.k_steps.end(), int64_t{0});
   }
-  if (b.input_in_place || b.b_in_place || gathers_b(plans, kernel.nr)) prepare_gathering(call, threads);
+  // B gathered: through a zero-padded copy of the input, or, when streaming, from the input itself where the kernel
+  // can. A streaming call's few pixels cannot pay for a pass over the input before the products: the copy was 13 of
+  // b1_mid's 240 us on its grad_input. With panels the copy is paid for by many tiles, and the scalar gathers
+  // through it beat the kernel's vector gathers (unet_k4s2's grad_input: 0.85 to 0.90 times the speed with them).
+  const bool gathers = !b.input_in_place && !b.b_in_place && gathers_b(plans, kernel.nr);
+  const bool gathers_from_input =
+      gathers && b.streaming && kernel.gather_rows != nullptr && gather_fits_int32(shape);
+  if (b.input_in_place || b.b_in_place || (gathers && !gathers_from_input)) prepare_gathering(call, threads);
+  call.b_sources = call.padded ? TileSources::PaddedBase : gathers_from_input ? TileSources::Gather : TileSources::Runs;
   if (b.input_in_place ? kernel.store_pixel_major_pair != nullptr : kernel.store_channel_major_pair != nullptr) {
     call.x_partner.assign(plans.size(), kNoPartner);
     for (size_t p = 0; p < plans.size(); ++p)
@@ -486,7 +499,7 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
     at_least(call.shared->tiles, static_cast<int64_t>(plans.size()) * max_tiles);
     for (size_t p = 0; p < plans.size(); ++p)
       for (int64_t t = 0; t < call.tiles[p]; ++t)
-        prepare_tile(plans[p], shape, t, kernel.nr, call.padded,
+        prepare_tile(plans[p], shape, t, kernel.nr, call.b_sources, call.padded,
                      call.shared->tiles[p * static_cast<size_t>(max_tiles) + static_cast<size_t>(t)]);
     if (!b.b_in_place && !b.own_b)
       at_least(call.shared->b, shape.groups * b.tiles_per_task * shape.in_per_group * all_taps * kernel.nr);

@@ -3,9 +3,10 @@
 // with oy(q) = q*out_stride + out_base and in(q, tap) = q*in_stride + tap_offset per axis. A transposed conv is
 // s_h*s_w of them (one per output phase, in_stride 1, out_stride s); a conv2d is one (in_stride s, out_stride 1).
 // With few pixels the weight is read in place by the microkernel; otherwise it is packed block by block as the
-// GEMM loop first needs each block (or taken prepacked), and either each tile's input rows (B) are copied run by run or gathered from a zero-padded copy, or,
-// with few output channels, the roles swap and the input is read in place (input_in_place.cpp). Every output
-// element is written once.
+// GEMM loop first needs each block (or taken prepacked). Each tile's input rows (B) are copied run by run, or
+// gathered (through a zero-padded copy of the input, or, when streaming, from the input itself), or, with few
+// output channels, the roles swap and the input is read in place (input_in_place.cpp). Every output element is
+// written once.
 #pragma once
 
 #include "microkernels.h"

@@ -61,7 +61,7 @@ class LabModel {
   double busy_seconds() const { return runner_.busy_seconds(); }
   // True while anything asked for is still being made: the main job, an analysis, a view, a task, training steps.
   bool busy() const {
-    return runner_.busy() || runner_.has_result() || products_.busy() || (training_ && training_->working()) ||
+    return computing() || products_.busy() || (training_ && training_->working()) ||
            (model_session_ && model_session_->working());
   }
 

@@ -27,6 +27,11 @@ std::vector<std::vector<float>>& thin_weights() {
   static thread_local std::vector<std::vector<float>> weights;
   return weights;
 }
+// The packed weights of one plan are [group][chunk of 4 output channels][ci][tap][4]: where a block starts.
+int64_t thin_chunks(const ConvShape& s) { return (s.out_per_group + 3) / 4; }
+float* thin_block(std::vector<float>& plan_weights, const ConvShape& s, int64_t taps, int64_t group, int64_t chunk) {
+  return plan_weights.data() + (group * thin_chunks(s) + chunk) * s.in_per_group * taps * 4;
+}
 LazyPanels& thin_lazy_weights() {
   static thread_local LazyPanels lazy;
   return lazy;
@@ -42,12 +47,12 @@ class ThinPacker final : public BlockPacker {
       : plans_(plans), live_(live), s_(s), weight_(weight), layout_(layout), weights_(weights) {}
 
   void pack_block(int64_t group, int64_t block, int64_t ci_begin, int64_t ci_end) const override {
-    const int64_t kernel_taps = s_.kernel_h * s_.kernel_w, chunks = (s_.out_per_group + 3) / 4;
+    const int64_t kernel_taps = s_.kernel_h * s_.kernel_w, chunks = thin_chunks(s_);
     const int64_t chunk = block % chunks;
     const size_t p = live_[static_cast<size_t>(block / chunks)];
     const CorrelationPlan& plan = plans_[p];
     const int64_t taps = static_cast<int64_t>(plan.y.tap_kernel.size() * plan.x.tap_kernel.size());
-    float* packed = weights_[p].data() + (group * chunks + chunk) * s_.in_per_group * taps * 4;
+    float* packed = thin_block(weights_[p], s_, taps, group, chunk);
     for (int64_t ci = ci_begin; ci < ci_end; ++ci)
       for (int64_t lane = 0; lane < 4; ++lane) {
         const int64_t co = chunk * 4 + lane;
@@ -117,7 +122,7 @@ void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShap
 
   // Each plan's weights per (group, block of 4 output channels), as [ci][tap][4], zero past C_out/groups: packed
   // as the work items first need each block (LazyPanels), into buffers kept by the calling thread between calls.
-  const int64_t chunks = (s.out_per_group + 3) / 4;
+  const int64_t chunks = thin_chunks(s);
   std::vector<std::vector<float>>& weights = thin_weights();
   weights.resize(plans.size());
   for (size_t p : live) {
@@ -166,8 +171,7 @@ void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShap
         for (int64_t co = 0; co < cout && bias; ++co) bias4[co] = bias[g * s.out_per_group + first_co + co];
         lazy.need(g, static_cast<int64_t>(live_index) * chunks + chunk, 0, walk);
         kernel.thin_rows(count, rows, s.in_per_group, taps, cout, sources.data(), prepared.plane_size(),
-                         weights[p].data() + (g * chunks + chunk) * s.in_per_group * taps * 4, bias4, row_values.data(),
-                         count);
+                         thin_block(weights[p], s, taps, g, chunk), bias4, row_values.data(), count);
         for (int64_t r = 0; r < rows; ++r) {
           const int64_t oy = (first_qy + r) * plan.y.out_stride + plan.y.out_base;
           for (int64_t co = 0; co < cout; ++co) {

@@ -72,7 +72,9 @@ std::string active_kernel_level();
 // a GEMM: with the input read in place when the layer has at most 64 output channels per group, or 128 where it
 // reads its input with a stride (GemmInPlace), else with the input packed (Gemm). conv_transpose2d's forward at
 // stride > 1 with at least twice as many input as output channels per group, where the GEMM would pack its input,
-// instead multiplies the input's own pixels and adds each tile of columns into the output (ScatterGemm). Tests
+// instead multiplies the input's own pixels and adds each tile of columns into the output (ScatterGemm). The weight
+// gradients' GEMM reads the tapped operand in place (GemmInPlace) when the summed one has at most 128 channels per
+// group and no more than the weight's columns per group, and packs it otherwise (Gemm). Tests
 // force each path on every layer: Gemm, GemmInPlace and Direct for every op, Columns for conv_transpose2d's, and
 // ScatterGemm for its forward.
 enum class KernelPath { Automatic, Gemm, GemmInPlace, Direct, Columns, ScatterGemm };

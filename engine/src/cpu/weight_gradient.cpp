@@ -5,13 +5,15 @@
 // blocks and, when those are too few for the cores, parts of K, each part summing into its own copy of C (the
 // copies are added at the end). A is packed once per call and shared by every task; per K chunk a task packs B once
 // per column block. B is a gather of the taps from a copy of its operand padded with zeros (padded_planes.h), so
-// every tap of every pixel is read at a pixel's offset plus a column's, with no bounds to check.
+// every tap of every pixel is read at a pixel's offset plus a column's, with no bounds to check. When A has few
+// channels next to B's columns, the roles swap and B is read in place instead (weight_gradient_in_place.cpp).
 #include "weight_gradient.h"
 
 #include "microkernels.h"
 #include "padded_planes.h"
 #include "parallel_threshold.h"
 #include "scratch.h"
+#include "weight_gradient_parts.h"
 
 #include <omp.h>
 
@@ -22,15 +24,12 @@
 namespace convt::cpu {
 namespace {
 
-constexpr int64_t kKc = 512;                         // pixels per chunk: a packed B block stays near L1
+constexpr int64_t kKc = kWeightGradientKc;
 constexpr int64_t kMcBlocks = 16;                   // row blocks of A applied together (96 or 128 rows)
 constexpr int64_t kMaxPartialBytes = int64_t{256} << 20;  // the copies of C that K-splitting may allocate
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-struct Layout {
-  int64_t m = 0, n = 0, k = 0, taps = 0;
-  int64_t m_blocks = 0, n_blocks = 0, k_chunks = 0;
+struct Layout : GradientSizes {
+  int64_t m_blocks = 0, n_blocks = 0;
   int64_t tile = 0;        // mr * nr floats
   int64_t group_tiles = 0;  // m_blocks * n_blocks
 };
@@ -58,46 +57,6 @@ struct Scratch {
   std::vector<ColumnRun> b_runs;
   std::vector<float> b_pack;
 };
-
-// Each pixel's offset into padded B (where a column's offset is added, see pack_b). Every task decodes every chunk
-// it sums, so the pixels are stepped through, not divided out one by one.
-void decode_chunk(const WeightGradientProblem& p, const PaddedPlanes& b, int64_t k0, int64_t kc, Scratch& s) {
-  int64_t n = k0 / (p.a_h * p.a_w), y = k0 / p.a_w % p.a_h, x = k0 % p.a_w;
-  for (int64_t k = 0; k < kc; ++k) {
-    s.b_pixel[static_cast<size_t>(k)] = (n * p.b_channels * b.height + y * p.stride.h) * b.row + x * p.stride.w;
-    if (++x < p.a_w) continue;
-    x = 0;
-    if (++y < p.a_h) continue;
-    y = 0;
-    ++n;
-  }
-}
-
-// Packed A, shared by every task: per group and K chunk, [m block][k][mr], the blocks kc*mr floats apart, packed
-// tight for the chunk's own kc (as B's blocks are, kc*nr apart): blocks a whole kKc apart put a batch-1 layer's
-// 16-pixel blocks 32 KB apart, on the same few cache sets, and its weight gradient took 1.3 times as long.
-int64_t a_block_at(const Layout& l, int64_t group, int64_t chunk, int64_t mb, int64_t kc, int64_t mr) {
-  return ((group * l.k + chunk * kKc) * l.m_blocks + mb * kc) * mr;
-}
-
-// Row block mb of group g's A for one chunk, as [k][mr]; zero rows past M. Its MR rows are read side by side,
-// pixel by pixel, so each packed row of MR floats is written whole (one row at a time wrote every MR-th float, a
-// scattered store per element).
-void pack_a(const WeightGradientProblem& p, const Layout& l, const float* a, int64_t group, int64_t chunk, int64_t mb,
-            int64_t mr, float* destination) {
-  const int64_t a_plane = p.a_h * p.a_w, k0 = chunk * kKc, kc = std::min(kKc, l.k - k0);
-  const int64_t rows = std::min(mr, l.m - mb * mr);
-  const float* channels[kMaxMr];
-  for (int64_t m = 0; m < rows; ++m) channels[m] = a + (group * l.m + mb * mr + m) * a_plane;
-  int64_t image = k0 / a_plane, rest = k0 % a_plane;
-  for (int64_t k = 0; k < kc; ++k) {
-    const int64_t offset = image * p.a_channels * a_plane + rest;
-    float* packed = destination + k * mr;
-    for (int64_t m = 0; m < rows; ++m) packed[m] = channels[m][offset];
-    for (int64_t m = rows; m < mr; ++m) packed[m] = 0.0f;
-    if (++rest == a_plane) rest = 0, ++image;
-  }
-}
 
 // A column block of whole 4-wide kernel rows (4 of them with AVX2's 16 columns, 8 with AVX-512's 32): kRuns 16-byte
 // copies per pixel, their offsets held in registers (the loop over runs spent more on reading them than on the
@@ -131,11 +90,7 @@ void pack_b(const WeightGradientProblem& p, const Layout& l, const PaddedPlanes&
   std::vector<ColumnRun>& runs = s.b_runs;
   runs.clear();
   for (int64_t jj = 0; jj < width; ++jj) {
-    const int64_t j = jb * nr + jj, channel = j / l.taps, tap = j % l.taps;
-    const int64_t ky = tap / p.kernel_w, kx = tap % p.kernel_w;
-    column[jj] = ((group * (p.b_channels / p.groups) + channel) * b.height + ky * p.dilation.h - p.padding.h +
-                  b.pad_top) * b.row +
-                 kx * p.dilation.w - p.padding.w + b.pad_left;
+    column[jj] = b_column_offset(p, b, l.taps, group, jb * nr + jj);
     if (!runs.empty() && runs.back().offset + runs.back().length == column[jj])
       ++runs.back().length;
     else
@@ -168,7 +123,7 @@ void store_tiles(const MicroKernel& kernel, const Layout& l, const Scratch& s, c
   const int64_t mr = kernel.mr, nr = kernel.nr;
   for (int64_t mb = 0; mb < l.m_blocks; ++mb)
     for (int64_t jb = jb_begin; jb < jb_end; ++jb) {
-      const float* a = packed_a + a_block_at(l, group, 0, mb, kc, mr);
+      const float* a = packed_a + a_block_at(l, group, 0, mb, kc, mr, l.m_blocks);
       const float* b_block = s.b_pack.data() + (jb - jb_begin) * kc * nr;
       float* corner = grad_weight + (group * l.m + mb * mr) * l.n + jb * nr;
       const int64_t width = std::min(nr, l.n - jb * nr), height = std::min(mr, l.m - mb * mr);
@@ -215,19 +170,24 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   const MicroKernel& kernel = active_microkernel();
   const int64_t mr = kernel.mr, nr = kernel.nr;
   Layout l;
-  l.m = p.a_channels / p.groups;
-  l.taps = p.kernel_h * p.kernel_w;
-  l.n = p.b_channels / p.groups * l.taps;
-  l.k = p.batch * p.a_h * p.a_w;
+  static_cast<GradientSizes&>(l) = gradient_sizes(p);
   l.m_blocks = ceil_div(l.m, mr);
   l.n_blocks = ceil_div(l.n, nr);
-  l.k_chunks = ceil_div(l.k, kKc);
   l.tile = mr * nr;
   l.group_tiles = l.m_blocks * l.n_blocks;
 
-  // Enough tasks for every core twice over: column ranges first (no extra memory), then K parts.
   const double flops = 2.0 * static_cast<double>(p.groups * l.m * l.n) * static_cast<double>(l.k);
   const int threads = threads_for_work(flops);
+  // A reference taken here, before the parallel region, where naming the thread_local would give each thread its own.
+  CallBuffers& buffers = call_buffers();
+  // B padded with zeros wherever a tap reaches outside it.
+  PaddedPlanes& padded_b = buffers.padded_b;
+  const TapExtent e = b_tap_extent(p);
+  pad_planes_for_gathers(b, p.batch * p.b_channels, p.b_h, p.b_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, threads, padded_b);
+  if (weight_gradient_reads_b_in_place(p, kernel, threads))
+    return weight_gradient_b_in_place(p, kernel, a, padded_b, threads, buffers.packed_a, grad_weight);
+
+  // Enough tasks for every core twice over: column ranges first (no extra memory), then K parts.
   const int64_t wanted = 2 * static_cast<int64_t>(threads);
   const int64_t column_ranges = std::min(l.n_blocks, std::max<int64_t>(1, ceil_div(wanted, p.groups)));
   int64_t parts = std::min(l.k_chunks, std::max<int64_t>(1, ceil_div(wanted, p.groups * column_ranges)));
@@ -238,16 +198,10 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   // call, so it goes straight into grad_weight: the copies of C would only add a zeroed buffer the size of the
   // weight, written and read again (a batch-1 layer with a 32 MB weight spent most of its time there).
   const bool direct = l.k_chunks == 1;
-  // A reference taken here, before the parallel region, where naming the thread_local would give each thread its own.
-  CallBuffers& buffers = call_buffers();
   // The copies of C, not cleared (each part's first chunk stores its tiles rather than adding to them), so a call
   // neither faults in nor zeroes a buffer the size of the weight.
   std::vector<float>& partial = buffers.partial;
   if (!direct) partial.resize(static_cast<size_t>(parts * p.groups * l.group_tiles * l.tile));
-  // B padded with zeros wherever a tap reaches outside it.
-  PaddedPlanes& padded_b = buffers.padded_b;
-  const TapExtent e = b_tap_extent(p);
-  pad_planes_for_gathers(b, p.batch * p.b_channels, p.b_h, p.b_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, threads, padded_b);
   // A packed once for the whole call, by every thread, before any task runs: each task packing the A it reads
   // packed all of it once per column range (a quarter of sr_k4s4's grad-weight went there). About the size of A,
   // as padded B is a copy of B.
@@ -265,7 +219,7 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
     for (int64_t block = 0; block < a_blocks; ++block) {
       const int64_t group = block / (l.k_chunks * l.m_blocks), chunk = block / l.m_blocks % l.k_chunks;
       const int64_t mb = block % l.m_blocks, kc = std::min(kKc, l.k - chunk * kKc);
-      pack_a(p, l, a, group, chunk, mb, mr, packed_a.data() + a_block_at(l, group, chunk, mb, kc, mr));
+      pack_a(p, l, a, group, chunk, mb, mr, packed_a.data() + a_block_at(l, group, chunk, mb, kc, mr, l.m_blocks));
     }
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
@@ -275,7 +229,7 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
       float* c = partial.data() + (part * p.groups + group) * l.group_tiles * l.tile;
       for (int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
         const int64_t k0 = chunk * kKc, kc = std::min(kKc, l.k - k0);
-        decode_chunk(p, padded_b, k0, kc, s);
+        decode_chunk(p, padded_b, k0, kc, s.b_pixel.data());
         for (int64_t jb = jb_begin; jb < jb_end; ++jb)
           pack_b(p, l, padded_b, group, jb, kc, nr, s.b_pack.data() + (jb - jb_begin) * kc * nr, s);
         if (direct) {
@@ -287,7 +241,7 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
         for (int64_t mb0 = 0; mb0 < l.m_blocks; mb0 += kMcBlocks)
           for (int64_t jb = jb_begin; jb < jb_end; ++jb)
             for (int64_t mb = mb0; mb < std::min(l.m_blocks, mb0 + kMcBlocks); ++mb) {
-              const float* a_rows = packed_a.data() + a_block_at(l, group, chunk, mb, kc, mr);
+              const float* a_rows = packed_a.data() + a_block_at(l, group, chunk, mb, kc, mr, l.m_blocks);
               const float* b_block = s.b_pack.data() + (jb - jb_begin) * kc * nr;
               float* tile = c + (mb * l.n_blocks + jb) * l.tile;
               if (chunk == chunk_begin)

@@ -77,7 +77,8 @@ void weight_gradient_b_in_place(const WeightGradientProblem& p, const MicroKerne
     for (int64_t piece = 0; piece < a_pieces; ++piece) {
       const int64_t group = piece / (z.k_chunks * t.a_blocks), chunk = piece / t.a_blocks % z.k_chunks;
       const int64_t block = piece % t.a_blocks, kc = std::min(kc_most, z.k - chunk * kc_most);
-      pack_a(p, z, a, group, chunk, block, nr, packed_a.data() + a_block_at(z, group, chunk, block, kc, nr, t.a_blocks));
+      float* destination = packed_a.data() + a_block_at(z, group, chunk, block, kc, nr, t.a_blocks);
+      pack_a(p, z, a, group, chunk, block, nr, destination);
     }
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < t.tasks; ++task) {

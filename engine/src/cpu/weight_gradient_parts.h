@@ -82,7 +82,7 @@ inline void pack_a(const WeightGradientProblem& p, const GradientSizes& z, const
     const float* pixels = first_channel + image * p.a_channels * a_plane + rest;
     float* packed = destination + k * width;
     for (int64_t m = 0; m < rows; ++m) {
-      // Each channel's next lines are asked for a piece ahead: A is read once, from memory.
+      // Each channel's lines two pieces on are asked for: A is read once, from memory.
       __builtin_prefetch(pixels + m * a_plane + 2 * kPackPieces);
       for (int64_t i = 0; i < count; ++i) packed[i * width + m] = pixels[m * a_plane + i];
     }

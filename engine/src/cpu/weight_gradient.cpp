@@ -169,10 +169,9 @@ TapExtent b_tap_extent(const WeightGradientProblem& p) {
 void weight_gradient(const WeightGradientProblem& p, const float* a, const float* b, float* grad_weight) {
   const MicroKernel& kernel = active_microkernel();
   const int64_t mr = kernel.mr, nr = kernel.nr;
-  Layout l;
-  static_cast<GradientSizes&>(l) = gradient_sizes(p);
-  l.m_blocks = ceil_div(l.m, mr);
-  l.n_blocks = ceil_div(l.n, nr);
+  Layout l{gradient_sizes(p)};
+  l.m_blocks = phase::ceil_div(l.m, mr);
+  l.n_blocks = phase::ceil_div(l.n, nr);
   l.tile = mr * nr;
   l.group_tiles = l.m_blocks * l.n_blocks;
 
@@ -184,13 +183,13 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   PaddedPlanes& padded_b = buffers.padded_b;
   const TapExtent e = b_tap_extent(p);
   pad_planes_for_gathers(b, p.batch * p.b_channels, p.b_h, p.b_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, threads, padded_b);
-  if (weight_gradient_reads_b_in_place(p, kernel, threads))
-    return weight_gradient_b_in_place(p, kernel, a, padded_b, threads, buffers.packed_a, grad_weight);
+  if (weight_gradient_reads_b_in_place(p, l, kernel, threads))
+    return weight_gradient_b_in_place(p, l, kernel, a, padded_b, threads, buffers.packed_a, grad_weight);
 
   // Enough tasks for every core twice over: column ranges first (no extra memory), then K parts.
   const int64_t wanted = 2 * static_cast<int64_t>(threads);
-  const int64_t column_ranges = std::min(l.n_blocks, std::max<int64_t>(1, ceil_div(wanted, p.groups)));
-  int64_t parts = std::min(l.k_chunks, std::max<int64_t>(1, ceil_div(wanted, p.groups * column_ranges)));
+  const int64_t column_ranges = std::min(l.n_blocks, std::max<int64_t>(1, phase::ceil_div(wanted, p.groups)));
+  int64_t parts = std::min(l.k_chunks, std::max<int64_t>(1, phase::ceil_div(wanted, p.groups * column_ranges)));
   const int64_t partial_bytes = p.groups * l.group_tiles * l.tile * static_cast<int64_t>(sizeof(float));
   while (parts > 1 && parts * partial_bytes > kMaxPartialBytes) --parts;
 
@@ -202,25 +201,17 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   // neither faults in nor zeroes a buffer the size of the weight.
   std::vector<float>& partial = buffers.partial;
   if (!direct) partial.resize(static_cast<size_t>(parts * p.groups * l.group_tiles * l.tile));
-  // A packed once for the whole call, by every thread, before any task runs: each task packing the A it reads
-  // packed all of it once per column range (a quarter of sr_k4s4's grad-weight went there). About the size of A,
-  // as padded B is a copy of B.
+  // A packed once for the whole call (pack_a_blocks): about the size of A, as padded B is a copy of B.
   std::vector<float>& packed_a = buffers.packed_a;
   at_least(packed_a, p.groups * l.m_blocks * mr * l.k);
-  const int64_t a_blocks = p.groups * l.k_chunks * l.m_blocks;
   const int64_t tasks = p.groups * column_ranges * parts;
 #pragma omp parallel num_threads(threads)
   {
     Scratch& s = thread_scratch();
     at_least(s.b_pixel, kKc);
     at_least(s.b_column, nr);
-    at_least(s.b_pack, kKc * nr * ceil_div(l.n_blocks, column_ranges));
-#pragma omp for schedule(static)
-    for (int64_t block = 0; block < a_blocks; ++block) {
-      const int64_t group = block / (l.k_chunks * l.m_blocks), chunk = block / l.m_blocks % l.k_chunks;
-      const int64_t mb = block % l.m_blocks, kc = std::min(kKc, l.k - chunk * kKc);
-      pack_a(p, l, a, group, chunk, mb, mr, packed_a.data() + a_block_at(l, group, chunk, mb, kc, mr, l.m_blocks));
-    }
+    at_least(s.b_pack, kKc * nr * phase::ceil_div(l.n_blocks, column_ranges));
+    pack_a_blocks(p, l, a, mr, l.m_blocks, packed_a.data());
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
       const int64_t group = task / (column_ranges * parts), range = task / parts % column_ranges, part = task % parts;

@@ -41,23 +41,24 @@ struct InPlaceTasks {
 
 InPlaceTasks tasks_of(const WeightGradientProblem& p, const GradientSizes& z, const MicroKernel& kernel, int threads) {
   InPlaceTasks t;
-  t.row_blocks = ceil_div(z.n, kernel.mr);
-  t.a_blocks = ceil_div(z.m, kernel.nr);
-  t.row_ranges = std::min(t.row_blocks, std::max<int64_t>(1, ceil_div(4 * static_cast<int64_t>(threads), p.groups)));
+  t.row_blocks = phase::ceil_div(z.n, kernel.mr);
+  t.a_blocks = phase::ceil_div(z.m, kernel.nr);
+  const int64_t wanted = 4 * static_cast<int64_t>(threads);
+  t.row_ranges = std::min(t.row_blocks, std::max<int64_t>(1, phase::ceil_div(wanted, p.groups)));
   t.tasks = p.groups * t.row_ranges;
-  t.most_rows = ceil_div(t.row_blocks, t.row_ranges);
+  t.most_rows = phase::ceil_div(t.row_blocks, t.row_ranges);
   return t;
 }
 
 }  // namespace
 
-bool weight_gradient_reads_b_in_place(const WeightGradientProblem& p, const MicroKernel& kernel, int threads) {
+bool weight_gradient_reads_b_in_place(const WeightGradientProblem& p, const GradientSizes& z,
+                                      const MicroKernel& kernel, int threads) {
   switch (forced_kernel_path()) {
     case KernelPath::Gemm: return false;
     case KernelPath::GemmInPlace: return true;
     default: break;
   }
-  const GradientSizes z = gradient_sizes(p);
   // The packed-B path copies a 4-wide kernel's rows 16 bytes at a time (pack_b_rows_of_4), and against it this one
   // wins only where A fills its blocks of nr channels: 1.04 to 1.5 times faster at 32, 64 and 128 channels, but
   // 0.89 at 48, 0.74 to 0.82 at 40, 0.78 at 16, 0.6 at 8 (AVX-512's 32-channel blocks). Other kernels' columns are
@@ -66,28 +67,21 @@ bool weight_gradient_reads_b_in_place(const WeightGradientProblem& p, const Micr
   const bool packs_whole_rows = p.kernel_w == 4 && p.dilation.w == 1;
   const bool fills_blocks = z.m % kernel.nr == 0;
   return z.n >= z.m && z.m <= kInPlaceMaxChannels && (fills_blocks || !packs_whole_rows) &&
-         ceil_div(z.n, kernel.mr) >= 2 * static_cast<int64_t>(threads);
+         phase::ceil_div(z.n, kernel.mr) >= 2 * static_cast<int64_t>(threads);
 }
 
-void weight_gradient_b_in_place(const WeightGradientProblem& p, const MicroKernel& kernel, const float* a,
-                                const PaddedPlanes& b, int threads, std::vector<float>& packed_a, float* grad_weight) {
+void weight_gradient_b_in_place(const WeightGradientProblem& p, const GradientSizes& z, const MicroKernel& kernel,
+                                const float* a, const PaddedPlanes& b, int threads, std::vector<float>& packed_a,
+                                float* grad_weight) {
   const int64_t mr = kernel.mr, nr = kernel.nr, kc_most = kWeightGradientKc;
-  const GradientSizes z = gradient_sizes(p);
   const InPlaceTasks t = tasks_of(p, z, kernel, threads);
   at_least(packed_a, p.groups * t.a_blocks * nr * z.k);
-  const int64_t a_pieces = p.groups * z.k_chunks * t.a_blocks;
 #pragma omp parallel num_threads(threads)
   {
     InPlaceScratch& s = thread_scratch();
     at_least(s.b_pixel, kc_most);
     at_least(s.c, t.most_rows * t.a_blocks * mr * nr);
-#pragma omp for schedule(static)
-    for (int64_t piece = 0; piece < a_pieces; ++piece) {
-      const int64_t group = piece / (z.k_chunks * t.a_blocks), chunk = piece / t.a_blocks % z.k_chunks;
-      const int64_t block = piece % t.a_blocks, kc = std::min(kc_most, z.k - chunk * kc_most);
-      float* destination = packed_a.data() + a_block_at(z, group, chunk, block, kc, nr, t.a_blocks);
-      pack_a(p, z, a, group, chunk, block, nr, destination);
-    }
+    pack_a_blocks(p, z, a, nr, t.a_blocks, packed_a.data());
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < t.tasks; ++task) {
       const int64_t group = task / t.row_ranges, range = task % t.row_ranges;
@@ -103,13 +97,13 @@ void weight_gradient_b_in_place(const WeightGradientProblem& p, const MicroKerne
       for (int64_t chunk = 0; chunk < z.k_chunks; ++chunk) {
         const int64_t kc = std::min(kc_most, z.k - chunk * kc_most);
         decode_chunk(p, b, chunk * kc_most, kc, s.b_pixel.data());
+        const auto run_rows = chunk == 0 ? kernel.run_rows_store : kernel.run_rows;
         for (int64_t rb = rb_begin; rb < rb_end; ++rb) {
           // Rows past N repeat the last column: their results are never stored.
           const float* rows[kMaxMr];
           for (int64_t m = 0; m < mr; ++m) rows[m] = b.data + column_of(rb, m);
           for (int64_t block = 0; block < t.a_blocks; ++block) {
             const float* a_block = packed_a.data() + a_block_at(z, group, chunk, block, kc, nr, t.a_blocks);
-            const auto run_rows = chunk == 0 ? kernel.run_rows_store : kernel.run_rows;
             run_rows(kc, rows, s.b_pixel.data(), a_block, c_tile(rb, block));
           }
         }

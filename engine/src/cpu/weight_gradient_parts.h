@@ -3,6 +3,7 @@
 // in place).
 #pragma once
 
+#include "../common/phase_geometry.h"
 #include "microkernels.h"
 #include "padded_planes.h"
 #include "weight_gradient.h"
@@ -15,8 +16,6 @@ namespace convt::cpu {
 
 constexpr int64_t kWeightGradientKc = 512;  // pixels per chunk: a packed block of either operand stays near L1
 
-inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 // C[a, j] = sum over pixels P of A[a, P] * Bt[j, P] for one group: M = CAg, N = CBg * kH * kW, K = every pixel.
 struct GradientSizes {
   int64_t m = 0, n = 0, k = 0, taps = 0, k_chunks = 0;
@@ -28,7 +27,7 @@ inline GradientSizes gradient_sizes(const WeightGradientProblem& p) {
   z.taps = p.kernel_h * p.kernel_w;
   z.n = p.b_channels / p.groups * z.taps;
   z.k = p.batch * p.a_h * p.a_w;
-  z.k_chunks = ceil_div(z.k, kWeightGradientKc);
+  z.k_chunks = phase::ceil_div(z.k, kWeightGradientKc);
   return z;
 }
 
@@ -92,12 +91,30 @@ inline void pack_a(const WeightGradientProblem& p, const GradientSizes& z, const
   }
 }
 
+// Every block of A for every group and chunk, at a_block_at, split over the threads of the enclosing parallel region
+// (a worksharing loop: every thread of the region must call it). Packed once per call, before any task runs: each
+// task packing the A it reads packed all of it once per column range (a quarter of sr_k4s4's grad-weight went
+// there).
+inline void pack_a_blocks(const WeightGradientProblem& p, const GradientSizes& z, const float* a, int64_t width,
+                          int64_t blocks, float* packed) {
+  const int64_t pieces = p.groups * z.k_chunks * blocks;
+#pragma omp for schedule(static)
+  for (int64_t piece = 0; piece < pieces; ++piece) {
+    const int64_t group = piece / (z.k_chunks * blocks), chunk = piece / blocks % z.k_chunks, block = piece % blocks;
+    const int64_t kc = std::min(kWeightGradientKc, z.k - chunk * kWeightGradientKc);
+    pack_a(p, z, a, group, chunk, block, width, packed + a_block_at(z, group, chunk, block, kc, width, blocks));
+  }
+}
+
 // B read in place (weight_gradient_in_place.cpp): the GEMM's roles swap, C[j, a] = sum over P of Bt[j, P] * A[a,
 // P], with A packed in blocks of kernel.nr channels and the microkernel reading Bt where it lies in padded B.
 // Whether a problem takes it (or the path a test forced), and the pass itself, on `threads` threads.
-bool weight_gradient_reads_b_in_place(const WeightGradientProblem& p, const MicroKernel& kernel, int threads);
+// `z` is gradient_sizes(p).
+bool weight_gradient_reads_b_in_place(const WeightGradientProblem& p, const GradientSizes& z,
+                                      const MicroKernel& kernel, int threads);
 // `packed_a` is the calling thread's buffer for A, kept between calls.
-void weight_gradient_b_in_place(const WeightGradientProblem& p, const MicroKernel& kernel, const float* a,
-                                const PaddedPlanes& b, int threads, std::vector<float>& packed_a, float* grad_weight);
+void weight_gradient_b_in_place(const WeightGradientProblem& p, const GradientSizes& z, const MicroKernel& kernel,
+                                const float* a, const PaddedPlanes& b, int threads, std::vector<float>& packed_a,
+                                float* grad_weight);
 
 }  // namespace convt::cpu

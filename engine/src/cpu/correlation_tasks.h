@@ -99,6 +99,11 @@ struct Call {
   // Weight in place (Blocking::weight_in_place): a K block's offsets into the weight's rows, 0, 1, 2, ... from the
   // block's start, shared by every task.
   std::vector<int64_t> k_steps;
+  // Input in place, with taps that read outside the input: each task pads its own window of input rows, for its
+  // group, into its thread's scratch (Scratch::window), rather than the call padding the whole input first. The
+  // window stays in the core's L2, so the input crosses memory once, not three times (read, written padded, read
+  // again). `padded` then only gives the windows' columns (pad_left, row), which the tap offsets depend on.
+  bool padded_windows = false;
 };
 
 // Per-thread scratch, kept between calls (OpenMP's threads persist) so that calls do not fault in fresh pages.
@@ -108,6 +113,7 @@ struct Scratch {
   // One input-channel block's K offsets: into a weight row (streaming), or into the padded input (in place), and
   // into the padded input for B when streaming with B in place.
   std::vector<int64_t> offsets, b_offsets;
+  PaddedPlanes window;  // Call::padded_windows: the task's window of the input
 };
 
 // The task's share of the work, decoded from its number.
@@ -154,6 +160,10 @@ inline bool tile_in_one_row(const TileIndex& index, int64_t width, int64_t step)
   return index.valid == width &&
          index.out_offset[static_cast<size_t>(width - 1)] == index.out_offset[0] + step * (width - 1);
 }
+
+// Whether every task of an input-in-place call reads a single image (all its plans' tiles in one), as a window of
+// input rows needs (Call::padded_windows).
+bool tasks_read_one_image(const Call& call);
 
 // Input in place (Blocking::input_in_place, input_in_place.cpp): one task's tiles, every plan, from C = bias to the
 // stored outputs.

@@ -34,6 +34,71 @@ bool column_partners(const CorrelationPlan& a, const CorrelationPlan& b) {
          2 * b.x.q_begin + b.x.out_base == 2 * a.x.q_begin + a.x.out_base + 1;
 }
 
+namespace {
+
+// The image and rows of plan `p`'s pixels in a task's tiles (from tile first_tile on), and whether they are all in
+// that one image. A tile's spare pixels repeat its last valid one, so the valid pixels tell.
+struct TaskRows {
+  int64_t image = 0, first_row = 0, last_row = 0;
+  bool one_image = true;
+};
+
+TaskRows task_rows(const Call& call, int64_t first_tile, size_t p) {
+  const CorrelationPlan& plan = call.plans[p];
+  const int64_t plane_pixels = plan.y.count * plan.x.count, mr = call.kernel.mr;
+  const int64_t count = std::clamp<int64_t>(call.tiles[p] - first_tile, 0, call.blocking.tiles_per_task);
+  const int64_t first = first_tile * mr;
+  const int64_t last = std::min((first_tile + count) * mr, call.shape.batch * plane_pixels) - 1;
+  TaskRows rows;
+  rows.image = first / plane_pixels;
+  rows.first_row = first % plane_pixels / plan.x.count;
+  rows.last_row = last % plane_pixels / plan.x.count;
+  rows.one_image = last / plane_pixels == rows.image;
+  return rows;
+}
+
+// Pads the task's window of the input (Call::padded_windows): the input rows that its tiles' taps read, every column
+// of the call's extent, the task's group, in its image, all before the products. (Padding it one input-channel
+// block at a time, as the products reach each block, with the next block's lines asked for from memory meanwhile,
+// made the copy's share of big_small's grad-input grow from 8 to 10 to 13%.) Returns the image.
+int64_t pad_task_window(const Call& call, const TaskRange& r, PaddedPlanes& window) {
+  const ConvShape& s = call.shape;
+  int64_t image = 0, y_lo = 0, y_hi = 0;
+  bool first = true;
+  for (size_t p = 0; p < call.plans.size(); ++p) {
+    if (tile_count(call, r, p) == 0) continue;
+    const AxisPlan& y = call.plans[p].y;
+    const TaskRows rows = task_rows(call, r.first_tile, p);
+    const auto [low, high] = std::minmax_element(y.tap_offset.begin(), y.tap_offset.end());
+    const int64_t lo = (y.q_begin + rows.first_row) * y.in_stride + *low;
+    const int64_t hi = (y.q_begin + rows.last_row) * y.in_stride + *high;
+    image = rows.image;
+    y_lo = first ? lo : std::min(y_lo, lo);
+    y_hi = first ? hi : std::max(y_hi, hi);
+    first = false;
+  }
+  const int64_t x_lo = -call.padded->pad_left;
+  const float* planes = call.input + (image * s.in_channels + r.group * s.in_per_group) * s.in_h * s.in_w;
+  pad_window(planes, s.in_per_group, s.in_h, s.in_w, y_lo, y_hi, x_lo, x_lo + call.padded->row - 1, window);
+  return image;
+}
+
+}  // namespace
+
+bool tasks_read_one_image(const Call& call) {
+  for (int64_t first_tile = 0; first_tile < call.blocking.tile_ranges * call.blocking.tiles_per_task;
+       first_tile += call.blocking.tiles_per_task) {
+    int64_t image = -1;
+    for (size_t p = 0; p < call.plans.size(); ++p) {
+      if (call.tiles[p] <= first_tile) continue;
+      const TaskRows rows = task_rows(call, first_tile, p);
+      if (!rows.one_image || (image >= 0 && rows.image != image)) return false;
+      image = rows.image;
+    }
+  }
+  return true;
+}
+
 // For each plan: C = bias; then, input-channel block by input-channel block, each tile's pixels (whose input lines
 // stay in L1) meet every output-channel block of B in turn; then the valid pixels and channels are stored. A plan
 // with a column partner (Call::x_partner) runs with it, on tiles of the same output pixels (one column apart), and
@@ -46,8 +111,13 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
   const int64_t blocks = r.mb_end - r.mb_begin;
   const auto walk =
       LazyPanels::BlockWalk::for_range(r.mb_begin, r.mb_end, r.first_tile / call.blocking.tiles_per_task);
-  const PaddedPlanes& padded = *call.padded;
-  const float* group_input = padded.data + r.group * s.in_per_group * padded.plane_size();
+  // The padded input: the task's own window of it, or the call's copy of it all (or the input itself).
+  const bool window = call.padded_windows;
+  const int64_t image = window ? pad_task_window(call, r, scratch.window) : 0;
+  const PaddedPlanes& padded = window ? scratch.window : *call.padded;
+  // A window holds one image of one group; tiles give their pixels' offsets from the start of image 0's planes.
+  const float* group_input = padded.data + (window ? 0 : r.group * s.in_per_group * padded.plane_size());
+  const int64_t image_start = image * s.in_channels * padded.plane_size();
   float* group_output = call.output + r.group * s.out_per_group * out_plane;
   // C of a plan's tiles, [tile][block][mr][nr], in slot 0, and its partner's in slot 1.
   const int64_t slot_size = call.blocking.tiles_per_task * blocks * mr * nr;
@@ -89,7 +159,8 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
         // Pixels past the plan's end repeat its last one (prepare_tile): their results are never stored.
         const TileIndex& index = tile_of(slot, t);
         const float* pixels[kMaxMr];
-        for (int64_t j = 0; j < mr; ++j) pixels[j] = group_input + index.pixel_base[static_cast<size_t>(j)];
+        for (int64_t j = 0; j < mr; ++j)
+          pixels[j] = group_input + (index.pixel_base[static_cast<size_t>(j)] - image_start);
         const auto run_rows = ci0 == 0 && !call.bias ? kernel.run_rows_store : kernel.run_rows;
         for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb)
           run_rows(kc, pixels, scratch.offsets.data(), panel + (cb * k_total + ci0 * taps) * nr, c_block(slot, t, cb));

@@ -39,12 +39,23 @@ struct PaddedPlanes {
 // Floats of zeros after each sub-row, beyond its last column.
 constexpr int64_t kPaddedRowSlack = 16;
 
+// Sets the geometry of `out` (not its data) for source rows [y_lo, y_hi] and columns [x_lo, x_hi], split by
+// stride_x, with `row_slack` zeros after each sub-row.
+void set_padded_geometry(int64_t y_lo, int64_t y_hi, int64_t x_lo, int64_t x_hi, int64_t stride_x, int64_t row_slack,
+                         PaddedPlanes& out);
+
 // Fills `out` from source planes [planes][in_h][in_w] for source rows [y_lo, y_hi] and columns [x_lo, x_hi] (those
 // outside the source read as zeros; y_lo and x_lo are at most 0), on `threads` threads, with `row_slack` zeros after
 // each sub-row. Every element is written, so `out` can be reused from call to call without clearing.
 void pad_planes(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo, int64_t y_hi,
                 int64_t x_lo, int64_t x_hi, int64_t stride_x, int threads, PaddedPlanes& out,
                 int64_t row_slack = kPaddedRowSlack);
+
+// A window of an activation that one task reads: rows [y_lo, y_hi] and columns [x_lo, x_hi] of `planes` source
+// planes, on the calling thread, with stride 1 and no spare zeros (for single-float readers), and zeros where the
+// window lies outside the planes. `out` keeps its storage between windows and only grows it.
+void pad_window(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo, int64_t y_hi,
+                int64_t x_lo, int64_t x_hi, PaddedPlanes& out);
 
 // The same planes when no tap reads outside them and nothing reads past a row's end (scalar gathers): `out` then
 // views `source` itself, with no copy. Otherwise as pad_planes with stride 1 and no spare zeros, which single-float

@@ -179,12 +179,20 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   const int threads = threads_for_work(flops);
   // A reference taken here, before the parallel region, where naming the thread_local would give each thread its own.
   CallBuffers& buffers = call_buffers();
-  // B padded with zeros wherever a tap reaches outside it.
+  // B padded with zeros wherever a tap reaches outside it: all of it here, or, reading B in place, by each task as it
+  // goes (weight_gradient_pads_b_windows).
   PaddedPlanes& padded_b = buffers.padded_b;
   const TapExtent e = b_tap_extent(p);
+  const bool in_place = weight_gradient_reads_b_in_place(p, l, kernel, threads);
+  const bool reaches_outside = e.y_lo < 0 || e.x_lo < 0 || e.y_hi >= p.b_h || e.x_hi >= p.b_w;
+  if (in_place && reaches_outside && weight_gradient_pads_b_windows(p, l, kernel, threads)) {
+    set_padded_geometry(e.y_lo, e.y_hi, e.x_lo, e.x_hi, 1, 0, padded_b);
+    padded_b.data = nullptr;
+    return weight_gradient_b_in_place(p, l, kernel, a, padded_b, b, threads, buffers.packed_a, grad_weight);
+  }
   pad_planes_for_gathers(b, p.batch * p.b_channels, p.b_h, p.b_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, threads, padded_b);
-  if (weight_gradient_reads_b_in_place(p, l, kernel, threads))
-    return weight_gradient_b_in_place(p, l, kernel, a, padded_b, threads, buffers.packed_a, grad_weight);
+  if (in_place)
+    return weight_gradient_b_in_place(p, l, kernel, a, padded_b, nullptr, threads, buffers.packed_a, grad_weight);
 
   // Enough tasks for every core twice over: column ranges first (no extra memory), then K parts.
   const int64_t wanted = 2 * static_cast<int64_t>(threads);

@@ -5,7 +5,8 @@
 // channels, and is the GEMM's B. The packed-B GEMM (weight_gradient.cpp) copies every tap of every pixel, K x N
 // floats for M / mr row blocks to share; here the copy is A's K x M floats, shared by N / mr row blocks, and N is
 // CBg * kH * kW, usually the longer side. The tasks split the columns j, so every task sums all of K into tiles of
-// its own and no copies of C are added at the end.
+// its own and no copies of C are added at the end. Padded B is a copy of all of B made first, or (where
+// weight_gradient_pads_b_windows says) each task's window of it for one K chunk, padded as the chunk begins.
 #include "microkernels.h"
 #include "padded_planes.h"
 #include "scratch.h"
@@ -27,6 +28,7 @@ constexpr int64_t kInPlaceMaxChannels = 128;
 struct InPlaceScratch {
   std::vector<int64_t> b_pixel;
   std::vector<float> c;
+  PaddedPlanes window;  // the task's window of B for one chunk, when B is not padded whole
 };
 
 InPlaceScratch& thread_scratch() {
@@ -70,9 +72,66 @@ bool weight_gradient_reads_b_in_place(const WeightGradientProblem& p, const Grad
          phase::ceil_div(z.n, kernel.mr) >= 2 * static_cast<int64_t>(threads);
 }
 
+namespace {
+
+// The part of B that a task's window for one K chunk holds: rows [y_lo, y_hi] (some may lie outside B) of the
+// task's channels of B (columns [j_begin, j_end)), from `planes` on, in the chunk's one image.
+struct ChunkWindow {
+  const float* planes;
+  int64_t channels, first_channel, y_lo, y_hi, k_in_image, kc;
+};
+
+ChunkWindow chunk_window(const WeightGradientProblem& p, const GradientSizes& z, const float* b_values,
+                         int64_t group, int64_t j_begin, int64_t j_end, int64_t k0) {
+  const int64_t a_plane = p.a_h * p.a_w, image = k0 / a_plane;
+  ChunkWindow w;
+  w.k_in_image = k0 % a_plane;
+  w.kc = std::min(kWeightGradientKc, z.k - k0);
+  w.first_channel = j_begin / z.taps;
+  w.channels = (j_end - 1) / z.taps - w.first_channel + 1;
+  w.y_lo = w.k_in_image / p.a_w * p.stride.h - p.padding.h;
+  w.y_hi = (w.k_in_image + w.kc - 1) / p.a_w * p.stride.h + (p.kernel_h - 1) * p.dilation.h - p.padding.h;
+  w.planes = b_values + (image * p.b_channels + group * (p.b_channels / p.groups) + w.first_channel) * p.b_h * p.b_w;
+  return w;
+}
+
+// Lines of B to ask for from memory ahead of their use, plane by plane, `per_step` at a time.
+struct LinesAhead {
+  const float* first = nullptr;
+  int64_t plane_floats = 0, planes = 0, plane_lines = 0, per_step = 0;
+  int64_t plane = 0, line = 0;
+
+  // The lines of a window's rows inside B, spread over `steps` steps.
+  LinesAhead(const WeightGradientProblem& p, const ChunkWindow& w, int64_t steps) {
+    const int64_t y_lo = std::max<int64_t>(0, w.y_lo), y_hi = std::min(p.b_h - 1, w.y_hi);
+    plane_floats = p.b_h * p.b_w;
+    first = w.planes + y_lo * p.b_w;
+    planes = w.channels;
+    plane_lines = std::max<int64_t>(0, phase::ceil_div((y_hi - y_lo + 1) * p.b_w, 16));
+    per_step = phase::ceil_div(planes * plane_lines, steps);
+  }
+  LinesAhead() = default;
+
+  void ask() {
+    for (int64_t i = 0; i < per_step && plane < planes; ++i) {
+      __builtin_prefetch(first + plane * plane_floats + line * 16);
+      if (++line == plane_lines) line = 0, ++plane;
+    }
+  }
+};
+
+}  // namespace
+
+bool weight_gradient_pads_b_windows(const WeightGradientProblem& p, const GradientSizes& z, const MicroKernel& kernel,
+                                    int threads) {
+  const InPlaceTasks t = tasks_of(p, z, kernel, threads);
+  const bool chunks_in_one_image = p.batch == 1 || p.a_h * p.a_w % kWeightGradientKc == 0;
+  return chunks_in_one_image && t.most_rows * kernel.mr >= 2 * z.taps;
+}
+
 void weight_gradient_b_in_place(const WeightGradientProblem& p, const GradientSizes& z, const MicroKernel& kernel,
-                                const float* a, const PaddedPlanes& b, int threads, std::vector<float>& packed_a,
-                                float* grad_weight) {
+                                const float* a, const PaddedPlanes& b, const float* windows_of, int threads,
+                                std::vector<float>& packed_a, float* grad_weight) {
   const int64_t mr = kernel.mr, nr = kernel.nr, kc_most = kWeightGradientKc;
   const InPlaceTasks t = tasks_of(p, z, kernel, threads);
   at_least(packed_a, p.groups * t.a_blocks * nr * z.k);
@@ -89,19 +148,36 @@ void weight_gradient_b_in_place(const WeightGradientProblem& p, const GradientSi
       auto c_tile = [&](int64_t rb, int64_t block) {
         return s.c.data() + ((rb - rb_begin) * t.a_blocks + block) * mr * nr;
       };
-      auto column_of = [&](int64_t rb, int64_t m) {
-        return b_column_offset(p, b, z.taps, group, std::min(rb * mr + m, z.n - 1));
-      };
       // A chunk's pixels meet every row block of the range before the next chunk: the chunk of A (the GEMM's B)
       // stays in L2, and the lines of B it reads serve the neighbouring taps of the next row blocks.
       for (int64_t chunk = 0; chunk < z.k_chunks; ++chunk) {
         const int64_t kc = std::min(kc_most, z.k - chunk * kc_most);
-        decode_chunk(p, b, chunk * kc_most, kc, s.b_pixel.data());
+        // B padded whole, or the task's window of it for this chunk (its channels, its rows), whose columns j then
+        // count from the window's first channel.
+        const PaddedPlanes& source = windows_of ? s.window : b;
+        int64_t j_shift = 0;
+        LinesAhead ahead;  // the next chunk's lines of B, asked for a share per row block
+        if (windows_of) {
+          const int64_t j_begin = rb_begin * mr, j_end = std::min(rb_end * mr, z.n);
+          const ChunkWindow w = chunk_window(p, z, windows_of, group, j_begin, j_end, chunk * kc_most);
+          pad_window(w.planes, w.channels, p.b_h, p.b_w, w.y_lo, w.y_hi, -b.pad_left, b.row - 1 - b.pad_left,
+                     s.window);
+          decode_chunk(p, s.window, w.k_in_image, kc, s.b_pixel.data());
+          j_shift = w.first_channel * z.taps;
+          if (chunk + 1 < z.k_chunks)
+            ahead = LinesAhead(p, chunk_window(p, z, windows_of, group, j_begin, j_end, (chunk + 1) * kc_most),
+                               rb_end - rb_begin);
+        } else {
+          decode_chunk(p, b, chunk * kc_most, kc, s.b_pixel.data());
+        }
         const auto run_rows = chunk == 0 ? kernel.run_rows_store : kernel.run_rows;
         for (int64_t rb = rb_begin; rb < rb_end; ++rb) {
+          ahead.ask();
           // Rows past N repeat the last column: their results are never stored.
           const float* rows[kMaxMr];
-          for (int64_t m = 0; m < mr; ++m) rows[m] = b.data + column_of(rb, m);
+          for (int64_t m = 0; m < mr; ++m)
+            rows[m] = source.data + b_column_offset(p, source, z.taps, windows_of ? 0 : group,
+                                                    std::min(rb * mr + m, z.n - 1) - j_shift);
           for (int64_t block = 0; block < t.a_blocks; ++block) {
             const float* a_block = packed_a.data() + a_block_at(z, group, chunk, block, kc, nr, t.a_blocks);
             run_rows(kc, rows, s.b_pixel.data(), a_block, c_tile(rb, block));

@@ -112,9 +112,18 @@ inline void pack_a_blocks(const WeightGradientProblem& p, const GradientSizes& z
 // `z` is gradient_sizes(p).
 bool weight_gradient_reads_b_in_place(const WeightGradientProblem& p, const GradientSizes& z,
                                       const MicroKernel& kernel, int threads);
-// `packed_a` is the calling thread's buffer for A, kept between calls.
+// Whether the pass, reading B in place, pads B itself in windows, each task the rows of its channels that one K
+// chunk reads, rather than reading a copy of all of B padded first (when some tap reaches outside B). The windows
+// stay in L1 and L2, and the next chunk's lines are asked for from memory while a chunk is multiplied, so B crosses
+// memory once rather than three times. Taken when every K chunk lies in one image and each task's columns span at
+// least two channels of B on average (fewer, and tasks sharing a channel each copy it).
+bool weight_gradient_pads_b_windows(const WeightGradientProblem& p, const GradientSizes& z, const MicroKernel& kernel,
+                                    int threads);
+// `packed_a` is the calling thread's buffer for A, kept between calls. `b` is B padded, or, when `windows_of` is B
+// itself, only the geometry of the windows each task pads of it (their columns and pad_left; every K chunk must
+// then lie in one image).
 void weight_gradient_b_in_place(const WeightGradientProblem& p, const GradientSizes& z, const MicroKernel& kernel,
-                                const float* a, const PaddedPlanes& b, int threads, std::vector<float>& packed_a,
-                                float* grad_weight);
+                                const float* a, const PaddedPlanes& b, const float* windows_of, int threads,
+                                std::vector<float>& packed_a, float* grad_weight);
 
 }  // namespace convt::cpu

@@ -85,6 +85,16 @@ void pad_window(const float* source, int64_t planes, int64_t in_h, int64_t in_w,
               out.storage.data() + (plane * out.height + y - y_lo) * out.row);
 }
 
+LinesAhead::LinesAhead(const float* source, int64_t planes_in, int64_t in_h, int64_t in_w, int64_t y_lo, int64_t y_hi,
+                       int64_t steps)
+    : plane_floats(in_h * in_w), planes(planes_in) {
+  y_lo = std::max<int64_t>(0, y_lo);
+  y_hi = std::min(in_h - 1, y_hi);
+  first = source + y_lo * in_w;
+  plane_lines = std::max<int64_t>(0, phase::ceil_div((y_hi - y_lo + 1) * in_w, 16));
+  per_step = phase::ceil_div(planes * plane_lines, std::max<int64_t>(1, steps));
+}
+
 void pad_planes_for_gathers(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo,
                             int64_t y_hi, int64_t x_lo, int64_t x_hi, int threads, PaddedPlanes& out) {
   if (y_lo < 0 || x_lo < 0 || y_hi >= in_h || x_hi >= in_w)

@@ -57,6 +57,25 @@ void pad_planes(const float* source, int64_t planes, int64_t in_h, int64_t in_w,
 void pad_window(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo, int64_t y_hi,
                 int64_t x_lo, int64_t x_hi, PaddedPlanes& out);
 
+// The lines of rows [y_lo, y_hi] (those inside the planes) of `planes` source planes [in_h][in_w] from `source`,
+// asked for from memory `per_step` at a time over `steps` steps: a window padded later then copies from the cache.
+struct LinesAhead {
+  const float* first = nullptr;
+  int64_t plane_floats = 0, planes = 0, plane_lines = 0, per_step = 0;
+  int64_t plane = 0, line = 0;
+
+  LinesAhead() = default;
+  LinesAhead(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo, int64_t y_hi,
+             int64_t steps);
+
+  void ask() {
+    for (int64_t i = 0; i < per_step && plane < planes; ++i) {
+      __builtin_prefetch(first + plane * plane_floats + line * 16);
+      if (++line == plane_lines) line = 0, ++plane;
+    }
+  }
+};
+
 // The same planes when no tap reads outside them and nothing reads past a row's end (scalar gathers): `out` then
 // views `source` itself, with no copy. Otherwise as pad_planes with stride 1 and no spare zeros, which single-float
 // readers never reach (a fifth less to write and read on big_small's forward: 1.02 times faster).

@@ -95,31 +95,6 @@ ChunkWindow chunk_window(const WeightGradientProblem& p, const GradientSizes& z,
   return w;
 }
 
-// Lines of B to ask for from memory ahead of their use, plane by plane, `per_step` at a time.
-struct LinesAhead {
-  const float* first = nullptr;
-  int64_t plane_floats = 0, planes = 0, plane_lines = 0, per_step = 0;
-  int64_t plane = 0, line = 0;
-
-  // The lines of a window's rows inside B, spread over `steps` steps.
-  LinesAhead(const WeightGradientProblem& p, const ChunkWindow& w, int64_t steps) {
-    const int64_t y_lo = std::max<int64_t>(0, w.y_lo), y_hi = std::min(p.b_h - 1, w.y_hi);
-    plane_floats = p.b_h * p.b_w;
-    first = w.planes + y_lo * p.b_w;
-    planes = w.channels;
-    plane_lines = std::max<int64_t>(0, phase::ceil_div((y_hi - y_lo + 1) * p.b_w, 16));
-    per_step = phase::ceil_div(planes * plane_lines, steps);
-  }
-  LinesAhead() = default;
-
-  void ask() {
-    for (int64_t i = 0; i < per_step && plane < planes; ++i) {
-      __builtin_prefetch(first + plane * plane_floats + line * 16);
-      if (++line == plane_lines) line = 0, ++plane;
-    }
-  }
-};
-
 }  // namespace
 
 bool weight_gradient_pads_b_windows(const WeightGradientProblem& p, const GradientSizes& z, const MicroKernel& kernel,
@@ -164,9 +139,10 @@ void weight_gradient_b_in_place(const WeightGradientProblem& p, const GradientSi
                      s.window);
           decode_chunk(p, s.window, w.k_in_image, kc, s.b_pixel.data());
           j_shift = w.first_channel * z.taps;
-          if (chunk + 1 < z.k_chunks)
-            ahead = LinesAhead(p, chunk_window(p, z, windows_of, group, j_begin, j_end, (chunk + 1) * kc_most),
-                               rb_end - rb_begin);
+          if (chunk + 1 < z.k_chunks) {
+            const ChunkWindow next = chunk_window(p, z, windows_of, group, j_begin, j_end, (chunk + 1) * kc_most);
+            ahead = LinesAhead(next.planes, next.channels, p.b_h, p.b_w, next.y_lo, next.y_hi, rb_end - rb_begin);
+          }
         } else {
           decode_chunk(p, b, chunk * kc_most, kc, s.b_pixel.data());
         }

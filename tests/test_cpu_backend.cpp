@@ -256,6 +256,41 @@ TEST(CpuBackend, ScatterGemmAgreesUnderEveryThreadSplit) {
   }
 }
 
+// A generator's first layer (a 1x1 latent, no padding, the output exactly the kernel) writes its columns straight
+// into the output when groups or images are one. Batches below and above the microkernel's tile (its two ways of
+// computing columns), with groups, with and without bias, and layers just off that shape (padding, output_padding,
+// dilation, both groups and images above one) must all match the reference.
+TEST(CpuBackend, LatentInputsWriteTheirColumnsIntoTheOutput) {
+  struct Layer {
+    int64_t batch, groups;
+    ConvTranspose2dParams params;
+  };
+  const std::vector<Layer> layers{
+      {1, 1, ConvTranspose2dParams{1, 0, 0, 1, 1}},  {3, 1, ConvTranspose2dParams{2, 0, 0, 1, 1}},
+      {11, 1, ConvTranspose2dParams{1, 0, 0, 1, 1}}, {1, 2, ConvTranspose2dParams{1, 0, 0, 1, 2}},
+      {3, 2, ConvTranspose2dParams{1, 0, 0, 1, 2}},  {11, 2, ConvTranspose2dParams{1, 0, 0, 1, 2}},
+      {2, 1, ConvTranspose2dParams{1, 1, 0, 1, 1}},  {2, 1, ConvTranspose2dParams{2, 0, 1, 1, 1}},
+      {2, 1, ConvTranspose2dParams{1, 0, 0, 2, 1}}};
+  int seed = 40;
+  for (const Layer& layer : layers)
+    for (const bool with_bias : {false, true}) {
+      const Tensor x = Tensor::randn({layer.batch, 6 * layer.groups, 1, 1}, ++seed);
+      const Tensor w = Tensor::randn({6 * layer.groups, 5, 4, 3}, ++seed), b = Tensor::randn({5 * layer.groups}, ++seed);
+      const Tensor* bias = with_bias ? &b : nullptr;
+      const Tensor expected = conv_transpose2d_reference(x, w, bias, layer.params);
+      const Tensor scale = testing::conv_transpose2d_term_scale(x, w, bias, layer.params);
+      for (const std::string& level : cpu::supported_kernel_levels()) {
+        KernelLevel forced(level);
+        Tensor actual = poisoned(expected.shape());
+        cpu::conv_transpose2d_cpu_into(x, w, bias, layer.params, actual);
+        EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
+            << level << ", batch " << layer.batch << ", groups " << layer.groups << ", bias " << with_bias
+            << ", stride " << to_string(layer.params.stride) << ", padding " << to_string(layer.params.padding)
+            << ", output_padding " << to_string(layer.params.output_padding);
+      }
+    }
+}
+
 TEST(CpuBackend, Conv2dMatchesReference) {
   std::mt19937_64 rng(17);
   for (int checked = 0; checked < 120; ++checked) {

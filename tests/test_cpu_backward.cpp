@@ -180,6 +180,33 @@ TEST(CpuBackward, ManyPixelsSumOverSeveralChunks) {
     }
 }
 
+// A generator's first layer (a 1x1 latent, no padding, the output exactly the kernel) reads grad_output as its
+// columns when groups or images are one. Batches with and without groups, and layers just off that shape, at every
+// kernel level.
+TEST(CpuBackward, LatentInputsReadGradOutputAsTheirColumns) {
+  struct Layer {
+    int64_t batch, groups;
+    ConvTranspose2dParams params;
+  };
+  const std::vector<Layer> layers{{1, 1, ConvTranspose2dParams{1, 0, 0, 1, 1}},
+                                  {3, 1, ConvTranspose2dParams{2, 0, 0, 1, 1}},
+                                  {1, 2, ConvTranspose2dParams{1, 0, 0, 1, 2}},
+                                  {3, 2, ConvTranspose2dParams{1, 0, 0, 1, 2}},
+                                  {2, 1, ConvTranspose2dParams{1, 1, 0, 1, 1}},
+                                  {2, 1, ConvTranspose2dParams{2, 0, 1, 1, 1}}};
+  uint64_t seed = 60;
+  for (const Layer& layer : layers) {
+    const Tensor x = Tensor::randn({layer.batch, 6 * layer.groups, 1, 1}, ++seed);
+    const Tensor w = Tensor::randn({6 * layer.groups, 5, 4, 3}, ++seed);
+    const BackwardCheck matches = transposed_backward_check(x, w, true, layer.params, ++seed);
+    for (const std::string& level : cpu::supported_kernel_levels()) {
+      SCOPED_TRACE(level + ", batch " + std::to_string(layer.batch) + ", groups " + std::to_string(layer.groups));
+      KernelLevel forced(level);
+      EXPECT_TRUE(matches());
+    }
+  }
+}
+
 // output_padding >= stride (allowed when the dilation is larger) leaves output rows no input reaches; grad_input
 // must ignore them, not crop a larger conv2d wrongly.
 TEST(CpuBackward, OutputPaddingBeyondTheStride) {

@@ -200,11 +200,22 @@ void columns_by_gemm(const MicroKernel& kernel, const ConvTranspose2dGeometry& g
   }
 }
 
+// Whether the columns, [group][image][channel][tap], are laid out as the output itself: a 1x1 input whose taps fill
+// the output exactly, one tap per output (no padding, dilation or output_padding: a generator's first layer), with
+// groups or images one. The forward then computes its columns in the output, and the backward passes read
+// grad_output as their columns: no col2im, no gather, and no parallel region for either (a fifth of dcgan_z's 40 us
+// forward).
+bool columns_are_output(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, const Sizes& z) {
+  return z.pixels == 1 && params.padding.h == 0 && params.padding.w == 0 && params.dilation.h == 1 &&
+         params.dilation.w == 1 && g.out_h == g.kernel_h && g.out_w == g.kernel_w && (g.groups == 1 || g.batch == 1);
+}
+
 // Gathers grad_output at every tap of every pixel into the calling thread's columns, which it returns:
 // columns[(g*P + p)*M + co*taps + tap], zero where the tap lands outside the output (its product has no term in the
 // sums).
-float* gather_columns(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, const Sizes& z,
-                      const float* grad_output, int threads) {
+const float* gather_columns(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, const Sizes& z,
+                            const float* grad_output, int threads) {
+  if (columns_are_output(g, params, z)) return grad_output;
   float* columns = columns_of(g, z);
   const int64_t items = g.groups * z.total_pixels;
 #pragma omp parallel for schedule(static) num_threads(threads)
@@ -252,14 +263,9 @@ void conv_transpose2d_columns(const ConvTranspose2dGeometry& g, const ConvTransp
   const MicroKernel& kernel = active_microkernel();
   const Sizes z = sizes_of(g);
   const int threads = threads_of(g, z);
-  // A 1x1 input whose taps fill the output exactly, one tap per output (no padding, dilation or output_padding: a
-  // generator's first layer): the columns, [group][image][channel][tap], are then the output itself, when groups or
-  // images are one. They are computed there, and only the bias is added: the col2im pass and its parallel region
-  // took a fifth of dcgan_z's 40 us forward.
-  const bool columns_are_output = z.pixels == 1 && params.padding.h == 0 && params.padding.w == 0 &&
-                                  params.dilation.h == 1 && params.dilation.w == 1 && g.out_h == g.kernel_h &&
-                                  g.out_w == g.kernel_w && (g.groups == 1 || g.batch == 1);
-  float* columns = columns_are_output ? output : columns_of(g, z);
+  // The columns computed in the output itself where it has their layout; only the bias is then added.
+  const bool in_output = columns_are_output(g, params, z);
+  float* columns = in_output ? output : columns_of(g, z);
   const int64_t cig = g.in_channels_per_group;
   if (z.total_pixels >= kernel.mr) {
     columns_by_gemm(kernel, g, z, threads, input, weight, columns);
@@ -270,7 +276,7 @@ void conv_transpose2d_columns(const ConvTranspose2dGeometry& g, const ConvTransp
         [&](int64_t group, int64_t ci, int64_t p) { return input_at(input, g, z, p, group * cig + ci); }, weight,
         cig * z.columns, columns, z.total_pixels * z.columns);
   }
-  if (columns_are_output) {
+  if (in_output) {
     if (bias == nullptr) return;
     // On the calling thread below 64 K outputs: a parallel region costs more than the adds.
     const int64_t planes = g.batch * g.out_channels;

@@ -26,12 +26,11 @@ inline __attribute__((always_inline)) void pad_row(const float* plane, int64_t i
     return;
   }
   const float* row = plane + y * in_w;
-  if (stride_x == 1) {  // zeros, the row's columns inside the window, zeros
-    const int64_t first = std::clamp<int64_t>(-x_lo, 0, out.row);
-    const int64_t end = std::clamp<int64_t>(in_w - x_lo, first, out.row);
-    std::fill(destination, destination + first, 0.0f);
-    std::copy(row + first + x_lo, row + end + x_lo, destination + first);
-    std::fill(destination + end, destination + out.row, 0.0f);
+  if (stride_x == 1) {  // zeros, the row, zeros (the columns cover the whole row)
+    const int64_t left = -x_lo;
+    std::fill(destination, destination + left, 0.0f);
+    std::copy(row, row + in_w, destination + left);
+    std::fill(destination + left + in_w, destination + out.row, 0.0f);
     return;
   }
   // Sub-row r holds x = j*stride_x + r + x_lo: zeros, then the columns inside the row, then zeros.

@@ -53,7 +53,8 @@ void pad_planes(const float* source, int64_t planes, int64_t in_h, int64_t in_w,
 
 // A window of an activation that one task reads: rows [y_lo, y_hi] and columns [x_lo, x_hi] of `planes` source
 // planes, on the calling thread, with stride 1 and no spare zeros (for single-float readers), and zeros where the
-// window lies outside the planes. `out` keeps its storage between windows and only grows it.
+// window lies outside the planes. The columns cover every column of the planes (x_lo <= 0, x_hi >= in_w - 1), as
+// pad_planes's do; the rows may be any. `out` keeps its storage between windows and only grows it.
 void pad_window(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo, int64_t y_hi,
                 int64_t x_lo, int64_t x_hi, PaddedPlanes& out);
 

@@ -90,7 +90,8 @@ LinesAhead::LinesAhead(const float* source, int64_t planes_in, int64_t in_h, int
   y_lo = std::max<int64_t>(0, y_lo);
   y_hi = std::min(in_h - 1, y_hi);
   first = source + y_lo * in_w;
-  plane_lines = std::max<int64_t>(0, phase::ceil_div((y_hi - y_lo + 1) * in_w, 16));
+  span = std::max<int64_t>(0, (y_hi - y_lo + 1) * in_w);
+  plane_lines = phase::ceil_div(span, 16);
   per_step = phase::ceil_div(planes * plane_lines, std::max<int64_t>(1, steps));
 }
 

@@ -8,6 +8,7 @@
 
 #include "../common/phase_geometry.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -62,7 +63,7 @@ void pad_window(const float* source, int64_t planes, int64_t in_h, int64_t in_w,
 // asked for from memory `per_step` at a time over `steps` steps: a window padded later then copies from the cache.
 struct LinesAhead {
   const float* first = nullptr;
-  int64_t plane_floats = 0, planes = 0, plane_lines = 0, per_step = 0;
+  int64_t plane_floats = 0, span = 0, planes = 0, plane_lines = 0, per_step = 0;  // span: floats read per plane
   int64_t plane = 0, line = 0;
 
   LinesAhead() = default;
@@ -71,7 +72,7 @@ struct LinesAhead {
 
   void ask() {
     for (int64_t i = 0; i < per_step && plane < planes; ++i) {
-      __builtin_prefetch(first + plane * plane_floats + line * 16);
+      __builtin_prefetch(first + plane * plane_floats + std::min(line * 16, span - 1));
       if (++line == plane_lines) line = 0, ++plane;
     }
   }

@@ -37,11 +37,6 @@ struct ReadExtent {
 };
 ReadExtent read_extent(const std::vector<CorrelationPlan>& plans, const ConvShape& s);
 
-// Whether some tap reads outside the input (a zero).
-inline bool reads_outside(const ReadExtent& e, const ConvShape& s) {
-  return e.y_lo < 0 || e.x_lo < 0 || e.y_hi >= s.in_h || e.x_hi >= s.in_w;
-}
-
 // The parts of a tile that do not depend on the group: every pixel's output offset (group 0) and, per tap, its
 // source offset (group 0, input channel 0) as `sources` asks. Groups then share them. PaddedBase (`padded` not null)
 // keeps only each pixel's offset into the padded input: every tap then reads inside it. Gather needs every offset

@@ -77,9 +77,8 @@ int64_t pad_task_window(const Call& call, const TaskRange& r, PaddedPlanes& wind
     y_hi = first ? hi : std::max(y_hi, hi);
     first = false;
   }
-  const int64_t x_lo = -call.padded->pad_left;
   const float* planes = call.input + (image * s.in_channels + r.group * s.in_per_group) * s.in_h * s.in_w;
-  pad_window(planes, s.in_per_group, s.in_h, s.in_w, y_lo, y_hi, x_lo, x_lo + call.padded->row - 1, window);
+  pad_window(planes, s.in_per_group, s.in_h, s.in_w, y_lo, y_hi, *call.padded, window);
   return image;
 }
 

@@ -73,8 +73,8 @@ void pad_planes(const float* source, int64_t planes, int64_t in_h, int64_t in_w,
 }
 
 void pad_window(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo, int64_t y_hi,
-                int64_t x_lo, int64_t x_hi, PaddedPlanes& out) {
-  set_padded_geometry(y_lo, y_hi, x_lo, x_hi, 1, 0, out);
+                const PaddedPlanes& columns, PaddedPlanes& out) {
+  set_padded_geometry(y_lo, y_hi, -columns.pad_left, columns.row - 1 - columns.pad_left, 1, 0, out);
   const size_t size = static_cast<size_t>(planes * out.plane_size());
   if (out.storage.size() < size) out.storage.resize(size);
   out.data = out.storage.data();
@@ -97,7 +97,7 @@ LinesAhead::LinesAhead(const float* source, int64_t planes_in, int64_t in_h, int
 
 void pad_planes_for_gathers(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo,
                             int64_t y_hi, int64_t x_lo, int64_t x_hi, int threads, PaddedPlanes& out) {
-  if (y_lo < 0 || x_lo < 0 || y_hi >= in_h || x_hi >= in_w)
+  if (reaches_outside(y_lo, y_hi, x_lo, x_hi, in_h, in_w))
     return pad_planes(source, planes, in_h, in_w, y_lo, y_hi, x_lo, x_hi, 1, threads, out, 0);
   out.storage.clear();
   out.data = source;

@@ -45,6 +45,12 @@ constexpr int64_t kPaddedRowSlack = 16;
 void set_padded_geometry(int64_t y_lo, int64_t y_hi, int64_t x_lo, int64_t x_hi, int64_t stride_x, int64_t row_slack,
                          PaddedPlanes& out);
 
+// Whether source rows [y_lo, y_hi] and columns [x_lo, x_hi] reach outside planes of in_h x in_w: whether reading
+// them needs a copy padded with zeros.
+inline bool reaches_outside(int64_t y_lo, int64_t y_hi, int64_t x_lo, int64_t x_hi, int64_t in_h, int64_t in_w) {
+  return y_lo < 0 || x_lo < 0 || y_hi >= in_h || x_hi >= in_w;
+}
+
 // Fills `out` from source planes [planes][in_h][in_w] for source rows [y_lo, y_hi] and columns [x_lo, x_hi] (those
 // outside the source read as zeros; y_lo and x_lo are at most 0), on `threads` threads, with `row_slack` zeros after
 // each sub-row. Every element is written, so `out` can be reused from call to call without clearing.
@@ -52,12 +58,12 @@ void pad_planes(const float* source, int64_t planes, int64_t in_h, int64_t in_w,
                 int64_t x_lo, int64_t x_hi, int64_t stride_x, int threads, PaddedPlanes& out,
                 int64_t row_slack = kPaddedRowSlack);
 
-// A window of an activation that one task reads: rows [y_lo, y_hi] and columns [x_lo, x_hi] of `planes` source
-// planes, on the calling thread, with stride 1 and no spare zeros (for single-float readers), and zeros where the
-// window lies outside the planes. The columns cover every column of the planes (x_lo <= 0, x_hi >= in_w - 1), as
-// pad_planes's do; the rows may be any. `out` keeps its storage between windows and only grows it.
+// A window of an activation that one task reads: rows [y_lo, y_hi] of `planes` source planes, with the columns of
+// `columns` (a call's geometry for its windows: stride 1, no spare zeros, every column of the planes and the zeros
+// around them, as set_padded_geometry gives), on the calling thread, with zeros where the window lies outside the
+// planes. So every window of a call shares its tap offsets. `out` keeps its storage between windows and only grows it.
 void pad_window(const float* source, int64_t planes, int64_t in_h, int64_t in_w, int64_t y_lo, int64_t y_hi,
-                int64_t x_lo, int64_t x_hi, PaddedPlanes& out);
+                const PaddedPlanes& columns, PaddedPlanes& out);
 
 // The lines of rows [y_lo, y_hi] (those inside the planes) of `planes` source planes [in_h][in_w] from `source`,
 // asked for from memory `per_step` at a time over `steps` steps: a window padded later then copies from the cache.

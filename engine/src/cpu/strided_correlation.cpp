@@ -345,8 +345,9 @@ void prepare_gathering(Call& call, int threads) {
     // sub-row: a segment's 8 pixels are all the plan's, so its reads all lie inside the extent.
     pad_planes(call.input, s.batch * s.in_channels, s.in_h, s.in_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi,
                call.plans[0].x.in_stride, threads, padded, 0);
-  } else if (call.blocking.input_in_place && reads_outside(e, s) && tasks_read_one_image(call)) {
-    // Each task pads its own window (Call::padded_windows): here only the windows' columns, as pad_window sets them.
+  } else if (call.blocking.input_in_place && reaches_outside(e.y_lo, e.y_hi, e.x_lo, e.x_hi, s.in_h, s.in_w) &&
+             tasks_read_one_image(call)) {
+    // Each task pads its own window (Call::padded_windows): here only the columns every window takes (pad_window).
     call.padded_windows = true;
     set_padded_geometry(e.y_lo, e.y_hi, e.x_lo, e.x_hi, 1, 0, padded);
     padded.data = nullptr;

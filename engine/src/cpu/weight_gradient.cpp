@@ -184,8 +184,8 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   PaddedPlanes& padded_b = buffers.padded_b;
   const TapExtent e = b_tap_extent(p);
   const bool in_place = weight_gradient_reads_b_in_place(p, l, kernel, threads);
-  const bool reaches_outside = e.y_lo < 0 || e.x_lo < 0 || e.y_hi >= p.b_h || e.x_hi >= p.b_w;
-  if (in_place && reaches_outside && weight_gradient_pads_b_windows(p, l, kernel, threads)) {
+  if (in_place && reaches_outside(e.y_lo, e.y_hi, e.x_lo, e.x_hi, p.b_h, p.b_w) &&
+      weight_gradient_pads_b_windows(p, l, kernel, threads)) {
     set_padded_geometry(e.y_lo, e.y_hi, e.x_lo, e.x_hi, 1, 0, padded_b);
     padded_b.data = nullptr;
     return weight_gradient_b_in_place(p, l, kernel, a, padded_b, b, threads, buffers.packed_a, grad_weight);

@@ -135,8 +135,7 @@ void weight_gradient_b_in_place(const WeightGradientProblem& p, const GradientSi
         if (windows_of) {
           const int64_t j_begin = rb_begin * mr, j_end = std::min(rb_end * mr, z.n);
           const ChunkWindow w = chunk_window(p, z, windows_of, group, j_begin, j_end, chunk * kc_most);
-          pad_window(w.planes, w.channels, p.b_h, p.b_w, w.y_lo, w.y_hi, -b.pad_left, b.row - 1 - b.pad_left,
-                     s.window);
+          pad_window(w.planes, w.channels, p.b_h, p.b_w, w.y_lo, w.y_hi, b, s.window);
           decode_chunk(p, s.window, w.k_in_image, kc, s.b_pixel.data());
           j_shift = w.first_channel * z.taps;
           if (chunk + 1 < z.k_chunks) {

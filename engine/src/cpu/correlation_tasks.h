@@ -96,9 +96,6 @@ struct Call {
   // the right one kRightPartner (it runs with the left); kNoPartner otherwise. Empty when the kernel cannot store
   // pairs.
   std::vector<int64_t> x_partner;
-  // Weight in place (Blocking::weight_in_place): a K block's offsets into the weight's rows, 0, 1, 2, ... from the
-  // block's start, shared by every task.
-  std::vector<int64_t> k_steps;
   // Input in place, with taps that read outside the input: each task pads its own window of input rows, for its
   // group, into its thread's scratch (Scratch::window), rather than the call padding the whole input first. The
   // window stays in the core's L2, so the input crosses memory once, not three times (read, written padded, read

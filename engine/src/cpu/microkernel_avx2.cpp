@@ -70,6 +70,8 @@ void run_b_rows(int64_t kc, const float* a, const float* b, int64_t ldb, float* 
 template <bool kAccumulate>
 void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
   const float* const r[kMr] = {rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]};
+  if (!offset)
+    return register_block<kAccumulate>(kc, [&r](int64_t k, int64_t m) { return r[m] + k; }, packed_b(b), c, kNr);
   register_block<kAccumulate>(kc, [&r, offset](int64_t k, int64_t m) { return r[m] + offset[k]; }, packed_b(b), c,
                               kNr);
 }

@@ -40,6 +40,8 @@ void run_b_rows(int64_t kc, const float* a, const float* b, int64_t ldb, float* 
 
 template <bool kAccumulate>
 void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
+  if (!offset)
+    return register_block<kAccumulate>(kc, [rows](int64_t k, int64_t m) { return rows[m] + k; }, packed_b(b), c, kNr);
   register_block<kAccumulate>(kc, [rows, offset](int64_t k, int64_t m) { return rows[m] + offset[k]; }, packed_b(b),
                               c, kNr);
 }

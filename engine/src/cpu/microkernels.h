@@ -52,8 +52,9 @@ struct MicroKernel {
   int64_t nr;        // output pixels per tile
   // C is row-major [mr][nr] (ldc = nr); accumulates.
   void (*run)(int64_t kc, const float* a, const float* b, float* c);
-  // The same with A read in place, unpacked: A[k][m] = rows[m][offset[k]] (mr row pointers). A weight used by few
-  // pixels (a batch-1 layer) is read straight from the caller's layout this way, with no copy of it at all.
+  // The same with A read in place, unpacked: A[k][m] = rows[m][offset[k]] (mr row pointers), or rows[m][k] where
+  // offset is null. A weight used by few pixels (a batch-1 layer) is read straight from the caller's layout this
+  // way, with no copy of it at all.
   void (*run_rows)(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c);
   // The same with C = A * B (not accumulated): the first K block of a tile, which then needs no C = 0 before it.
   void (*run_rows_store)(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c);

@@ -136,9 +136,10 @@ void run_task_with_panels(const Call& call, int64_t task, Scratch& scratch) {
           for (int64_t m = 0; m < mr; ++m)
             rows[m] = call.weight + (r.group * s.out_per_group + std::min(mb * mr + m, s.out_per_group - 1)) * k_total +
                       ci0 * taps;
+          // A K block's steps lie one after another along each weight row: no offsets.
           const auto run_rows = first ? kernel.run_rows_store : kernel.run_rows;
           for (int64_t t = 0; t < count; ++t)
-            run_rows(kc, rows, call.k_steps.data(), scratch.b.data() + t * kc * nr,
+            run_rows(kc, rows, nullptr, scratch.b.data() + t * kc * nr,
                      c_tile(slot, t) + (mb - r.mb_begin) * mr * nr);
           continue;
         }
@@ -465,10 +466,6 @@ void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, 
     b.ci_block = std::min(b.ci_block, kernel.streamed_channels);
   call.all_taps = all_taps;
   call.max_taps = max_taps;
-  if (b.weight_in_place) {
-    call.k_steps.resize(static_cast<size_t>(b.ci_block * max_taps));
-    std::iota(call.k_steps.begin(), call.k_steps.end(), int64_t{0});
-  }
   // B gathered: through a zero-padded copy of the input, or, when streaming, from the input itself where the kernel
   // can. A streaming call's few pixels cannot pay for a pass over the input before the products: the copy was 13 of
   // b1_mid's 240 us on its grad_input. With panels the copy is paid for by many tiles, and the scalar gathers

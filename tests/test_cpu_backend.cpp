@@ -11,6 +11,8 @@
 
 #include <cmath>
 #include <random>
+#include <tuple>
+#include <vector>
 
 namespace convt {
 namespace {
@@ -252,6 +254,32 @@ TEST(CpuBackend, ScatterGemmAgreesUnderEveryThreadSplit) {
         cpu::conv_transpose2d_cpu_into(layer.x, layer.w, &layer.b, layer.params, actual);
         EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
             << level << ", " << threads << " threads, input " << shape_to_string(layer.x.shape());
+      }
+  }
+}
+
+// The scatter GEMM's rows are every output channel's taps, so a decoder has many: it takes the level's taller tiles
+// where it has them: 176 rows (11 channels of 4x4 taps, a partial last tile of 12 rows), and 144 rows per group of
+// two. At every kernel level and thread count, they must agree with the reference.
+TEST(CpuBackend, ScatterGemmWithManyRowsTakesTallTiles) {
+  ConvTranspose2dParams grouped{2, 1, 1, 1, 1};
+  grouped.groups = 2;
+  const std::vector<std::tuple<Tensor, Tensor, Tensor, ConvTranspose2dParams>> layers{
+      {Tensor::randn({2, 40, 5, 6}, 31), Tensor::randn({40, 11, 4, 4}, 32), Tensor::randn({11}, 33),
+       ConvTranspose2dParams{2, 1, 0, 1, 1}},
+      {Tensor::randn({3, 48, 4, 5}, 34), Tensor::randn({48, 9, 4, 4}, 35), Tensor::randn({18}, 36), grouped}};
+  for (const auto& [x, w, b, params] : layers) {
+    const Tensor expected = conv_transpose2d_reference(x, w, &b, params);
+    const Tensor scale = testing::conv_transpose2d_term_scale(x, w, &b, params);
+    for (const std::string& level : cpu::supported_kernel_levels())
+      for (const int threads : {1, 2, 3}) {
+        KernelLevel forced(level);
+        Threads scoped(threads);
+        PathForced forced_path(cpu::KernelPath::ScatterGemm);
+        Tensor actual = poisoned(expected.shape());
+        cpu::conv_transpose2d_cpu_into(x, w, &b, params, actual);
+        EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
+            << level << ", " << threads << " threads, weight " << shape_to_string(w.shape());
       }
   }
 }

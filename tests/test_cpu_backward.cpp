@@ -180,6 +180,25 @@ TEST(CpuBackward, ManyPixelsSumOverSeveralChunks) {
     }
 }
 
+// Many input channels make many rows of the weight gradient's GEMM, which then takes the level's taller tiles where it
+// has them: 140 rows (a partial last tile either way) with the pixels in one K chunk, and 132 over two chunks, at
+// every kernel level and several thread counts.
+TEST(CpuBackward, ManyInputChannelsTakeTallTiles) {
+  const ConvTranspose2dParams params{IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1};
+  const BackwardCheck one_chunk =
+      transposed_backward_check(Tensor::randn({2, 140, 9, 10}, 51), Tensor::randn({140, 6, 3, 3}, 52), true, params, 53);
+  const BackwardCheck two_chunks =
+      transposed_backward_check(Tensor::randn({3, 132, 16, 12}, 54), Tensor::randn({132, 5, 3, 3}, 55), true, params, 56);
+  for (const std::string& level : cpu::supported_kernel_levels())
+    for (const int threads : {1, 2, 3}) {
+      SCOPED_TRACE(level + ", threads " + std::to_string(threads));
+      KernelLevel forced(level);
+      Threads scoped(threads);
+      EXPECT_TRUE(one_chunk());
+      EXPECT_TRUE(two_chunks());
+    }
+}
+
 // A generator's first layer (a 1x1 latent, no padding, the output exactly the kernel) reads grad_output as its
 // columns when groups or images are one. Batches with and without groups, and layers just off that shape, at every
 // kernel level.

@@ -40,6 +40,16 @@ const MicroKernel& active_microkernel() {
 
 std::string active_kernel_level() { return active_microkernel().name; }
 
+const MicroKernel& kernel_for_rows(const MicroKernel& kernel, int64_t rows) {
+  // At 32 and 64 output channels (big_small, unet64) the tall tiles' padding and the extra work per tile made the
+  // weight gradient 0.83 to 0.89 times as fast; from 256 rows up they were 1.05 to 1.15 times faster.
+  constexpr int64_t kTallRowsAtLeast = 128;
+  if (!kernel.tall || rows < kTallRowsAtLeast) return kernel;
+  const auto padding = [rows](int64_t mr) { return (rows + mr - 1) / mr * mr - rows; };
+  // No more than a thirty-second of the rows wasted beyond what the kernel's own tiles waste.
+  return padding(kernel.tall->mr) <= padding(kernel.mr) + rows / 32 ? *kernel.tall : kernel;
+}
+
 void force_kernel_level(const std::string& level) {
   if (level.empty()) {
     g_forced.store(nullptr);

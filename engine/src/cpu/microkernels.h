@@ -40,8 +40,8 @@ void pack_rows_with(CopyRun copy, const Run* runs, int64_t count, const float* c
     }
 }
 
-// The largest tile of any kernel (AVX-512's 8 x 32), for arrays sized at compile time.
-constexpr int64_t kMaxMr = 8, kMaxNr = 32;
+// The largest tile of any kernel (AVX-512's tall 12 x 32), for arrays sized at compile time.
+constexpr int64_t kMaxMr = 12, kMaxNr = 32;
 
 // Pixels per segment of B read in place (MicroKernel::run_in_place): one AVX2 vector.
 constexpr int64_t kInPlaceSegment = 8;
@@ -97,6 +97,9 @@ struct MicroKernel {
   // The same level with tiles of half the pixels, for calls whose few pixels would leave this kernel's tiles half
   // empty (kernel_for_call in strided_correlation.cpp). Null where there is none.
   const MicroKernel* narrow;
+  // The same level with tiles of more rows, for the packed GEMMs of calls with many rows (kernel_for_rows): each
+  // float of B then serves more FMAs. Null where there is none.
+  const MicroKernel* tall;
   // How many input channels' kernels a streaming K block reads at once from conv_transpose2d's layout, where each
   // is its own stream through memory. Measured on the machines each level was tuned on: on a Zen 3 (AVX2) more
   // than 8 outran its prefetchers (latency's forward, a 32 MB weight, 1.19 times faster with 8); on a Zen 5
@@ -114,6 +117,10 @@ const MicroKernel& microkernel_generic();
 
 // The kernel used by the fast paths: the best supported, or the one forced by force_kernel_level (convt/cpu.h).
 const MicroKernel& active_microkernel();
+
+// The kernel for a packed GEMM of `rows` rows: `kernel`'s tall tiles where it has them and the rows are many enough
+// that rounding them up to whole tiles costs little, else `kernel` itself.
+const MicroKernel& kernel_for_rows(const MicroKernel& kernel, int64_t rows);
 
 // The path a test forced with force_kernel_path (convt/cpu.h), or Automatic.
 KernelPath forced_kernel_path();

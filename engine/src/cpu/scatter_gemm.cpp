@@ -281,7 +281,9 @@ bool use_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvTranspose2dPar
 
 void conv_transpose2d_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params,
                                    const float* input, const float* weight, const float* bias, float* output) {
-  const MicroKernel& kernel = active_microkernel();
+  // The GEMM's rows are every output channel's taps: many, so taller tiles read B fewer times.
+  const MicroKernel& kernel =
+      kernel_for_rows(active_microkernel(), g.out_channels_per_group * g.kernel_h * g.kernel_w);
   const int threads = threads_for_work(g.useful_flops());
   const ScatterPlan plan = plan_of(g, params, kernel, threads);
   std::vector<float>& panels = call_panels();

@@ -157,6 +157,16 @@ CallBuffers& call_buffers() {
   return buffers;
 }
 
+// The GEMM's sizes and its tiles' counts for `kernel`.
+Layout layout_for(const WeightGradientProblem& p, const MicroKernel& kernel) {
+  Layout l{gradient_sizes(p)};
+  l.m_blocks = phase::ceil_div(l.m, kernel.mr);
+  l.n_blocks = phase::ceil_div(l.n, kernel.nr);
+  l.tile = kernel.mr * kernel.nr;
+  l.group_tiles = l.m_blocks * l.n_blocks;
+  return l;
+}
+
 }  // namespace
 
 TapExtent b_tap_extent(const WeightGradientProblem& p) {
@@ -167,13 +177,8 @@ TapExtent b_tap_extent(const WeightGradientProblem& p) {
 }
 
 void weight_gradient(const WeightGradientProblem& p, const float* a, const float* b, float* grad_weight) {
-  const MicroKernel& kernel = active_microkernel();
-  const int64_t mr = kernel.mr, nr = kernel.nr;
-  Layout l{gradient_sizes(p)};
-  l.m_blocks = phase::ceil_div(l.m, mr);
-  l.n_blocks = phase::ceil_div(l.n, nr);
-  l.tile = mr * nr;
-  l.group_tiles = l.m_blocks * l.n_blocks;
+  const MicroKernel& base = active_microkernel();
+  Layout l = layout_for(p, base);
 
   const double flops = 2.0 * static_cast<double>(p.groups * l.m * l.n) * static_cast<double>(l.k);
   const int threads = threads_for_work(flops);
@@ -183,16 +188,22 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   // goes (weight_gradient_pads_b_windows).
   PaddedPlanes& padded_b = buffers.padded_b;
   const TapExtent e = b_tap_extent(p);
-  const bool in_place = weight_gradient_reads_b_in_place(p, l, kernel, threads);
+  const bool in_place = weight_gradient_reads_b_in_place(p, l, base, threads);
   if (in_place && reaches_outside(e.y_lo, e.y_hi, e.x_lo, e.x_hi, p.b_h, p.b_w) &&
-      weight_gradient_pads_b_windows(p, l, kernel, threads)) {
+      weight_gradient_pads_b_windows(p, l, base, threads)) {
     set_padded_geometry(e.y_lo, e.y_hi, e.x_lo, e.x_hi, 1, 0, padded_b);
     padded_b.data = nullptr;
-    return weight_gradient_b_in_place(p, l, kernel, a, padded_b, b, threads, buffers.packed_a, grad_weight);
+    return weight_gradient_b_in_place(p, l, base, a, padded_b, b, threads, buffers.packed_a, grad_weight);
   }
   pad_planes_for_gathers(b, p.batch * p.b_channels, p.b_h, p.b_w, e.y_lo, e.y_hi, e.x_lo, e.x_hi, threads, padded_b);
   if (in_place)
-    return weight_gradient_b_in_place(p, l, kernel, a, padded_b, nullptr, threads, buffers.packed_a, grad_weight);
+    return weight_gradient_b_in_place(p, l, base, a, padded_b, nullptr, threads, buffers.packed_a, grad_weight);
+
+  // Both operands packed: taller tiles where the rows are many (B read in place keeps the base kernel's tiles,
+  // whose rows are pointers into B).
+  const MicroKernel& kernel = kernel_for_rows(base, l.m);
+  const int64_t mr = kernel.mr, nr = kernel.nr;
+  if (&kernel != &base) l = layout_for(p, kernel);
 
   // Enough tasks for every core twice over: column ranges first (no extra memory), then K parts.
   const int64_t wanted = 2 * static_cast<int64_t>(threads);

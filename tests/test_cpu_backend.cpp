@@ -258,24 +258,28 @@ TEST(CpuBackend, ScatterGemmAgreesUnderEveryThreadSplit) {
   }
 }
 
-// The scatter GEMM's rows are every output channel's taps, so a decoder has many: it takes the level's taller tiles
-// where it has them: 176 rows (11 channels of 4x4 taps, a partial last tile of 12 rows), and 144 rows per group of
-// two. At every kernel level and thread count, they must agree with the reference.
-TEST(CpuBackend, ScatterGemmWithManyRowsTakesTallTiles) {
+// GEMMs with many rows take the level's taller tiles where it has them. The scatter GEMM's rows are every output
+// channel's taps: 176 (11 channels of 4x4 taps, a partial last tile of 12 rows), and 144 per group of two. The
+// phase GEMM with the weight packed into panels has a row per output channel: 140, over more pixel tiles than one task holds. At
+// every kernel level and thread count, they must agree with the reference.
+TEST(CpuBackend, GemmsWithManyRowsTakeTallTiles) {
   ConvTranspose2dParams grouped{2, 1, 1, 1, 1};
   grouped.groups = 2;
-  const std::vector<std::tuple<Tensor, Tensor, Tensor, ConvTranspose2dParams>> layers{
+  const std::vector<std::tuple<Tensor, Tensor, Tensor, ConvTranspose2dParams, cpu::KernelPath>> layers{
       {Tensor::randn({2, 40, 5, 6}, 31), Tensor::randn({40, 11, 4, 4}, 32), Tensor::randn({11}, 33),
-       ConvTranspose2dParams{2, 1, 0, 1, 1}},
-      {Tensor::randn({3, 48, 4, 5}, 34), Tensor::randn({48, 9, 4, 4}, 35), Tensor::randn({18}, 36), grouped}};
-  for (const auto& [x, w, b, params] : layers) {
+       ConvTranspose2dParams{2, 1, 0, 1, 1}, cpu::KernelPath::ScatterGemm},
+      {Tensor::randn({3, 48, 4, 5}, 34), Tensor::randn({48, 9, 4, 4}, 35), Tensor::randn({18}, 36), grouped,
+       cpu::KernelPath::ScatterGemm},
+      {Tensor::randn({2, 24, 20, 18}, 37), Tensor::randn({24, 140, 3, 3}, 38), Tensor::randn({140}, 39),
+       ConvTranspose2dParams{2, 1, 1, 1, 1}, cpu::KernelPath::Gemm}};
+  for (const auto& [x, w, b, params, path] : layers) {
     const Tensor expected = conv_transpose2d_reference(x, w, &b, params);
     const Tensor scale = testing::conv_transpose2d_term_scale(x, w, &b, params);
     for (const std::string& level : cpu::supported_kernel_levels())
       for (const int threads : {1, 2, 3}) {
         KernelLevel forced(level);
         Threads scoped(threads);
-        PathForced forced_path(cpu::KernelPath::ScatterGemm);
+        PathForced forced_path(path);
         Tensor actual = poisoned(expected.shape());
         cpu::conv_transpose2d_cpu_into(x, w, &b, params, actual);
         EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))

@@ -378,11 +378,16 @@ bool streams_weight(const std::vector<CorrelationPlan>& plans, const ConvShape& 
 }
 
 // The active kernel, or its narrow shape (MicroKernel::narrow) when streaming with it leaves fewer tile pixels empty:
-// a batch-1 layer's 4x4 phases fill half of AVX-512's 32-pixel tiles.
-const MicroKernel& kernel_for_call(const std::vector<CorrelationPlan>& plans, const ConvShape& shape) {
+// a batch-1 layer's 4x4 phases fill half of AVX-512's 32-pixel tiles, or its tall shape (kernel_for_rows) when both
+// operands are packed, the weight into panels (neither it nor the input read in place) for many output channels.
+const MicroKernel& kernel_for_call(const std::vector<CorrelationPlan>& plans, const ConvShape& shape,
+                                   WeightLayout layout) {
   const MicroKernel& wide = active_microkernel();
-  if (wide.narrow == nullptr || !streams_weight(plans, shape, wide) || !streams_weight(plans, shape, *wide.narrow))
-    return wide;
+  if (!streams_weight(plans, shape, wide))
+    return reads_input_in_place(plans, shape) || weight_rows_in_k_order(plans, shape, layout)
+               ? wide
+               : kernel_for_rows(wide, shape.out_per_group);
+  if (wide.narrow == nullptr || !streams_weight(plans, shape, *wide.narrow)) return wide;
   int64_t wide_pixels = 0, narrow_pixels = 0;
   for (const CorrelationPlan& plan : plans) {
     const int64_t pixels = shape.batch * plan.y.count * plan.x.count;
@@ -574,7 +579,7 @@ bool packs_input(const std::vector<CorrelationPlan>& plans, const ConvShape& sha
 
 void run_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
                       const float* weight, WeightLayout layout, const float* bias, float* output) {
-  run_all(plans, shape, input, nullptr, false, kernel_for_call(plans, shape), bias, output, weight, layout);
+  run_all(plans, shape, input, nullptr, false, kernel_for_call(plans, shape, layout), bias, output, weight, layout);
 }
 
 void run_correlations_packed(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,

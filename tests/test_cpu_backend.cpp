@@ -260,8 +260,9 @@ TEST(CpuBackend, ScatterGemmAgreesUnderEveryThreadSplit) {
 
 // GEMMs with many rows take the level's taller tiles where it has them. The scatter GEMM's rows are every output
 // channel's taps: 176 (11 channels of 4x4 taps, a partial last tile of 12 rows), and 144 per group of two. The
-// phase GEMM with the weight packed into panels has a row per output channel: 140, over more pixel tiles than one task holds. At
-// every kernel level and thread count, they must agree with the reference.
+// phase GEMM with the weight packed into panels has a row per output channel: 140, over more pixel tiles than one
+// task holds (fewer would stream the weight). At every kernel level and thread count, they must agree with the
+// reference.
 TEST(CpuBackend, GemmsWithManyRowsTakeTallTiles) {
   ConvTranspose2dParams grouped{2, 1, 1, 1, 1};
   grouped.groups = 2;

@@ -185,10 +185,10 @@ TEST(CpuBackward, ManyPixelsSumOverSeveralChunks) {
 // every kernel level and several thread counts.
 TEST(CpuBackward, ManyInputChannelsTakeTallTiles) {
   const ConvTranspose2dParams params{IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1};
-  const BackwardCheck one_chunk =
-      transposed_backward_check(Tensor::randn({2, 140, 9, 10}, 51), Tensor::randn({140, 6, 3, 3}, 52), true, params, 53);
-  const BackwardCheck two_chunks =
-      transposed_backward_check(Tensor::randn({3, 132, 16, 12}, 54), Tensor::randn({132, 5, 3, 3}, 55), true, params, 56);
+  const Tensor x1 = Tensor::randn({2, 140, 9, 10}, 51), w1 = Tensor::randn({140, 6, 3, 3}, 52);
+  const Tensor x2 = Tensor::randn({3, 132, 16, 12}, 54), w2 = Tensor::randn({132, 5, 3, 3}, 55);
+  const BackwardCheck one_chunk = transposed_backward_check(x1, w1, true, params, 53);
+  const BackwardCheck two_chunks = transposed_backward_check(x2, w2, true, params, 56);
   for (const std::string& level : cpu::supported_kernel_levels())
     for (const int threads : {1, 2, 3}) {
       SCOPED_TRACE(level + ", threads " + std::to_string(threads));

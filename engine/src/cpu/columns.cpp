@@ -104,10 +104,14 @@ void weighted_row_sums(const MicroKernel& kernel, const Sizes& z, int64_t groups
                        int64_t out_group) {
   const int64_t blocks = (outputs + 3) / 4;
   const auto [range, ranges] = column_ranges(z, groups * blocks, threads);
+  // Items of equal size, dealt out the same way on every call, so that a thread meets the rows it read last time in
+  // its own core's L2: a batch-1 layer's weight (dcgan_z's 3.2 MB) then stays there between calls. Dealt out
+  // dynamically, half of it came from the other core's cache (dcgan_z's three passes 1.24 to 1.38 times slower on
+  // the Intel Xeon).
 #pragma omp parallel num_threads(threads)
   {
     std::vector<float> coefficients4(static_cast<size_t>(terms * 4));
-#pragma omp for schedule(dynamic)
+#pragma omp for schedule(static)
     for (int64_t item = 0; item < groups * blocks * ranges; ++item) {
       const int64_t group = item / (blocks * ranges), o0 = item / ranges % blocks * 4, r = item % ranges;
       const int64_t count = std::min<int64_t>(4, outputs - o0);
@@ -316,7 +320,8 @@ void conv_transpose2d_grad_input_columns(const ConvTranspose2dGeometry& g, const
   // Dot products of a weight row with 4 pixels' columns, in float over 1024 columns at a time, then in double.
   constexpr int64_t kChunk = 1024;
   const int64_t items = g.groups * g.in_channels_per_group;
-#pragma omp parallel for schedule(dynamic) num_threads(threads)
+  // Dealt out the same way on every call, as in weighted_row_sums.
+#pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t item = 0; item < items; ++item) {
     const int64_t group = item / g.in_channels_per_group, ci = item % g.in_channels_per_group;
     const float* row = weight + item * z.columns;

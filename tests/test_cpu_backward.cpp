@@ -180,12 +180,12 @@ TEST(CpuBackward, ManyPixelsSumOverSeveralChunks) {
     }
 }
 
-// Many input channels make many rows of the weight gradient's GEMM, which then takes the level's taller tiles where it
-// has them: 140 rows (a partial last tile either way) with the pixels in one K chunk, and 132 over two chunks, at
-// every kernel level and several thread counts.
+// Many input channels make many rows of the weight gradient's GEMM, which with enough pixels takes the level's taller
+// tiles where it has them: 140 rows (a partial last tile either way) with 288 pixels in one K chunk, and 132 rows
+// over two chunks, at every kernel level and several thread counts.
 TEST(CpuBackward, ManyInputChannelsTakeTallTiles) {
   const ConvTranspose2dParams params{IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1};
-  const Tensor x1 = Tensor::randn({2, 140, 9, 10}, 51), w1 = Tensor::randn({140, 6, 3, 3}, 52);
+  const Tensor x1 = Tensor::randn({2, 140, 12, 12}, 51), w1 = Tensor::randn({140, 6, 3, 3}, 52);
   const Tensor x2 = Tensor::randn({3, 132, 16, 12}, 54), w2 = Tensor::randn({132, 5, 3, 3}, 55);
   const BackwardCheck one_chunk = transposed_backward_check(x1, w1, true, params, 53);
   const BackwardCheck two_chunks = transposed_backward_check(x2, w2, true, params, 56);

@@ -176,11 +176,11 @@ void store_channel_major_pair(const float* c0, const float* c1, int64_t rows, fl
 }
 
 // The narrow tile is only streamed (kernel_for_call), whose tiles are stored element by element: no tile stores.
-// The tall tile serves only the packed GEMMs that keep their tiles in buffers of their own (kernel_for_rows): none.
+// The tall tile serves only packed GEMMs (kernel_for_rows), whose tiles are channel-major: no pixel-major stores.
 template <int64_t kRows, int64_t kVectors>
 MicroKernel kernel_of(const MicroKernel* narrow, const MicroKernel* tall) {
   using S = Shape<kRows, kVectors>;
-  const bool wide = S::kNr == kWideNr && kRows == kMr;
+  const bool wide = S::kNr == kWideNr;
   return MicroKernel{"avx512",
                      kRows,
                      S::kNr,
@@ -195,7 +195,7 @@ MicroKernel kernel_of(const MicroKernel* narrow, const MicroKernel* tall) {
                      pack_rows,
                      gather_rows<S::kNr>,
                      nullptr,
-                     wide ? store_pixel_major_pair : nullptr,
+                     wide && kRows == kMr ? store_pixel_major_pair : nullptr,
                      nullptr,
                      wide ? store_channel_major_pair : nullptr,
                      narrow,

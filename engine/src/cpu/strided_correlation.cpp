@@ -80,7 +80,21 @@ void store_tile(const Call& call, const TaskRange& r, const TileIndex& index, co
   const int64_t first_row = r.mb_begin * call.kernel.mr;
   const int64_t valid_rows = std::min(r.rows, s.out_per_group - first_row);
   float* group_output = call.output + (r.group * s.out_per_group + first_row) * out_plane;
-  const int64_t first = index.out_offset[0], last = index.out_offset[static_cast<size_t>(index.valid - 1)];
+  const int64_t* offset = index.out_offset.data();
+  // Runs of pixels whose outputs lie evenly apart (a stretch of one output row of the phase), where that is the next
+  // float or every other one (at stride 3, s3's forward ran 0.92 times as fast by runs as one float at a time).
+  const int64_t phase_step = index.valid > 1 ? offset[1] - offset[0] : 1;
+  if (call.kernel.store_run && (phase_step == 1 || phase_step == 2)) {
+    for (int64_t j = 0; j < index.valid;) {
+      const int64_t step = j + 1 < index.valid ? offset[j + 1] - offset[j] : 1;
+      int64_t length = 1;
+      while (j + length < index.valid && offset[j + length] - offset[j + length - 1] == step) ++length;
+      call.kernel.store_run(c + j, nr, valid_rows, length, step, group_output + offset[j], out_plane);
+      j += length;
+    }
+    return;
+  }
+  const int64_t first = offset[0], last = offset[index.valid - 1];
   for (int64_t m = 0; m < valid_rows; ++m) {
     float* channel = group_output + m * out_plane;
     // The output rows two channels on are asked for (to write): a phase writes every s-th float of lines that the

@@ -6,7 +6,7 @@
 //   accumulators of their own, added at the end: 16 chains again.
 // - tall: 12 x 32, 24 accumulators, for the packed GEMMs of calls with many rows (MicroKernel::tall). Each float of
 //   B, read from L2, serves 12 FMAs rather than 8: on the Intel Xeon a tile streaming B from L2 ran at 90% of the
-//   FMA peak against 83% for the wide one.
+//   FMA peak against 82% for the wide one.
 #include "microkernels.h"
 
 #include <immintrin.h>
@@ -117,7 +117,7 @@ struct Shape {
 
   template <bool kAccumulate>
   static void run_rows(int64_t kc, const float* const* rows, const int64_t* offset, const float* b, float* c) {
-    // Without offsets, one load fewer per K step: grad_input's weight rows read this way ran 1.05 to 1.09 times
+    // Without offsets, one load fewer per K step: grad_input's weight rows read this way ran 1.03 to 1.12 times
     // faster on the Intel Xeon.
     if (!offset)
       return register_block<kRows, kVectors, kAccumulate>(

@@ -195,15 +195,13 @@ void store_run(const float* c, int64_t ldc, int64_t rows, int64_t length, int64_
         const auto mask = static_cast<__mmask16>((1u << std::min<int64_t>(16, length - i)) - 1u);
         _mm512_mask_storeu_ps(row + i, mask, _mm512_maskz_loadu_ps(mask, source + i));
       }
-    } else if (step == 2) {
+    } else {
       for (int64_t i = 0; i < length; i += 8) {
         const auto lanes = static_cast<unsigned>(std::min<int64_t>(8, length - i));
         const __m512 values = _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << lanes) - 1u), source + i);
         const auto even_lanes = static_cast<__mmask16>(0x5555u & ((1u << (2 * lanes - 1)) - 1u));
         _mm512_mask_storeu_ps(row + 2 * i, even_lanes, _mm512_maskz_permutexvar_ps(even_lanes, spread, values));
       }
-    } else {
-      for (int64_t i = 0; i < length; ++i) row[i * step] = source[i];
     }
   }
 }

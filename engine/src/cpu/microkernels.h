@@ -94,9 +94,9 @@ struct MicroKernel {
   // One pixel-major tile whose mr pixels are contiguous outputs: out[co * out_plane + j] = (pixel j, channel co).
   void (*store_pixel_major)(const float* c, int64_t channels, float* out, int64_t out_plane);
   void (*store_channel_major_pair)(const float* c0, const float* c1, int64_t rows, float* out, int64_t out_plane);
-  // A run of `length` pixels of a channel-major tile (rows ldc floats apart) whose outputs lie `step` floats apart:
-  // out[m * out_plane + i * step] = c[m * ldc + i] for m < rows. Null where not written (the caller then stores
-  // element by element).
+  // A run of `length` pixels of a channel-major tile (rows ldc floats apart) whose outputs lie `step` (1 or 2)
+  // floats apart: out[m * out_plane + i * step] = c[m * ldc + i] for m < rows. Null where not written (the caller
+  // then stores element by element).
   void (*store_run)(const float* c, int64_t ldc, int64_t rows, int64_t length, int64_t step, float* out,
                     int64_t out_plane);
   // The same level with tiles of half the pixels, for calls whose few pixels would leave this kernel's tiles half

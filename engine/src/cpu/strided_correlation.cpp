@@ -86,10 +86,9 @@ void store_tile(const Call& call, const TaskRange& r, const TileIndex& index, co
   const int64_t phase_step = index.valid > 1 ? offset[1] - offset[0] : 1;
   if (call.kernel.store_run && (phase_step == 1 || phase_step == 2)) {
     for (int64_t j = 0; j < index.valid;) {
-      const int64_t step = j + 1 < index.valid ? offset[j + 1] - offset[j] : 1;
       int64_t length = 1;
-      while (j + length < index.valid && offset[j + length] - offset[j + length - 1] == step) ++length;
-      call.kernel.store_run(c + j, nr, valid_rows, length, step, group_output + offset[j], out_plane);
+      while (j + length < index.valid && offset[j + length] - offset[j + length - 1] == phase_step) ++length;
+      call.kernel.store_run(c + j, nr, valid_rows, length, phase_step, group_output + offset[j], out_plane);
       j += length;
     }
     return;
@@ -398,9 +397,9 @@ const MicroKernel& kernel_for_call(const std::vector<CorrelationPlan>& plans, co
                                    WeightLayout layout) {
   const MicroKernel& wide = active_microkernel();
   if (!streams_weight(plans, shape, wide))
-    return reads_input_in_place(plans, shape) || weight_rows_in_k_order(plans, shape, layout)
-               ? wide
-               : kernel_for_rows(wide, shape.out_per_group);
+    return packs_input(plans, shape) && !weight_rows_in_k_order(plans, shape, layout)
+               ? kernel_for_rows(wide, shape.out_per_group)
+               : wide;
   if (wide.narrow == nullptr || !streams_weight(plans, shape, *wide.narrow)) return wide;
   int64_t wide_pixels = 0, narrow_pixels = 0;
   for (const CorrelationPlan& plan : plans) {

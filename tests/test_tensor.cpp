@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 namespace convt {
 namespace {
@@ -64,6 +66,23 @@ TEST(Tensor, ReshapeKeepsDataAndChecksCount) {
   EXPECT_EQ(r[11], 11.0f);
   EXPECT_THROW(t.reshaped({5}), Error);
   EXPECT_THROW(Tensor::from_data({2, 2}, {1, 2, 3}), Error);
+}
+
+// Every way of making a tensor, from a few floats to several pages, starts its data on a cache line: the fast
+// kernels store whole 64-byte lines, and malloc's 16-byte alignment split each such store over two lines.
+TEST(Tensor, DataStartsOnACacheLine) {
+  auto on_a_line = [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data()) % kCacheLineBytes == 0; };
+  for (int64_t count : {1, 3, 17, 1000, 300000}) {
+    SCOPED_TRACE(count);
+    EXPECT_TRUE(on_a_line(Tensor({count})));
+    EXPECT_TRUE(on_a_line(Tensor::randn({count}, 1)));
+    EXPECT_TRUE(on_a_line(Tensor::from_data({count}, std::vector<float>(static_cast<size_t>(count), 2.0f))));
+    const Tensor original = Tensor::arange({count});
+    EXPECT_TRUE(on_a_line(original.reshaped({1, count})));
+    const Tensor copy = original;
+    EXPECT_TRUE(on_a_line(copy));
+    EXPECT_EQ(copy[count - 1], static_cast<float>(count - 1));
+  }
 }
 
 TEST(Tensor, MemoryBudgetRefusesUpFrontWithByteCount) {

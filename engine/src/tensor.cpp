@@ -157,14 +157,14 @@ Tensor Tensor::uniform(const Shape& shape, uint64_t seed, float low, float high)
   return t;
 }
 
-Tensor Tensor::from_data(const Shape& shape, std::vector<float> data) {
+Tensor Tensor::from_data(const Shape& shape, const std::vector<float>& data) {
   if (static_cast<int64_t>(data.size()) != shape_numel(shape))
     throw_invalid("Tensor::from_data: shape " + shape_to_string(shape) + " needs " +
                   std::to_string(shape_numel(shape)) + " values, got " + std::to_string(data.size()));
   check_memory_budget(shape, "tensor");
   Tensor t;
   t.shape_ = shape;
-  t.data_ = std::move(data);
+  t.data_.assign(data.begin(), data.end());
   return t;
 }
 

@@ -2,6 +2,8 @@
 // typed parameter structs and plain tensors, and the fast backends work on raw pointers.
 #pragma once
 
+#include "aligned.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -52,7 +54,8 @@ class Tensor {
   // implementation-defined distributions).
   static Tensor randn(const Shape& shape, uint64_t seed, float mean = 0.0f, float stddev = 1.0f);
   static Tensor uniform(const Shape& shape, uint64_t seed, float low = 0.0f, float high = 1.0f);
-  static Tensor from_data(const Shape& shape, std::vector<float> data);
+  // Copies `data` into the tensor's own storage, which starts on a cache line (aligned.h).
+  static Tensor from_data(const Shape& shape, const std::vector<float>& data);
 
   const Shape& shape() const { return shape_; }
   int64_t dim() const { return static_cast<int64_t>(shape_.size()); }
@@ -81,7 +84,7 @@ class Tensor {
   }
 
   Shape shape_;
-  std::vector<float> data_;
+  AlignedFloats data_;  // on a cache line (aligned.h)
 };
 
 }  // namespace convt

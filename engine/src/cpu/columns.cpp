@@ -4,6 +4,8 @@
 #include "parallel_threshold.h"
 #include "scratch.h"
 
+#include <convt/aligned.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -32,8 +34,8 @@ AxisProducts axis_products(int64_t in, int64_t out, int64_t kernel, int64_t stri
 }
 
 // The buffers of a call, kept by the calling thread between calls.
-std::vector<float>& columns_buffer() {
-  static thread_local std::vector<float> columns;
+AlignedFloats& columns_buffer() {
+  static thread_local AlignedFloats columns;
   return columns;
 }
 
@@ -71,7 +73,7 @@ int threads_of(const ConvTranspose2dGeometry& g, const Sizes& z) {
 }
 
 float* columns_of(const ConvTranspose2dGeometry& g, const Sizes& z) {
-  std::vector<float>& buffer = columns_buffer();
+  AlignedFloats& buffer = columns_buffer();
   buffer.resize(static_cast<size_t>(g.groups * z.total_pixels * z.columns));
   return buffer.data();
 }
@@ -110,7 +112,7 @@ void weighted_row_sums(const MicroKernel& kernel, const Sizes& z, int64_t groups
   // the Intel Xeon).
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<float> coefficients4(static_cast<size_t>(terms * 4));
+    AlignedFloats coefficients4(static_cast<size_t>(terms * 4));
 #pragma omp for schedule(static)
     for (int64_t item = 0; item < groups * blocks * ranges; ++item) {
       const int64_t group = item / (blocks * ranges), o0 = item / ranges % blocks * 4, r = item % ranges;
@@ -130,8 +132,8 @@ void weighted_row_sums(const MicroKernel& kernel, const Sizes& z, int64_t groups
 constexpr int64_t kGemmKc = 256;
 
 // The calling thread's buffer of the packed pixels, kept between calls and shared by the call's threads.
-std::vector<float>& packed_pixels_buffer() {
-  static thread_local std::vector<float> packed;
+AlignedFloats& packed_pixels_buffer() {
+  static thread_local AlignedFloats packed;
   return packed;
 }
 
@@ -147,7 +149,7 @@ void columns_by_gemm(const MicroKernel& kernel, const ConvTranspose2dGeometry& g
   const int64_t column_blocks = (m_total + nr - 1) / nr;
   // About four tasks per thread, each a range of one group's column blocks.
   const int64_t ranges = std::clamp<int64_t>((4 * threads + g.groups - 1) / g.groups, 1, column_blocks);
-  std::vector<float>& packed = packed_pixels_buffer();
+  AlignedFloats& packed = packed_pixels_buffer();
   at_least(packed, g.groups * pixel_blocks * cig * mr);
 #pragma omp parallel num_threads(threads)
   {
@@ -165,7 +167,7 @@ void columns_by_gemm(const MicroKernel& kernel, const ConvTranspose2dGeometry& g
     // Edge tiles (the last pixels, the last columns) through a tile of their own; the last column block's B copied
     // with zeros after the weight's last column, which a read in place would pass. Kept by each thread between
     // calls, so that a call allocates nothing.
-    static thread_local std::vector<float> tile, tail_b;
+    static thread_local AlignedFloats tile, tail_b;
     at_least(tile, mr * nr);
     at_least(tail_b, kGemmKc * nr);
 #pragma omp for schedule(dynamic)

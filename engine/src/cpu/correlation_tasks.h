@@ -8,6 +8,8 @@
 #include "strided_correlation.h"
 #include "weight_panels.h"
 
+#include <convt/aligned.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -61,7 +63,7 @@ constexpr int64_t kMaxTilesPerTask = 8;
 struct SharedTiles {
   std::vector<TileIndex> tiles;  // [plan][tile], per_plan tiles a plan
   int64_t per_plan = 0;
-  std::vector<float> b;
+  AlignedFloats b;
 };
 
 // Everything a task reads.
@@ -72,7 +74,7 @@ struct Call {
   const float* input;
   const float* weight;  // the user's weight, read in place (streaming)
   WeightLayout layout;
-  const std::vector<std::vector<float>>* panels;  // packed panels (not streaming)
+  const std::vector<AlignedFloats>* panels;  // packed panels (not streaming)
   LazyPanels* lazy;                               // packs them block by block as tasks need them, or null
   const float* bias;
   float* output;
@@ -106,7 +108,7 @@ struct Call {
 // Per-thread scratch, kept between calls (OpenMP's threads persist) so that calls do not fault in fresh pages.
 struct Scratch {
   std::vector<TileIndex> tiles;  // the tiles of a task (with panels, or in place)
-  std::vector<float> b, c;
+  AlignedFloats b, c;
   // One input-channel block's K offsets: into a weight row (streaming), or into the padded input (in place), and
   // into the padded input for B when streaming with B in place.
   std::vector<int64_t> offsets, b_offsets;

@@ -8,6 +8,8 @@
 
 #include "../common/phase_geometry.h"
 
+#include <convt/aligned.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -15,7 +17,7 @@
 namespace convt::cpu {
 
 struct PaddedPlanes {
-  std::vector<float> storage;  // the copy (empty for a view of planes that need no padding)
+  AlignedFloats storage;  // the copy (empty for a view of planes that need no padding)
   const float* data = nullptr;
   int64_t pad_top = 0, pad_left = 0, height = 0, stride_x = 1, row = 0;
 

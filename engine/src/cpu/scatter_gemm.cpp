@@ -6,6 +6,7 @@
 #include "scratch.h"
 #include "weight_panels.h"
 
+#include <convt/aligned.h>
 #include <convt/cpu.h>
 
 #include <algorithm>
@@ -124,8 +125,8 @@ Task task_of(const ConvTranspose2dGeometry& g, const ScatterPlan& p, int64_t ind
 
 // Per-thread scratch, kept between calls.
 struct Scratch {
-  std::vector<float> b;  // [tile][ci][nr]
-  std::vector<float> c;  // [mr][nr]
+  AlignedFloats b;  // [tile][ci][nr]
+  AlignedFloats c;  // [mr][nr]
   // Each tile slot's pixels: where the output of kernel tap (0, 0) lands, as an offset from channel 0 of the output
   // tensor (possibly outside the output: `inside` says which taps land).
   std::vector<int64_t> out_index;
@@ -139,8 +140,8 @@ Scratch& thread_scratch() {
   return scratch;
 }
 
-std::vector<float>& call_panels() {
-  static thread_local std::vector<float> panels;
+AlignedFloats& call_panels() {
+  static thread_local AlignedFloats panels;
   return panels;
 }
 
@@ -286,7 +287,7 @@ void conv_transpose2d_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvT
       kernel_for_rows(active_microkernel(), g.out_channels_per_group * g.kernel_h * g.kernel_w);
   const int threads = threads_for_work(g.useful_flops());
   const ScatterPlan plan = plan_of(g, params, kernel, threads);
-  std::vector<float>& panels = call_panels();
+  AlignedFloats& panels = call_panels();
   at_least(panels, g.groups * plan.blocks * g.in_channels_per_group * kernel.mr);
   const ScatterPacker packer(g, plan, kernel.mr, weight, panels.data());
   static thread_local LazyPanels lazy;

@@ -7,8 +7,8 @@
 
 namespace convt::cpu {
 
-template <typename T>
-void at_least(std::vector<T>& buffer, int64_t size) {
+template <typename T, typename Allocator>
+void at_least(std::vector<T, Allocator>& buffer, int64_t size) {
   if (static_cast<int64_t>(buffer.size()) < size) buffer.resize(static_cast<size_t>(size));
 }
 

@@ -7,6 +7,7 @@
 #include "scratch.h"
 #include "weight_panels.h"
 
+#include <convt/aligned.h>
 #include <convt/error.h>
 #include <convt/shape.h>
 
@@ -317,8 +318,8 @@ void run_task_streaming(const Call& call, int64_t task, Scratch& scratch) {
 
 // The panels a call packs for itself when it does not stream, kept by the calling thread between calls so that a
 // large weight does not fault in fresh pages every call.
-std::vector<std::vector<float>>& call_panels() {
-  static thread_local std::vector<std::vector<float>> panels;
+std::vector<AlignedFloats>& call_panels() {
+  static thread_local std::vector<AlignedFloats> panels;
   return panels;
 }
 
@@ -413,7 +414,7 @@ const MicroKernel& kernel_for_call(const std::vector<CorrelationPlan>& plans, co
 // Shared by both entry points: `panels` is null when the call packs the weight itself; otherwise `in_place` says
 // which GEMM they were packed for.
 void run_all(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,
-             const std::vector<std::vector<float>>* panels, bool in_place, const MicroKernel& kernel, const float* bias,
+             const std::vector<AlignedFloats>* panels, bool in_place, const MicroKernel& kernel, const float* bias,
              float* output, const float* weight, WeightLayout layout) {
   Call call{plans, shape, kernel, input, weight, layout, panels, nullptr, bias, output, {}, {}, {}, {}, 0, 0, {}, nullptr,
             nullptr, {}, TileSources::Runs, {}, {}};

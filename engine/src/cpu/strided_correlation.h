@@ -11,6 +11,7 @@
 
 #include "microkernels.h"
 
+#include <convt/aligned.h>
 #include <convt/tensor.h>
 
 #include <cstdint>
@@ -64,7 +65,7 @@ struct PackedPanels {
   const MicroKernel* kernel = nullptr;
   bool input_in_place = false;
   int64_t groups = 1;
-  std::vector<std::vector<float>> panels;  // [plan * groups + group]
+  std::vector<AlignedFloats> panels;  // [plan * groups + group]
 };
 
 PackedPanels pack_panels(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* weight,

@@ -7,6 +7,7 @@
 #include "scratch.h"
 #include "weight_panels.h"
 
+#include <convt/aligned.h>
 #include <convt/cpu.h>
 
 #include <algorithm>
@@ -23,13 +24,13 @@ PaddedPlanes& prepared_rows() {
   static thread_local PaddedPlanes prepared;
   return prepared;
 }
-std::vector<std::vector<float>>& thin_weights() {
-  static thread_local std::vector<std::vector<float>> weights;
+std::vector<AlignedFloats>& thin_weights() {
+  static thread_local std::vector<AlignedFloats> weights;
   return weights;
 }
 // The packed weights of one plan are [group][chunk of 4 output channels][ci][tap][4]: where a block starts.
 int64_t thin_chunks(const ConvShape& s) { return (s.out_per_group + 3) / 4; }
-float* thin_block(std::vector<float>& plan_weights, const ConvShape& s, int64_t taps, int64_t group, int64_t chunk) {
+float* thin_block(AlignedFloats& plan_weights, const ConvShape& s, int64_t taps, int64_t group, int64_t chunk) {
   return plan_weights.data() + (group * thin_chunks(s) + chunk) * s.in_per_group * taps * 4;
 }
 LazyPanels& thin_lazy_weights() {
@@ -43,7 +44,7 @@ LazyPanels& thin_lazy_weights() {
 class ThinPacker final : public BlockPacker {
  public:
   ThinPacker(const std::vector<CorrelationPlan>& plans, const std::vector<size_t>& live, const ConvShape& s,
-             const float* weight, WeightLayout layout, std::vector<std::vector<float>>& weights)
+             const float* weight, WeightLayout layout, std::vector<AlignedFloats>& weights)
       : plans_(plans), live_(live), s_(s), weight_(weight), layout_(layout), weights_(weights) {}
 
   void pack_block(int64_t group, int64_t block, int64_t ci_begin, int64_t ci_end) const override {
@@ -77,7 +78,7 @@ class ThinPacker final : public BlockPacker {
   const ConvShape& s_;
   const float* weight_;
   WeightLayout layout_;
-  std::vector<std::vector<float>>& weights_;
+  std::vector<AlignedFloats>& weights_;
 };
 
 }  // namespace
@@ -123,7 +124,7 @@ void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShap
   // Each plan's weights per (group, block of 4 output channels), as [ci][tap][4], zero past C_out/groups: packed
   // as the work items first need each block (LazyPanels), into buffers kept by the calling thread between calls.
   const int64_t chunks = thin_chunks(s);
-  std::vector<std::vector<float>>& weights = thin_weights();
+  std::vector<AlignedFloats>& weights = thin_weights();
   weights.resize(plans.size());
   for (size_t p : live) {
     const int64_t taps = static_cast<int64_t>(plans[p].y.tap_kernel.size() * plans[p].x.tap_kernel.size());
@@ -145,7 +146,7 @@ void thin_correlations(const std::vector<CorrelationPlan>& plans, const ConvShap
 #pragma omp parallel num_threads(threads)
   {
     std::vector<const float*> sources;
-    std::vector<float> row_values;
+    AlignedFloats row_values;
 #pragma omp for schedule(static)
     for (int64_t item = 0; item < items; ++item) {
       const int64_t image_group = item / pairs_per_image_group, pair = item % pairs_per_image_group;
@@ -208,7 +209,7 @@ void thin_weight_gradient(const WeightGradientProblem& p, const float* a, const 
     std::vector<const float*> a_pointers(static_cast<size_t>(rows)), b_pointers(static_cast<size_t>(rows * taps));
     std::vector<double> sums(static_cast<size_t>(taps));
     std::vector<const float*> tap_start(static_cast<size_t>(taps));
-    std::vector<float> part(static_cast<size_t>(taps));
+    AlignedFloats part(static_cast<size_t>(taps));
 #pragma omp for schedule(dynamic)
     for (int64_t item = 0; item < items; ++item) {
       const int64_t g = item / (a_per_group * b_per_group), ai = item / b_per_group % a_per_group,

@@ -15,6 +15,8 @@
 #include "scratch.h"
 #include "weight_gradient_parts.h"
 
+#include <convt/aligned.h>
+
 #include <omp.h>
 
 #include <algorithm>
@@ -55,7 +57,7 @@ void copy_run(const float* source, int64_t length, float* destination) {
 struct Scratch {
   std::vector<int64_t> b_pixel, b_column;
   std::vector<ColumnRun> b_runs;
-  std::vector<float> b_pack;
+  AlignedFloats b_pack;
 };
 
 // A column block of whole 4-wide kernel rows (4 of them with AVX2's 16 columns, 8 with AVX-512's 32): kRuns 16-byte
@@ -148,7 +150,7 @@ Scratch& thread_scratch() {
 // The calling thread's buffers for a call, kept between calls and shared by the call's threads: the copies of C,
 // A packed, and B padded with zeros.
 struct CallBuffers {
-  std::vector<float> partial, packed_a;
+  AlignedFloats partial, packed_a;
   PaddedPlanes padded_b;
 };
 
@@ -221,10 +223,10 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   const bool direct = l.k_chunks == 1;
   // The copies of C, not cleared (each part's first chunk stores its tiles rather than adding to them), so a call
   // neither faults in nor zeroes a buffer the size of the weight.
-  std::vector<float>& partial = buffers.partial;
+  AlignedFloats& partial = buffers.partial;
   if (!direct) partial.resize(static_cast<size_t>(parts * p.groups * l.group_tiles * l.tile));
   // A packed once for the whole call (pack_a_blocks): about the size of A, as padded B is a copy of B.
-  std::vector<float>& packed_a = buffers.packed_a;
+  AlignedFloats& packed_a = buffers.packed_a;
   at_least(packed_a, p.groups * l.m_blocks * mr * l.k);
   const int64_t tasks = p.groups * column_ranges * parts;
 #pragma omp parallel num_threads(threads)

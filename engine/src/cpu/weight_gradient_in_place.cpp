@@ -12,6 +12,8 @@
 #include "scratch.h"
 #include "weight_gradient_parts.h"
 
+#include <convt/aligned.h>
+
 #include <omp.h>
 
 #include <algorithm>
@@ -27,7 +29,7 @@ constexpr int64_t kInPlaceMaxChannels = 128;
 // Per task scratch: the chunk's pixel offsets into padded B, and the task's tiles of C, [row block][a block][mr][nr].
 struct InPlaceScratch {
   std::vector<int64_t> b_pixel;
-  std::vector<float> c;
+  AlignedFloats c;
   PaddedPlanes window;  // the task's window of B for one chunk, when B is not padded whole
 };
 
@@ -106,7 +108,7 @@ bool weight_gradient_pads_b_windows(const WeightGradientProblem& p, const Gradie
 
 void weight_gradient_b_in_place(const WeightGradientProblem& p, const GradientSizes& z, const MicroKernel& kernel,
                                 const float* a, const PaddedPlanes& b, const float* windows_of, int threads,
-                                std::vector<float>& packed_a, float* grad_weight) {
+                                AlignedFloats& packed_a, float* grad_weight) {
   const int64_t mr = kernel.mr, nr = kernel.nr, kc_most = kWeightGradientKc;
   const InPlaceTasks t = tasks_of(p, z, kernel, threads);
   at_least(packed_a, p.groups * t.a_blocks * nr * z.k);

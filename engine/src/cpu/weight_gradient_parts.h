@@ -8,6 +8,8 @@
 #include "padded_planes.h"
 #include "weight_gradient.h"
 
+#include <convt/aligned.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -124,6 +126,6 @@ bool weight_gradient_pads_b_windows(const WeightGradientProblem& p, const Gradie
 // then lie in one image).
 void weight_gradient_b_in_place(const WeightGradientProblem& p, const GradientSizes& z, const MicroKernel& kernel,
                                 const float* a, const PaddedPlanes& b, const float* windows_of, int threads,
-                                std::vector<float>& packed_a, float* grad_weight);
+                                AlignedFloats& packed_a, float* grad_weight);
 
 }  // namespace convt::cpu

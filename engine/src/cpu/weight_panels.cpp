@@ -1,6 +1,8 @@
 // Packing a correlation's weights into the microkernel's panels (weight_panels.h).
 #include "weight_panels.h"
 
+#include <convt/aligned.h>
+
 #include <omp.h>
 
 #include <algorithm>
@@ -29,7 +31,7 @@ void pause_briefly(int64_t& spins) {
 }  // namespace
 
 PanelPacker::PanelPacker(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* weight,
-                         WeightLayout layout, int64_t width, std::vector<std::vector<float>>& panels)
+                         WeightLayout layout, int64_t width, std::vector<AlignedFloats>& panels)
     : shape_(shape), weight_(weight), layout_(layout), width_(width),
       blocks_(round_up(shape.out_per_group, width) / width) {
   panels.resize(plans.size() * static_cast<size_t>(shape.groups));
@@ -40,7 +42,7 @@ PanelPacker::PanelPacker(const std::vector<CorrelationPlan>& plans, const ConvSh
     for (int64_t ky : plans[p].y.tap_kernel)
       for (int64_t kx : plans[p].x.tap_kernel) entries_.push_back({ky * shape.kernel_w + kx, p, row++, taps, k_total});
     for (int64_t g = 0; g < shape.groups; ++g) {
-      std::vector<float>& panel = panels[p * static_cast<size_t>(shape.groups) + static_cast<size_t>(g)];
+      AlignedFloats& panel = panels[p * static_cast<size_t>(shape.groups) + static_cast<size_t>(g)];
       panel.resize(static_cast<size_t>(blocks_ * width * k_total));
       panels_.push_back(panel.data());
     }

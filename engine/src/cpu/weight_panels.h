@@ -5,6 +5,8 @@
 
 #include "strided_correlation.h"
 
+#include <convt/aligned.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -35,7 +37,7 @@ class PanelPacker final : public BlockPacker {
   // Sizes `panels` ([plan * groups + group]); a panel kept from an earlier call of the same size is reused as it is
   // (every element is written by pack_block).
   PanelPacker(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* weight,
-              WeightLayout layout, int64_t width, std::vector<std::vector<float>>& panels);
+              WeightLayout layout, int64_t width, std::vector<AlignedFloats>& panels);
 
   // Output channels [block * width, (block + 1) * width) and input channels [ci_begin, ci_end) of one group, for
   // every plan at once: the phases of a transposed conv share each kernel's cache line (packing them one after

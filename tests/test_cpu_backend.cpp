@@ -200,6 +200,32 @@ TEST(CpuBackend, StreamingReadsBothOperandsInPlace) {
   }
 }
 
+// Streaming conv2d's weight (as grad_input of conv_transpose2d does), whose rows hold their K steps in order, a K
+// block takes whole rows while the block's B fits a quarter of L2. 2100 input channels of 3x3 kernels give a B of
+// over 1 MB for one tile, so the rows are still cut into several blocks on any core with up to 4 MB of L2; 12 output
+// channels leave the last register tile part empty, and the second layer takes more than one tile per plan.
+TEST(CpuBackend, StreamingConv2dCutsLongWeightRowsIntoBlocks) {
+  const Shape inputs[] = {{1, 2100, 4, 4}, {1, 1100, 6, 10}};
+  const Conv2dParams params{IntPair(1), IntPair(1), IntPair(1), 1};
+  uint64_t seed = 70;
+  for (const Shape& input : inputs) {
+    const Tensor x = Tensor::randn(input, ++seed);
+    const Tensor w = Tensor::randn({12, input[1], 3, 3}, ++seed);
+    const Tensor b = Tensor::randn({12}, ++seed);
+    const Tensor expected = conv2d_reference(x, w, &b, params);
+    const Tensor scale = testing::conv2d_term_scale(x, w, &b, params);
+    for (const std::string& level : cpu::supported_kernel_levels())
+      for (const int threads : {1, 2, 3}) {
+        KernelLevel forced(level);
+        Threads scoped(threads);
+        Tensor actual = poisoned(expected.shape());
+        cpu::conv2d_cpu_into(x, w, &b, params, actual);
+        EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
+            << shape_to_string(input) << ", " << level << ", " << threads << " threads";
+      }
+  }
+}
+
 // A batch-1 layer with a small image has too few pixel tiles to go round the threads: its output channels are cut
 // into ranges instead, each task packing its own rows of the weight. Every thread count must give the same result,
 // per call and prepacked, on every path, with C_out not a multiple of the register tile and K crossing several blocks.

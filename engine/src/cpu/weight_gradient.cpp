@@ -3,8 +3,8 @@
 // M = CAg rows, N = CBg*kH*kW columns and a K of every pixel of the batch, which is usually the longest side. So,
 // unlike the forward (one tile of output pixels per task), the work is split three ways: groups, ranges of column
 // blocks and, when those are too few for the cores, parts of K, each part summing into its own copy of C (the
-// copies are added at the end). A is packed once per call and shared by every task; per K chunk a task packs B once
-// per column block. B is a gather of the taps from a copy of its operand padded with zeros (padded_planes.h), so
+// copies are added at the end; a single part sums in grad_weight itself). A is packed once per call and shared by
+// every task; per K chunk a task packs B once per column block. B is a gather of the taps from a copy of its operand padded with zeros (padded_planes.h), so
 // every tap of every pixel is read at a pixel's offset plus a column's, with no bounds to check. When A has few
 // channels next to B's columns, the roles swap and B is read in place instead (weight_gradient_in_place.cpp).
 #include "weight_gradient.h"
@@ -117,26 +117,39 @@ void pack_b(const WeightGradientProblem& p, const Layout& l, const PaddedPlanes&
   }
 }
 
+// One K chunk's product for tile (mb, jb) of C, stored in grad_weight (the first chunk) or added to what is there.
+// A tile on the edge goes through a small buffer. Inlined, as the loops it replaced were: a batch-1 layer has many
+// tiles of only 16 K steps each.
+inline __attribute__((always_inline)) void add_tile(const MicroKernel& kernel, const Layout& l, const float* a,
+                                                   const float* b_block, int64_t group, int64_t mb, int64_t jb,
+                                                   int64_t kc, bool accumulate, float* grad_weight) {
+  const int64_t mr = kernel.mr, nr = kernel.nr;
+  float* corner = grad_weight + (group * l.m + mb * mr) * l.n + jb * nr;
+  const int64_t width = std::min(nr, l.n - jb * nr), height = std::min(mr, l.m - mb * mr);
+  if (width == nr && height == mr) {
+    // Packed B is B read in place with rows nr floats apart.
+    if (accumulate)
+      kernel.run_b_rows(kc, a, b_block, nr, corner, l.n);
+    else
+      kernel.run_store(kc, a, b_block, corner, l.n);
+    return;
+  }
+  float tile[kMaxMr * kMaxNr];
+  kernel.run_store(kc, a, b_block, tile, nr);
+  for (int64_t mm = 0; mm < height; ++mm)
+    for (int64_t jj = 0; jj < width; ++jj)
+      corner[mm * l.n + jj] = (accumulate ? corner[mm * l.n + jj] : 0.0f) + tile[mm * nr + jj];
+}
+
 // The whole of K in one chunk: each tile of C is finished by one microkernel call and stored in place, row block
 // by row block so that every row of grad_weight is written in order (A and B are small; the output is the traffic).
-// A tile on the edge goes through a small buffer.
 void store_tiles(const MicroKernel& kernel, const Layout& l, const Scratch& s, const float* packed_a, int64_t group,
                  int64_t jb_begin, int64_t jb_end, int64_t kc, float* grad_weight) {
   const int64_t mr = kernel.mr, nr = kernel.nr;
   for (int64_t mb = 0; mb < l.m_blocks; ++mb)
     for (int64_t jb = jb_begin; jb < jb_end; ++jb) {
       const float* a = packed_a + a_block_at(l, group, 0, mb, kc, mr, l.m_blocks);
-      const float* b_block = s.b_pack.data() + (jb - jb_begin) * kc * nr;
-      float* corner = grad_weight + (group * l.m + mb * mr) * l.n + jb * nr;
-      const int64_t width = std::min(nr, l.n - jb * nr), height = std::min(mr, l.m - mb * mr);
-      if (width == nr && height == mr) {
-        kernel.run_store(kc, a, b_block, corner, l.n);
-        continue;
-      }
-      float tile[kMaxMr * kMaxNr];
-      kernel.run_store(kc, a, b_block, tile, nr);
-      for (int64_t mm = 0; mm < height; ++mm)
-        for (int64_t jj = 0; jj < width; ++jj) corner[mm * l.n + jj] = tile[mm * nr + jj];
+      add_tile(kernel, l, a, s.b_pack.data() + (jb - jb_begin) * kc * nr, group, mb, jb, kc, false, grad_weight);
     }
 }
 
@@ -221,10 +234,13 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   // call, so it goes straight into grad_weight: the copies of C would only add a zeroed buffer the size of the
   // weight, written and read again (a batch-1 layer with a 32 MB weight spent most of its time there).
   const bool direct = l.k_chunks == 1;
+  // With one part, each tile sums its chunks in grad_weight itself: a copy of C in tiles would only be read back and
+  // rearranged into the weight's layout at the end, a pass over the whole gradient (8% of dcgan's grad-weight).
+  const bool in_place_sums = !direct && parts == 1;
   // The copies of C, not cleared (each part's first chunk stores its tiles rather than adding to them), so a call
   // neither faults in nor zeroes a buffer the size of the weight.
   AlignedFloats& partial = buffers.partial;
-  if (!direct) partial.resize(static_cast<size_t>(parts * p.groups * l.group_tiles * l.tile));
+  if (!direct && !in_place_sums) partial.resize(static_cast<size_t>(parts * p.groups * l.group_tiles * l.tile));
   // A packed once for the whole call (pack_a_blocks): about the size of A, as padded B is a copy of B.
   AlignedFloats& packed_a = buffers.packed_a;
   at_least(packed_a, p.groups * l.m_blocks * mr * l.k);
@@ -258,6 +274,10 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
             for (int64_t mb = mb0; mb < std::min(l.m_blocks, mb0 + kMcBlocks); ++mb) {
               const float* a_rows = packed_a.data() + a_block_at(l, group, chunk, mb, kc, mr, l.m_blocks);
               const float* b_block = s.b_pack.data() + (jb - jb_begin) * kc * nr;
+              if (in_place_sums) {
+                add_tile(kernel, l, a_rows, b_block, group, mb, jb, kc, chunk != chunk_begin, grad_weight);
+                continue;
+              }
               float* tile = c + (mb * l.n_blocks + jb) * l.tile;
               if (chunk == chunk_begin)
                 kernel.run_store(kc, a_rows, b_block, tile, nr);
@@ -268,7 +288,7 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
     }
     // The copies of C summed into the weight's own layout, one row block at a time (contiguous in both). Every
     // thread takes the same branch, as a work-sharing loop requires.
-    if (!direct) {
+    if (!direct && !in_place_sums) {
       const int64_t row_blocks = p.groups * l.m_blocks;
 #pragma omp for schedule(static)
       for (int64_t row_block = 0; row_block < row_blocks; ++row_block) {

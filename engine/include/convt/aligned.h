@@ -2,7 +2,7 @@
 // line's worth of AVX2), so a buffer whose first float lies on a 64-byte boundary keeps every such access at a
 // multiple of 16 floats within one line. malloc aligns to 16 bytes only, and a large std::vector<float> began 16
 // bytes into its first page: each 64-byte store into it then touched two lines, and the stores of a batch-1 layer's
-// 32 MB weight gradient took half again as long (bench/RESULTS.md, "misaligned rows").
+// 32 MB weight gradient took half again as long (bench/RESULTS.md, the Intel Xeon's second session of 2026-12-03).
 #pragma once
 
 #include <cstddef>

@@ -75,7 +75,7 @@ struct Call {
   const float* weight;  // the user's weight, read in place (streaming)
   WeightLayout layout;
   const std::vector<AlignedFloats>* panels;  // packed panels (not streaming)
-  LazyPanels* lazy;                               // packs them block by block as tasks need them, or null
+  LazyPanels* lazy;                           // packs them block by block as tasks need them, or null
   const float* bias;
   float* output;
   Blocking blocking;

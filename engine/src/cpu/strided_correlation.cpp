@@ -237,9 +237,10 @@ void run_task_streaming(const Call& call, int64_t task, Scratch& scratch) {
     return group_weight + std::min(mb * mr + m, s.out_per_group - 1) * co_step;
   };
   // In conv2d's layout a row's block is one contiguous stream, which the hardware prefetchers follow once it has
-  // started: only its first lines are asked for. (A block of whole rows holds up to 32 KB of each; asking for all of
-  // it would fill L1 several times over.)
-  const int64_t prefetched_channels = transposed ? b.ci_block : std::max<int64_t>(1, kContiguousPrefetch / kernel_taps);
+  // started: only its first lines are asked for. (A block of whole rows holds all of each, 32 KB in latency's
+  // grad_input; asking for all of it would fill L1 several times over.)
+  const int64_t prefetched_channels =
+      transposed ? b.ci_block : std::max<int64_t>(1, kContiguousPrefetch / kernel_taps);
   auto prefetch_block = [&](int64_t mb, int64_t ci0, int64_t cn) {
     cn = std::min(cn, prefetched_channels);
     for (int64_t m = 0; m < mr; ++m)

@@ -4,9 +4,10 @@
 // unlike the forward (one tile of output pixels per task), the work is split three ways: groups, ranges of column
 // blocks and, when those are too few for the cores, parts of K, each part summing into its own copy of C (the
 // copies are added at the end; a single part sums in grad_weight itself). A is packed once per call and shared by
-// every task; per K chunk a task packs B once per column block. B is a gather of the taps from a copy of its operand padded with zeros (padded_planes.h), so
-// every tap of every pixel is read at a pixel's offset plus a column's, with no bounds to check. When A has few
-// channels next to B's columns, the roles swap and B is read in place instead (weight_gradient_in_place.cpp).
+// every task; per K chunk a task packs B once per column block. B is a gather of the taps from a copy of its operand
+// padded with zeros (padded_planes.h), so every tap of every pixel is read at a pixel's offset plus a column's, with
+// no bounds to check. When A has few channels next to B's columns, the roles swap and B is read in place instead
+// (weight_gradient_in_place.cpp).
 #include "weight_gradient.h"
 
 #include "microkernels.h"

@@ -27,6 +27,18 @@ struct PathForced {  // forces one GEMM, the direct kernels or the columns on ev
   ~PathForced() { cpu::force_kernel_path(cpu::KernelPath::Automatic); }
 };
 
+// Runs `run(setting)` under every kernel level this machine supports and 1, 2 and 3 threads, the setting named for
+// test traces ("avx512, 2 threads").
+template <typename Run>
+void each_level_and_thread_count(Run run) {
+  for (const std::string& level : cpu::supported_kernel_levels())
+    for (const int threads : {1, 2, 3}) {
+      KernelLevel forced(level);
+      Threads scoped(threads);
+      run(level + ", " + std::to_string(threads) + " threads");
+    }
+}
+
 // Every path a layer can take, named for test traces: every fast-path test runs each on the same cases (the
 // columns serve conv_transpose2d's passes and the scatter GEMM its forward; other ops keep their automatic choice
 // under them).

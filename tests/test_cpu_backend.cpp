@@ -161,14 +161,6 @@ TEST(CpuBackend, StreamingReadsBothOperandsInPlace) {
       {{1, 32, 8, 16}, 8, 3, {IntPair(2, 2), IntPair(0, 1), IntPair(1), 4}},
   };
   uint64_t seed = 50;
-  auto each_setting = [](auto run) {
-    for (const std::string& level : cpu::supported_kernel_levels())
-      for (const int threads : {1, 2, 3}) {
-        KernelLevel forced(level);
-        Threads scoped(threads);
-        run(level + ", " + std::to_string(threads) + " threads");
-      }
-  };
   for (const TransposedLayer& layer : transposed) {
     const Tensor x = Tensor::randn(layer.input, ++seed);
     const int64_t groups = layer.params.groups;
@@ -176,7 +168,7 @@ TEST(CpuBackend, StreamingReadsBothOperandsInPlace) {
     const Tensor b = Tensor::randn({layer.out_channels / groups * groups}, ++seed);
     const Tensor expected = conv_transpose2d_reference(x, w, &b, layer.params);
     const Tensor scale = testing::conv_transpose2d_term_scale(x, w, &b, layer.params);
-    each_setting([&](const std::string& setting) {
+    testing::each_level_and_thread_count([&](const std::string& setting) {
       Tensor actual = poisoned(expected.shape());
       cpu::conv_transpose2d_cpu_into(x, w, &b, layer.params, actual);
       EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
@@ -191,7 +183,7 @@ TEST(CpuBackend, StreamingReadsBothOperandsInPlace) {
     const Tensor expected = conv2d_reference(x, w, &b, layer.params);
     const Tensor scale = testing::conv2d_term_scale(x, w, &b, layer.params);
     ASSERT_EQ(expected.shape()[3] % 8, 0) << "the layer must have rows of whole segments";
-    each_setting([&](const std::string& setting) {
+    testing::each_level_and_thread_count([&](const std::string& setting) {
       Tensor actual = poisoned(expected.shape());
       cpu::conv2d_cpu_into(x, w, &b, layer.params, actual);
       EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
@@ -214,15 +206,12 @@ TEST(CpuBackend, StreamingConv2dCutsLongWeightRowsIntoBlocks) {
     const Tensor b = Tensor::randn({12}, ++seed);
     const Tensor expected = conv2d_reference(x, w, &b, params);
     const Tensor scale = testing::conv2d_term_scale(x, w, &b, params);
-    for (const std::string& level : cpu::supported_kernel_levels())
-      for (const int threads : {1, 2, 3}) {
-        KernelLevel forced(level);
-        Threads scoped(threads);
-        Tensor actual = poisoned(expected.shape());
-        cpu::conv2d_cpu_into(x, w, &b, params, actual);
-        EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
-            << shape_to_string(input) << ", " << level << ", " << threads << " threads";
-      }
+    testing::each_level_and_thread_count([&](const std::string& setting) {
+      Tensor actual = poisoned(expected.shape());
+      cpu::conv2d_cpu_into(x, w, &b, params, actual);
+      EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
+          << shape_to_string(input) << ", " << setting;
+    });
   }
 }
 
@@ -302,16 +291,13 @@ TEST(CpuBackend, GemmsWithManyRowsTakeTallTiles) {
   for (const auto& [x, w, b, params, path] : layers) {
     const Tensor expected = conv_transpose2d_reference(x, w, &b, params);
     const Tensor scale = testing::conv_transpose2d_term_scale(x, w, &b, params);
-    for (const std::string& level : cpu::supported_kernel_levels())
-      for (const int threads : {1, 2, 3}) {
-        KernelLevel forced(level);
-        Threads scoped(threads);
-        PathForced forced_path(path);
-        Tensor actual = poisoned(expected.shape());
-        cpu::conv_transpose2d_cpu_into(x, w, &b, params, actual);
-        EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
-            << level << ", " << threads << " threads, weight " << shape_to_string(w.shape());
-      }
+    testing::each_level_and_thread_count([&](const std::string& setting) {
+      PathForced forced_path(path);
+      Tensor actual = poisoned(expected.shape());
+      cpu::conv_transpose2d_cpu_into(x, w, &b, params, actual);
+      EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
+          << setting << ", weight " << shape_to_string(w.shape());
+    });
   }
 }
 

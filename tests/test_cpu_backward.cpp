@@ -189,14 +189,11 @@ TEST(CpuBackward, ManyInputChannelsTakeTallTiles) {
   const Tensor x2 = Tensor::randn({3, 132, 16, 12}, 54), w2 = Tensor::randn({132, 5, 3, 3}, 55);
   const BackwardCheck one_chunk = transposed_backward_check(x1, w1, true, params, 53);
   const BackwardCheck two_chunks = transposed_backward_check(x2, w2, true, params, 56);
-  for (const std::string& level : cpu::supported_kernel_levels())
-    for (const int threads : {1, 2, 3}) {
-      SCOPED_TRACE(level + ", threads " + std::to_string(threads));
-      KernelLevel forced(level);
-      Threads scoped(threads);
-      EXPECT_TRUE(one_chunk());
-      EXPECT_TRUE(two_chunks());
-    }
+  testing::each_level_and_thread_count([&](const std::string& setting) {
+    SCOPED_TRACE(setting);
+    EXPECT_TRUE(one_chunk());
+    EXPECT_TRUE(two_chunks());
+  });
 }
 
 // A generator's first layer (a 1x1 latent, no padding, the output exactly the kernel) reads grad_output as its

@@ -225,7 +225,7 @@ ProductCache::Typed<CompareResult> Analyses::compare(const ComputeResult& r, con
         difference[static_cast<size_t>(y * w + x)] = d;
         made.max_abs_difference = std::max(made.max_abs_difference, static_cast<double>(std::fabs(d)));
       }
-    made.difference = std::make_shared<const Tensor>(Tensor::from_data({h, w}, std::move(difference)));
+    made.difference = std::make_shared<const Tensor>(Tensor::from_data({h, w}, difference));
     return made;
   }, cost <= kCheapElements);
 }

@@ -235,13 +235,13 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
   // call, so it goes straight into grad_weight: the copies of C would only add a zeroed buffer the size of the
   // weight, written and read again (a batch-1 layer with a 32 MB weight spent most of its time there).
   const bool direct = l.k_chunks == 1;
-  // With one part, each tile sums its chunks in grad_weight itself: a copy of C in tiles would only be read back and
-  // rearranged into the weight's layout at the end, a pass over the whole gradient (8% of dcgan's grad-weight).
-  const bool in_place_sums = !direct && parts == 1;
-  // The copies of C, not cleared (each part's first chunk stores its tiles rather than adding to them), so a call
-  // neither faults in nor zeroes a buffer the size of the weight.
+  // Copies of C, one per part, only when K is split into parts: a single part sums its chunks in grad_weight itself,
+  // where a copy of C in tiles would only be read back and rearranged into the weight's layout at the end, a pass
+  // over the whole gradient (8% of dcgan's grad-weight). The copies are not cleared (each part's first chunk stores
+  // its tiles rather than adding to them), so a call neither faults in nor zeroes a buffer the size of the weight.
+  const bool copies_of_c = parts > 1;
   AlignedFloats& partial = buffers.partial;
-  if (!direct && !in_place_sums) partial.resize(static_cast<size_t>(parts * p.groups * l.group_tiles * l.tile));
+  if (copies_of_c) partial.resize(static_cast<size_t>(parts * p.groups * l.group_tiles * l.tile));
   // A packed once for the whole call (pack_a_blocks): about the size of A, as padded B is a copy of B.
   AlignedFloats& packed_a = buffers.packed_a;
   at_least(packed_a, p.groups * l.m_blocks * mr * l.k);
@@ -258,7 +258,8 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
       const int64_t group = task / (column_ranges * parts), range = task / parts % column_ranges, part = task % parts;
       const int64_t jb_begin = l.n_blocks * range / column_ranges, jb_end = l.n_blocks * (range + 1) / column_ranges;
       const int64_t chunk_begin = l.k_chunks * part / parts, chunk_end = l.k_chunks * (part + 1) / parts;
-      float* c = partial.data() + (part * p.groups + group) * l.group_tiles * l.tile;
+      // This part's copy of C (none without copies: partial may then be empty).
+      float* c = copies_of_c ? partial.data() + (part * p.groups + group) * l.group_tiles * l.tile : nullptr;
       for (int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
         const int64_t k0 = chunk * kKc, kc = std::min(kKc, l.k - k0);
         decode_chunk(p, padded_b, k0, kc, s.b_pixel.data());
@@ -275,7 +276,7 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
             for (int64_t mb = mb0; mb < std::min(l.m_blocks, mb0 + kMcBlocks); ++mb) {
               const float* a_rows = packed_a.data() + a_block_at(l, group, chunk, mb, kc, mr, l.m_blocks);
               const float* b_block = s.b_pack.data() + (jb - jb_begin) * kc * nr;
-              if (in_place_sums) {
+              if (!copies_of_c) {
                 add_tile(kernel, l, a_rows, b_block, group, mb, jb, kc, chunk != chunk_begin, grad_weight);
                 continue;
               }
@@ -289,7 +290,7 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
     }
     // The copies of C summed into the weight's own layout, one row block at a time (contiguous in both). Every
     // thread takes the same branch, as a work-sharing loop requires.
-    if (!direct && !in_place_sums) {
+    if (copies_of_c) {
       const int64_t row_blocks = p.groups * l.m_blocks;
 #pragma omp for schedule(static)
       for (int64_t row_block = 0; row_block < row_blocks; ++row_block) {

@@ -514,7 +514,7 @@ Value float_value(Tensor tensor) {
 Value integer_value(const Shape& shape, std::vector<int64_t> integers) {
   std::vector<float> floats(integers.begin(), integers.end());
   Value v;
-  v.tensor = Tensor::from_data(shape, std::move(floats));
+  v.tensor = Tensor::from_data(shape, floats);
   v.integers = std::move(integers);
   v.element_type = 7;  // INT64
   return v;

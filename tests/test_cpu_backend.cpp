@@ -95,11 +95,14 @@ TEST(CpuBackend, ManyChannelsCrossTheKBlocks) {
     }
 }
 
-// At stride 2 a row phase's two column phases run together, and a pair of tiles within one output row is stored as
-// side-by-side outputs: 12 per channel for the GEMM with the input in place (tiles of 6 pixels), 32 for the packed
-// one (16 pixels). Element by element when a tile wraps into the next row, ends the plan part-full, or has no
-// partner (an odd output width gives the column phases different pixel counts). 24 and 13 output channels put a
-// channel in every lane of the 8-channel groups and end one part-full; the widths make tiles wrap rows, or not.
+// At stride 2 a row phase's two column phases run together, and their tiles are stored side by side. With the input
+// in place, a pair of tiles within one output row (12 outputs a channel for tiles of 6 pixels); element by element
+// when a tile wraps into the next row, ends the plan part-full, or has no partner (an odd output width gives the
+// column phases different pixel counts). The packed GEMM stores every pair by runs of its output rows, and widens a
+// right phase one pixel short (from 16 pixels a row) by a stand-in column that is never stored: odd output widths
+// of 35 below, at stride 2 and at stride (1, 2), where the rows of a phase are adjacent and a run of equal phases
+// goes on into the next row. 24 and 13 output channels put a channel in every lane of the 8-channel groups and end
+// one part-full; the widths make tiles wrap rows, or not.
 TEST(CpuBackend, ColumnPhasesStoredSideBySide) {
   struct Layer {
     Shape input;
@@ -113,6 +116,9 @@ TEST(CpuBackend, ColumnPhasesStoredSideBySide) {
       {{1, 8, 9, 10}, 24, 1, {IntPair(2), IntPair(0), IntPair(1), IntPair(1), 1}},  // odd width: no pairs
       {{2, 8, 3, 32}, 13, 1, {IntPair(2), IntPair(1), IntPair(0), IntPair(1), 1}},
       {{1, 8, 4, 20}, 24, 1, {IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1}},
+      {{2, 8, 5, 17}, 13, 1, {IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1}},
+      {{2, 12, 6, 17}, 24, 2, {IntPair(1, 2), IntPair(0, 1), IntPair(0, 1), IntPair(1), 2}},
+      {{2, 8, 6, 16}, 13, 1, {IntPair(1, 2), IntPair(0), IntPair(0), IntPair(1), 1}},
   };
   uint64_t seed = 30;
   for (const Layer& layer : layers) {

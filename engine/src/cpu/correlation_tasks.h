@@ -94,9 +94,9 @@ struct Call {
   // How the tiles describe B's sources: PaddedBase with `padded`; Gather when B is gathered from the input itself
   // (MicroKernel::gather_rows); Runs otherwise.
   TileSources b_sources = TileSources::Runs;
-  // Input in place: for the left plan of a pair of column partners (column_partners), the right one's index; for
-  // the right one kRightPartner (it runs with the left); kNoPartner otherwise. Empty when the kernel cannot store
-  // pairs.
+  // Either GEMM with panels: for the left plan of a pair of column partners (column_partners), the right one's
+  // index; for the right one kRightPartner (it runs with the left); kNoPartner otherwise. Empty when the kernel
+  // cannot store pairs, or when streaming.
   std::vector<int64_t> x_partner;
   // Input in place, with taps that read outside the input: each task pads its own window of input rows, for its
   // group, into its thread's scratch (Scratch::window), rather than the call padding the whole input first. The

@@ -159,10 +159,6 @@ void store_pixel_major(const float* c, int64_t channels, float* out, int64_t out
   store_pixel_major_impl<kMr, kNr>(c, channels, out, out_plane);
 }
 
-void store_channel_major_pair(const float* c0, const float* c1, int64_t rows, float* out, int64_t out_plane) {
-  store_channel_major_pair_impl<kNr>(c0, c1, rows, out, out_plane);
-}
-
 // pack_rows with vector copies for the two common steps: 1 (a transposed conv's phases) and 2 (grad_input and
 // conv2d at stride 2, where a plain loop copied one float at a time).
 void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t channel_stride, int64_t channels,
@@ -187,8 +183,8 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
 const MicroKernel& microkernel_avx2() {
   static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store,
                                   run_b_rows<true>, run_b_rows<false>, thin_rows, thin_dots, pack_rows, nullptr,
-                                  run_in_place, store_pixel_major_pair, store_pixel_major, store_channel_major_pair,
-                                  nullptr, nullptr, nullptr, 8, 0};
+                                  run_in_place, store_pixel_major_pair, store_pixel_major,
+                                  store_channel_major_pair_run_impl, nullptr, nullptr, nullptr, 8, 0};
   return kernel;
 }
 

@@ -130,18 +130,34 @@ struct Shape {
   }
 };
 
-// Runs are short (a row of one phase), so masked 16-lane copies beat memcpy calls by a wide margin.
+// `lanes` (1 to 16) floats every other one from `source`: the even lanes of the two vectors that hold them, loaded
+// masked so that nothing past the last is read.
+inline __m512 every_other_float(const float* source, int32_t lanes) {
+  const int32_t span = 2 * lanes - 1;
+  const auto low = static_cast<__mmask16>(span >= 16 ? 0xFFFFu : (1u << span) - 1u);
+  const auto high = static_cast<__mmask16>(span > 16 ? (1u << (span - 16)) - 1u : 0u);
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(low, source), even, _mm512_maskz_loadu_ps(high, source + 16));
+}
+
+// Runs are short (a row of one phase, or of a stride-2 correlation's input), so masked 16-lane copies beat memcpy
+// calls by a wide margin. Runs at step 2 (grad_input and conv2d at stride 2) were copied a float at a time; as
+// vectors they made no measurable difference to progan's and seg_k4s2's grad_input, whose packing (14% of either)
+// waits on its loads from L2 and L3, not on the copies.
 void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t channel_stride, int64_t channels,
                float* row, int64_t row_stride) {
   auto copy = [](const Run& run, const float* source, float* destination) {
-    if (run.source >= 0 && run.step != 1) {
+    if (run.source >= 0 && run.step > 2) {
       for (int32_t i = 0; i < run.length; ++i) destination[i] = source[i * run.step];
       return;
     }
     for (int32_t done = 0; done < run.length; done += 16) {
       const int32_t lanes = run.length - done < 16 ? run.length - done : 16;
       const __mmask16 mask = static_cast<__mmask16>((1u << lanes) - 1u);
-      const __m512 values = run.source < 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, source + done);
+      __m512 values = _mm512_setzero_ps();
+      if (run.source >= 0)
+        values = run.step == 2 ? every_other_float(source + 2 * done, lanes)
+                               : _mm512_maskz_loadu_ps(mask, source + done);
       _mm512_mask_storeu_ps(destination + done, mask, values);
     }
   };
@@ -177,10 +193,6 @@ void store_pixel_major_pair(const float* c0, const float* c1, int64_t channels, 
 
 void store_pixel_major(const float* c, int64_t channels, float* out, int64_t out_plane) {
   store_pixel_major_impl<kMr, kWideNr>(c, channels, out, out_plane);
-}
-
-void store_channel_major_pair(const float* c0, const float* c1, int64_t rows, float* out, int64_t out_plane) {
-  store_channel_major_pair_impl<kWideNr>(c0, c1, rows, out, out_plane);
 }
 
 // The phase GEMM's tiles stored a run at a time: contiguous runs (a stride-1 layer) as masked vector copies, runs
@@ -236,7 +248,7 @@ MicroKernel kernel_of(const MicroKernel* narrow, const MicroKernel* tall) {
                      nullptr,
                      wide && kRows == kMr ? store_pixel_major_pair : nullptr,
                      wide && kRows == kMr ? store_pixel_major : nullptr,
-                     wide ? store_channel_major_pair : nullptr,
+                     wide ? store_channel_major_pair_run_impl : nullptr,
                      store_run,
                      narrow,
                      tall,

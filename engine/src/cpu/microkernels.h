@@ -87,13 +87,17 @@ struct MicroKernel {
                        const int64_t* b_offset, float* c);
   // Two C tiles whose pixels land side by side (the two column phases of a stride-2 transposed conv, over one
   // output row), stored interleaved: out[co * out_plane + 2j + phase] = tile `phase`'s (pixel j, channel co).
-  // Pixel-major tiles are the GEMM's with the input in place, [mr pixels][nr channels], for co < channels;
-  // channel-major tiles the packed GEMM's, [mr channels][nr pixels], for co < rows. Null where not written (the
-  // caller then stores element by element).
+  // Pixel-major tiles are the GEMM's with the input in place, [mr pixels][nr channels], for co < channels.
+  // Null where not written (the caller then stores element by element).
   void (*store_pixel_major_pair)(const float* c0, const float* c1, int64_t channels, float* out, int64_t out_plane);
   // One pixel-major tile whose mr pixels are contiguous outputs: out[co * out_plane + j] = (pixel j, channel co).
   void (*store_pixel_major)(const float* c, int64_t channels, float* out, int64_t out_plane);
-  void (*store_channel_major_pair)(const float* c0, const float* c1, int64_t rows, float* out, int64_t out_plane);
+  // The packed GEMM's channel-major tiles ([mr channels][nr pixels], rows ldc floats apart), a run of `length`
+  // pixels of each: out[m * out_plane + 2i + phase] = tile `phase`'s (channel m, pixel i), for m < rows and the
+  // first `floats` of each channel's 2 * length (one less where the second tile's last pixel is past the row).
+  // Null where not written (the caller then stores each tile alone, and pairs no phases).
+  void (*store_channel_major_pair_run)(const float* c0, const float* c1, int64_t ldc, int64_t rows, int64_t length,
+                                       int64_t floats, float* out, int64_t out_plane);
   // A run of `length` pixels of a channel-major tile (rows ldc floats apart) whose outputs lie `step` (1 or 2)
   // floats apart: out[m * out_plane + i * step] = c[m * ldc + i] for m < rows. Null where not written (the caller
   // then stores element by element).

@@ -90,21 +90,38 @@ void store_pixel_major_impl(const float* c, int64_t channels, float* out, int64_
   }
 }
 
-// Each channel's kNr pixels of both tiles interleaved into 2 * kNr floats; the lines two channels on are asked for
-// (to write) meanwhile, as store_tile does.
-template <int64_t kNr>
-void store_channel_major_pair_impl(const float* c0, const float* c1, int64_t rows, float* out, int64_t out_plane) {
+// A run of `length` pixels of two channel-major tiles (rows ldc floats apart) whose outputs interleave: tile
+// `phase`'s pixel i goes to out[m * out_plane + 2i + phase], for the first `floats` (2 * length, or one less where
+// the second tile's last pixel lies past the output row) and m < rows. The lines two channels on are asked for (to
+// write) meanwhile, as store_tile does.
+inline void store_channel_major_pair_run_impl(const float* c0, const float* c1, int64_t ldc, int64_t rows,
+                                              int64_t length, int64_t floats, float* out, int64_t out_plane) {
   for (int64_t m = 0; m < rows; ++m) {
     float* row = out + m * out_plane;
+    const float* first = c0 + m * ldc;
+    const float* second = c1 + m * ldc;
     if (m + 2 < rows) {
       __builtin_prefetch(row + 2 * out_plane, 1);
-      __builtin_prefetch(row + 2 * out_plane + 2 * kNr - 1, 1);
+      __builtin_prefetch(row + 2 * out_plane + floats - 1, 1);
     }
-    for (int64_t part = 0; part < kNr / 8; ++part) {
-      __m256 first, second;
-      interleave(_mm256_loadu_ps(c0 + m * kNr + 8 * part), _mm256_loadu_ps(c1 + m * kNr + 8 * part), first, second);
-      _mm256_storeu_ps(row + 16 * part, first);
-      _mm256_storeu_ps(row + 16 * part + 8, second);
+    int64_t i = 0;
+    for (; i + 8 <= length; i += 8) {
+      __m256 low, high;
+      interleave(_mm256_loadu_ps(first + i), _mm256_loadu_ps(second + i), low, high);
+      _mm256_storeu_ps(row + 2 * i, low);
+      if (2 * i + 16 <= floats)
+        _mm256_storeu_ps(row + 2 * i + 8, high);
+      else
+        store_first(high, static_cast<int32_t>(floats - 2 * i - 8), row + 2 * i + 8);
     }
+    if (i == length) continue;
+    // The last few pixels, loaded masked: a run can end where a tile does.
+    const __m256i inside = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(length - i)),
+                                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256 low, high;
+    interleave(_mm256_maskload_ps(first + i, inside), _mm256_maskload_ps(second + i, inside), low, high);
+    const int64_t left = floats - 2 * i;
+    store_up_to_8(low, static_cast<int32_t>(std::min<int64_t>(8, left)), row + 2 * i);
+    if (left > 8) store_first(high, static_cast<int32_t>(left - 8), row + 2 * i + 8);
   }
 }

@@ -151,6 +151,24 @@ void for_each_plan_pair(const Call& call, Run run) {
   }
 }
 
+// A tile of a plan with a column partner, by runs of pixels whose outputs lie 2 apart: a stretch of one output row,
+// or on into the next where the two phases fill the row. Calls store(first, length, floats) for each, where floats
+// is 2 * length, the run's outputs and its partner's, or one less where the run ends in the row's last column: the
+// partner's pixel there is a stand-in one column past the row (a plan widened to tile as its partner does), never
+// stored.
+template <typename Store>
+void for_each_pair_run(const TileIndex& index, int64_t out_w, Store store) {
+  const int64_t* offset = index.out_offset.data();
+  for (int64_t j = 0; j < index.valid;) {
+    int64_t length = 1;
+    while (j + length < index.valid && offset[j + length] - offset[j + length - 1] == 2) ++length;
+    // An offset's remainder by the row width is its column (the image, channel and row terms are whole rows).
+    const bool past_row = offset[j + length - 1] % out_w == out_w - 1;
+    store(j, length, 2 * length - (past_row ? 1 : 0));
+    j += length;
+  }
+}
+
 // Whether a tile of `width` pixels is full and its outputs lie `step` apart in one output row: step 2 for a plan
 // with a column partner (the two tiles' pixels are then 2 * width contiguous outputs of each channel), step 1 for a
 // plan alone whose pixels are contiguous. Outputs only grow from pixel to pixel, by at least `step`, so the first

@@ -101,7 +101,7 @@ bool tasks_read_one_image(const Call& call) {
 // For each plan: C = bias; then, input-channel block by input-channel block, each tile's pixels (whose input lines
 // stay in L1) meet every output-channel block of B in turn; then the valid pixels and channels are stored. A plan
 // with a column partner (Call::x_partner) runs with it, on tiles of the same output pixels (one column apart), and
-// the two are stored together.
+// the two are stored together, run by run (for_each_pair_run).
 void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
   const ConvShape& s = call.shape;
   const MicroKernel& kernel = call.kernel;
@@ -184,17 +184,17 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
     multiply(p, 0);
     if (partner >= 0) multiply(static_cast<size_t>(partner), 1);
     for (int64_t t = 0; t < tile_count(call, r, p); ++t) {
-      const TileIndex& index = tile_of(0, t);
-      const bool pair = partner >= 0 && tile_in_one_row(index, mr, 2);
-      for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb) {
-        if (pair) {
-          kernel.store_pixel_major_pair(c_block(0, t, cb), c_block(1, t, cb), channels_of(cb),
-                                        group_output + cb * nr * out_plane + index.out_offset[0], out_plane);
-          continue;
-        }
-        store(0, t, cb);
-        if (partner >= 0) store(1, t, cb);
+      if (partner < 0) {
+        for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb) store(0, t, cb);
+        continue;
       }
+      const TileIndex& index = tile_of(0, t);
+      for_each_pair_run(index, s.out_w, [&](int64_t first, int64_t, int64_t floats) {
+        for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb)
+          kernel.store_pixel_major_pair(c_block(0, t, cb), c_block(1, t, cb), first, floats, channels_of(cb),
+                                        group_output + cb * nr * out_plane + index.out_offset[static_cast<size_t>(first)],
+                                        out_plane);
+      });
     }
   });
 }

@@ -151,8 +151,9 @@ void copy_run(const float* source, int32_t length, float* destination) {
     _mm256_storeu_ps(destination + length - 8, eight<kStep>(source + (length - 8) * kStep));
 }
 
-void store_pixel_major_pair(const float* c0, const float* c1, int64_t channels, float* out, int64_t out_plane) {
-  store_pixel_major_pair_impl<kMr, kNr>(c0, c1, channels, out, out_plane);
+void store_pixel_major_pair(const float* c0, const float* c1, int64_t first, int64_t floats, int64_t channels,
+                            float* out, int64_t out_plane) {
+  store_pixel_major_pair_impl<kMr, kNr>(c0, c1, first, floats, channels, out, out_plane);
 }
 
 void store_pixel_major(const float* c, int64_t channels, float* out, int64_t out_plane) {

@@ -85,11 +85,14 @@ struct MicroKernel {
   // padded planes). Nothing of either operand is packed. Null where not written (the caller then packs B).
   void (*run_in_place)(int64_t kc, const float* const* rows, const int64_t* a_offset, const float* const* segments,
                        const int64_t* b_offset, float* c);
-  // Two C tiles whose pixels land side by side (the two column phases of a stride-2 transposed conv, over one
-  // output row), stored interleaved: out[co * out_plane + 2j + phase] = tile `phase`'s (pixel j, channel co).
-  // Pixel-major tiles are the GEMM's with the input in place, [mr pixels][nr channels], for co < channels.
-  // Null where not written (the caller then stores element by element).
-  void (*store_pixel_major_pair)(const float* c0, const float* c1, int64_t channels, float* out, int64_t out_plane);
+  // Two C tiles whose pixels land side by side (the two column phases of a stride-2 transposed conv), a run of
+  // pixels from pixel `first` of each, stored interleaved: out[co * out_plane + 2i + phase] = tile `phase`'s (pixel
+  // first + i, channel co), for co < channels and 2i + phase < floats (2 * length for a run of `length` pixels, or
+  // one less where the second tile's last pixel is past the row). Pixel-major tiles are the GEMM's with the input in
+  // place, [mr pixels][nr channels]. Null where not written (the caller then stores each tile alone, and pairs no
+  // phases).
+  void (*store_pixel_major_pair)(const float* c0, const float* c1, int64_t first, int64_t floats, int64_t channels,
+                                 float* out, int64_t out_plane);
   // One pixel-major tile whose mr pixels are contiguous outputs: out[co * out_plane + j] = (pixel j, channel co).
   void (*store_pixel_major)(const float* c, int64_t channels, float* out, int64_t out_plane);
   // The packed GEMM's channel-major tiles ([mr channels][nr pixels], rows ldc floats apart), a run of `length`

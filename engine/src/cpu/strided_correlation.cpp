@@ -113,27 +113,19 @@ void store_tile(const Call& call, const TaskRange& r, const TileIndex& index, co
   }
 }
 
-// A plan's tile and its column partner's (the same pixels, one output column right), stored together by runs of
-// pixels whose outputs lie 2 apart: each channel's 2 * length floats written whole, where store_tile writes every
-// other float of lines that the partner writes again later. A run may go on into the next output row when the two
-// phases fill the row. Where a run ends in the row's last column, the partner's last pixel lies past the row (a
-// stand-in of a widened plan, widen_short_partners): that float is not written.
+// A plan's tile and its column partner's (the same pixels, one output column right), stored together run by run
+// (for_each_pair_run): each channel's floats of a run written whole, where store_tile writes every other float of
+// lines that the partner writes again later.
 void store_pair(const Call& call, const TaskRange& r, const TileIndex& index, const float* c0, const float* c1) {
   const ConvShape& s = call.shape;
   const int64_t out_plane = s.out_h * s.out_w, nr = call.kernel.nr;
   const int64_t first_row = r.mb_begin * call.kernel.mr;
   const int64_t valid_rows = std::min(r.rows, s.out_per_group - first_row);
   float* group_output = call.output + (r.group * s.out_per_group + first_row) * out_plane;
-  const int64_t* offset = index.out_offset.data();
-  for (int64_t j = 0; j < index.valid;) {
-    int64_t length = 1;
-    while (j + length < index.valid && offset[j + length] - offset[j + length - 1] == 2) ++length;
-    // An offset's remainder by the row width is its column (the image, channel and row terms are whole rows).
-    const bool past_row = offset[j + length - 1] % s.out_w == s.out_w - 1;
-    call.kernel.store_channel_major_pair_run(c0 + j, c1 + j, nr, valid_rows, length, 2 * length - (past_row ? 1 : 0),
-                                             group_output + offset[j], out_plane);
-    j += length;
-  }
+  for_each_pair_run(index, s.out_w, [&](int64_t first, int64_t length, int64_t floats) {
+    call.kernel.store_channel_major_pair_run(c0 + first, c1 + first, nr, valid_rows, length, floats,
+                                             group_output + index.out_offset[static_cast<size_t>(first)], out_plane);
+  });
 }
 
 // With packed panels, one plan after another: C = bias, then C += A * B over K blocks of kKc (each block of A
@@ -443,25 +435,25 @@ constexpr int64_t kMinWidenedWidth = 16;
 
 // Pairs each plan with its column partner (column_partners), whose tiles then run and are stored together: for the
 // left one, the right one's index (Call::x_partner), for the right one kRightPartner, kNoPartner for a plan alone.
-// With `widened` given, a right phase one pixel a row short of its left partner (an odd output width) is paired
-// too, widened by a stand-in column so that the two tile alike: `widened` then holds the plans with every such
-// phase widened (and stays empty where none is). The stand-in reads what lies there (zeros outside the input), and
-// its results, one column past the output row, are never stored (store_pair). Paired and stored by runs, progan's
-// forward (phases 32 and 31 wide) ran 1.05 times as fast, dcgan's (4 and 4) 1.03 to 1.04.
+// A right phase one pixel a row short of its left partner (an odd output width) is paired too, widened by a
+// stand-in column so that the two tile alike: `widened` then holds the plans with every such phase widened (it
+// stays empty where none is). The stand-in reads what lies there (zeros outside the input), and its results, one
+// column past the output row, are never stored (for_each_pair_run). Paired and stored by runs, progan's forward
+// (phases 32 and 31 wide) ran 1.05 times as fast, dcgan's (4 and 4) 1.03 to 1.04.
 std::vector<int64_t> pair_column_phases(const std::vector<CorrelationPlan>& plans,
-                                        std::vector<CorrelationPlan>* widened) {
+                                        std::vector<CorrelationPlan>& widened) {
   std::vector<int64_t> partner(plans.size(), kNoPartner);
   for (size_t p = 0; p < plans.size(); ++p)
     for (size_t q = 0; q < plans.size() && partner[p] == kNoPartner; ++q) {
       if (q == p || partner[q] != kNoPartner) continue;
       const int64_t width = plans[p].x.count;
-      const bool short_one = widened && width >= kMinWidenedWidth && plans[q].x.count == width - 1;
+      const bool short_one = width >= kMinWidenedWidth && plans[q].x.count == width - 1;
       CorrelationPlan right = short_one ? plans[q] : CorrelationPlan{};
       if (short_one) right.x.count = width;
       if (!column_partners(plans[p], short_one ? right : plans[q])) continue;
       if (short_one) {
-        if (widened->empty()) *widened = plans;
-        (*widened)[q] = std::move(right);
+        if (widened.empty()) widened = plans;
+        widened[q] = std::move(right);
       }
       partner[p] = static_cast<int64_t>(q);
       partner[q] = kRightPartner;
@@ -480,14 +472,13 @@ void run_all(const std::vector<CorrelationPlan>& given_plans, const ConvShape& s
   blocking.input_in_place = panels ? in_place : !blocking.streaming && reads_input_in_place(given_plans, shape);
   blocking.weight_in_place = !panels && !blocking.streaming && !blocking.input_in_place &&
                              weight_rows_in_k_order(given_plans, shape, layout);
-  // Both GEMMs store column phases in pairs where the kernel can, and only the packed one's tasks
-  // (run_task_with_panels) know a stand-in column: the path is chosen before the plans are widened.
-  const bool packed_pairs =
-      !blocking.streaming && !blocking.input_in_place && kernel.store_channel_major_pair_run != nullptr;
-  const bool pairs = blocking.input_in_place ? kernel.store_pixel_major_pair != nullptr : packed_pairs;
+  // Both GEMMs with panels store column phases in pairs where the kernel can; only their tasks know a stand-in
+  // column, so the path is chosen before the plans are widened.
+  const bool pairs = !blocking.streaming && (blocking.input_in_place ? kernel.store_pixel_major_pair != nullptr
+                                                                     : kernel.store_channel_major_pair_run != nullptr);
   std::vector<CorrelationPlan> widened;
   std::vector<int64_t> partners;
-  if (pairs) partners = pair_column_phases(given_plans, packed_pairs ? &widened : nullptr);
+  if (pairs) partners = pair_column_phases(given_plans, widened);
   const std::vector<CorrelationPlan>& plans = widened.empty() ? given_plans : widened;
   Call call{plans, shape, kernel, input, weight, layout, panels, nullptr, bias, output, blocking, {}, {}, {}, 0, 0, {},
             nullptr, nullptr, {}, TileSources::Runs, std::move(partners), {}};

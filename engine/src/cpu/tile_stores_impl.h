@@ -59,20 +59,31 @@ void pixels_by_channel(const float* c, int64_t first, __m256 (&pixels)[8]) {
 }
 
 // Eight channels at a time: each phase's [kMr pixels][8 channels] transposed to a vector of pixels per channel,
-// the two phases' vectors interleaved, and each channel's 2 * kMr floats written whole. Element by element, the
-// stores (one per float, two phases writing the same lines far apart in time) took 12% of big_small's forward.
+// the two phases' vectors interleaved, and each channel's floats from pixel `first` on written whole: `floats` of
+// them (2 * length for a run of `length` pixels, or one less where the second tile's last lies past the row). Element
+// by element, the stores (one per float, two phases writing the same lines far apart in time) took 12% of
+// big_small's forward.
 template <int64_t kMr, int64_t kNr>
-void store_pixel_major_pair_impl(const float* c0, const float* c1, int64_t channels, float* out, int64_t out_plane) {
-  for (int64_t first = 0; first < channels; first += 8) {
+void store_pixel_major_pair_impl(const float* c0, const float* c1, int64_t first, int64_t floats, int64_t channels,
+                                 float* out, int64_t out_plane) {
+  for (int64_t block = 0; block < channels; block += 8) {
     __m256 p0[8], p1[8];
-    pixels_by_channel<kMr, kNr>(c0, first, p0);
-    pixels_by_channel<kMr, kNr>(c1, first, p1);
-    for (int64_t i = 0; i < std::min<int64_t>(8, channels - first); ++i) {
+    pixels_by_channel<kMr, kNr>(c0, block, p0);
+    pixels_by_channel<kMr, kNr>(c1, block, p1);
+    for (int64_t i = 0; i < std::min<int64_t>(8, channels - block); ++i) {
       __m256 pixels0to3, pixels4to7;
       interleave(p0[i], p1[i], pixels0to3, pixels4to7);
-      float* row = out + (first + i) * out_plane;
-      _mm256_storeu_ps(row, pixels0to3);
-      store_up_to_8(pixels4to7, static_cast<int32_t>(2 * kMr - 8), row + 8);
+      float* row = out + (block + i) * out_plane;
+      if (first == 0) {
+        store_up_to_8(pixels0to3, static_cast<int32_t>(std::min<int64_t>(8, floats)), row);
+        if (floats > 8) store_up_to_8(pixels4to7, static_cast<int32_t>(floats - 8), row + 8);
+        continue;
+      }
+      // A run that starts inside the tile (it wraps into the next output row): through a copy of both halves.
+      alignas(32) float both[16];
+      _mm256_store_ps(both, pixels0to3);
+      _mm256_store_ps(both + 8, pixels4to7);
+      std::copy(both + 2 * first, both + 2 * first + floats, row);
     }
   }
 }

@@ -250,7 +250,9 @@ TEST(CpuBackend, FewPixelsSplitTheOutputChannelsAcrossThreads) {
 // Decoder layers (C_in >= 2 C_out at stride 2, enough pixels to pack) take the scatter GEMM of their own accord:
 // its tasks own whole images and ranges of output channels, its tiles cross from one image into the next, and 67
 // output channels end in a partial range. Every thread count must agree with the reference. An ONNX-style layer
-// (asymmetric padding, groups, dilation, unequal strides) is forced through the same path.
+// (asymmetric padding, groups, dilation, unequal strides) is forced through the same path, and so are layers whose
+// input rows are longer than a vector of additions into the output (20 pixels at stride 1, 19 at stride 2), with
+// taps that fall off every edge.
 TEST(CpuBackend, ScatterGemmAgreesUnderEveryThreadSplit) {
   struct Layer {
     Tensor x, w, b;
@@ -262,7 +264,11 @@ TEST(CpuBackend, ScatterGemmAgreesUnderEveryThreadSplit) {
   const std::vector<Layer> layers{
       {Tensor::randn({3, 136, 7, 9}, 11), Tensor::randn({136, 67, 4, 4}, 12), Tensor::randn({67}, 13),
        ConvTranspose2dParams{2, 1, 1, 1, 1}, false},
-      {Tensor::randn({2, 12, 6, 5}, 14), Tensor::randn({12, 3, 3, 3}, 15), Tensor::randn({6}, 16), onnx, true}};
+      {Tensor::randn({2, 12, 6, 5}, 14), Tensor::randn({12, 3, 3, 3}, 15), Tensor::randn({6}, 16), onnx, true},
+      {Tensor::randn({2, 6, 3, 20}, 17), Tensor::randn({6, 5, 3, 3}, 18), Tensor::randn({5}, 19),
+       ConvTranspose2dParams{1, 2, 0, 1, 1}, true},
+      {Tensor::randn({1, 6, 4, 19}, 20), Tensor::randn({6, 5, 4, 4}, 21), Tensor::randn({5}, 22),
+       ConvTranspose2dParams{2, 2, 1, 1, 1}, true}};
   for (const Layer& layer : layers) {
     const Tensor expected = conv_transpose2d_reference(layer.x, layer.w, &layer.b, layer.params);
     const Tensor scale = testing::conv_transpose2d_term_scale(layer.x, layer.w, &layer.b, layer.params);

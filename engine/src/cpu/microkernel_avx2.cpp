@@ -160,6 +160,46 @@ void store_pixel_major(const float* c, int64_t channels, float* out, int64_t out
   store_pixel_major_impl<kMr, kNr>(c, channels, out, out_plane);
 }
 
+// Lanes whose bit of `bits` is set, as a mask for maskload and maskstore: lane i tests lane_bits[i].
+inline __m256i lanes_of(uint32_t bits, __m256i lane_bits) {
+  return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int32_t>(bits)), lane_bits), lane_bits);
+}
+
+// The scatter GEMM's additions with masked 8-lane loads and stores, as the AVX-512 level's at half the width: at
+// stride 2, 4 pixels spread over the even lanes, each added to every other float of 8.
+void add_runs(const float* c, const OutputRun* runs, int64_t count, uint32_t inside, int64_t step, float* plane) {
+  const __m256i pixel_bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  // The odd lanes test a bit that 4 pixels never set.
+  const __m256i even_lane_bits = _mm256_setr_epi32(1, 1 << 30, 2, 1 << 30, 4, 1 << 30, 8, 1 << 30);
+  const __m256i spread = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+  for (int64_t r = 0; r < count; ++r) {
+    const OutputRun& run = runs[r];
+    const uint32_t run_mask = run.length >= 32 ? ~0u : (1u << run.length) - 1u;
+    const uint32_t bits = (inside >> run.first) & run_mask;
+    if (bits == 0) continue;
+    const float* source = c + run.first;
+    float* out = plane + run.offset;
+    if (step == 1) {
+      for (int32_t i = 0; i < run.length; i += 8) {
+        const __m256i lanes = lanes_of(bits >> i & 0xFFu, pixel_bits);
+        const __m256 sum = _mm256_add_ps(_mm256_maskload_ps(out + i, lanes), _mm256_maskload_ps(source + i, lanes));
+        _mm256_maskstore_ps(out + i, lanes, sum);
+      }
+    } else if (step == 2) {
+      for (int32_t i = 0; i < run.length; i += 4) {
+        const uint32_t pixels = bits >> i & 0xFu;
+        const __m256i lanes = lanes_of(pixels, even_lane_bits);
+        const __m256 values =
+            _mm256_permutevar8x32_ps(_mm256_maskload_ps(source + i, lanes_of(pixels, pixel_bits)), spread);
+        _mm256_maskstore_ps(out + 2 * i, lanes, _mm256_add_ps(_mm256_maskload_ps(out + 2 * i, lanes), values));
+      }
+    } else {
+      for (int32_t i = 0; i < run.length; ++i)
+        if (bits >> i & 1u) out[i * step] += source[i];
+    }
+  }
+}
+
 // pack_rows with vector copies for the two common steps: 1 (a transposed conv's phases) and 2 (grad_input and
 // conv2d at stride 2, where a plain loop copied one float at a time).
 void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t channel_stride, int64_t channels,
@@ -185,7 +225,7 @@ const MicroKernel& microkernel_avx2() {
   static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store,
                                   run_b_rows<true>, run_b_rows<false>, thin_rows, thin_dots, pack_rows, nullptr,
                                   run_in_place, store_pixel_major_pair, store_pixel_major,
-                                  store_channel_major_pair_run_impl, nullptr, nullptr, nullptr, 8, 0};
+                                  store_channel_major_pair_run_impl, nullptr, add_runs, nullptr, nullptr, 8, 0};
   return kernel;
 }
 

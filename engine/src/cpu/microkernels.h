@@ -18,6 +18,13 @@ struct Run {
   int64_t step;
 };
 
+// A run of a tile's pixels whose outputs lie `step` floats apart in one output row (the scatter GEMM's): pixel
+// first + i adds into out[offset + i * step].
+struct OutputRun {
+  int32_t first, length;
+  int64_t offset;
+};
+
 // How many input channels ahead pack_rows asks for the lines it will copy: channels lie a plane apart, where the
 // hardware prefetcher does not follow (packing fell from 12% to 8% of seg_k4s2's forward, 13% to 11% of its
 // grad_input, in perf samples).
@@ -106,6 +113,10 @@ struct MicroKernel {
   // then stores element by element).
   void (*store_run)(const float* c, int64_t ldc, int64_t rows, int64_t length, int64_t step, float* out,
                     int64_t out_plane);
+  // Adds one row of C (a tile's pixels, `c`) into an output plane by runs, each run's outputs `step` (the stride)
+  // apart: plane[run.offset + i * step] += c[run.first + i] for the pixels whose bit is set in `inside` (bit j for
+  // pixel j; the rest land outside the output). Null where not written (the caller then adds element by element).
+  void (*add_runs)(const float* c, const OutputRun* runs, int64_t count, uint32_t inside, int64_t step, float* plane);
   // The same level with tiles of half the pixels, for calls whose few pixels would leave this kernel's tiles half
   // empty (kernel_for_call in strided_correlation.cpp). Null where there is none.
   const MicroKernel* narrow;

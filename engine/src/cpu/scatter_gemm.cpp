@@ -133,6 +133,9 @@ struct Scratch {
   // [tile][tap]: bit j set when pixel j's output at that tap is inside the output (a tile has at most 32 pixels).
   std::vector<uint32_t> inside;
   std::vector<int64_t> valid;    // pixels in each tile
+  // [tile][run]: each tile's pixels by input rows, whose outputs lie the stride apart (MicroKernel::add_runs).
+  std::vector<OutputRun> runs;
+  std::vector<int64_t> run_count;  // runs in each tile
 };
 
 Scratch& thread_scratch() {
@@ -167,6 +170,9 @@ void prepare_tile(const Call& call, const Task& task, int64_t first, int64_t cou
   Run runs[kMaxNr + 1];
   int64_t out_y[kMaxNr], out_x[kMaxNr];
   int64_t run_count = 0;
+  // The output runs start at each input row (and image) the tile's pixels reach.
+  OutputRun* output_runs = s.runs.data() + slot * nr;
+  int64_t output_run_count = 0;
   for (int64_t j = 0; j < count;) {
     const int64_t image = task.image_begin + (first + j) / pixels, q = (first + j) % pixels;
     const int64_t length = std::min(count - j, pixels - q);
@@ -175,11 +181,15 @@ void prepare_tile(const Call& call, const Task& task, int64_t first, int64_t cou
     for (int64_t i = 0; i < length; ++i) {
       out_y[j + i] = (q + i) / g.in_w * call.params.stride.h - call.params.padding.h;
       out_x[j + i] = (q + i) % g.in_w * call.params.stride.w - call.params.padding.w;
-      s.out_index[static_cast<size_t>(slot * nr + j + i)] =
-          image * g.out_channels * call.plan.out_plane + out_y[j + i] * g.out_w + out_x[j + i];
+      const int64_t index = image * g.out_channels * call.plan.out_plane + out_y[j + i] * g.out_w + out_x[j + i];
+      s.out_index[static_cast<size_t>(slot * nr + j + i)] = index;
+      if (i == 0 || (q + i) % g.in_w == 0)
+        output_runs[output_run_count++] = {static_cast<int32_t>(j + i), 0, index};
+      ++output_runs[output_run_count - 1].length;
     }
     j += length;
   }
+  s.run_count[static_cast<size_t>(slot)] = output_run_count;
   if (count < nr) runs[run_count++] = {static_cast<int32_t>(count), static_cast<int32_t>(nr - count), -1, 1};
   const float* first_channel = call.input + (task.image_begin * g.in_channels + task.group * cig) * pixels;
   call.kernel.pack_rows(runs, run_count, first_channel, pixels, cig, s.b.data() + slot * cig * nr, nr);
@@ -204,13 +214,17 @@ void scatter_tile(const Call& call, const Task& task, int64_t slot, int64_t firs
   const int64_t* out_index = s.out_index.data() + slot * nr;
   const uint32_t* inside = s.inside.data() + slot * p.taps;
   const uint32_t all = count >= 32 ? ~0u : (1u << count) - 1;
+  const OutputRun* runs = s.runs.data() + slot * nr;
+  const int64_t run_count = s.run_count[static_cast<size_t>(slot)];
   int64_t co = first_row / p.taps, tap = first_row % p.taps;
   for (int64_t r = 0; r < rows; ++r) {
     float* plane = call.output + (task.group * g.out_channels_per_group + co) * p.out_plane +
                    p.tap_offset[static_cast<size_t>(tap)];
     const float* c = s.c.data() + r * nr;
     const uint32_t bits = inside[tap];
-    if ((bits & all) == all) {
+    if (call.kernel.add_runs) {
+      call.kernel.add_runs(c, runs, run_count, bits, call.params.stride.w, plane);
+    } else if ((bits & all) == all) {
       for (int64_t j = 0; j < count; ++j) plane[out_index[j]] += c[j];
     } else {
       for (int64_t j = 0; j < count; ++j)
@@ -303,6 +317,8 @@ void conv_transpose2d_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvT
     at_least(s.out_index, slots);
     at_least(s.inside, plan.tiles_per_group * plan.taps);
     at_least(s.valid, plan.tiles_per_group);
+    at_least(s.runs, slots);
+    at_least(s.run_count, plan.tiles_per_group);
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < plan.tasks; ++task) run_task(call, task, s);
   }

@@ -25,6 +25,10 @@ constexpr int64_t kStreamedChannels = 32;  // MicroKernel::streamed_channels
 // MicroKernel::columns_forward_pixels: at 16 pixels (latency, gen_first) the columns GEMM was 1.4 to 1.5 times
 // faster than streaming the phase GEMM's narrow tiles; at 64 (b1_mid), 0.92.
 constexpr int64_t kColumnsForwardPixels = 16;
+// MicroKernel::scatter_in_per_out: with its additions as vectors (add_runs), the scatter GEMM beat the phase GEMM
+// at C_in = C_out too: progan's forward 1.03 to 1.04 times faster, seg_k4s2's 1.04 to 1.07, c96's (128 to 96
+// channels) 1.11 to 1.13. (AVX2's level, on the same machine, kept 2: c96 ran 0.85 times as fast at 1.)
+constexpr int64_t kScatterInPerOut = 1;
 // How many K steps ahead run_b_rows asks for B's lines. Each K step reads a different row (a weight's, 32 KB apart
 // in latency's), so the hardware prefetchers never see a stream, and the out-of-order window alone left the weight
 // coming at 20 GB/s. Asking for the lines of the same columns 8 rows on made the columns GEMM of gen_first's forward
@@ -297,7 +301,8 @@ MicroKernel kernel_of(const MicroKernel* narrow, const MicroKernel* tall) {
                      narrow,
                      tall,
                      kStreamedChannels,
-                     kColumnsForwardPixels};
+                     kColumnsForwardPixels,
+                     kScatterInPerOut};
 }
 
 }  // namespace

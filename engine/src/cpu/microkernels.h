@@ -132,6 +132,10 @@ struct MicroKernel {
   // (columns.h) rather than the phase GEMM, whatever its padding: a vector of weight columns then serves every
   // pixel, where the phase GEMM's tiles broadcast each weight float to one vector of pixels. Measured per level.
   int64_t columns_forward_pixels;
+  // From how many times as many input channels as output channels (per group) a strided conv_transpose2d's forward
+  // goes through the scatter GEMM (scatter_gemm.h) rather than the phase GEMM, where the latter would pack its
+  // input. Measured per level.
+  int64_t scatter_in_per_out;
 };
 
 const MicroKernel& microkernel_avx512();

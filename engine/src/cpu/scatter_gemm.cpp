@@ -289,9 +289,11 @@ bool use_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvTranspose2dPar
   // and this path's scatter about 1 / C_in (each column float adds into one output), a scattered float costing
   // about twice a packed one. Measured on 2 threads against the phase GEMM (AVX2, the layers of bench/): 1.05 to
   // 1.37 times faster on 11 layers with C_in >= 2 C_out at stride 2 (U-Net and DCGAN decoders, 4x4 to 32x32
-  // inputs); 0.9 to 1.05 at C_in = C_out and at stride 1; 0.5 at C_in = C_out / 2.
+  // inputs); 0.9 to 1.05 at C_in = C_out and at stride 1; 0.5 at C_in = C_out / 2. Each level says from what
+  // ratio (MicroKernel::scatter_in_per_out).
   const bool strided = params.stride.h > 1 || params.stride.w > 1;
-  return phase_gemm_packs_input && strided && g.in_channels_per_group >= 2 * g.out_channels_per_group;
+  return phase_gemm_packs_input && strided &&
+         g.in_channels_per_group >= active_microkernel().scatter_in_per_out * g.out_channels_per_group;
 }
 
 void conv_transpose2d_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params,

@@ -136,6 +136,7 @@ struct Scratch {
   // [tile][run]: each tile's pixels by input rows, whose outputs lie the stride apart (MicroKernel::add_runs).
   std::vector<OutputRun> runs;
   std::vector<int64_t> run_count;  // runs in each tile
+  std::vector<int64_t> filled;     // run_task's rows filled, per image
 };
 
 Scratch& thread_scratch() {
@@ -243,13 +244,29 @@ void run_task(const Call& call, int64_t index, Scratch& s) {
   // Never true (there are at most as many channel ranges as quanta), but without it GCC 12 laid out the scatter
   // loops below 2 to 4% slower on gan_k4s2b and dcgan (old binary against new, alternating).
   if (task.co_begin >= task.co_end) return;
-  // The task's outputs start at the bias (or zero); every column that lands on them is then added.
-  for (int64_t image = task.image_begin; image < task.image_end; ++image)
+  // The task's outputs start at the bias (or zero), and every column that lands on them is then added. Each tile
+  // group first fills the output rows that its pixels' taps are the first to reach, so those lines are still in
+  // the core's cache when the additions come. (Filling the task's whole outputs first, 4 MB of progan's, took 4% of
+  // its forward, and the additions then fetched the lines again; filled as they are reached, gan_k4s2b's forward
+  // ran 1.13 to 1.18 times as fast, dcgan's and unet_k4s2's within 2% either way.) filled[i]: the rows of image i
+  // filled so far.
+  std::vector<int64_t>& filled = s.filled;
+  filled.assign(static_cast<size_t>(task.image_end - task.image_begin), 0);
+  auto fill_rows = [&](int64_t image, int64_t up_to) {
+    int64_t& from = filled[static_cast<size_t>(image - task.image_begin)];
+    if (up_to <= from) return;
     for (int64_t co = task.co_begin; co < task.co_end; ++co) {
       const int64_t channel = task.group * g.out_channels_per_group + co;
       float* plane = call.output + (image * g.out_channels + channel) * p.out_plane;
-      std::fill(plane, plane + p.out_plane, call.bias ? call.bias[channel] : 0.0f);
+      std::fill(plane + from * g.out_w, plane + up_to * g.out_w, call.bias ? call.bias[channel] : 0.0f);
     }
+    from = up_to;
+  };
+  // One past the last output row that an input row's taps reach.
+  const int64_t reach_below = (g.kernel_h - 1) * call.params.dilation.h - call.params.padding.h + 1;
+  auto rows_reached = [&](int64_t input_row) {
+    return std::clamp<int64_t>(input_row * call.params.stride.h + reach_below, 0, g.out_h);
+  };
   const int64_t row_begin = task.co_begin * p.taps, row_end = task.co_end * p.taps;
   const int64_t block_begin = row_begin / mr, block_end = (row_end + mr - 1) / mr;
   const int64_t pixels = (task.image_end - task.image_begin) * p.pixels;
@@ -263,6 +280,12 @@ void run_task(const Call& call, int64_t index, Scratch& s) {
     const int64_t group_tiles = std::min(p.tiles_per_group, tiles - tile0);
     for (int64_t t = 0; t < group_tiles; ++t)
       prepare_tile(call, task, (tile0 + t) * nr, std::min(nr, pixels - (tile0 + t) * nr), t, s);
+    // The group's pixels [tile0 * nr, last], over the task's images in order: each image's rows up to its last.
+    const int64_t first_pixel = tile0 * nr, last_pixel = std::min(pixels, (tile0 + group_tiles) * nr) - 1;
+    for (int64_t image = first_pixel / p.pixels; image <= last_pixel / p.pixels; ++image) {
+      const int64_t last_in_image = std::min(last_pixel, (image + 1) * p.pixels - 1) % p.pixels;
+      fill_rows(task.image_begin + image, rows_reached(last_in_image / g.in_w));
+    }
     for (int64_t i = 0; i < walk.size(); ++i) {
       const int64_t block = walk.at(i);
       call.lazy.need(task.group, block / kBlocksPerUnit, 0, unit_walk);
@@ -274,6 +297,8 @@ void run_task(const Call& call, int64_t index, Scratch& s) {
       }
     }
   }
+  // Rows that no tap reaches (an output_padding's) hold the bias alone.
+  for (int64_t image = task.image_begin; image < task.image_end; ++image) fill_rows(image, g.out_h);
 }
 
 }  // namespace

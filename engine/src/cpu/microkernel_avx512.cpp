@@ -321,6 +321,47 @@ void add_runs(const float* c, const OutputRun* runs, int64_t count, uint32_t ins
   }
 }
 
+// add_run_pairs (MicroKernel): the two rows' pixels summed in registers, b's loaded one pixel back, and added to
+// the output as add_runs does, over the run's length + 1 outputs (b's last lands one past a's).
+void add_run_pairs(const float* a, const float* b, const OutputRun* runs, int64_t count, uint32_t inside_a,
+                   uint32_t inside_b, int64_t step, float* plane) {
+  const __m512i spread = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+  for (int64_t r = 0; r < count; ++r) {
+    const OutputRun& run = runs[r];
+    const uint64_t run_mask = (uint64_t{1} << run.length) - 1u;
+    // Bit i: whether output i of the run takes a's pixel i, and b's pixel i - 1.
+    const uint64_t a_bits = (inside_a >> run.first) & run_mask;
+    const uint64_t b_bits = ((inside_b >> run.first) & run_mask) << 1;
+    if ((a_bits | b_bits) == 0) continue;
+    // b's pixel i - 1 for output i: from one float before the run's first (never read: bit 0 of b_bits is clear).
+    const float* from_a = a + run.first;
+    const float* from_b = b + run.first - 1;
+    float* out = plane + run.offset;
+    if (step == 1 || step == 2) {
+      const int32_t per_vector = step == 1 ? 16 : 8;
+      for (int32_t i = 0; i <= run.length; i += per_vector) {
+        const auto take_a = static_cast<__mmask16>(a_bits >> i), take_b = static_cast<__mmask16>(b_bits >> i);
+        const auto pixels = static_cast<__mmask16>((take_a | take_b) & (step == 1 ? 0xFFFFu : 0xFFu));
+        if (pixels == 0) continue;
+        const __m512 sum = _mm512_add_ps(_mm512_maskz_loadu_ps(static_cast<__mmask16>(take_a & pixels), from_a + i),
+                                         _mm512_maskz_loadu_ps(static_cast<__mmask16>(take_b & pixels), from_b + i));
+        const __mmask16 lanes = step == 1 ? pixels : even_lanes_of(pixels);
+        const __m512 values = step == 1 ? sum : _mm512_maskz_permutexvar_ps(lanes, spread, sum);
+        float* at = out + step * i;
+        _mm512_mask_storeu_ps(at, lanes, _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, at), values));
+      }
+      continue;
+    }
+    for (int32_t i = 0; i <= run.length; ++i) {
+      if ((a_bits >> i & 1u) == 0 && (b_bits >> i & 1u) == 0) continue;
+      float sum = 0.0f;
+      if (a_bits >> i & 1u) sum += from_a[i];
+      if (b_bits >> i & 1u) sum += from_b[i];
+      out[i * step] += sum;
+    }
+  }
+}
+
 // The narrow tile is only streamed (kernel_for_call), whose tiles are stored element by element: no tile stores.
 // The tall tile serves only packed GEMMs (kernel_for_rows), whose tiles are channel-major: no pixel-major stores.
 template <int64_t kRows, int64_t kVectors>
@@ -346,6 +387,7 @@ MicroKernel kernel_of(const MicroKernel* narrow, const MicroKernel* tall) {
                      wide ? store_channel_major_pair_run_impl : nullptr,
                      store_run,
                      add_runs,
+                     add_run_pairs,
                      narrow,
                      tall,
                      kStreamedChannels,

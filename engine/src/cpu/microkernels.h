@@ -117,6 +117,11 @@ struct MicroKernel {
   // apart: plane[run.offset + i * step] += c[run.first + i] for the pixels whose bit is set in `inside` (bit j for
   // pixel j; the rest land outside the output). Null where not written (the caller then adds element by element).
   void (*add_runs)(const float* c, const OutputRun* runs, int64_t count, uint32_t inside, int64_t step, float* plane);
+  // add_runs for two rows at once, where b's pixel j lands `step` floats past a's (the next pixel's output in a run:
+  // taps kx and kx + stride of one kernel row): output i of a run takes a's pixel i and b's pixel i - 1, so the two
+  // share each output's load and store. b's bits in `inside_b`. Null where not written (two add_runs instead).
+  void (*add_run_pairs)(const float* a, const float* b, const OutputRun* runs, int64_t count, uint32_t inside_a,
+                        uint32_t inside_b, int64_t step, float* plane);
   // The same level with tiles of half the pixels, for calls whose few pixels would leave this kernel's tiles half
   // empty (kernel_for_call in strided_correlation.cpp). Null where there is none.
   const MicroKernel* narrow;

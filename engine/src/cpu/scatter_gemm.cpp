@@ -217,13 +217,25 @@ void scatter_tile(const Call& call, const Task& task, int64_t slot, int64_t firs
   const uint32_t all = count >= 32 ? ~0u : (1u << count) - 1;
   const OutputRun* runs = s.runs.data() + slot * nr;
   const int64_t run_count = s.run_count[static_cast<size_t>(slot)];
-  int64_t co = first_row / p.taps, tap = first_row % p.taps;
+  // With add_run_pairs, the row of tap (ky, kx) and the row of tap (ky, kx + stride), when both are in the block,
+  // are added together: the second's pixel j lands where the first's pixel j + 1 does (without dilation). Each
+  // output is then loaded and stored once for the two: progan's forward ran 1.05 to 1.08 times as fast, seg_k4s2's
+  // 1.03 to 1.04; gan_k4s2b's and dcgan's, whose runs are 8 and 4 pixels, within the noise.
+  const int64_t pair_step =
+      call.kernel.add_run_pairs && call.params.dilation.w == 1 ? call.params.stride.w : g.kernel_w;
+  uint32_t added = 0;  // rows already added with their pair's first
   for (int64_t r = 0; r < rows; ++r) {
+    if (added >> r & 1u) continue;
+    const int64_t co = (first_row + r) / p.taps, tap = (first_row + r) % p.taps;
     float* plane = call.output + (task.group * g.out_channels_per_group + co) * p.out_plane +
                    p.tap_offset[static_cast<size_t>(tap)];
     const float* c = s.c.data() + r * nr;
     const uint32_t bits = inside[tap];
-    if (call.kernel.add_runs) {
+    if (tap % g.kernel_w + pair_step < g.kernel_w && r + pair_step < rows) {
+      call.kernel.add_run_pairs(c, c + pair_step * nr, runs, run_count, bits, inside[tap + pair_step],
+                                call.params.stride.w, plane);
+      added |= 1u << (r + pair_step);
+    } else if (call.kernel.add_runs) {
       call.kernel.add_runs(c, runs, run_count, bits, call.params.stride.w, plane);
     } else if ((bits & all) == all) {
       for (int64_t j = 0; j < count; ++j) plane[out_index[j]] += c[j];
@@ -231,7 +243,6 @@ void scatter_tile(const Call& call, const Task& task, int64_t slot, int64_t firs
       for (int64_t j = 0; j < count; ++j)
         if (bits >> j & 1u) plane[out_index[j]] += c[j];
     }
-    if (++tap == p.taps) tap = 0, ++co;
   }
 }
 

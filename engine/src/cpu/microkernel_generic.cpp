@@ -69,8 +69,8 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
 const MicroKernel& microkernel_generic() {
   static const MicroKernel kernel{"generic", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store,
                                   run_b_rows<true>, run_b_rows<false>, thin_rows, thin_dots, pack_rows, nullptr,
-                                  run_in_place, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 8, 0,
-                                  2};
+                                  run_in_place, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                  8, 0, 2};
   return kernel;
 }
 

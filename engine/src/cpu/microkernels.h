@@ -122,6 +122,12 @@ struct MicroKernel {
   // share each output's load and store. b's bits in `inside_b`. Null where not written (two add_runs instead).
   void (*add_run_pairs)(const float* a, const float* b, const OutputRun* runs, int64_t count, uint32_t inside_a,
                         uint32_t inside_b, int64_t step, float* plane);
+  // Copies `count` (at most 16) pixels of `rows` channels, channel m's at source + m * source_stride, to pixel-major
+  // rows `width` floats apart: destination[i * width + m] = source[m * source_stride + i], zero for m in [rows,
+  // width) (grad_weight's packing of its summed operand, pack_a). Null where not written (the caller then copies
+  // element by element).
+  void (*pack_transposed)(const float* source, int64_t source_stride, int64_t rows, int64_t count, float* destination,
+                          int64_t width);
   // The same level with tiles of half the pixels, for calls whose few pixels would leave this kernel's tiles half
   // empty (kernel_for_call in strided_correlation.cpp). Null where there is none.
   const MicroKernel* narrow;

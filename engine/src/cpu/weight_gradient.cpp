@@ -252,7 +252,7 @@ void weight_gradient(const WeightGradientProblem& p, const float* a, const float
     at_least(s.b_pixel, kKc);
     at_least(s.b_column, nr);
     at_least(s.b_pack, kKc * nr * phase::ceil_div(l.n_blocks, column_ranges));
-    pack_a_blocks(p, l, a, mr, l.m_blocks, packed_a.data());
+    pack_a_blocks(kernel, p, l, a, mr, l.m_blocks, packed_a.data());
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
       const int64_t group = task / (column_ranges * parts), range = task / parts % column_ranges, part = task % parts;

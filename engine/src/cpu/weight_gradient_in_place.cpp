@@ -117,7 +117,7 @@ void weight_gradient_b_in_place(const WeightGradientProblem& p, const GradientSi
     InPlaceScratch& s = thread_scratch();
     at_least(s.b_pixel, kc_most);
     at_least(s.c, t.most_rows * t.a_blocks * mr * nr);
-    pack_a_blocks(p, z, a, nr, t.a_blocks, packed_a.data());
+    pack_a_blocks(kernel, p, z, a, nr, t.a_blocks, packed_a.data());
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < t.tasks; ++task) {
       const int64_t group = task / t.row_ranges, range = task % t.row_ranges;

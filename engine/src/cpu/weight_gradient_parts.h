@@ -71,8 +71,8 @@ inline int64_t a_block_at(const GradientSizes& z, int64_t group, int64_t chunk, 
 // two and written width floats apart within a few KB. Reading every channel pixel by pixel put width streams a plane
 // apart on the same cache sets: with 32 channels of 16 KB planes, that packing took 18% of big_small's
 // grad_weight.
-inline void pack_a(const WeightGradientProblem& p, const GradientSizes& z, const float* a, int64_t group,
-                   int64_t chunk, int64_t block, int64_t width, float* destination) {
+inline void pack_a(const MicroKernel& kernel, const WeightGradientProblem& p, const GradientSizes& z, const float* a,
+                   int64_t group, int64_t chunk, int64_t block, int64_t width, float* destination) {
   constexpr int64_t kPackPieces = 16;
   const int64_t a_plane = p.a_h * p.a_w, k0 = chunk * kWeightGradientKc;
   const int64_t kc = std::min(kWeightGradientKc, z.k - k0), rows = std::min(width, z.m - block * width);
@@ -82,6 +82,11 @@ inline void pack_a(const WeightGradientProblem& p, const GradientSizes& z, const
     const int64_t count = std::min({kPackPieces, kc - k, a_plane - rest});
     const float* pixels = first_channel + image * p.a_channels * a_plane + rest;
     float* packed = destination + k * width;
+    if (kernel.pack_transposed) {
+      kernel.pack_transposed(pixels, a_plane, rows, count, packed, width);
+      k += count;
+      continue;
+    }
     for (int64_t m = 0; m < rows; ++m) {
       // Each channel's lines two pieces on are asked for: A is read once, from memory.
       __builtin_prefetch(pixels + m * a_plane + 2 * kPackPieces);
@@ -97,14 +102,15 @@ inline void pack_a(const WeightGradientProblem& p, const GradientSizes& z, const
 // (a worksharing loop: every thread of the region must call it). Packed once per call, before any task runs: each
 // task packing the A it reads packed all of it once per column range (a quarter of sr_k4s4's grad-weight went
 // there).
-inline void pack_a_blocks(const WeightGradientProblem& p, const GradientSizes& z, const float* a, int64_t width,
-                          int64_t blocks, float* packed) {
+inline void pack_a_blocks(const MicroKernel& kernel, const WeightGradientProblem& p, const GradientSizes& z,
+                          const float* a, int64_t width, int64_t blocks, float* packed) {
   const int64_t pieces = p.groups * z.k_chunks * blocks;
 #pragma omp for schedule(static)
   for (int64_t piece = 0; piece < pieces; ++piece) {
     const int64_t group = piece / (z.k_chunks * blocks), chunk = piece / blocks % z.k_chunks, block = piece % blocks;
     const int64_t kc = std::min(kWeightGradientKc, z.k - chunk * kWeightGradientKc);
-    pack_a(p, z, a, group, chunk, block, width, packed + a_block_at(z, group, chunk, block, kc, width, blocks));
+    pack_a(kernel, p, z, a, group, chunk, block, width,
+           packed + a_block_at(z, group, chunk, block, kc, width, blocks));
   }
 }
 

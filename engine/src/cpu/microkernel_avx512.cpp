@@ -248,8 +248,8 @@ void pack_transposed(const float* source, int64_t source_stride, int64_t rows, i
 // A whole pair of tiles in one output row (8 pixels of each phase, 16 floats a channel) as 16x16 transposes whose
 // rows take the two phases' pixels in turn, so each channel's 16 floats come out interleaved, one vector to store;
 // any other run takes the shared 8-lane stores. The stores' share of unet64's forward fell from 12.5 to 11%, of
-// big_small's from 14 to 11% (perf samples); timed, 1.02 to 1.04 and 1.03 to 1.15 (best of 3 to 5 alternating
-// rounds, in a noisy phase of the machine).
+// big_small's from 14 to 11% (perf samples); timed in a noisy phase, best of 3 to 5 alternating rounds 1.02 to 1.04
+// and 1.03 to 1.11 (their medians 0.84 to 0.98 and 0.95 to 1.15).
 void store_pixel_major_pair(const float* c0, const float* c1, int64_t first, int64_t floats, int64_t channels,
                             float* out, int64_t out_plane) {
   if (first != 0 || floats != 2 * kMr) {

@@ -190,10 +190,10 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
       }
       const TileIndex& index = tile_of(0, t);
       for_each_pair_run(index, s.out_w, [&](int64_t first, int64_t, int64_t floats) {
+        float* run_output = group_output + index.out_offset[static_cast<size_t>(first)];
         for (int64_t cb = r.mb_begin; cb < r.mb_end; ++cb)
           kernel.store_pixel_major_pair(c_block(0, t, cb), c_block(1, t, cb), first, floats, channels_of(cb),
-                                        group_output + cb * nr * out_plane + index.out_offset[static_cast<size_t>(first)],
-                                        out_plane);
+                                        run_output + cb * nr * out_plane, out_plane);
       });
     }
   });

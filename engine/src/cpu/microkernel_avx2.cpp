@@ -172,13 +172,8 @@ void add_runs(const float* c, const OutputRun* runs, int64_t count, uint32_t ins
   // The odd lanes test a bit that 4 pixels never set.
   const __m256i even_lane_bits = _mm256_setr_epi32(1, 1 << 30, 2, 1 << 30, 4, 1 << 30, 8, 1 << 30);
   const __m256i spread = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
-  for (int64_t r = 0; r < count; ++r) {
-    const OutputRun& run = runs[r];
-    const uint32_t run_mask = run.length >= 32 ? ~0u : (1u << run.length) - 1u;
-    const uint32_t bits = (inside >> run.first) & run_mask;
-    if (bits == 0) continue;
-    const float* source = c + run.first;
-    float* out = plane + run.offset;
+  for_each_run_inside(c, runs, count, inside, plane, [&](const OutputRun& run, uint32_t bits, const float* source,
+                                                         float* out) {
     if (step == 1) {
       for (int32_t i = 0; i < run.length; i += 8) {
         const __m256i lanes = lanes_of(bits >> i & 0xFFu, pixel_bits);
@@ -197,7 +192,7 @@ void add_runs(const float* c, const OutputRun* runs, int64_t count, uint32_t ins
       for (int32_t i = 0; i < run.length; ++i)
         if (bits >> i & 1u) out[i * step] += source[i];
     }
-  }
+  });
 }
 
 // pack_rows with vector copies for the two common steps: 1 (a transposed conv's phases) and 2 (grad_input and
@@ -225,8 +220,8 @@ const MicroKernel& microkernel_avx2() {
   static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store,
                                   run_b_rows<true>, run_b_rows<false>, thin_rows, thin_dots, pack_rows, nullptr,
                                   run_in_place, store_pixel_major_pair, store_pixel_major,
-                                  store_channel_major_pair_run_impl, nullptr, add_runs, nullptr, nullptr, nullptr, nullptr,
-                                  8, 0, 2};
+                                  store_channel_major_pair_run_impl, nullptr, add_runs, nullptr, nullptr, nullptr,
+                                  nullptr, 8, 0, 2};
   return kernel;
 }
 

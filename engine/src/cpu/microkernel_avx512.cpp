@@ -318,32 +318,28 @@ inline __mmask16 even_lanes_of(uint32_t bits) {
 // an add and a store each, and a bit test) they took 23% of gan_k4s2b's forward.
 void add_runs(const float* c, const OutputRun* runs, int64_t count, uint32_t inside, int64_t step, float* plane) {
   const __m512i spread = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
-  for (int64_t r = 0; r < count; ++r) {
-    const OutputRun& run = runs[r];
-    const uint32_t run_mask = run.length >= 32 ? ~0u : (1u << run.length) - 1u;
-    const uint32_t bits = (inside >> run.first) & run_mask;
-    if (bits == 0) continue;
-    const float* source = c + run.first;
-    float* out = plane + run.offset;
+  for_each_run_inside(c, runs, count, inside, plane, [&](const OutputRun& run, uint32_t bits, const float* source,
+                                                         float* out) {
     if (step == 1) {
       for (int32_t i = 0; i < run.length; i += 16) {
         const auto lanes = static_cast<__mmask16>(bits >> i);
-        const __m512 sum = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, out + i), _mm512_maskz_loadu_ps(lanes, source + i));
+        const __m512 sum =
+            _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, out + i), _mm512_maskz_loadu_ps(lanes, source + i));
         _mm512_mask_storeu_ps(out + i, lanes, sum);
       }
     } else if (step == 2) {
       for (int32_t i = 0; i < run.length; i += 8) {
         const uint32_t pixels = bits >> i & 0xFFu;
         const __mmask16 lanes = even_lanes_of(pixels);
-        const __m512 values =
-            _mm512_maskz_permutexvar_ps(lanes, spread, _mm512_maskz_loadu_ps(static_cast<__mmask16>(pixels), source + i));
+        const __m512 pixel_values = _mm512_maskz_loadu_ps(static_cast<__mmask16>(pixels), source + i);
+        const __m512 values = _mm512_maskz_permutexvar_ps(lanes, spread, pixel_values);
         _mm512_mask_storeu_ps(out + 2 * i, lanes, _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, out + 2 * i), values));
       }
     } else {
       for (int32_t i = 0; i < run.length; ++i)
         if (bits >> i & 1u) out[i * step] += source[i];
     }
-  }
+  });
 }
 
 // add_run_pairs (MicroKernel): the two rows' pixels summed in registers, b's loaded one pixel back, and added to
@@ -353,10 +349,9 @@ void add_run_pairs(const float* a, const float* b, const OutputRun* runs, int64_
   const __m512i spread = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
   for (int64_t r = 0; r < count; ++r) {
     const OutputRun& run = runs[r];
-    const uint64_t run_mask = (uint64_t{1} << run.length) - 1u;
     // Bit i: whether output i of the run takes a's pixel i, and b's pixel i - 1.
-    const uint64_t a_bits = (inside_a >> run.first) & run_mask;
-    const uint64_t b_bits = ((inside_b >> run.first) & run_mask) << 1;
+    const uint64_t a_bits = run_inside_bits(run, inside_a);
+    const uint64_t b_bits = uint64_t{run_inside_bits(run, inside_b)} << 1;
     if ((a_bits | b_bits) == 0) continue;
     // b's pixel i - 1 for output i: from one float before the run's first (never read: bit 0 of b_bits is clear).
     const float* from_a = a + run.first;

@@ -25,6 +25,24 @@ struct OutputRun {
   int64_t offset;
 };
 
+// The bits of `inside` (bit j: tile pixel j lands inside the output) for a run's pixels, the run's first at bit 0.
+inline uint32_t run_inside_bits(const OutputRun& run, uint32_t inside) {
+  const uint32_t run_mask = run.length >= 32 ? ~0u : (1u << run.length) - 1u;
+  return (inside >> run.first) & run_mask;
+}
+
+// The loop of every kernel's add_runs around its own additions of one run: add(run, bits, source, out) for each run
+// with a pixel inside the output, its bits from run_inside_bits, source at its first pixel in the C row `c`, out at
+// its first output in `plane`.
+template <typename Add>
+void for_each_run_inside(const float* c, const OutputRun* runs, int64_t count, uint32_t inside, float* plane, Add add) {
+  for (int64_t r = 0; r < count; ++r) {
+    const OutputRun& run = runs[r];
+    const uint32_t bits = run_inside_bits(run, inside);
+    if (bits != 0) add(run, bits, c + run.first, plane + run.offset);
+  }
+}
+
 // How many input channels ahead pack_rows asks for the lines it will copy: channels lie a plane apart, where the
 // hardware prefetcher does not follow (packing fell from 12% to 8% of seg_k4s2's forward, 13% to 11% of its
 // grad_input, in perf samples).

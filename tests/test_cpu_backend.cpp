@@ -95,14 +95,13 @@ TEST(CpuBackend, ManyChannelsCrossTheKBlocks) {
     }
 }
 
-// At stride 2 a row phase's two column phases run together, and their tiles are stored side by side. With the input
-// in place, a pair of tiles within one output row (12 outputs a channel for tiles of 6 pixels); element by element
-// when a tile wraps into the next row, ends the plan part-full, or has no partner (an odd output width gives the
-// column phases different pixel counts). The packed GEMM stores every pair by runs of its output rows, and widens a
-// right phase one pixel short (from 16 pixels a row) by a stand-in column that is never stored: odd output widths
-// of 35 below, at stride 2 and at stride (1, 2), where the rows of a phase are adjacent and a run of equal phases
-// goes on into the next row. 24 and 13 output channels put a channel in every lane of the 8-channel groups and end
-// one part-full; the widths make tiles wrap rows, or not.
+// At stride 2 a row phase's two column phases run together, and both GEMMs store their tiles side by side, a run of
+// an output row at a time (12 outputs a channel for a whole pair of 6-pixel tiles with the input in place), with
+// tiles that wrap into the next row or end the plan part-full. A right phase one pixel short (from 16 pixels a row)
+// is widened by a stand-in column that is never stored: odd output widths of 35 below, at stride 2 and at stride
+// (1, 2), where the rows of a phase are adjacent and a run of equal phases goes on into the next row. Narrower odd
+// widths leave the phases unpaired, each stored alone. 24 and 13 output channels put a channel in every lane of the
+// 8-channel groups and end one part-full; the widths make tiles wrap rows, or not.
 TEST(CpuBackend, ColumnPhasesStoredSideBySide) {
   struct Layer {
     Shape input;

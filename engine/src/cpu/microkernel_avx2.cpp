@@ -189,8 +189,7 @@ void add_runs(const float* c, const OutputRun* runs, int64_t count, uint32_t ins
         _mm256_maskstore_ps(out + 2 * i, lanes, _mm256_add_ps(_mm256_maskload_ps(out + 2 * i, lanes), values));
       }
     } else {
-      for (int32_t i = 0; i < run.length; ++i)
-        if (bits >> i & 1u) out[i * step] += source[i];
+      add_run_by_floats(run, bits, source, step, out);
     }
   });
 }

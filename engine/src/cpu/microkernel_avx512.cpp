@@ -134,34 +134,20 @@ struct Shape {
   }
 };
 
-// `lanes` (1 to 16) floats every other one from `source`: the even lanes of the two vectors that hold them, loaded
-// masked so that nothing past the last is read.
-inline __m512 every_other_float(const float* source, int32_t lanes) {
-  const int32_t span = 2 * lanes - 1;
-  const auto low = static_cast<__mmask16>(span >= 16 ? 0xFFFFu : (1u << span) - 1u);
-  const auto high = static_cast<__mmask16>(span > 16 ? (1u << (span - 16)) - 1u : 0u);
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(low, source), even, _mm512_maskz_loadu_ps(high, source + 16));
-}
-
-// Runs are short (a row of one phase, or of a stride-2 correlation's input), so masked 16-lane copies beat memcpy
-// calls by a wide margin. Runs at step 2 (grad_input and conv2d at stride 2) were copied a float at a time; as
-// vectors they made no measurable difference to progan's and seg_k4s2's grad_input, whose packing (14% of either)
-// waits on its loads from L2 and L3, not on the copies.
+// Runs are short (a row of one phase), so masked 16-lane copies beat memcpy calls by a wide margin. (Runs at step 2,
+// grad_input's and conv2d's at stride 2, copied as vectors too made no measurable difference to progan's and
+// seg_k4s2's grad_input: that packing, 14% of either, waits on its loads from L2 and L3, not on the copies.)
 void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t channel_stride, int64_t channels,
                float* row, int64_t row_stride) {
   auto copy = [](const Run& run, const float* source, float* destination) {
-    if (run.source >= 0 && run.step > 2) {
+    if (run.source >= 0 && run.step != 1) {
       for (int32_t i = 0; i < run.length; ++i) destination[i] = source[i * run.step];
       return;
     }
     for (int32_t done = 0; done < run.length; done += 16) {
       const int32_t lanes = run.length - done < 16 ? run.length - done : 16;
       const __mmask16 mask = static_cast<__mmask16>((1u << lanes) - 1u);
-      __m512 values = _mm512_setzero_ps();
-      if (run.source >= 0)
-        values = run.step == 2 ? every_other_float(source + 2 * done, lanes)
-                               : _mm512_maskz_loadu_ps(mask, source + done);
+      const __m512 values = run.source < 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, source + done);
       _mm512_mask_storeu_ps(destination + done, mask, values);
     }
   };
@@ -313,31 +299,29 @@ inline __mmask16 even_lanes_of(uint32_t bits) {
   return static_cast<__mmask16>(x);
 }
 
-// The scatter GEMM's additions as masked vector operations: a run at stride 1 16 pixels at a time; at stride 2, 8
-// pixels spread over the even lanes of a vector, each added to every other float of 16. Element by element (a load,
-// an add and a store each, and a bit test) they took 23% of gan_k4s2b's forward.
-void add_runs(const float* c, const OutputRun* runs, int64_t count, uint32_t inside, int64_t step, float* plane) {
+// Adds `values` (pixel i in lane i, for the pixels set in `pixels`: 16 at step 1, 8 at step 2) into out[i * step]:
+// at step 2 spread over the even lanes, each added to every other float of 16.
+inline void add_pixels(__m512 values, __mmask16 pixels, int64_t step, float* out) {
   const __m512i spread = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
-  for_each_run_inside(c, runs, count, inside, plane, [&](const OutputRun& run, uint32_t bits, const float* source,
-                                                         float* out) {
-    if (step == 1) {
-      for (int32_t i = 0; i < run.length; i += 16) {
-        const auto lanes = static_cast<__mmask16>(bits >> i);
-        const __m512 sum =
-            _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, out + i), _mm512_maskz_loadu_ps(lanes, source + i));
-        _mm512_mask_storeu_ps(out + i, lanes, sum);
-      }
-    } else if (step == 2) {
-      for (int32_t i = 0; i < run.length; i += 8) {
-        const uint32_t pixels = bits >> i & 0xFFu;
-        const __mmask16 lanes = even_lanes_of(pixels);
-        const __m512 pixel_values = _mm512_maskz_loadu_ps(static_cast<__mmask16>(pixels), source + i);
-        const __m512 values = _mm512_maskz_permutexvar_ps(lanes, spread, pixel_values);
-        _mm512_mask_storeu_ps(out + 2 * i, lanes, _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, out + 2 * i), values));
-      }
-    } else {
-      for (int32_t i = 0; i < run.length; ++i)
-        if (bits >> i & 1u) out[i * step] += source[i];
+  const __mmask16 lanes = step == 1 ? pixels : even_lanes_of(pixels);
+  if (step != 1) values = _mm512_maskz_permutexvar_ps(lanes, spread, values);
+  _mm512_mask_storeu_ps(out, lanes, _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, out), values));
+}
+
+// The scatter GEMM's additions as masked vector operations (add_pixels), 16 pixels at a time at stride 1, 8 at
+// stride 2. Element by element (a load, an add and a store each, and a bit test) they took 23% of gan_k4s2b's
+// forward.
+void add_runs(const float* c, const OutputRun* runs, int64_t count, uint32_t inside, int64_t step, float* plane) {
+  for_each_run_inside(c, runs, count, inside, plane, [step](const OutputRun& run, uint32_t bits,
+                                                            const float* source, float* out) {
+    if (step != 1 && step != 2) {
+      add_run_by_floats(run, bits, source, step, out);
+      return;
+    }
+    const int32_t per_vector = step == 1 ? 16 : 8;
+    for (int32_t i = 0; i < run.length; i += per_vector) {
+      const auto pixels = static_cast<__mmask16>(bits >> i & (step == 1 ? 0xFFFFu : 0xFFu));
+      add_pixels(_mm512_maskz_loadu_ps(pixels, source + i), pixels, step, out + step * i);
     }
   });
 }
@@ -346,7 +330,6 @@ void add_runs(const float* c, const OutputRun* runs, int64_t count, uint32_t ins
 // the output as add_runs does, over the run's length + 1 outputs (b's last lands one past a's).
 void add_run_pairs(const float* a, const float* b, const OutputRun* runs, int64_t count, uint32_t inside_a,
                    uint32_t inside_b, int64_t step, float* plane) {
-  const __m512i spread = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
   for (int64_t r = 0; r < count; ++r) {
     const OutputRun& run = runs[r];
     // Bit i: whether output i of the run takes a's pixel i, and b's pixel i - 1.
@@ -360,15 +343,13 @@ void add_run_pairs(const float* a, const float* b, const OutputRun* runs, int64_
     if (step == 1 || step == 2) {
       const int32_t per_vector = step == 1 ? 16 : 8;
       for (int32_t i = 0; i <= run.length; i += per_vector) {
-        const auto take_a = static_cast<__mmask16>(a_bits >> i), take_b = static_cast<__mmask16>(b_bits >> i);
-        const auto pixels = static_cast<__mmask16>((take_a | take_b) & (step == 1 ? 0xFFFFu : 0xFFu));
-        if (pixels == 0) continue;
-        const __m512 sum = _mm512_add_ps(_mm512_maskz_loadu_ps(static_cast<__mmask16>(take_a & pixels), from_a + i),
-                                         _mm512_maskz_loadu_ps(static_cast<__mmask16>(take_b & pixels), from_b + i));
-        const __mmask16 lanes = step == 1 ? pixels : even_lanes_of(pixels);
-        const __m512 values = step == 1 ? sum : _mm512_maskz_permutexvar_ps(lanes, spread, sum);
-        float* at = out + step * i;
-        _mm512_mask_storeu_ps(at, lanes, _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, at), values));
+        const uint32_t vector_mask = step == 1 ? 0xFFFFu : 0xFFu;
+        const auto take_a = static_cast<__mmask16>(a_bits >> i & vector_mask);
+        const auto take_b = static_cast<__mmask16>(b_bits >> i & vector_mask);
+        if ((take_a | take_b) == 0) continue;
+        const __m512 sum = _mm512_add_ps(_mm512_maskz_loadu_ps(take_a, from_a + i),
+                                         _mm512_maskz_loadu_ps(take_b, from_b + i));
+        add_pixels(sum, static_cast<__mmask16>(take_a | take_b), step, out + step * i);
       }
       continue;
     }

@@ -66,11 +66,18 @@ void pack_rows(const Run* runs, int64_t count, const float* channel, int64_t cha
   pack_rows_with(copy, runs, count, channel, channel_stride, channels, row, row_stride);
 }
 
+void add_runs(const float* c, const OutputRun* runs, int64_t count, uint32_t inside, int64_t step, float* plane) {
+  for_each_run_inside(c, runs, count, inside, plane,
+                      [step](const OutputRun& run, uint32_t bits, const float* source, float* out) {
+                        add_run_by_floats(run, bits, source, step, out);
+                      });
+}
+
 const MicroKernel& microkernel_generic() {
   static const MicroKernel kernel{"generic", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store,
                                   run_b_rows<true>, run_b_rows<false>, thin_rows, thin_dots, pack_rows, nullptr,
-                                  run_in_place, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-                                  8, 0, 2};
+                                  run_in_place, nullptr, nullptr, nullptr, nullptr, add_runs, nullptr, nullptr,
+                                  nullptr, nullptr, 8, 0, 2};
   return kernel;
 }
 

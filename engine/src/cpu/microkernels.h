@@ -43,6 +43,13 @@ void for_each_run_inside(const float* c, const OutputRun* runs, int64_t count, u
   }
 }
 
+// One run's additions a float at a time, at any step: the portable kernel's add_runs, and the others' beyond steps 1
+// and 2.
+inline void add_run_by_floats(const OutputRun& run, uint32_t bits, const float* source, int64_t step, float* out) {
+  for (int32_t i = 0; i < run.length; ++i)
+    if (bits >> i & 1u) out[i * step] += source[i];
+}
+
 // How many input channels ahead pack_rows asks for the lines it will copy: channels lie a plane apart, where the
 // hardware prefetcher does not follow (packing fell from 12% to 8% of seg_k4s2's forward, 13% to 11% of its
 // grad_input, in perf samples).
@@ -133,7 +140,7 @@ struct MicroKernel {
                     int64_t out_plane);
   // Adds one row of C (a tile's pixels, `c`) into an output plane by runs, each run's outputs `step` (the stride)
   // apart: plane[run.offset + i * step] += c[run.first + i] for the pixels whose bit is set in `inside` (bit j for
-  // pixel j; the rest land outside the output). Null where not written (the caller then adds element by element).
+  // pixel j; the rest land outside the output).
   void (*add_runs)(const float* c, const OutputRun* runs, int64_t count, uint32_t inside, int64_t step, float* plane);
   // add_runs for two rows at once, where b's pixel j lands `step` floats past a's (the next pixel's output in a run:
   // taps kx and kx + stride of one kernel row): output i of a run takes a's pixel i and b's pixel i - 1, so the two

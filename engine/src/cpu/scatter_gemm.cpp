@@ -127,12 +127,8 @@ Task task_of(const ConvTranspose2dGeometry& g, const ScatterPlan& p, int64_t ind
 struct Scratch {
   AlignedFloats b;  // [tile][ci][nr]
   AlignedFloats c;  // [mr][nr]
-  // Each tile slot's pixels: where the output of kernel tap (0, 0) lands, as an offset from channel 0 of the output
-  // tensor (possibly outside the output: `inside` says which taps land).
-  std::vector<int64_t> out_index;
   // [tile][tap]: bit j set when pixel j's output at that tap is inside the output (a tile has at most 32 pixels).
   std::vector<uint32_t> inside;
-  std::vector<int64_t> valid;    // pixels in each tile
   // [tile][run]: each tile's pixels by input rows, whose outputs lie the stride apart (MicroKernel::add_runs).
   std::vector<OutputRun> runs;
   std::vector<int64_t> run_count;  // runs in each tile
@@ -162,7 +158,8 @@ struct Call {
 };
 
 // Packs tile `slot`'s B: the task's pixels [first, first + count) (over its images, in order), every input
-// channel of the group, zero past the count; and records where each pixel's outputs start.
+// channel of the group, zero past the count; and records where its pixels' outputs start, by input rows (the
+// output runs) and which of their taps land inside the output.
 void prepare_tile(const Call& call, const Task& task, int64_t first, int64_t count, int64_t slot, Scratch& s) {
   const ConvTranspose2dGeometry& g = call.g;
   const int64_t nr = call.kernel.nr, cig = g.in_channels_per_group, pixels = call.plan.pixels;
@@ -182,10 +179,12 @@ void prepare_tile(const Call& call, const Task& task, int64_t first, int64_t cou
     for (int64_t i = 0; i < length; ++i) {
       out_y[j + i] = (q + i) / g.in_w * call.params.stride.h - call.params.padding.h;
       out_x[j + i] = (q + i) % g.in_w * call.params.stride.w - call.params.padding.w;
-      const int64_t index = image * g.out_channels * call.plan.out_plane + out_y[j + i] * g.out_w + out_x[j + i];
-      s.out_index[static_cast<size_t>(slot * nr + j + i)] = index;
+      // A run's offset: where its first pixel's tap (0, 0) lands, from channel 0 of the output tensor (possibly
+      // outside the output: `inside` says which taps land).
       if (i == 0 || (q + i) % g.in_w == 0)
-        output_runs[output_run_count++] = {static_cast<int32_t>(j + i), 0, index};
+        output_runs[output_run_count++] = {
+            static_cast<int32_t>(j + i), 0,
+            image * g.out_channels * call.plan.out_plane + out_y[j + i] * g.out_w + out_x[j + i]};
       ++output_runs[output_run_count - 1].length;
     }
     j += length;
@@ -203,18 +202,15 @@ void prepare_tile(const Call& call, const Task& task, int64_t first, int64_t cou
     }
     s.inside[static_cast<size_t>(slot * call.plan.taps + tap)] = bits;
   }
-  s.valid[static_cast<size_t>(slot)] = count;
 }
 
-// Adds C's rows [first_row, first_row + rows) of A (each a (co, tap) pair) into the output at their taps. A row
-// whose every pixel lands inside the output (most of them) is added without a bounds check.
+// Adds C's rows [first_row, first_row + rows) of A (each a (co, tap) pair) into the output at their taps, through
+// the kernel's add_runs (or add_run_pairs), which leave the pixels whose taps land outside the output.
 void scatter_tile(const Call& call, const Task& task, int64_t slot, int64_t first_row, int64_t rows, const Scratch& s) {
   const ConvTranspose2dGeometry& g = call.g;
   const ScatterPlan& p = call.plan;
-  const int64_t nr = call.kernel.nr, count = s.valid[static_cast<size_t>(slot)];
-  const int64_t* out_index = s.out_index.data() + slot * nr;
+  const int64_t nr = call.kernel.nr;
   const uint32_t* inside = s.inside.data() + slot * p.taps;
-  const uint32_t all = count >= 32 ? ~0u : (1u << count) - 1;
   const OutputRun* runs = s.runs.data() + slot * nr;
   const int64_t run_count = s.run_count[static_cast<size_t>(slot)];
   // With add_run_pairs, the row of tap (ky, kx) and the row of tap (ky, kx + stride), when both are in the block,
@@ -235,13 +231,8 @@ void scatter_tile(const Call& call, const Task& task, int64_t slot, int64_t firs
       call.kernel.add_run_pairs(c, c + pair_step * nr, runs, run_count, bits, inside[tap + pair_step],
                                 call.params.stride.w, plane);
       added |= 1u << (r + pair_step);
-    } else if (call.kernel.add_runs) {
-      call.kernel.add_runs(c, runs, run_count, bits, call.params.stride.w, plane);
-    } else if ((bits & all) == all) {
-      for (int64_t j = 0; j < count; ++j) plane[out_index[j]] += c[j];
     } else {
-      for (int64_t j = 0; j < count; ++j)
-        if (bits >> j & 1u) plane[out_index[j]] += c[j];
+      call.kernel.add_runs(c, runs, run_count, bits, call.params.stride.w, plane);
     }
   }
 }
@@ -352,9 +343,7 @@ void conv_transpose2d_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvT
     const int64_t slots = plan.tiles_per_group * kernel.nr;
     at_least(s.b, slots * g.in_channels_per_group);
     at_least(s.c, kernel.mr * kernel.nr);
-    at_least(s.out_index, slots);
     at_least(s.inside, plan.tiles_per_group * plan.taps);
-    at_least(s.valid, plan.tiles_per_group);
     at_least(s.runs, slots);
     at_least(s.run_count, plan.tiles_per_group);
 #pragma omp for schedule(dynamic)

@@ -18,6 +18,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace convt {
 namespace {
@@ -193,6 +194,25 @@ TEST(CpuBackward, ManyInputChannelsTakeTallTiles) {
     SCOPED_TRACE(setting);
     EXPECT_TRUE(one_chunk());
     EXPECT_TRUE(two_chunks());
+  });
+}
+
+// grad_input reads grad_output at the stride. With the packed-input GEMM, B is packed from runs where a tile's runs
+// are few, and gathered where they are many (a tile spans two rows, with zeros at the padded ends). Input rows 32 pixels wide (whole AVX-512 tiles, padded), 20 (tiles cut,
+// no padding), 23 and 35 (cut and padded), at every level and thread count.
+TEST(CpuBackward, StridedRowsPackedByRunsOrGathered) {
+  const ConvTranspose2dParams k4{IntPair(2), IntPair(1), IntPair(0), IntPair(1), 1};
+  const ConvTranspose2dParams k3{IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1};
+  const ConvTranspose2dParams k2{IntPair(2), IntPair(0), IntPair(0), IntPair(1), 1};
+  const std::vector<BackwardCheck> checks{
+      transposed_backward_check(Tensor::randn({2, 9, 9, 32}, 71), Tensor::randn({9, 6, 4, 4}, 72), false, k4, 73),
+      transposed_backward_check(Tensor::randn({2, 9, 8, 20}, 80), Tensor::randn({9, 5, 2, 2}, 81), true, k2, 82),
+      transposed_backward_check(Tensor::randn({2, 10, 7, 23}, 74), Tensor::randn({10, 5, 3, 3}, 75), true, k3, 76),
+      transposed_backward_check(Tensor::randn({2, 12, 5, 35}, 77), Tensor::randn({12, 7, 4, 4}, 78), true, k4, 79)};
+  PathForced packed(cpu::KernelPath::Gemm);
+  testing::each_level_and_thread_count([&](const std::string& setting) {
+    SCOPED_TRACE(setting);
+    for (const BackwardCheck& check : checks) EXPECT_TRUE(check());
   });
 }
 

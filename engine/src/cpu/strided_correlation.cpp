@@ -352,6 +352,17 @@ bool gathers_b(const std::vector<CorrelationPlan>& plans, int64_t nr) {
   return false;
 }
 
+// Whether a tile's runs are many: some plan reads its rows with a stride, their width is not a whole number of
+// tiles (a tile spans two or three rows, a run each), and taps read past the rows' ends (the padding's zeros, a run
+// of their own at each end of a row).
+bool strided_runs_are_many(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, int64_t nr) {
+  const ReadExtent e = read_extent(plans, shape);
+  if (e.x_lo >= 0 && e.x_hi < shape.in_w) return false;
+  for (const CorrelationPlan& plan : plans)
+    if (plan.y.count > 0 && plan.x.count > 0 && plan.x.in_stride > 1 && plan.x.count % nr != 0) return true;
+  return false;
+}
+
 // Whether packing B copies contiguous runs of the input (stride 1 along both axes: a transposed conv's phases).
 bool copies_contiguous_runs(const std::vector<CorrelationPlan>& plans) {
   for (const CorrelationPlan& plan : plans)
@@ -560,10 +571,19 @@ void run_all(const std::vector<CorrelationPlan>& given_plans, const ConvShape& s
   // b1_mid's 240 us on its grad_input. With panels the copy is paid for by many tiles, and the scalar gathers
   // through it beat the kernel's vector gathers (unet_k4s2's grad_input: 0.85 to 0.90 times the speed with them).
   const bool gathers = !b.input_in_place && !b.b_in_place && gathers_b(plans, kernel.nr);
-  const bool gathers_from_input =
-      gathers && b.streaming && kernel.gather_rows != nullptr && gather_fits_int32(shape);
+  const bool can_gather_from_input = kernel.gather_rows != nullptr && gather_fits_int32(shape);
+  const bool gathers_from_input = gathers && b.streaming && can_gather_from_input;
+  // Many runs per tap (strided_runs_are_many): copying them, two to four per tile row of B, took 16% of progan's
+  // grad_input. The kernel's vector gathers from the input, one index per float whatever the runs, made the
+  // grad_input of progan and seg_k4s2 1.05 to 1.06 times faster, a 24-pixel row's (c192) 1.06 to 1.07, a 48-pixel
+  // row's 1.04 (best medians of 5 alternating rounds, the Intel Xeon). Fewer runs are copied: gathers ran 0.9 to
+  // 0.99 times as fast for a 2x2 kernel at stride 2 (two runs a tile, no zeros), 0.98 for rows of whole tiles.
+  const bool gathers_many_runs = !gathers && !b.input_in_place && !b.b_in_place && can_gather_from_input &&
+                                 strided_runs_are_many(plans, shape, kernel.nr);
   if (b.input_in_place || b.b_in_place || (gathers && !gathers_from_input)) prepare_gathering(call, threads);
-  call.b_sources = call.padded ? TileSources::PaddedBase : gathers_from_input ? TileSources::Gather : TileSources::Runs;
+  call.b_sources = call.padded                             ? TileSources::PaddedBase
+                   : gathers_from_input || gathers_many_runs ? TileSources::Gather
+                                                            : TileSources::Runs;
 
   const int64_t max_rows = (b.m_blocks + b.m_ranges - 1) / b.m_ranges * block_rows;
   const size_t plan_tiles = plans.size() * static_cast<size_t>(b.tiles_per_task);

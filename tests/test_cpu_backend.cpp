@@ -251,7 +251,8 @@ TEST(CpuBackend, FewPixelsSplitTheOutputChannelsAcrossThreads) {
 // output channels end in a partial range. Every thread count must agree with the reference. An ONNX-style layer
 // (asymmetric padding, groups, dilation, unequal strides) is forced through the same path, and so are layers whose
 // input rows are longer than a vector of additions into the output (20 pixels at stride 1, 19 at stride 2), with
-// taps that fall off every edge.
+// taps that fall off every edge. At stride 2, whole kernel rows of 3 and 4 taps are added at once: rows of 21 and 40
+// pixels (a run of a whole 32-pixel tile), and 3x3 kernels whose rows are cut by the blocks of 12 rows.
 TEST(CpuBackend, ScatterGemmAgreesUnderEveryThreadSplit) {
   struct Layer {
     Tensor x, w, b;
@@ -267,7 +268,11 @@ TEST(CpuBackend, ScatterGemmAgreesUnderEveryThreadSplit) {
       {Tensor::randn({2, 6, 3, 20}, 17), Tensor::randn({6, 5, 3, 3}, 18), Tensor::randn({5}, 19),
        ConvTranspose2dParams{1, 2, 0, 1, 1}, true},
       {Tensor::randn({1, 6, 4, 19}, 20), Tensor::randn({6, 5, 4, 4}, 21), Tensor::randn({5}, 22),
-       ConvTranspose2dParams{2, 2, 1, 1, 1}, true}};
+       ConvTranspose2dParams{2, 2, 1, 1, 1}, true},
+      {Tensor::randn({2, 6, 3, 21}, 23), Tensor::randn({6, 5, 3, 3}, 24), Tensor::randn({5}, 25),
+       ConvTranspose2dParams{2, 1, 1, 1, 1}, true},
+      {Tensor::randn({1, 5, 3, 40}, 26), Tensor::randn({5, 4, 4, 4}, 27), Tensor::randn({4}, 28),
+       ConvTranspose2dParams{2, 1, 0, 1, 1}, true}};
   for (const Layer& layer : layers) {
     const Tensor expected = conv_transpose2d_reference(layer.x, layer.w, &layer.b, layer.params);
     const Tensor scale = testing::conv_transpose2d_term_scale(layer.x, layer.w, &layer.b, layer.params);

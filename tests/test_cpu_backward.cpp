@@ -198,8 +198,9 @@ TEST(CpuBackward, ManyInputChannelsTakeTallTiles) {
 }
 
 // grad_input reads grad_output at the stride. With the packed-input GEMM, B is packed from runs where a tile's runs
-// are few, and gathered where they are many (a tile spans two rows, with zeros at the padded ends). Input rows 32 pixels wide (whole AVX-512 tiles, padded), 20 (tiles cut,
-// no padding), 23 and 35 (cut and padded), at every level and thread count.
+// are few, and gathered where they are many (a tile spans two rows, with zeros at the padded ends). Input rows 32
+// pixels wide (whole AVX-512 tiles, padded), 20 (tiles cut, no padding), 23 and 35 (cut and padded), at every level
+// and thread count.
 TEST(CpuBackward, StridedRowsPackedByRunsOrGathered) {
   const ConvTranspose2dParams k4{IntPair(2), IntPair(1), IntPair(0), IntPair(1), 1};
   const ConvTranspose2dParams k3{IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1};

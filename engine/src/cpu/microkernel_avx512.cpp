@@ -363,6 +363,40 @@ void add_run_pairs(const float* a, const float* b, const OutputRun* runs, int64_
   }
 }
 
+// add_kernel_row (MicroKernel): 16 outputs of a run at a time, from 8 pixels of each tap's row. The even taps' sum
+// fills the even lanes and the odd taps' the odd lanes, so the outputs take one unmasked load and store where pairs
+// of taps (add_run_pairs) took two masked ones, the second waiting on the first's store to the same lines.
+void add_kernel_row(const float* const* rows, const uint32_t* inside, int64_t taps, const OutputRun* runs,
+                    int64_t count, float* plane) {
+  // Lane 2i of the result from lane i of `even`, lane 2i + 1 from lane i of `odd`.
+  const __m512i interleave = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  for (int64_t r = 0; r < count; ++r) {
+    const OutputRun& run = runs[r];
+    // Per tap, bit i: whether outputs 2i and 2i + 1 take that tap's pixel i (pixel i - 1 for taps 2 and 3).
+    uint64_t bits[4] = {0, 0, 0, 0};
+    for (int64_t t = 0; t < taps; ++t) bits[t] = uint64_t{run_inside_bits(run, inside[t])} << (t / 2);
+    if ((bits[0] | bits[1] | bits[2] | bits[3]) == 0) continue;
+    float* out = plane + run.offset;
+    // Outputs 0 to 2 * length + taps - 2: pixels 0 to length of the shifted taps.
+    for (int32_t i = 0; i <= run.length; i += 8) {
+      __mmask16 take[4];
+      for (int64_t t = 0; t < 4; ++t) take[t] = static_cast<__mmask16>(bits[t] >> i & 0xFFu);
+      if ((take[0] | take[1] | take[2] | take[3]) == 0) continue;
+      // Taps 2 and 3 read from one pixel back (their bit 0 is clear where that is before the run).
+      __m512 even = _mm512_maskz_loadu_ps(take[0], rows[0] + run.first + i);
+      __m512 odd = _mm512_maskz_loadu_ps(take[1], rows[1] + run.first + i);
+      even = _mm512_add_ps(even, _mm512_maskz_loadu_ps(take[2], rows[2] + run.first + i - 1));
+      if (taps > 3) odd = _mm512_add_ps(odd, _mm512_maskz_loadu_ps(take[3], rows[3] + run.first + i - 1));
+      const uint32_t evens = take[0] | take[2], odds = take[1] | take[3];
+      const auto lanes = static_cast<__mmask16>(
+          (evens & odds) == 0xFFu ? 0xFFFFu : even_lanes_of(evens) | (even_lanes_of(odds) << 1));
+      float* at = out + 2 * i;
+      const __m512 row_sum = _mm512_permutex2var_ps(even, interleave, odd);
+      _mm512_mask_storeu_ps(at, lanes, _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, at), row_sum));
+    }
+  }
+}
+
 // The narrow tile is only streamed (kernel_for_call), whose tiles are stored element by element: no tile stores.
 // The tall tile serves only packed GEMMs (kernel_for_rows), whose tiles are channel-major: no pixel-major stores.
 template <int64_t kRows, int64_t kVectors>
@@ -389,6 +423,7 @@ MicroKernel kernel_of(const MicroKernel* narrow, const MicroKernel* tall) {
                      store_run,
                      add_runs,
                      add_run_pairs,
+                     add_kernel_row,
                      pack_transposed,
                      narrow,
                      tall,

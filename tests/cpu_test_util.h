@@ -27,6 +27,11 @@ struct PathForced {  // forces one GEMM, the direct kernels or the columns on ev
   ~PathForced() { cpu::force_kernel_path(cpu::KernelPath::Automatic); }
 };
 
+struct GathersForced {  // forces the packed GEMMs' choice of gathers, whatever the processor
+  explicit GathersForced(cpu::VectorGathers choice) { cpu::force_vector_gathers(choice); }
+  ~GathersForced() { cpu::force_vector_gathers(cpu::VectorGathers::Automatic); }
+};
+
 // Runs `run(setting)` under every kernel level this machine supports and 1, 2 and 3 threads, the setting named for
 // test traces ("avx512, 2 threads").
 template <typename Run>

@@ -30,6 +30,7 @@ constexpr double kTolerance = 1e-5;  // relative to the sum of |terms|: float su
 
 Tensor poisoned(const Shape& shape) { return Tensor::full(shape, NAN); }
 
+using testing::GathersForced;
 using testing::KernelLevel;
 using testing::PathForced;
 using testing::Threads;
@@ -198,9 +199,10 @@ TEST(CpuBackward, ManyInputChannelsTakeTallTiles) {
 }
 
 // grad_input reads grad_output at the stride. With the packed-input GEMM, B is packed from runs where a tile's runs
-// are few, and gathered where they are many (a tile spans two rows, with zeros at the padded ends). Input rows 32
-// pixels wide (whole AVX-512 tiles, padded), 20 (tiles cut, no padding), 23 and 35 (cut and padded), at every level
-// and thread count.
+// are few; where they are many (a tile spans two rows, with zeros at the padded ends), and where rows are short (an
+// 8-pixel image), it is gathered: by vector gathers from the input, or a float at a time (runs, or through a padded
+// copy), as the processor prefers. Input rows 32 pixels wide (whole AVX-512 tiles, padded), 20 (tiles cut, no
+// padding), 23 and 35 (cut and padded) and 8, both ways, at every level and thread count.
 TEST(CpuBackward, StridedRowsPackedByRunsOrGathered) {
   const ConvTranspose2dParams k4{IntPair(2), IntPair(1), IntPair(0), IntPair(1), 1};
   const ConvTranspose2dParams k3{IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1};
@@ -209,12 +211,16 @@ TEST(CpuBackward, StridedRowsPackedByRunsOrGathered) {
       transposed_backward_check(Tensor::randn({2, 9, 9, 32}, 71), Tensor::randn({9, 6, 4, 4}, 72), false, k4, 73),
       transposed_backward_check(Tensor::randn({2, 9, 8, 20}, 80), Tensor::randn({9, 5, 2, 2}, 81), true, k2, 82),
       transposed_backward_check(Tensor::randn({2, 10, 7, 23}, 74), Tensor::randn({10, 5, 3, 3}, 75), true, k3, 76),
-      transposed_backward_check(Tensor::randn({2, 12, 5, 35}, 77), Tensor::randn({12, 7, 4, 4}, 78), true, k4, 79)};
+      transposed_backward_check(Tensor::randn({2, 12, 5, 35}, 77), Tensor::randn({12, 7, 4, 4}, 78), true, k4, 79),
+      transposed_backward_check(Tensor::randn({5, 11, 8, 8}, 83), Tensor::randn({11, 6, 4, 4}, 84), true, k4, 85)};
   PathForced packed(cpu::KernelPath::Gemm);
-  testing::each_level_and_thread_count([&](const std::string& setting) {
-    SCOPED_TRACE(setting);
-    for (const BackwardCheck& check : checks) EXPECT_TRUE(check());
-  });
+  for (const cpu::VectorGathers gathers : {cpu::VectorGathers::Always, cpu::VectorGathers::Never}) {
+    GathersForced forced(gathers);
+    testing::each_level_and_thread_count([&](const std::string& setting) {
+      SCOPED_TRACE(setting + (gathers == cpu::VectorGathers::Always ? ", vector gathers" : ", no vector gathers"));
+      for (const BackwardCheck& check : checks) EXPECT_TRUE(check());
+    });
+  }
 }
 
 // A generator's first layer (a 1x1 latent, no padding, the output exactly the kernel) reads grad_output as its

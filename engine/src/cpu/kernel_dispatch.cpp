@@ -10,6 +10,7 @@ namespace {
 
 std::atomic<const MicroKernel*> g_forced{nullptr};
 std::atomic<KernelPath> g_forced_path{KernelPath::Automatic};
+std::atomic<VectorGathers> g_forced_gathers{VectorGathers::Automatic};
 
 bool supports(const std::string& level) {
   if (level == "avx512") return __builtin_cpu_supports("avx512f");
@@ -64,5 +65,17 @@ void force_kernel_level(const std::string& level) {
 void force_kernel_path(KernelPath path) { g_forced_path.store(path); }
 
 KernelPath forced_kernel_path() { return g_forced_path.load(); }
+
+void force_vector_gathers(VectorGathers choice) { g_forced_gathers.store(choice); }
+
+bool prefers_vector_gathers() {
+  switch (g_forced_gathers.load()) {
+    case VectorGathers::Always: return true;
+    case VectorGathers::Never: return false;
+    default: break;
+  }
+  static const bool intel = __builtin_cpu_is("intel");
+  return intel;
+}
 
 }  // namespace convt::cpu

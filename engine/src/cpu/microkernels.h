@@ -194,4 +194,8 @@ const MicroKernel& kernel_for_rows(const MicroKernel& kernel, int64_t rows);
 // The path a test forced with force_kernel_path (convt/cpu.h), or Automatic.
 KernelPath forced_kernel_path();
 
+// Whether the packed GEMMs gather a short or many-run input with the kernel's vector gathers (force_vector_gathers
+// in convt/cpu.h): forced by a test, or whether the processor is Intel's.
+bool prefers_vector_gathers();
+
 }  // namespace convt::cpu

@@ -566,19 +566,24 @@ void run_all(const std::vector<CorrelationPlan>& given_plans, const ConvShape& s
   }
   call.all_taps = all_taps;
   call.max_taps = max_taps;
-  // B gathered: through a zero-padded copy of the input, or, when streaming, from the input itself where the kernel
-  // can. A streaming call's few pixels cannot pay for a pass over the input before the products: the copy was 13 of
-  // b1_mid's 240 us on its grad_input. With panels the copy is paid for by many tiles, and the scalar gathers
-  // through it beat the kernel's vector gathers (unet_k4s2's grad_input: 0.85 to 0.90 times the speed with them).
+  // B gathered: through a zero-padded copy of the input, or from the input itself where the kernel can. A streaming
+  // call's few pixels cannot pay for a pass over the input before the products: the copy was 13 of b1_mid's 240 us
+  // on its grad_input. With panels the copy is paid for by many tiles, and which gathers win depends on the
+  // processor (prefers_vector_gathers): on a Zen 5 the scalar gathers through the copy (unet_k4s2's grad_input ran
+  // 0.85 to 0.90 times as fast with vector gathers); on the Intel Xeon the kernel's vector gathers, with no copy
+  // (the grad_input of dcgan 1.08 to 1.10 times faster, unet_k4s2 1.01 to 1.04, a 3x3 kernel's on 12x12 images
+  // 1.08 to 1.22, gan_k4s2b's 0.93 to 1.26 over three noisy runs; gan_k5s2's forward 1.01 to 1.10; best and median
+  // of 5 to 9 alternating rounds).
   const bool gathers = !b.input_in_place && !b.b_in_place && gathers_b(plans, kernel.nr);
   const bool can_gather_from_input = kernel.gather_rows != nullptr && gather_fits_int32(shape);
-  const bool gathers_from_input = gathers && b.streaming && can_gather_from_input;
+  const bool vector_gathers = can_gather_from_input && prefers_vector_gathers();
+  const bool gathers_from_input = gathers && can_gather_from_input && (b.streaming || vector_gathers);
   // Many runs per tap (strided_runs_are_many): copying them, two to four per tile row of B, took 16% of progan's
-  // grad_input. The kernel's vector gathers from the input, one index per float whatever the runs, made the
+  // grad_input. Where vector gathers are preferred, they take one index per float whatever the runs, and made the
   // grad_input of progan and seg_k4s2 1.05 to 1.06 times faster, a 24-pixel row's (c192) 1.06 to 1.07, a 48-pixel
   // row's 1.04 (best medians of 5 alternating rounds, the Intel Xeon). Fewer runs are copied: gathers ran 0.9 to
   // 0.99 times as fast for a 2x2 kernel at stride 2 (two runs a tile, no zeros), 0.98 for rows of whole tiles.
-  const bool gathers_many_runs = !gathers && !b.input_in_place && !b.b_in_place && can_gather_from_input &&
+  const bool gathers_many_runs = !gathers && !b.input_in_place && !b.b_in_place && vector_gathers &&
                                  strided_runs_are_many(plans, shape, kernel.nr);
   if (b.input_in_place || b.b_in_place || (gathers && !gathers_from_input)) prepare_gathering(call, threads);
   call.b_sources = call.padded                             ? TileSources::PaddedBase

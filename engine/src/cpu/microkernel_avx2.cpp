@@ -219,8 +219,8 @@ const MicroKernel& microkernel_avx2() {
   static const MicroKernel kernel{"avx2", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store,
                                   run_b_rows<true>, run_b_rows<false>, thin_rows, thin_dots, pack_rows, nullptr,
                                   run_in_place, store_pixel_major_pair, store_pixel_major,
-                                  store_channel_major_pair_run_impl, nullptr, add_runs, nullptr, nullptr, nullptr, nullptr,
-                                  nullptr, 8, 0, 2};
+                                  store_channel_major_pair_run_impl, nullptr, add_runs, nullptr, nullptr, nullptr,
+                                  nullptr, nullptr, 8, 0, 2};
   return kernel;
 }
 

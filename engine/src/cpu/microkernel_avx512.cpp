@@ -364,8 +364,8 @@ void add_run_pairs(const float* a, const float* b, const OutputRun* runs, int64_
 }
 
 // add_kernel_row (MicroKernel): 16 outputs of a run at a time, from 8 pixels of each tap's row. The even taps' sum
-// fills the even lanes and the odd taps' the odd lanes, so the outputs take one unmasked load and store where pairs
-// of taps (add_run_pairs) took two masked ones, the second waiting on the first's store to the same lines.
+// fills the even lanes and the odd taps' the odd lanes, so each output line takes one load and store per kernel row
+// (unmasked inside the output), where pairs of taps (add_run_pairs) took two masked ones.
 void add_kernel_row(const float* const* rows, const uint32_t* inside, int64_t taps, const OutputRun* runs,
                     int64_t count, float* plane) {
   // Lane 2i of the result from lane i of `even`, lane 2i + 1 from lane i of `odd`.

@@ -76,8 +76,8 @@ void add_runs(const float* c, const OutputRun* runs, int64_t count, uint32_t ins
 const MicroKernel& microkernel_generic() {
   static const MicroKernel kernel{"generic", kMr, kNr, run, run_rows<true>, run_rows<false>, run_store,
                                   run_b_rows<true>, run_b_rows<false>, thin_rows, thin_dots, pack_rows, nullptr,
-                                  run_in_place, nullptr, nullptr, nullptr, nullptr, add_runs, nullptr, nullptr, nullptr,
-                                  nullptr, nullptr, 8, 0, 2};
+                                  run_in_place, nullptr, nullptr, nullptr, nullptr, add_runs, nullptr, nullptr,
+                                  nullptr, nullptr, nullptr, 8, 0, 2};
   return kernel;
 }
 

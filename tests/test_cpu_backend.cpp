@@ -252,7 +252,7 @@ TEST(CpuBackend, FewPixelsSplitTheOutputChannelsAcrossThreads) {
 // (asymmetric padding, groups, dilation, unequal strides) is forced through the same path, and so are layers whose
 // input rows are longer than a vector of additions into the output (20 pixels at stride 1, 19 at stride 2), with
 // taps that fall off every edge. At stride 2, whole kernel rows of 3 and 4 taps are added at once: rows of 21 and 40
-// pixels (a run of a whole 32-pixel tile), and 3x3 kernels whose rows are cut by the blocks of 12 rows.
+// pixels (a run of a whole 32-pixel tile), and 3x3 kernels whose rows are cut by the blocks of 8 rows.
 TEST(CpuBackend, ScatterGemmAgreesUnderEveryThreadSplit) {
   struct Layer {
     Tensor x, w, b;
@@ -361,6 +361,35 @@ TEST(CpuBackend, Conv2dMatchesReference) {
     Tensor actual = poisoned(expected.shape());
     cpu::conv2d_cpu_into(c.input, c.weight, &c.bias, c.params, actual);
     ASSERT_TRUE(testing::all_close_to_scale(actual, expected, c.scale, 2e-6)) << "case " << checked;
+  }
+}
+
+// The packed GEMM's forwards gather their input where its rows are short (a transposed conv's 7-pixel phases, as
+// gan_k5s2's) or where a strided conv2d's rows cut its tiles into many runs (18-pixel output rows, padded): with
+// vector gathers from the input, or a float at a time, as the processor prefers. Both ways, at every level and
+// thread count.
+TEST(CpuBackend, PackedGemmGathersItsInputBothWays) {
+  const Tensor x = Tensor::randn({6, 6, 7, 7}, 31), w = Tensor::randn({6, 9, 5, 5}, 32), b = Tensor::randn({9}, 33);
+  const ConvTranspose2dParams transposed{IntPair(2), IntPair(2), IntPair(1), IntPair(1), 1};
+  const Tensor expected = conv_transpose2d_reference(x, w, &b, transposed);
+  const Tensor scale = testing::conv_transpose2d_term_scale(x, w, &b, transposed);
+  const Tensor xc = Tensor::randn({2, 5, 40, 35}, 34), wc = Tensor::randn({7, 5, 3, 3}, 35);
+  const Tensor bc = Tensor::randn({7}, 36);
+  const Conv2dParams conv{IntPair(2), IntPair(1), IntPair(1), 1};
+  const Tensor expected_c = conv2d_reference(xc, wc, &bc, conv);
+  const Tensor scale_c = testing::conv2d_term_scale(xc, wc, &bc, conv);
+  PathForced packed(cpu::KernelPath::Gemm);
+  for (const cpu::VectorGathers gathers : {cpu::VectorGathers::Always, cpu::VectorGathers::Never}) {
+    testing::GathersForced forced(gathers);
+    testing::each_level_and_thread_count([&](const std::string& setting) {
+      SCOPED_TRACE(setting + (gathers == cpu::VectorGathers::Always ? ", vector gathers" : ", no vector gathers"));
+      Tensor actual = poisoned(expected.shape());
+      cpu::conv_transpose2d_cpu_into(x, w, &b, transposed, actual);
+      EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6));
+      Tensor actual_c = poisoned(expected_c.shape());
+      cpu::conv2d_cpu_into(xc, wc, &bc, conv, actual_c);
+      EXPECT_TRUE(testing::all_close_to_scale(actual_c, expected_c, scale_c, 2e-6));
+    });
   }
 }
 

@@ -1,4 +1,5 @@
-// Run-time choice of the microkernel from what the CPU reports (cpuid via __builtin_cpu_supports).
+// Run-time choice of the microkernel from what the CPU reports (cpuid via __builtin_cpu_supports), and of the
+// packed GEMMs' gathers from its vendor (__builtin_cpu_is).
 #include "microkernels.h"
 
 #include <convt/error.h>

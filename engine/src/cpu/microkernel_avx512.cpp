@@ -365,19 +365,19 @@ void add_run_pairs(const float* a, const float* b, const OutputRun* runs, int64_
 
 // add_kernel_row (MicroKernel): 16 outputs of a run at a time, from 8 pixels of each tap's row. The even taps' sum
 // fills the even lanes and the odd taps' the odd lanes, so each output line takes one load and store per kernel row
-// (unmasked inside the output), where pairs of taps (add_run_pairs) took two masked ones.
+// (under a full mask inside the output), where pairs of taps (add_run_pairs) took two, each masked to half.
 void add_kernel_row(const float* const* rows, const uint32_t* inside, int64_t taps, const OutputRun* runs,
                     int64_t count, float* plane) {
   // Lane 2i of the result from lane i of `even`, lane 2i + 1 from lane i of `odd`.
   const __m512i interleave = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   for (int64_t r = 0; r < count; ++r) {
     const OutputRun& run = runs[r];
-    // Per tap, bit i: whether outputs 2i and 2i + 1 take that tap's pixel i (pixel i - 1 for taps 2 and 3).
+    // Per tap t, bit i: whether output 2i + t % 2 takes that tap's pixel i (pixel i - 1 for taps 2 and 3).
     uint64_t bits[4] = {0, 0, 0, 0};
     for (int64_t t = 0; t < taps; ++t) bits[t] = uint64_t{run_inside_bits(run, inside[t])} << (t / 2);
     if ((bits[0] | bits[1] | bits[2] | bits[3]) == 0) continue;
     float* out = plane + run.offset;
-    // Outputs 0 to 2 * length + taps - 2: pixels 0 to length of the shifted taps.
+    // Output pairs 0 to length: pixels -1 to length - 1 of taps 2 and 3.
     for (int32_t i = 0; i <= run.length; i += 8) {
       __mmask16 take[4];
       for (int64_t t = 0; t < 4; ++t) take[t] = static_cast<__mmask16>(bits[t] >> i & 0xFFu);

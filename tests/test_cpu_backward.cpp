@@ -202,7 +202,8 @@ TEST(CpuBackward, ManyInputChannelsTakeTallTiles) {
 // are few; where they are many (a tile spans two rows, with zeros at the padded ends), and where rows are short (an
 // 8-pixel image), it is gathered: by vector gathers from the input, or a float at a time (runs, or through a padded
 // copy), as the processor prefers. Input rows 32 pixels wide (whole AVX-512 tiles, padded), 20 (tiles cut, no
-// padding), 23 and 35 (cut and padded) and 8, both ways, at every level and thread count.
+// padding), 23 and 35 (cut and padded) and 8, both ways, at every level and thread count; and a 23-pixel row of
+// an image so small that the call streams its weight.
 TEST(CpuBackward, StridedRowsPackedByRunsOrGathered) {
   const ConvTranspose2dParams k4{IntPair(2), IntPair(1), IntPair(0), IntPair(1), 1};
   const ConvTranspose2dParams k3{IntPair(2), IntPair(1), IntPair(1), IntPair(1), 1};
@@ -212,7 +213,8 @@ TEST(CpuBackward, StridedRowsPackedByRunsOrGathered) {
       transposed_backward_check(Tensor::randn({2, 9, 8, 20}, 80), Tensor::randn({9, 5, 2, 2}, 81), true, k2, 82),
       transposed_backward_check(Tensor::randn({2, 10, 7, 23}, 74), Tensor::randn({10, 5, 3, 3}, 75), true, k3, 76),
       transposed_backward_check(Tensor::randn({2, 12, 5, 35}, 77), Tensor::randn({12, 7, 4, 4}, 78), true, k4, 79),
-      transposed_backward_check(Tensor::randn({5, 11, 8, 8}, 83), Tensor::randn({11, 6, 4, 4}, 84), true, k4, 85)};
+      transposed_backward_check(Tensor::randn({5, 11, 8, 8}, 83), Tensor::randn({11, 6, 4, 4}, 84), true, k4, 85),
+      transposed_backward_check(Tensor::randn({1, 10, 7, 23}, 86), Tensor::randn({10, 5, 3, 3}, 87), true, k3, 88)};
   PathForced packed(cpu::KernelPath::Gemm);
   for (const cpu::VectorGathers gathers : {cpu::VectorGathers::Always, cpu::VectorGathers::Never}) {
     GathersForced forced(gathers);

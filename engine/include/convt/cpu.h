@@ -80,11 +80,11 @@ std::string active_kernel_level();
 enum class KernelPath { Automatic, Gemm, GemmInPlace, Direct, Columns, ScatterGemm };
 void force_kernel_path(KernelPath path);
 
-// How the GEMMs with the input packed into panels gather it where its rows are short (a small image) or cut into
-// many runs: with the AVX-512 kernel's vector gathers from the input itself, or a float at a time (through a
-// zero-padded copy of the input, or copying runs). Automatic: vector gathers on Intel processors, whose gathers ran
-// those layers faster, and not on others (on a Zen 5 they ran 0.85 to 0.90 times as fast). Calls that stream the
-// weight (few pixels) gather short rows with vector gathers either way. Tests force each.
+// How the GEMMs with the input packed gather it where its rows are short (a small image) or cut into many runs:
+// with the AVX-512 kernel's vector gathers from the input itself, or a float at a time (through a zero-padded copy
+// of the input, or copying runs). Automatic: vector gathers on Intel processors, whose gathers ran those layers
+// faster, and not on others (on a Zen 5 they ran 0.85 to 0.90 times as fast). Calls that stream the weight (few
+// pixels) gather short rows with vector gathers on every processor. Tests force each.
 enum class VectorGathers { Automatic, Always, Never };
 void force_vector_gathers(VectorGathers choice);
 

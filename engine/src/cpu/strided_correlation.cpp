@@ -579,12 +579,12 @@ void run_all(const std::vector<CorrelationPlan>& given_plans, const ConvShape& s
   const bool vector_gathers = can_gather_from_input && prefers_vector_gathers();
   const bool gathers_from_input = gathers && can_gather_from_input && (b.streaming || vector_gathers);
   // Many runs per tap (strided_runs_are_many): copying them, two to four per tile row of B, took 16% of progan's
-  // grad_input. With panels, where vector gathers are preferred, they take one index per float whatever the runs
-  // (streaming calls, not measured this way, keep the runs), and made the
+  // grad_input. Where vector gathers are preferred, they take one index per float whatever the runs, and made the
   // grad_input of progan and seg_k4s2 1.05 to 1.06 times faster, a 24-pixel row's (c192) 1.06 to 1.07, a 48-pixel
-  // row's 1.04 (best medians of 5 alternating rounds, the Intel Xeon). Fewer runs are copied: gathers ran 0.9 to
-  // 0.99 times as fast for a 2x2 kernel at stride 2 (two runs a tile, no zeros), 0.98 for rows of whole tiles.
-  const bool gathers_many_runs = !gathers && !b.streaming && !b.input_in_place && vector_gathers &&
+  // row's 1.04, and frac's (16-pixel rows, streaming its weight) 1.22 (best medians of 3 to 5 alternating rounds,
+  // the Intel Xeon). Fewer runs are copied: gathers ran 0.88 to 0.99 times as fast for a 2x2 kernel at stride 2
+  // (two runs a tile, no zeros), 0.97 to 0.98 for rows of whole tiles.
+  const bool gathers_many_runs = !gathers && !b.input_in_place && !b.b_in_place && vector_gathers &&
                                  strided_runs_are_many(plans, shape, kernel.nr);
   if (b.input_in_place || b.b_in_place || (gathers && !gathers_from_input)) prepare_gathering(call, threads);
   call.b_sources = call.padded                             ? TileSources::PaddedBase

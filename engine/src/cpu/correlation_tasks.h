@@ -169,13 +169,11 @@ void for_each_pair_run(const TileIndex& index, int64_t out_w, Store store) {
   }
 }
 
-// Whether a tile of `width` pixels is full and its outputs lie `step` apart in one output row: step 2 for a plan
-// with a column partner (the two tiles' pixels are then 2 * width contiguous outputs of each channel), step 1 for a
-// plan alone whose pixels are contiguous. Outputs only grow from pixel to pixel, by at least `step`, so the first
-// and the last tell.
-inline bool tile_in_one_row(const TileIndex& index, int64_t width, int64_t step) {
-  return index.valid == width &&
-         index.out_offset[static_cast<size_t>(width - 1)] == index.out_offset[0] + step * (width - 1);
+// Whether a tile of `width` pixels is full and its outputs are contiguous, in one output row. Outputs only grow from
+// pixel to pixel, by at least one, so the first and the last tell. (A plan with a column partner is stored by runs
+// instead: for_each_pair_run.)
+inline bool tile_in_one_row(const TileIndex& index, int64_t width) {
+  return index.valid == width && index.out_offset[static_cast<size_t>(width - 1)] == index.out_offset[0] + width - 1;
 }
 
 // Whether every task of an input-in-place call reads a single image (all its plans' tiles in one), as a window of

@@ -171,7 +171,7 @@ void run_task_input_in_place(const Call& call, int64_t task, Scratch& scratch) {
     const TileIndex& index = tile_of(slot, t);
     const float* c = c_block(slot, t, cb);
     float* output = group_output + cb * nr * out_plane;
-    if (kernel.store_pixel_major && tile_in_one_row(index, mr, 1)) {
+    if (kernel.store_pixel_major && tile_in_one_row(index, mr)) {
       kernel.store_pixel_major(c, channels_of(cb), output + index.out_offset[0], out_plane);
       return;
     }

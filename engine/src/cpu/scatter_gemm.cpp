@@ -35,6 +35,10 @@ struct ScatterPlan {
   int64_t images_per_task = 1, image_ranges = 1, channel_ranges = 1, tasks = 1;
   // Each tap's displacement from a pixel's first output: rows and columns, and as an offset in an output plane.
   std::vector<int64_t> tap_dy, tap_dx, tap_offset;
+  // How scatter_tile adds a block's rows into the output: a whole kernel row of `row_taps` taps at once
+  // (add_kernel_row; 0 for none), or the rows of taps kx and kx + pair_step together (add_run_pairs; kernel_w for
+  // none), or each row alone (add_runs).
+  int64_t row_taps = 0, pair_step = 1;
 };
 
 ScatterPlan plan_of(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, const MicroKernel& kernel,
@@ -50,6 +54,19 @@ ScatterPlan plan_of(const ConvTranspose2dGeometry& g, const ConvTranspose2dParam
     p.tap_dx.push_back(tap % g.kernel_w * params.dilation.w);
     p.tap_offset.push_back(p.tap_dy.back() * g.out_w + p.tap_dx.back());
   }
+  // With add_run_pairs, the row of tap (ky, kx) and the row of tap (ky, kx + stride), when both are in the block,
+  // are added together: the second's pixel j lands where the first's pixel j + 1 does (without dilation). Each
+  // output is then loaded and stored once for the two: progan's forward ran 1.05 to 1.08 times as fast, seg_k4s2's
+  // 1.03 to 1.04; gan_k4s2b's and dcgan's, whose runs are 8 and 4 pixels, within the noise.
+  p.pair_step = kernel.add_run_pairs && params.dilation.w == 1 ? params.stride.w : g.kernel_w;
+  // With add_kernel_row, at stride 2 a whole kernel row of 3 or 4 taps (where the block holds all of it) is added at
+  // once, each output loaded and stored once for the row, where pairs took two masked loads and stores of every
+  // output line: progan's, seg_k4s2's, dcgan's and unet_k4s2's forwards ran 1.01 to 1.04 times as fast, a 3x3
+  // kernel's (256 to 128 channels) 1.04 (best and median of 7 alternating rounds, the Intel Xeon). The additions
+  // stay about a tenth of progan's forward: they wait on the output lines' loads.
+  const bool whole_rows = kernel.add_kernel_row && params.stride.w == 2 && params.dilation.w == 1 &&
+                          (g.kernel_w == 3 || g.kernel_w == 4);
+  p.row_taps = whole_rows ? g.kernel_w : 0;
   p.quantum = kernel.mr / std::gcd(p.taps, kernel.mr);
   p.quanta = (g.out_channels_per_group + p.quantum - 1) / p.quantum;
   const int64_t tile_bytes = g.in_channels_per_group * kernel.nr * static_cast<int64_t>(sizeof(float));
@@ -213,8 +230,8 @@ void prepare_tile(const Call& call, const Task& task, int64_t first, int64_t cou
 }
 
 // Adds C's rows [first_row, first_row + rows) of A (each a (co, tap) pair) into the output at their taps, through
-// the kernel's add_runs (or add_run_pairs, or add_kernel_row), which leave the pixels whose taps land outside the
-// output.
+// the kernel's add_runs (or add_run_pairs, or add_kernel_row, as the plan says), which leave the pixels whose taps
+// land outside the output.
 void scatter_tile(const Call& call, const Task& task, int64_t slot, int64_t first_row, int64_t rows, const Scratch& s) {
   const ConvTranspose2dGeometry& g = call.g;
   const ScatterPlan& p = call.plan;
@@ -222,19 +239,6 @@ void scatter_tile(const Call& call, const Task& task, int64_t slot, int64_t firs
   const uint32_t* inside = s.inside.data() + slot * p.taps;
   const OutputRun* runs = s.runs.data() + slot * nr;
   const int64_t run_count = s.run_count[static_cast<size_t>(slot)];
-  // With add_run_pairs, the row of tap (ky, kx) and the row of tap (ky, kx + stride), when both are in the block,
-  // are added together: the second's pixel j lands where the first's pixel j + 1 does (without dilation). Each
-  // output is then loaded and stored once for the two: progan's forward ran 1.05 to 1.08 times as fast, seg_k4s2's
-  // 1.03 to 1.04; gan_k4s2b's and dcgan's, whose runs are 8 and 4 pixels, within the noise.
-  const int64_t pair_step =
-      call.kernel.add_run_pairs && call.params.dilation.w == 1 ? call.params.stride.w : g.kernel_w;
-  // With add_kernel_row, at stride 2 a whole kernel row of 3 or 4 taps (where the block holds all of it) is added at
-  // once, each output loaded and stored once for the row, where pairs took two masked loads and stores of every
-  // output line: progan's, seg_k4s2's, dcgan's and unet_k4s2's forwards ran 1.01 to 1.04 times as fast, a 3x3
-  // kernel's (256 to 128 channels) 1.04 (best and median of 7 alternating rounds, the Intel Xeon). The additions
-  // stay about a tenth of progan's forward: they wait on the output lines' loads.
-  const bool whole_rows = call.kernel.add_kernel_row && call.params.stride.w == 2 && call.params.dilation.w == 1 &&
-                          (g.kernel_w == 3 || g.kernel_w == 4);
   uint32_t added = 0;  // rows already added with their pair's first
   for (int64_t r = 0; r < rows; ++r) {
     if (added >> r & 1u) continue;
@@ -243,16 +247,16 @@ void scatter_tile(const Call& call, const Task& task, int64_t slot, int64_t firs
                    p.tap_offset[static_cast<size_t>(tap)];
     const float* c = s.c.data() + r * nr;
     const uint32_t bits = inside[tap];
-    if (whole_rows && tap % g.kernel_w == 0 && r + g.kernel_w <= rows) {
+    if (p.row_taps && tap % g.kernel_w == 0 && r + p.row_taps <= rows) {
       const float* row_of_taps[4] = {c, c + nr, c + 2 * nr, c + 3 * nr};
-      call.kernel.add_kernel_row(row_of_taps, inside + tap, g.kernel_w, runs, run_count, plane);
-      r += g.kernel_w - 1;
+      call.kernel.add_kernel_row(row_of_taps, inside + tap, p.row_taps, runs, run_count, plane);
+      r += p.row_taps - 1;
       continue;
     }
-    if (tap % g.kernel_w + pair_step < g.kernel_w && r + pair_step < rows) {
-      call.kernel.add_run_pairs(c, c + pair_step * nr, runs, run_count, bits, inside[tap + pair_step],
+    if (tap % g.kernel_w + p.pair_step < g.kernel_w && r + p.pair_step < rows) {
+      call.kernel.add_run_pairs(c, c + p.pair_step * nr, runs, run_count, bits, inside[tap + p.pair_step],
                                 call.params.stride.w, plane);
-      added |= 1u << (r + pair_step);
+      added |= 1u << (r + p.pair_step);
     } else {
       call.kernel.add_runs(c, runs, run_count, bits, call.params.stride.w, plane);
     }

@@ -574,7 +574,8 @@ void run_all(const std::vector<CorrelationPlan>& given_plans, const ConvShape& s
   // (the grad_input of dcgan 1.08 to 1.10 times faster, unet_k4s2 1.01 to 1.04, a 3x3 kernel's on 12x12 images
   // 1.08 to 1.22, gan_k4s2b's 0.93 to 1.26 over three noisy runs; gan_k5s2's forward 1.01 to 1.10; best and median
   // of 5 to 9 alternating rounds).
-  const bool gathers = !b.input_in_place && !b.b_in_place && gathers_b(plans, kernel.nr);
+  const bool packs_b = !b.input_in_place && !b.b_in_place;
+  const bool gathers = packs_b && gathers_b(plans, kernel.nr);
   const bool can_gather_from_input = kernel.gather_rows != nullptr && gather_fits_int32(shape);
   const bool vector_gathers = can_gather_from_input && prefers_vector_gathers();
   const bool gathers_from_input = gathers && can_gather_from_input && (b.streaming || vector_gathers);
@@ -584,8 +585,8 @@ void run_all(const std::vector<CorrelationPlan>& given_plans, const ConvShape& s
   // row's 1.04, and frac's (16-pixel rows, streaming its weight) 1.22 (best medians of 3 to 5 alternating rounds,
   // the Intel Xeon). Fewer runs are copied: gathers ran 0.88 to 0.99 times as fast for a 2x2 kernel at stride 2
   // (two runs a tile, no zeros), 0.97 to 0.98 for rows of whole tiles.
-  const bool gathers_many_runs = !gathers && !b.input_in_place && !b.b_in_place && vector_gathers &&
-                                 strided_runs_are_many(plans, shape, kernel.nr);
+  const bool gathers_many_runs =
+      packs_b && !gathers && vector_gathers && strided_runs_are_many(plans, shape, kernel.nr);
   if (b.input_in_place || b.b_in_place || (gathers && !gathers_from_input)) prepare_gathering(call, threads);
   call.b_sources = call.padded                             ? TileSources::PaddedBase
                    : gathers_from_input || gathers_many_runs ? TileSources::Gather

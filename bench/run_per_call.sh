@@ -9,6 +9,8 @@
 #   and pass (ours, then oneDNN, for each): the rounds of one figure lie minutes apart, not a second, and a slow
 #   phase catches some of them, not all (a 0.3 ms call read 0.5 ms in all 5 rounds of one second).
 # - Cross-checks: a pass whose fastest run beats the measured FMA peak is flagged (the figure is wrong, not fast);
+#   each large layer's share of the peak comes with oneDNN's, and bench/kernel_ceiling gives, before and after the
+#   rounds, what the microkernels reach alone (operands in L1), about the most a pass can reach;
 #   the summary counts the ratios below 1.0 and gives each pass's geometric mean.
 # Usage: bash bench/run_per_call.sh [threads=2] [repeat=10] [rounds=3]    Prints Markdown for bench/RESULTS.md.
 #        LAYERS=my_layers.txt bash bench/run_per_call.sh                  the layers of another file.
@@ -22,7 +24,7 @@ build=${BUILD_DIR:-build}
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCONVT_BUILD_BENCH=ON > /dev/null
-cmake --build "$build" -j"$(nproc)" --target convt fma_peak > /dev/null
+cmake --build "$build" -j"$(nproc)" --target convt fma_peak kernel_ceiling > /dev/null
 cmake --build "$build" -j"$(nproc)" --target onednn_deconv > /dev/null 2>&1 ||
   { echo "bench/onednn_deconv did not build (apt-get install libdnnl-dev ocl-icd-opencl-dev): no peer to compare with" >&2; exit 1; }
 convt=$build/app/cli/convt
@@ -32,6 +34,7 @@ min() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
 peak=$(best_peak "$threads")
 machine_header "$threads" "$peak" \
   "$threads threads; each figure the best of $rounds rounds (each a sweep over every layer) of a median of $repeat runs"
+kernel_ceiling_line "$threads" "$peak" "before the rounds"
 
 # The layers, read once: each round sweeps all of them.
 layers=()
@@ -81,8 +84,12 @@ for line in "${layers[@]}"; do
     if awk -v f="$flops" -v ms="$fastest" -v p="$peak" 'BEGIN { exit !(f / (ms * 1e6) > p) }'; then
       rate+=" **over peak**"; flagged=1
     fi
-    # Large layers (at least 1 GFLOP of useful work) are held to 70% of the peak.
-    if ((flops >= 1000000000)); then large+="$name $pass $rate; "; fi
+    # Large layers (at least 1 GFLOP of useful work) are held to 70% of the peak; oneDNN's share says what the peer
+    # reaches on the same machine.
+    if ((flops >= 1000000000)); then
+      large+="$name $pass $rate (oneDNN $(awk -v f="$flops" -v ms="$theirs" -v p="$peak" \
+        'BEGIN { printf "%.0f%%", 100 * f / (ms * 1e6) / p }')); "
+    fi
     log_sum[$pass]=$(awk -v s="${log_sum[$pass]}" -v r="$ratio" 'BEGIN { print s + log(r) }')
     count[$pass]=$((count[$pass] + 1))
     if awk -v r="$ratio" 'BEGIN { exit !(r < 1.0) }'; then below[$pass]=$((below[$pass] + 1)); ratio="**$ratio**"; fi
@@ -100,6 +107,7 @@ for pass in forward grad-input grad-weight; do
 done
 echo "- every pass: geometric mean $(awk -v s="$all_log" -v c="$all_count" 'BEGIN { printf "%.2f", exp(s / c) }')"
 echo "- large layers (>= 1 GFLOP), % of the FMA peak: ${large:-none}"
+kernel_ceiling_line "$threads" "$peak" "after the rounds" | sed 's/^/- /'
 if ((flagged)); then
   echo
   echo "**Some fastest runs beat the measured FMA peak: those figures are wrong, not fast.**"

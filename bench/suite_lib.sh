@@ -13,3 +13,14 @@ machine_header() {
   echo "Measured fp32 FMA peak with $1 threads: $2 GFLOP/s ($(best_peak 1) with 1), best of 5 runs"
   echo "Date: $(date -u +%Y-%m-%d), CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores${3:+, $3}"
 }
+
+# bench/kernel_ceiling's figures on $1 threads, each as a share of the peak $2: what the microkernels reach with
+# their operands in L1 and nothing else to do, about the most a pass can reach. $3 says when it was measured.
+kernel_ceiling_line() {
+  local json shares
+  json=$("$build"/bench/kernel_ceiling "$1")
+  shares=$(echo "$json" | sed 's/.*"gflops": {\(.*\)}}/\1/' | tr ',' '\n' |
+           awk -F': ' -v p="$2" '{ gsub(/"/, "", $1); sub(/^ +/, "", $1)
+             printf "%s%s %.1f GFLOP/s (%.0f%% of the peak)", (NR > 1 ? ", " : ""), $1, $2, 100 * $2 / p }')
+  echo "Microkernels alone, operands in L1 (bench/kernel_ceiling, $1 threads, $3): $shares"
+}

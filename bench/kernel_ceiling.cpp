@@ -1,0 +1,111 @@
+// What the fast CPU backend's microkernels reach with nothing else to do: each runs on operands that stay in L1,
+// on every thread at once, with no packing, no stores to the output and no other work between calls. This is the
+// second measurement behind the suites' "% of peak" column: bench/fma_peak's chains hold everything in registers,
+// while a GEMM's microkernel also loads A and B on every K step. A pass can at best reach this ceiling, less the
+// time it spends outside the microkernel. Prints one JSON object:
+//   {"level", "threads", "kc", "gflops": {"<shape> packed": ..., "<shape> A in place": ..., ...}}
+// Each figure is the best of 3 timed runs of ~0.2 s, after a warm-up, the slowest thread's time counting.
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cpu/microkernels.h"
+
+namespace {
+
+using convt::cpu::MicroKernel;
+
+// K steps per call: the packed GEMMs' K blocks are 128 to 512 long; at 128 a tall tile's A (6 KB) and B (16 KB)
+// stay in a 32 KB L1.
+constexpr int64_t kKc = 128;
+constexpr double kSecondsPerRun = 0.2;
+
+// One thread's operands, 64-byte aligned as the backend's packed panels are.
+struct Operands {
+  explicit Operands(const MicroKernel& kernel)
+      : a(floats(kKc * kernel.mr)), b(floats(kKc * kernel.nr)), c(floats(kernel.mr * kernel.nr)),
+        input(floats(kKc + kernel.mr)) {
+    // A in place (run_rows): row m is pixel m, and K step k the float k after it, as consecutive taps of one
+    // input row would be.
+    for (int64_t m = 0; m < kernel.mr; ++m) rows[m] = input.get() + m;
+    for (int64_t k = 0; k < kKc; ++k) offset[k] = k;
+  }
+  static std::unique_ptr<float[], decltype(&std::free)> floats(int64_t count) {
+    const size_t bytes = (static_cast<size_t>(count) * sizeof(float) + 63) / 64 * 64;
+    auto* data = static_cast<float*>(std::aligned_alloc(64, bytes));
+    std::fill(data, data + count, 0.001f);
+    return {data, &std::free};
+  }
+  std::unique_ptr<float[], decltype(&std::free)> a, b, c, input;
+  const float* rows[convt::cpu::kMaxMr] = {};
+  int64_t offset[kKc] = {};
+};
+
+enum class Form { Packed, AInPlace };
+
+void run_calls(const MicroKernel& kernel, Form form, Operands& o, int64_t calls) {
+  for (int64_t i = 0; i < calls; ++i) {
+    if (form == Form::Packed)
+      kernel.run(kKc, o.a.get(), o.b.get(), o.c.get());
+    else
+      kernel.run_rows(kKc, o.rows, o.offset, o.b.get(), o.c.get());
+  }
+}
+
+// GFLOP/s of `kernel` in `form` on `threads` threads, best of 3 runs.
+double measure(const MicroKernel& kernel, Form form, int threads) {
+  const double flops_per_call = 2.0 * static_cast<double>(kKc * kernel.mr * kernel.nr);
+  // Calls for ~kSecondsPerRun at 100 GFLOP/s per thread, the order of any current core's peak.
+  const auto calls = static_cast<int64_t>(kSecondsPerRun * 100e9 / flops_per_call);
+  double best = 0;
+  for (int run = 0; run < 3; ++run) {
+    double slowest = 0;
+#pragma omp parallel num_threads(threads) reduction(max : slowest)
+    {
+      Operands operands(kernel);
+      run_calls(kernel, form, operands, calls / 10);  // warm-up: the clock ramps, the vector units wake
+#pragma omp barrier
+      const auto start = std::chrono::steady_clock::now();
+      run_calls(kernel, form, operands, calls);
+      slowest = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (operands.c[0] == 42.0f) std::printf(" ");  // keeps the calls from being optimised away
+    }
+    best = std::max(best, flops_per_call * static_cast<double>(calls) * threads / slowest * 1e-9);
+  }
+  return best;
+}
+
+std::string shape_of(const MicroKernel& kernel) {
+  return std::to_string(kernel.mr) + "x" + std::to_string(kernel.nr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int threads = argc > 1 ? std::atoi(argv[1]) : omp_get_max_threads();
+  if (threads < 1) {
+    std::fprintf(stderr, "kernel_ceiling: threads must be at least 1, got '%s'\n", argv[1]);
+    return 1;
+  }
+  const MicroKernel& wide = convt::cpu::active_microkernel();
+  // The packed GEMMs' tiles (the wide and, where the level has one, the tall), and the input-in-place GEMM's, which
+  // broadcasts A from the input through an offset per K step.
+  std::vector<std::pair<std::string, double>> figures;
+  figures.emplace_back(shape_of(wide) + " packed", measure(wide, Form::Packed, threads));
+  if (wide.tall) figures.emplace_back(shape_of(*wide.tall) + " packed", measure(*wide.tall, Form::Packed, threads));
+  figures.emplace_back(shape_of(wide) + " A in place", measure(wide, Form::AInPlace, threads));
+  std::printf("{\"level\": \"%s\", \"threads\": %d, \"kc\": %ld, \"gflops\": {", wide.name, threads,
+              static_cast<long>(kKc));
+  for (size_t i = 0; i < figures.size(); ++i)
+    std::printf("%s\"%s\": %.1f", i ? ", " : "", figures[i].first.c_str(), figures[i].second);
+  std::printf("}}\n");
+  return 0;
+}

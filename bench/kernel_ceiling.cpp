@@ -31,17 +31,19 @@ constexpr double kSecondsPerRun = 0.2;
 // One thread's operands, 64-byte aligned as the backend's packed panels are.
 struct Operands {
   explicit Operands(const MicroKernel& kernel)
-      : a(floats(kKc * kernel.mr)), b(floats(kKc * kernel.nr)), c(floats(kernel.mr * kernel.nr)),
-        input(floats(kKc + kernel.mr)) {
+      : a(floats(kKc * kernel.mr, kA)), b(floats(kKc * kernel.nr, kB)), c(floats(kernel.mr * kernel.nr)),
+        input(floats(kKc + kernel.mr, kA)) {
     // A in place (run_rows): row m is pixel m, and K step k the float k after it, as consecutive taps of one
     // input row would be.
     for (int64_t m = 0; m < kernel.mr; ++m) rows[m] = input.get() + m;
     for (int64_t k = 0; k < kKc; ++k) offset[k] = k;
   }
-  static std::unique_ptr<float[], decltype(&std::free)> floats(int64_t count) {
+  // A and the input hold kA, B kB: every element of C after one call from zero is kc * kA * kB, exactly.
+  static constexpr float kA = 0.5f, kB = 0.25f;
+  static std::unique_ptr<float[], decltype(&std::free)> floats(int64_t count, float value = 0.0f) {
     const size_t bytes = (static_cast<size_t>(count) * sizeof(float) + 63) / 64 * 64;
     auto* data = static_cast<float*>(std::aligned_alloc(64, bytes));
-    std::fill(data, data + count, 0.001f);
+    std::fill(data, data + count, value);
     return {data, &std::free};
   }
   std::unique_ptr<float[], decltype(&std::free)> a, b, c, input;
@@ -60,8 +62,21 @@ void run_calls(const MicroKernel& kernel, Form form, Operands& o, int64_t calls)
   }
 }
 
-// GFLOP/s of `kernel` in `form` on `threads` threads, best of 3 runs.
+// Whether one call from C = 0 gives every element of C its exact sum: a kernel that skipped work would time fast.
+bool computes_right(const MicroKernel& kernel, Form form) {
+  Operands o(kernel);
+  run_calls(kernel, form, o, 1);
+  const float want = static_cast<float>(kKc) * Operands::kA * Operands::kB;
+  return std::all_of(o.c.get(), o.c.get() + kernel.mr * kernel.nr, [want](float v) { return v == want; });
+}
+
+// GFLOP/s of `kernel` in `form` on `threads` threads, best of 3 runs; 0 when the kernel's sums are wrong.
 double measure(const MicroKernel& kernel, Form form, int threads) {
+  if (!computes_right(kernel, form)) {
+    std::fprintf(stderr, "kernel_ceiling: the %ldx%ld kernel's sums are wrong; not timed\n",
+                 static_cast<long>(kernel.mr), static_cast<long>(kernel.nr));
+    return 0;
+  }
   const double flops_per_call = 2.0 * static_cast<double>(kKc * kernel.mr * kernel.nr);
   // Calls for ~kSecondsPerRun at 100 GFLOP/s per thread, the order of any current core's peak.
   const auto calls = static_cast<int64_t>(kSecondsPerRun * 100e9 / flops_per_call);
@@ -76,7 +91,7 @@ double measure(const MicroKernel& kernel, Form form, int threads) {
       const auto start = std::chrono::steady_clock::now();
       run_calls(kernel, form, operands, calls);
       slowest = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (operands.c[0] == 42.0f) std::printf(" ");  // keeps the calls from being optimised away
+      if (operands.c[0] == 42.0f) std::printf(" ");  // uses the sums, so that no call can be left out
     }
     best = std::max(best, flops_per_call * static_cast<double>(calls) * threads / slowest * 1e-9);
   }

@@ -148,6 +148,47 @@ Task task_of(const ConvTranspose2dGeometry& g, const ScatterPlan& p, int64_t ind
   return t;
 }
 
+// A stretch of output to set to one value: rows of one output plane.
+struct FillSpan {
+  float* begin;
+  int64_t count;
+  float value;
+};
+
+// Output rows queued to be filled a few lines at a time (drain), between the microkernel calls of the tile group
+// before the one whose additions need them: the fill's misses then overlap the products, where filled just before
+// the additions they stood alone. Each span is filled once, front to back.
+class FillQueue {
+ public:
+  explicit FillQueue(std::vector<FillSpan>& spans) : spans_(spans) { spans_.clear(); }
+  void push(float* begin, int64_t count, float value) {
+    if (count <= 0) return;
+    spans_.push_back({begin, count, value});
+    queued_ += count;
+  }
+  int64_t queued() const { return queued_; }
+  // Fills about `floats` of the queue from its front (all of it when `floats` is at least what is queued).
+  void drain(int64_t floats) {
+    while (floats > 0 && next_ < spans_.size()) {
+      FillSpan& span = spans_[next_];
+      const int64_t n = std::min(floats, span.count);
+      std::fill(span.begin, span.begin + n, span.value);
+      span.begin += n;
+      span.count -= n;
+      floats -= n;
+      queued_ -= n;
+      if (span.count == 0) ++next_;
+    }
+    if (next_ == spans_.size()) spans_.clear(), next_ = 0;
+  }
+  void drain_all() { drain(queued_); }
+
+ private:
+  std::vector<FillSpan>& spans_;
+  size_t next_ = 0;
+  int64_t queued_ = 0;
+};
+
 // Per-thread scratch, kept between calls.
 struct Scratch {
   AlignedFloats b;  // [tile][ci][nr]
@@ -158,6 +199,7 @@ struct Scratch {
   std::vector<OutputRun> runs;
   std::vector<int64_t> run_count;  // runs in each tile
   std::vector<int64_t> filled;     // run_task's rows filled, per image
+  std::vector<FillSpan> fills;     // run_task's rows queued to fill ahead (FillQueue)
 };
 
 Scratch& thread_scratch() {
@@ -273,20 +315,21 @@ void run_task(const Call& call, int64_t index, Scratch& s) {
   // loops below 2 to 4% slower on gan_k4s2b and dcgan (old binary against new, alternating).
   if (task.co_begin >= task.co_end) return;
   // The task's outputs start at the bias (or zero), and every column that lands on them is then added. Each tile
-  // group first fills the output rows that its pixels' taps are the first to reach, so those lines are still in
-  // the core's cache when the additions come. (Filling the task's whole outputs first, 4 MB of progan's, took 4% of
-  // its forward, and the additions then fetched the lines again; filled as they are reached, gan_k4s2b's forward
-  // ran 1.13 to 1.18 times as fast, dcgan's and unet_k4s2's within 2% either way.) filled[i]: the rows of image i
-  // filled so far.
+  // group's output rows that its pixels' taps are the first to reach are filled during the group before it
+  // (FillQueue), so those lines are still in the core's cache when the additions come. (Filling the task's whole
+  // outputs first, 4 MB of progan's, took 4% of its forward, and the additions then fetched the lines again;
+  // filled as they are reached, gan_k4s2b's forward ran 1.13 to 1.18 times as fast, dcgan's and unet_k4s2's within
+  // 2% either way.) filled[i]: the rows of image i queued so far.
   std::vector<int64_t>& filled = s.filled;
   filled.assign(static_cast<size_t>(task.image_end - task.image_begin), 0);
+  FillQueue fills(s.fills);
   auto fill_rows = [&](int64_t image, int64_t up_to) {
     int64_t& from = filled[static_cast<size_t>(image - task.image_begin)];
     if (up_to <= from) return;
     for (int64_t co = task.co_begin; co < task.co_end; ++co) {
       const int64_t channel = task.group * g.out_channels_per_group + co;
       float* plane = call.output + (image * g.out_channels + channel) * p.out_plane;
-      std::fill(plane + from * g.out_w, plane + up_to * g.out_w, call.bias ? call.bias[channel] : 0.0f);
+      fills.push(plane + from * g.out_w, (up_to - from) * g.out_w, call.bias ? call.bias[channel] : 0.0f);
     }
     from = up_to;
   };
@@ -304,16 +347,27 @@ void run_task(const Call& call, int64_t index, Scratch& s) {
   const auto walk = LazyPanels::BlockWalk::for_range(block_begin, block_end, task.image_begin / p.images_per_task);
   const LazyPanels::BlockWalk unit_walk{walk.begin / kBlocksPerUnit, (walk.end - 1) / kBlocksPerUnit + 1,
                                         walk.first / kBlocksPerUnit};
-  for (int64_t tile0 = 0; tile0 < tiles; tile0 += p.tiles_per_group) {
+  // Queues the output rows that the taps of the group from tile tile0 are the first to reach: the group's pixels
+  // [tile0 * nr, last], over the task's images in order, each image's rows up to its last. No tap of an earlier
+  // group reaches them.
+  auto queue_rows_of_group = [&](int64_t tile0) {
     const int64_t group_tiles = std::min(p.tiles_per_group, tiles - tile0);
-    for (int64_t t = 0; t < group_tiles; ++t)
-      prepare_tile(call, task, (tile0 + t) * nr, std::min(nr, pixels - (tile0 + t) * nr), t, s);
-    // The group's pixels [tile0 * nr, last], over the task's images in order: each image's rows up to its last.
     const int64_t first_pixel = tile0 * nr, last_pixel = std::min(pixels, (tile0 + group_tiles) * nr) - 1;
     for (int64_t image = first_pixel / p.pixels; image <= last_pixel / p.pixels; ++image) {
       const int64_t last_in_image = std::min(last_pixel, (image + 1) * p.pixels - 1) % p.pixels;
       fill_rows(task.image_begin + image, rows_reached(last_in_image / g.in_w));
     }
+  };
+  queue_rows_of_group(0);
+  for (int64_t tile0 = 0; tile0 < tiles; tile0 += p.tiles_per_group) {
+    const int64_t group_tiles = std::min(p.tiles_per_group, tiles - tile0);
+    for (int64_t t = 0; t < group_tiles; ++t)
+      prepare_tile(call, task, (tile0 + t) * nr, std::min(nr, pixels - (tile0 + t) * nr), t, s);
+    // This group's rows, whatever of them the group before did not fill; then the next group's, spread over this
+    // group's microkernel calls.
+    fills.drain_all();
+    if (tile0 + p.tiles_per_group < tiles) queue_rows_of_group(tile0 + p.tiles_per_group);
+    const int64_t per_call = fills.queued() / (walk.size() * group_tiles) + 1;
     for (int64_t i = 0; i < walk.size(); ++i) {
       const int64_t block = walk.at(i);
       call.lazy.need(task.group, block / kBlocksPerUnit, 0, unit_walk);
@@ -322,11 +376,13 @@ void run_task(const Call& call, int64_t index, Scratch& s) {
       for (int64_t t = 0; t < group_tiles; ++t) {
         kernel.run_store(cig, a, s.b.data() + t * cig * nr, s.c.data(), nr);
         scatter_tile(call, task, t, first_row, rows, s);
+        fills.drain(per_call);
       }
     }
   }
   // Rows that no tap reaches (an output_padding's) hold the bias alone.
   for (int64_t image = task.image_begin; image < task.image_end; ++image) fill_rows(image, g.out_h);
+  fills.drain_all();
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
 // What the fast CPU backend's microkernels reach with nothing else to do: each runs on operands that stay in L1,
-// on every thread at once, with no packing, no stores to the output and no other work between calls. This is the
-// second measurement behind the suites' "% of peak" column: bench/fma_peak's chains hold everything in registers,
+// on every thread at once, with no packing, no stores to the output and no other work between calls. This is a
+// second measurement next to the suites' "% of peak" column: bench/fma_peak's chains hold everything in registers,
 // while a GEMM's microkernel also loads A and B on every K step. A pass can at best reach this ceiling, less the
 // time it spends outside the microkernel. Prints one JSON object:
 //   {"level", "threads", "kc", "gflops": {"<shape> packed": ..., "<shape> A in place": ..., ...}}
-// Each figure is the best of 3 timed runs of ~0.2 s, after a warm-up, the slowest thread's time counting.
+// Each figure is the best of 3 timed runs (calls enough for 0.2 s at 100 GFLOP/s per thread), after a warm-up, the
+// slowest thread's time counting. A kernel whose sums are wrong is not timed, and the program then exits with 1.
 #include <omp.h>
 
 #include <algorithm>
@@ -73,8 +74,9 @@ bool computes_right(const MicroKernel& kernel, Form form) {
 // GFLOP/s of `kernel` in `form` on `threads` threads, best of 3 runs; 0 when the kernel's sums are wrong.
 double measure(const MicroKernel& kernel, Form form, int threads) {
   if (!computes_right(kernel, form)) {
-    std::fprintf(stderr, "kernel_ceiling: the %ldx%ld kernel's sums are wrong; not timed\n",
-                 static_cast<long>(kernel.mr), static_cast<long>(kernel.nr));
+    std::fprintf(stderr, "kernel_ceiling: the %ldx%ld kernel's sums are wrong (%s); not timed\n",
+                 static_cast<long>(kernel.mr), static_cast<long>(kernel.nr),
+                 form == Form::Packed ? "packed" : "A in place");
     return 0;
   }
   const double flops_per_call = 2.0 * static_cast<double>(kKc * kernel.mr * kernel.nr);
@@ -122,5 +124,6 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < figures.size(); ++i)
     std::printf("%s\"%s\": %.1f", i ? ", " : "", figures[i].first.c_str(), figures[i].second);
   std::printf("}}\n");
-  return 0;
+  const bool all_right = std::all_of(figures.begin(), figures.end(), [](const auto& f) { return f.second > 0; });
+  return all_right ? 0 : 1;
 }

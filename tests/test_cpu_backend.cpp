@@ -252,8 +252,10 @@ TEST(CpuBackend, FewPixelsSplitTheOutputChannelsAcrossThreads) {
 // (asymmetric padding, groups, dilation, unequal strides) is forced through the same path, and so are layers whose
 // input rows are longer than a vector of additions into the output (20 pixels at stride 1, 19 at stride 2), with
 // taps that fall off every edge. At stride 2, whole kernel rows of 3 and 4 taps are added at once: rows of 21 and 40
-// pixels (a run of a whole 32-pixel tile), and 3x3 kernels whose rows are cut by the blocks of 8 rows. Images of
-// 420 pixels make tasks of two tile groups, the second's output rows filled with the bias during the first's products.
+// pixels (a run of a whole 32-pixel tile), and 3x3 kernels whose rows are cut by the blocks of 8 rows. Tasks of
+// several tile groups fill each group's output rows with the bias during the products of the group before: images
+// of 420 pixels (one image, two or more groups per task), and of 100 pixels (several images and groups per task,
+// with an output_padding row that no tap reaches).
 TEST(CpuBackend, ScatterGemmAgreesUnderEveryThreadSplit) {
   struct Layer {
     Tensor x, w, b;
@@ -275,7 +277,9 @@ TEST(CpuBackend, ScatterGemmAgreesUnderEveryThreadSplit) {
       {Tensor::randn({1, 5, 3, 40}, 26), Tensor::randn({5, 4, 4, 4}, 27), Tensor::randn({4}, 28),
        ConvTranspose2dParams{2, 1, 0, 1, 1}, true},
       {Tensor::randn({2, 8, 20, 21}, 29), Tensor::randn({8, 5, 4, 4}, 30), Tensor::randn({5}, 31),
-       ConvTranspose2dParams{2, 1, 1, 1, 1}, true}};
+       ConvTranspose2dParams{2, 1, 1, 1, 1}, true},
+      {Tensor::randn({4, 6, 10, 10}, 32), Tensor::randn({6, 5, 3, 3}, 33), Tensor::randn({5}, 34),
+       ConvTranspose2dParams{2, 0, 1, 1, 1}, true}};
   for (const Layer& layer : layers) {
     const Tensor expected = conv_transpose2d_reference(layer.x, layer.w, &layer.b, layer.params);
     const Tensor scale = testing::conv_transpose2d_term_scale(layer.x, layer.w, &layer.b, layer.params);

@@ -67,12 +67,13 @@ void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile,
     index.gather_source.resize(tap_sources);
   else
     index.tap_source.resize(tap_sources);
-  // Everything the loop reads but the pixel's own coordinates, worked out once. As locals, because the index's
-  // stores might alias the plan's, the shape's and the padded planes' fields as far as the compiler knows: it
-  // reloaded them, and divided in pixel_offset, for every pixel (a quarter of prepare_tile's samples on that one
-  // division, in big_small's forward).
+  // What the pixels' offsets are made of, worked out once into locals: the index's stores might alias the plan's,
+  // the shape's and the padded planes' fields as far as the compiler knows, so it reloaded them, and divided in
+  // pixel_offset, for every pixel (a quarter of prepare_tile's samples on that one division, in big_small's
+  // forward). The tap loop of the other sources below still reads the plan's tap offsets and the shape.
   const AxisPlan &y = plan.y, &x = plan.x;
-  const int64_t out_image = s.out_channels * s.out_h * s.out_w, out_w = s.out_w;
+  const int64_t y_count = y.count, x_count = x.count, y_begin = y.q_begin, x_begin = x.q_begin, valid = index.valid;
+  const int64_t out_image = s.out_channels * s.out_h * s.out_w, out_w = s.out_w, out_x_step = x.out_stride;
   const int64_t out_row_base = y.out_base * out_w + x.out_base, out_row_step = y.out_stride * out_w;
   // A pixel's padded base is linear in its image, input row and column (PaddedPlanes::pixel_offset).
   int64_t base_origin = 0, base_per_image = 0, base_per_row = 0, base_per_column = 0;
@@ -84,15 +85,15 @@ void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile,
   }
   // The first pixel by division, each next one by a step along its row: three divisions per pixel took 3% of
   // big_small's forward, whose tiles are 6 pixels.
-  int64_t n = first / plane_pixels, row = first % plane_pixels / x.count, column = first % x.count;
+  int64_t n = first / plane_pixels, row = first % plane_pixels / x_count, column = first % x_count;
   for (int64_t j = 0; j < nr; ++j) {
     // The tail is padded with the last pixel, whose results are never stored.
-    if (j > 0 && j < index.valid && ++column == x.count) {
+    if (j > 0 && j < valid && ++column == x_count) {
       column = 0;
-      if (++row == y.count) row = 0, ++n;
+      if (++row == y_count) row = 0, ++n;
     }
-    const int64_t qy = y.q_begin + row, qx = x.q_begin + column;
-    index.out_offset[static_cast<size_t>(j)] = n * out_image + qy * out_row_step + qx * x.out_stride + out_row_base;
+    const int64_t qy = y_begin + row, qx = x_begin + column;
+    index.out_offset[static_cast<size_t>(j)] = n * out_image + qy * out_row_step + qx * out_x_step + out_row_base;
     if (sources == TileSources::PaddedBase) {
       index.pixel_base[static_cast<size_t>(j)] =
           n * base_per_image + base_origin + qy * base_per_row + qx * base_per_column;

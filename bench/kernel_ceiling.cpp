@@ -13,10 +13,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <convt/aligned.h>
 
 #include "cpu/microkernels.h"
 
@@ -29,25 +30,19 @@ using convt::cpu::MicroKernel;
 constexpr int64_t kKc = 128;
 constexpr double kSecondsPerRun = 0.2;
 
-// One thread's operands, 64-byte aligned as the backend's packed panels are.
+// One thread's operands, on cache lines as the backend's packed panels are.
 struct Operands {
-  explicit Operands(const MicroKernel& kernel)
-      : a(floats(kKc * kernel.mr, kA)), b(floats(kKc * kernel.nr, kB)), c(floats(kernel.mr * kernel.nr)),
-        input(floats(kKc + kernel.mr, kA)) {
-    // A in place (run_rows): row m is pixel m, and K step k the float k after it, as consecutive taps of one
-    // input row would be.
-    for (int64_t m = 0; m < kernel.mr; ++m) rows[m] = input.get() + m;
-    for (int64_t k = 0; k < kKc; ++k) offset[k] = k;
-  }
   // A and the input hold kA, B kB: every element of C after one call from zero is kc * kA * kB, exactly.
   static constexpr float kA = 0.5f, kB = 0.25f;
-  static std::unique_ptr<float[], decltype(&std::free)> floats(int64_t count, float value = 0.0f) {
-    const size_t bytes = (static_cast<size_t>(count) * sizeof(float) + 63) / 64 * 64;
-    auto* data = static_cast<float*>(std::aligned_alloc(64, bytes));
-    std::fill(data, data + count, value);
-    return {data, &std::free};
+  explicit Operands(const MicroKernel& kernel)
+      : a(static_cast<size_t>(kKc * kernel.mr), kA), b(static_cast<size_t>(kKc * kernel.nr), kB),
+        c(static_cast<size_t>(kernel.mr * kernel.nr), 0.0f), input(static_cast<size_t>(kKc + kernel.mr), kA) {
+    // A in place (run_rows): row m is pixel m, and K step k the float k after it, as consecutive taps of one
+    // input row would be.
+    for (int64_t m = 0; m < kernel.mr; ++m) rows[m] = input.data() + m;
+    for (int64_t k = 0; k < kKc; ++k) offset[k] = k;
   }
-  std::unique_ptr<float[], decltype(&std::free)> a, b, c, input;
+  convt::AlignedFloats a, b, c, input;
   const float* rows[convt::cpu::kMaxMr] = {};
   int64_t offset[kKc] = {};
 };
@@ -57,9 +52,9 @@ enum class Form { Packed, AInPlace };
 void run_calls(const MicroKernel& kernel, Form form, Operands& o, int64_t calls) {
   for (int64_t i = 0; i < calls; ++i) {
     if (form == Form::Packed)
-      kernel.run(kKc, o.a.get(), o.b.get(), o.c.get());
+      kernel.run(kKc, o.a.data(), o.b.data(), o.c.data());
     else
-      kernel.run_rows(kKc, o.rows, o.offset, o.b.get(), o.c.get());
+      kernel.run_rows(kKc, o.rows, o.offset, o.b.data(), o.c.data());
   }
 }
 
@@ -68,7 +63,7 @@ bool computes_right(const MicroKernel& kernel, Form form) {
   Operands o(kernel);
   run_calls(kernel, form, o, 1);
   const float want = static_cast<float>(kKc) * Operands::kA * Operands::kB;
-  return std::all_of(o.c.get(), o.c.get() + kernel.mr * kernel.nr, [want](float v) { return v == want; });
+  return std::all_of(o.c.begin(), o.c.end(), [want](float v) { return v == want; });
 }
 
 // GFLOP/s of `kernel` in `form` on `threads` threads, best of 3 runs; 0 when the kernel's sums are wrong.

@@ -31,6 +31,8 @@ convt=$build/app/cli/convt
 
 source bench/suite_lib.sh
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
+# The share of the peak that the current layer's $flops take in $1 milliseconds.
+share_of_peak() { awk -v f="$flops" -v ms="$1" -v p="$peak" 'BEGIN { printf "%.0f%%", 100 * f / (ms * 1e6) / p }'; }
 peak=$(best_peak "$threads")
 machine_header "$threads" "$peak" \
   "$threads threads; each figure the best of $rounds rounds (each a sweep over every layer) of a median of $repeat runs"
@@ -80,16 +82,13 @@ for line in "${layers[@]}"; do
   for pass in forward grad-input grad-weight; do
     ours=${ours_ms[$name/$pass]} theirs=${theirs_ms[$name/$pass]} fastest=${fastest_ms[$name/$pass]}
     ratio=$(awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "%.2f", a / b }')
-    rate=$(awk -v f="$flops" -v ms="$ours" -v p="$peak" 'BEGIN { printf "%.0f%%", 100 * f / (ms * 1e6) / p }')
+    rate=$(share_of_peak "$ours")
     if awk -v f="$flops" -v ms="$fastest" -v p="$peak" 'BEGIN { exit !(f / (ms * 1e6) > p) }'; then
       rate+=" **over peak**"; flagged=1
     fi
     # Large layers (at least 1 GFLOP of useful work) are held to 70% of the peak; oneDNN's share says what the peer
     # reaches on the same machine.
-    if ((flops >= 1000000000)); then
-      large+="$name $pass $rate (oneDNN $(awk -v f="$flops" -v ms="$theirs" -v p="$peak" \
-        'BEGIN { printf "%.0f%%", 100 * f / (ms * 1e6) / p }')); "
-    fi
+    if ((flops >= 1000000000)); then large+="$name $pass $rate (oneDNN $(share_of_peak "$theirs")); "; fi
     log_sum[$pass]=$(awk -v s="${log_sum[$pass]}" -v r="$ratio" 'BEGIN { print s + log(r) }')
     count[$pass]=$((count[$pass] + 1))
     if awk -v r="$ratio" 'BEGIN { exit !(r < 1.0) }'; then below[$pass]=$((below[$pass] + 1)); ratio="**$ratio**"; fi

@@ -70,18 +70,21 @@ void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile,
   // What the pixels' offsets are made of, worked out once into locals: the index's stores might alias the plan's,
   // the shape's and the padded planes' fields as far as the compiler knows, so it reloaded them, and divided in
   // pixel_offset, for every pixel (a quarter of prepare_tile's samples on that one division, in big_small's
-  // forward). The tap loop of the other sources below still reads the plan's tap offsets and the shape.
+  // forward).
   const AxisPlan &y = plan.y, &x = plan.x;
   const int64_t y_count = y.count, x_count = x.count, y_begin = y.q_begin, x_begin = x.q_begin, valid = index.valid;
+  const int64_t y_stride = y.in_stride, x_stride = x.in_stride, in_h = s.in_h, in_w = s.in_w;
+  const int64_t in_image = s.in_channels * plane;
+  const int64_t *y_taps = y.tap_offset.data(), *x_taps = x.tap_offset.data();
   const int64_t out_image = s.out_channels * s.out_h * s.out_w, out_w = s.out_w, out_x_step = x.out_stride;
   const int64_t out_row_base = y.out_base * out_w + x.out_base, out_row_step = y.out_stride * out_w;
   // A pixel's padded base is linear in its image, input row and column (PaddedPlanes::pixel_offset).
   int64_t base_origin = 0, base_per_image = 0, base_per_row = 0, base_per_column = 0;
   if (sources == TileSources::PaddedBase) {
-    base_origin = padded->pixel_offset(0, 0, x.in_stride);
+    base_origin = padded->pixel_offset(0, 0, x_stride);
     base_per_image = s.in_channels * padded->plane_size();
-    base_per_row = (padded->pixel_offset(1, 0, x.in_stride) - base_origin) * y.in_stride;
-    base_per_column = padded->pixel_offset(0, 1, x.in_stride) - base_origin;
+    base_per_row = (padded->pixel_offset(1, 0, x_stride) - base_origin) * y_stride;
+    base_per_column = padded->pixel_offset(0, 1, x_stride) - base_origin;
   }
   // The first pixel by division, each next one by a step along its row: three divisions per pixel took 3% of
   // big_small's forward, whose tiles are 6 pixels.
@@ -99,12 +102,13 @@ void prepare_tile(const CorrelationPlan& plan, const ConvShape& s, int64_t tile,
           n * base_per_image + base_origin + qy * base_per_row + qx * base_per_column;
       continue;
     }
+    const int64_t image_base = n * in_image;
     for (int64_t ty = 0; ty < ty_count; ++ty) {
-      const int64_t iy = qy * y.in_stride + y.tap_offset[static_cast<size_t>(ty)];
+      const int64_t iy = qy * y_stride + y_taps[ty];
       for (int64_t tx = 0; tx < tx_count; ++tx) {
-        const int64_t ix = qx * x.in_stride + x.tap_offset[static_cast<size_t>(tx)];
-        const bool inside = iy >= 0 && iy < s.in_h && ix >= 0 && ix < s.in_w;
-        const int64_t source = inside ? n * s.in_channels * plane + iy * s.in_w + ix : -1;
+        const int64_t ix = qx * x_stride + x_taps[tx];
+        const bool inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+        const int64_t source = inside ? image_base + iy * in_w + ix : -1;
         const size_t at = static_cast<size_t>((ty * tx_count + tx) * nr + j);
         if (sources == TileSources::Gather)
           index.gather_source[at] = static_cast<int32_t>(source);

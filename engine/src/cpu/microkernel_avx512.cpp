@@ -366,8 +366,9 @@ void add_run_pairs(const float* a, const float* b, const OutputRun* runs, int64_
 // add_kernel_row (MicroKernel): 16 outputs of a run at a time, from 8 pixels of each tap's row. The even taps' sum
 // fills the even lanes and the odd taps' the odd lanes, so each output line takes one load and store per kernel row
 // (under a full mask inside the output), where pairs of taps (add_run_pairs) took two, each masked to half.
-void add_kernel_row(const float* const* rows, const uint32_t* inside, int64_t taps, const OutputRun* runs,
+void add_kernel_row(const float* c, int64_t row_stride, const uint32_t* inside, int64_t taps, const OutputRun* runs,
                     int64_t count, float* plane) {
+  const float* rows[4] = {c, c + row_stride, c + 2 * row_stride, c + 3 * row_stride};
   // Lane 2i of the result from lane i of `even`, lane 2i + 1 from lane i of `odd`.
   const __m512i interleave = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   for (int64_t r = 0; r < count; ++r) {
@@ -390,9 +391,7 @@ void add_kernel_row(const float* const* rows, const uint32_t* inside, int64_t ta
       const uint32_t evens = take[0] | take[2], odds = take[1] | take[3];
       const auto lanes = static_cast<__mmask16>(
           (evens & odds) == 0xFFu ? 0xFFFFu : even_lanes_of(evens) | (even_lanes_of(odds) << 1));
-      float* at = out + 2 * i;
-      const __m512 row_sum = _mm512_permutex2var_ps(even, interleave, odd);
-      _mm512_mask_storeu_ps(at, lanes, _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, at), row_sum));
+      add_pixels(_mm512_permutex2var_ps(even, interleave, odd), lanes, 1, out + 2 * i);
     }
   }
 }

@@ -147,12 +147,12 @@ struct MicroKernel {
   // share each output's load and store. b's bits in `inside_b`. Null where not written (two add_runs instead).
   void (*add_run_pairs)(const float* a, const float* b, const OutputRun* runs, int64_t count, uint32_t inside_a,
                         uint32_t inside_b, int64_t step, float* plane);
-  // At stride 2, a whole kernel row of 3 or 4 taps at once: rows[t] (tap kx + t, t < taps) has its pixel i land
-  // t floats past rows[0]'s, so output 2i of a run takes rows[0]'s pixel i and rows[2]'s pixel i - 1, output 2i + 1
-  // rows[1]'s pixel i and rows[3]'s pixel i - 1. Each output is loaded and stored once for the whole row. inside[t]
-  // as add_runs' `inside`. Null where not written (pairs or single rows instead).
-  void (*add_kernel_row)(const float* const* rows, const uint32_t* inside, int64_t taps, const OutputRun* runs,
-                         int64_t count, float* plane);
+  // At stride 2, a whole kernel row of 3 or 4 taps at once: row t of C (tap kx + t, t < taps, at c + t *
+  // row_stride) has its pixel i land t floats past row 0's, so output 2i of a run takes row 0's pixel i and row 2's
+  // pixel i - 1, output 2i + 1 row 1's pixel i and row 3's pixel i - 1. Each output is loaded and stored once for
+  // the whole row. inside[t] as add_runs' `inside`. Null where not written (pairs or single rows instead).
+  void (*add_kernel_row)(const float* c, int64_t row_stride, const uint32_t* inside, int64_t taps,
+                         const OutputRun* runs, int64_t count, float* plane);
   // Copies `count` (at most 16) pixels of `rows` channels, channel m's at source + m * source_stride, to pixel-major
   // rows `width` floats apart: destination[i * width + m] = source[m * source_stride + i], zero for m in [rows,
   // width) (grad_weight's packing of its summed operand, pack_a). Null where not written (the caller then copies

@@ -587,7 +587,7 @@ void run_all(const std::vector<CorrelationPlan>& given_plans, const ConvShape& s
   // (two runs a tile, no zeros), 0.97 to 0.98 for rows of whole tiles.
   const bool gathers_many_runs =
       packs_b && !gathers && vector_gathers && strided_runs_are_many(plans, shape, kernel.nr);
-  if (b.input_in_place || b.b_in_place || (gathers && !gathers_from_input)) prepare_gathering(call, threads);
+  if (!packs_b || (gathers && !gathers_from_input)) prepare_gathering(call, threads);
   call.b_sources = call.padded                             ? TileSources::PaddedBase
                    : gathers_from_input || gathers_many_runs ? TileSources::Gather
                                                             : TileSources::Runs;

@@ -10,6 +10,7 @@
 // (weight_gradient_in_place.cpp).
 #include "weight_gradient.h"
 
+#include "float_runs.h"
 #include "microkernels.h"
 #include "padded_planes.h"
 #include "parallel_threshold.h"
@@ -42,17 +43,6 @@ struct Layout : GradientSizes {
 struct ColumnRun {
   int64_t first, length, offset;
 };
-
-// Copies a run of floats 4 at a time (a 16-byte memcpy is one load and one store), the last 4 overlapping the
-// previous copy; shorter runs one by one.
-void copy_run(const float* source, int64_t length, float* destination) {
-  if (length < 4) {
-    for (int64_t i = 0; i < length; ++i) destination[i] = source[i];
-    return;
-  }
-  for (int64_t i = 0; i + 4 <= length; i += 4) std::memcpy(destination + i, source + i, 4 * sizeof(float));
-  if (length % 4 != 0) std::memcpy(destination + length - 4, source + length - 4, 4 * sizeof(float));
-}
 
 // Per task scratch: the chunk's pixel offsets into padded B, and the task's column blocks of B, packed.
 struct Scratch {

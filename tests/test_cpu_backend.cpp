@@ -3,6 +3,7 @@
 #include "random_config.h"
 #include "cpu_test_util.h"
 #include "test_util.h"
+#include "../engine/src/cpu/columns.h"
 
 #include <convt/backend.h>
 #include <convt/cpu.h>
@@ -357,6 +358,46 @@ TEST(CpuBackend, LatentInputsWriteTheirColumnsIntoTheOutput) {
             << ", output_padding " << to_string(layer.params.output_padding);
       }
     }
+}
+
+// Strides of 3 and more on inputs whose pixels fit one streaming task (at most 128 at every level) take the columns
+// (use_columns_forward); a stride of 2, more pixels, or thin groups keep their own paths. Each layer, taken
+// automatically, matches the reference.
+TEST(CpuBackend, ManyPhasesOfFewPixelsTakeTheColumns) {
+  struct Layer {
+    Shape input;
+    int64_t out_per_group, kernel, groups;
+    ConvTranspose2dParams params;
+    bool columns;
+  };
+  const ConvTranspose2dParams k4s4{4, 0, 0, 1, 1}, k8s4{4, 2, 0, 1, 1}, k3s3{3, 0, 2, 1, 2};
+  const ConvTranspose2dParams rectangular{IntPair(3, 4), IntPair(1, 0), IntPair(2, 1), IntPair(1, 1), 1};
+  const std::vector<Layer> layers{
+      {{1, 24, 10, 11}, 12, 4, 1, k4s4, true},   {{2, 20, 5, 7}, 9, 8, 1, k8s4, true},
+      {{2, 16, 8, 8}, 6, 3, 2, k3s3, true},      {{1, 10, 9, 6}, 7, 4, 1, rectangular, true},
+      {{1, 24, 40, 40}, 12, 4, 1, k4s4, false},  {{1, 16, 12, 12}, 1, 3, 16, k3s3, false},
+      {{1, 24, 12, 12}, 12, 4, 1, ConvTranspose2dParams{2, 1, 0, 1, 1}, false}};
+  int seed = 70;
+  for (const Layer& layer : layers) {
+    const int64_t channels = layer.input[1];
+    const Tensor x = Tensor::randn(layer.input, ++seed);
+    const Tensor w = Tensor::randn({channels, layer.out_per_group, layer.kernel, layer.kernel}, ++seed);
+    const Tensor b = Tensor::randn({layer.out_per_group * layer.groups}, ++seed);
+    ConvTranspose2dParams params = layer.params;
+    params.groups = layer.groups;
+    const std::string name = "input " + shape_to_string(layer.input) + " stride " + to_string(params.stride);
+    const ConvTranspose2dGeometry g = validate_conv_transpose2d(x.shape(), w.shape(), b.shape(), params);
+    EXPECT_EQ(cpu::use_columns_forward(g, params), layer.columns) << name;
+    const Tensor expected = conv_transpose2d_reference(x, w, &b, params);
+    for (const std::string& level : cpu::supported_kernel_levels()) {
+      KernelLevel forced(level);
+      Tensor actual = poisoned(expected.shape());
+      cpu::conv_transpose2d_cpu_into(x, w, &b, params, actual);
+      EXPECT_TRUE(testing::all_close_to_scale(actual, expected,
+                                              testing::conv_transpose2d_term_scale(x, w, &b, params), 2e-6))
+          << level << ", " << name;
+    }
+  }
 }
 
 TEST(CpuBackend, Conv2dMatchesReference) {

@@ -1,8 +1,10 @@
 #include "columns.h"
 
+#include "correlation_tasks.h"
 #include "microkernels.h"
 #include "parallel_threshold.h"
 #include "scratch.h"
+#include "thin_groups.h"
 
 #include <convt/aligned.h>
 
@@ -259,9 +261,20 @@ bool use_columns_path(const ConvTranspose2dGeometry& g, const ConvTranspose2dPar
 bool use_columns_forward(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params) {
   if (use_columns_path(g, params)) return true;
   const Sizes z = sizes_of(g);
-  return forced_kernel_path() == KernelPath::Automatic &&
-         g.batch * z.pixels <= active_microkernel().columns_forward_pixels &&
-         g.groups * z.total_pixels * z.columns <= kMaxColumnFloats;
+  if (forced_kernel_path() != KernelPath::Automatic || g.groups * z.total_pixels * z.columns > kMaxColumnFloats)
+    return false;
+  const MicroKernel& kernel = active_microkernel();
+  if (z.total_pixels <= kernel.columns_forward_pixels) return true;
+  // At a stride of 3 or more the phase GEMM cuts the layer into 9 or more phases of few taps each, and where the
+  // input's pixels fit one task's tiles it streams the weight through all of them; the columns GEMM makes one
+  // product of the whole layer. Layers drawn by bench/random_layers.py, the Intel Xeon, 2 threads, best of 3:
+  // - seed 1204 (stride 3 and 4, 50 to 217 pixels, 24 to 512 input channels; 9 layers), where the rule was found:
+  //   the columns 1.4 to 2.5 times faster on six, about as fast on two, 0.83 times as fast on one (2x96x8x8, k3 s3);
+  // - seed 1205, unseen until the rule was written (14 layers, 16 to 256 pixels): 0.99 to 1.87 times as fast.
+  // Longer K blocks for the streaming GEMM did not close the gap.
+  constexpr int64_t kManyPhases = 9;
+  return params.stride.h * params.stride.w >= kManyPhases && z.total_pixels <= kMaxTilesPerTask * kernel.nr &&
+         !use_thin_path(g.in_channels_per_group, g.out_channels_per_group);
 }
 
 void conv_transpose2d_columns(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params,

@@ -269,7 +269,7 @@ bool use_columns_forward(const ConvTranspose2dGeometry& g, const ConvTranspose2d
   // input's pixels fit one task's tiles it streams the weight through all of them; the columns GEMM makes one
   // product of the whole layer. Layers drawn by bench/random_layers.py, the Intel Xeon, 2 threads, best of 3:
   // - seed 1204 (stride 3 and 4, 50 to 217 pixels, 24 to 512 input channels; 9 layers), where the rule was found:
-  //   the columns 1.4 to 2.5 times faster on six, about as fast on two, 0.83 times as fast on one (2x96x8x8, k3 s3);
+  //   the columns 1.5 to 2.5 times faster on six, about as fast on two, 0.83 times as fast on one (2x96x8x8, k3 s3);
   // - seed 1205, unseen until the rule was written (14 layers, 16 to 256 pixels): 0.99 to 1.87 times as fast.
   // Longer K blocks for the streaming GEMM did not close the gap.
   constexpr int64_t kManyPhases = 9;

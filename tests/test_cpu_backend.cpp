@@ -4,6 +4,7 @@
 #include "cpu_test_util.h"
 #include "test_util.h"
 #include "../engine/src/cpu/columns.h"
+#include "../engine/src/cpu/scatter_gemm.h"
 
 #include <convt/backend.h>
 #include <convt/cpu.h>
@@ -395,6 +396,44 @@ TEST(CpuBackend, ManyPhasesOfFewPixelsTakeTheColumns) {
       cpu::conv_transpose2d_cpu_into(x, w, &b, params, actual);
       EXPECT_TRUE(testing::all_close_to_scale(actual, expected,
                                               testing::conv_transpose2d_term_scale(x, w, &b, params), 2e-6))
+          << level << ", " << name;
+    }
+  }
+}
+
+// Where the phase GEMM would read its input in place with half of its tiles' output channels or more empty, the
+// scatter GEMM takes a batch of several images, not a single one, nor a stride of 1, nor a layer with more output
+// than input channels (use_scatter_gemm). Each layer, taken automatically, matches the reference.
+TEST(CpuBackend, FewOutputChannelsOnSeveralImagesTakeTheScatterGemm) {
+  struct Layer {
+    Shape input;
+    int64_t out_channels;
+    ConvTranspose2dParams params;
+    bool scatter;
+  };
+  const ConvTranspose2dParams k4s2{2, 1, 0, 1, 1}, k5s2{2, 2, 1, 1, 1}, k3s1{1, 1, 0, 1, 1};
+  const std::vector<Layer> layers{{{2, 24, 16, 16}, 6, k4s2, true},  {{3, 20, 13, 11}, 5, k5s2, true},
+                                  {{1, 24, 24, 24}, 6, k4s2, false}, {{2, 24, 16, 16}, 6, k3s1, false},
+                                  {{2, 6, 16, 16}, 8, k4s2, false},  {{2, 96, 16, 16}, 48, k4s2, false}};
+  int seed = 90;
+  for (const Layer& layer : layers) {
+    const Tensor x = Tensor::randn(layer.input, ++seed);
+    const int64_t kernel = layer.params.padding.h == 2 ? 5 : layer.params.stride.h == 1 ? 3 : 4;
+    const Tensor w = Tensor::randn({layer.input[1], layer.out_channels, kernel, kernel}, ++seed);
+    const Tensor b = Tensor::randn({layer.out_channels}, ++seed);
+    const std::string name = "input " + shape_to_string(layer.input) + ", " + std::to_string(layer.out_channels) +
+                             " output channels, stride " + to_string(layer.params.stride);
+    const ConvTranspose2dGeometry g = validate_conv_transpose2d(x.shape(), w.shape(), b.shape(), layer.params);
+    EXPECT_EQ(cpu::use_scatter_gemm(g, layer.params, false, cpu::PhaseGemmInput::InPlace), layer.scatter) << name;
+    EXPECT_FALSE(cpu::use_scatter_gemm(g, layer.params, true, cpu::PhaseGemmInput::InPlace)) << name << ", thin";
+    EXPECT_FALSE(cpu::use_scatter_gemm(g, layer.params, false, cpu::PhaseGemmInput::Streamed)) << name << ", streamed";
+    const Tensor expected = conv_transpose2d_reference(x, w, &b, layer.params);
+    for (const std::string& level : cpu::supported_kernel_levels()) {
+      KernelLevel forced(level);
+      Tensor actual = poisoned(expected.shape());
+      cpu::conv_transpose2d_cpu_into(x, w, &b, layer.params, actual);
+      EXPECT_TRUE(testing::all_close_to_scale(actual, expected,
+                                              testing::conv_transpose2d_term_scale(x, w, &b, layer.params), 2e-6))
           << level << ", " << name;
     }
   }

@@ -136,7 +136,7 @@ void conv_transpose2d_cpu_into(const Tensor& input, const Tensor& weight, const 
                                     output.data());
   const std::vector<CorrelationPlan> plans = phase_plans(g, params);
   const bool thin = use_thin_path(g.in_channels_per_group, g.out_channels_per_group);
-  if (use_scatter_gemm(g, params, !thin && packs_input(plans, conv_shape(g))))
+  if (use_scatter_gemm(g, params, thin, phase_gemm_input(plans, conv_shape(g))))
     return conv_transpose2d_scatter_gemm(g, params, input.data(), weight.data(), bias ? bias->data() : nullptr,
                                          output.data());
   fill_tapless_outputs(g, params, bias, output);

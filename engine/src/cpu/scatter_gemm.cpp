@@ -387,8 +387,8 @@ void run_task(const Call& call, int64_t index, Scratch& s) {
 
 }  // namespace
 
-bool use_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params,
-                      bool phase_gemm_packs_input) {
+bool use_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, bool thin,
+                      PhaseGemmInput phase_gemm) {
   switch (forced_kernel_path()) {
     case KernelPath::ScatterGemm: return true;
     case KernelPath::Automatic: break;
@@ -400,9 +400,17 @@ bool use_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvTranspose2dPar
   // 1.37 times faster on 11 layers with C_in >= 2 C_out at stride 2 (U-Net and DCGAN decoders, 4x4 to 32x32
   // inputs); 0.9 to 1.05 at C_in = C_out and at stride 1; 0.5 at C_in = C_out / 2. Each level says from what
   // ratio (MicroKernel::scatter_in_per_out).
+  const MicroKernel& kernel = active_microkernel();
   const bool strided = params.stride.h > 1 || params.stride.w > 1;
-  return phase_gemm_packs_input && strided &&
-         g.in_channels_per_group >= active_microkernel().scatter_in_per_out * g.out_channels_per_group;
+  if (thin || !strided || g.in_channels_per_group < kernel.scatter_in_per_out * g.out_channels_per_group) return false;
+  if (phase_gemm == PhaseGemmInput::Packed) return true;
+  // The phase GEMM with its input in place vectorises over the output channels, nr to a tile: at 16 or fewer of
+  // AVX-512's 32, half of its lanes or more compute nothing, where this path's tiles are pixels. On layers drawn by
+  // bench/random_layers.py (seeds 1203, 1204 and 1206; the Intel Xeon, 2 threads, best of 3 to 5) this path ran
+  // 1.16 to 1.92 times as fast as the in-place GEMM on eight such layers of 2 to 16 images, 0.96 on one; but on
+  // single images 0.55 to 0.69 on three of five (with one image its tasks split only the output channels, and each
+  // packs every pixel).
+  return phase_gemm == PhaseGemmInput::InPlace && 2 * g.out_channels_per_group <= kernel.nr && g.batch >= 2;
 }
 
 void conv_transpose2d_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params,

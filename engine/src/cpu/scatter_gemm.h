@@ -8,16 +8,19 @@
 // pixel where the phase GEMM packed C_in * kH * kW. Private to the engine's CPU backend.
 #pragma once
 
+#include "strided_correlation.h"
+
 #include <convt/params.h>
 #include <convt/shape.h>
 
 namespace convt::cpu {
 
-// Whether conv_transpose2d's forward takes this path (or a test forced it): at stride > 1, with at least twice as
-// many input as output channels per group, where the phase GEMM would pack its input (`phase_gemm_packs_input`,
-// strided_correlation.h's packs_input).
-bool use_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params,
-                      bool phase_gemm_packs_input);
+// Whether conv_transpose2d's forward takes this path (or a test forced it): at stride > 1, with at least as many
+// input as output channels per group (MicroKernel::scatter_in_per_out), and not for thin groups (`thin`: the direct
+// kernels), where the phase GEMM would pack its input, or read it in place with half of its tiles' output channels
+// or more left empty on a batch of several images (`phase_gemm`, as strided_correlation.h's phase_gemm_input says).
+bool use_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, bool thin,
+                      PhaseGemmInput phase_gemm);
 
 // Writes every element of the output once (bias, or zero, plus the columns that land on it).
 void conv_transpose2d_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params,

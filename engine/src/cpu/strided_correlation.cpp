@@ -677,8 +677,13 @@ AxisPlan strided_axis(int64_t output, int64_t kernel, int64_t stride, int64_t pa
   return axis;
 }
 
+PhaseGemmInput phase_gemm_input(const std::vector<CorrelationPlan>& plans, const ConvShape& shape) {
+  if (streams_weight(plans, shape, active_microkernel())) return PhaseGemmInput::Streamed;
+  return reads_input_in_place(plans, shape) ? PhaseGemmInput::InPlace : PhaseGemmInput::Packed;
+}
+
 bool packs_input(const std::vector<CorrelationPlan>& plans, const ConvShape& shape) {
-  return !streams_weight(plans, shape, active_microkernel()) && !reads_input_in_place(plans, shape);
+  return phase_gemm_input(plans, shape) == PhaseGemmInput::Packed;
 }
 
 void run_correlations(const std::vector<CorrelationPlan>& plans, const ConvShape& shape, const float* input,

@@ -53,10 +53,12 @@ enum class WeightLayout {
 // products (or the path a test forced).
 bool reads_input_in_place(const std::vector<CorrelationPlan>& plans, const ConvShape& shape);
 
-// Whether run_correlations would pack its input (B) for this layer: neither streaming (few pixels) nor reading
-// the input in place. Each packed float then serves every output channel of its group, so the packing costs most,
-// per product, where the output channels are few next to the input channels.
-bool packs_input(const std::vector<CorrelationPlan>& plans, const ConvShape& shape);
+// How run_correlations would take its input (B) for this layer: streamed with the weight (few pixels), read in place
+// (reads_input_in_place), or packed. Each packed float serves every output channel of its group, so the packing
+// costs most, per product, where the output channels are few next to the input channels.
+enum class PhaseGemmInput { Streamed, InPlace, Packed };
+PhaseGemmInput phase_gemm_input(const std::vector<CorrelationPlan>& plans, const ConvShape& shape);
+bool packs_input(const std::vector<CorrelationPlan>& plans, const ConvShape& shape);  // phase_gemm_input: Packed
 
 // Weights rearranged for the microkernel, one panel per (plan, group), each [blocks][K][width]: blocks of
 // kernel->mr output channels, or of kernel->nr when the input is read in place. Panels depend on the plans' taps

@@ -4,6 +4,7 @@
 #include "cpu_test_util.h"
 #include "test_util.h"
 #include "../engine/src/cpu/columns.h"
+#include "../engine/src/cpu/microkernels.h"
 #include "../engine/src/cpu/scatter_gemm.h"
 
 #include <convt/backend.h>
@@ -361,9 +362,10 @@ TEST(CpuBackend, LatentInputsWriteTheirColumnsIntoTheOutput) {
     }
 }
 
-// Strides of 3 and more on inputs whose pixels fit one streaming task (at most 128 at every level) take the columns
-// (use_columns_forward); a stride of 2, more pixels, or thin groups keep their own paths. Each layer, taken
-// automatically, matches the reference.
+// Strides of 3x3 and more on inputs of few pixels (at most 128, which every level's tiles allow) take the columns
+// (use_columns_forward) at the levels that choose so (MicroKernel::columns_for_many_phases); a stride of 2, more
+// pixels, or thin groups keep their own paths. Each layer, taken automatically at every level, matches the
+// reference.
 TEST(CpuBackend, ManyPhasesOfFewPixelsTakeTheColumns) {
   struct Layer {
     Shape input;
@@ -371,7 +373,7 @@ TEST(CpuBackend, ManyPhasesOfFewPixelsTakeTheColumns) {
     ConvTranspose2dParams params;
     bool columns;
   };
-  const ConvTranspose2dParams k4s4{4, 0, 0, 1, 1}, k8s4{4, 2, 0, 1, 1}, k3s3{3, 0, 2, 1, 2};
+  const ConvTranspose2dParams k4s4{4, 0, 0, 1, 1}, k8s4{4, 2, 0, 1, 1}, k3s3{3, 0, 2, 1, 1};
   const ConvTranspose2dParams rectangular{IntPair(3, 4), IntPair(1, 0), IntPair(2, 1), IntPair(1, 1), 1};
   const std::vector<Layer> layers{
       {{1, 24, 10, 11}, 12, 4, 1, k4s4, true},   {{2, 20, 5, 7}, 9, 8, 1, k8s4, true},
@@ -388,10 +390,11 @@ TEST(CpuBackend, ManyPhasesOfFewPixelsTakeTheColumns) {
     params.groups = layer.groups;
     const std::string name = "input " + shape_to_string(layer.input) + " stride " + to_string(params.stride);
     const ConvTranspose2dGeometry g = validate_conv_transpose2d(x.shape(), w.shape(), b.shape(), params);
-    EXPECT_EQ(cpu::use_columns_forward(g, params), layer.columns) << name;
     const Tensor expected = conv_transpose2d_reference(x, w, &b, params);
     for (const std::string& level : cpu::supported_kernel_levels()) {
       KernelLevel forced(level);
+      EXPECT_EQ(cpu::use_columns_forward(g, params), layer.columns && cpu::active_microkernel().columns_for_many_phases)
+          << level << ", " << name;
       Tensor actual = poisoned(expected.shape());
       cpu::conv_transpose2d_cpu_into(x, w, &b, params, actual);
       EXPECT_TRUE(testing::all_close_to_scale(actual, expected,
@@ -403,7 +406,9 @@ TEST(CpuBackend, ManyPhasesOfFewPixelsTakeTheColumns) {
 
 // Where the phase GEMM would read its input in place with half of its tiles' output channels or more empty, the
 // scatter GEMM takes a batch of several images, not a single one, nor a stride of 1, nor a layer with more output
-// than input channels (use_scatter_gemm). Each layer, taken automatically, matches the reference.
+// than input channels (use_scatter_gemm), at the levels that choose so (MicroKernel::scatter_for_empty_lanes; 8 or
+// fewer output channels leave half of every level's tiles empty). Each layer, taken automatically at every level,
+// matches the reference.
 TEST(CpuBackend, FewOutputChannelsOnSeveralImagesTakeTheScatterGemm) {
   struct Layer {
     Shape input;
@@ -424,12 +429,15 @@ TEST(CpuBackend, FewOutputChannelsOnSeveralImagesTakeTheScatterGemm) {
     const std::string name = "input " + shape_to_string(layer.input) + ", " + std::to_string(layer.out_channels) +
                              " output channels, stride " + to_string(layer.params.stride);
     const ConvTranspose2dGeometry g = validate_conv_transpose2d(x.shape(), w.shape(), b.shape(), layer.params);
-    EXPECT_EQ(cpu::use_scatter_gemm(g, layer.params, false, cpu::PhaseGemmInput::InPlace), layer.scatter) << name;
-    EXPECT_FALSE(cpu::use_scatter_gemm(g, layer.params, true, cpu::PhaseGemmInput::InPlace)) << name << ", thin";
-    EXPECT_FALSE(cpu::use_scatter_gemm(g, layer.params, false, cpu::PhaseGemmInput::Streamed)) << name << ", streamed";
     const Tensor expected = conv_transpose2d_reference(x, w, &b, layer.params);
     for (const std::string& level : cpu::supported_kernel_levels()) {
       KernelLevel forced(level);
+      const bool scatter = layer.scatter && cpu::active_microkernel().scatter_for_empty_lanes;
+      EXPECT_EQ(cpu::use_scatter_gemm(g, layer.params, false, cpu::PhaseGemmInput::InPlace), scatter)
+          << level << ", " << name;
+      EXPECT_FALSE(cpu::use_scatter_gemm(g, layer.params, true, cpu::PhaseGemmInput::InPlace)) << level << ", thin";
+      EXPECT_FALSE(cpu::use_scatter_gemm(g, layer.params, false, cpu::PhaseGemmInput::Streamed))
+          << level << ", streamed";
       Tensor actual = poisoned(expected.shape());
       cpu::conv_transpose2d_cpu_into(x, w, &b, layer.params, actual);
       EXPECT_TRUE(testing::all_close_to_scale(actual, expected,

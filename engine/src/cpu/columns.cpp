@@ -265,15 +265,16 @@ bool use_columns_forward(const ConvTranspose2dGeometry& g, const ConvTranspose2d
     return false;
   const MicroKernel& kernel = active_microkernel();
   if (z.total_pixels <= kernel.columns_forward_pixels) return true;
-  // At a stride of 3 or more the phase GEMM cuts the layer into 9 or more phases of few taps each, and where the
-  // input's pixels fit one task's tiles it streams the weight through all of them; the columns GEMM makes one
-  // product of the whole layer. Layers drawn by bench/random_layers.py, the Intel Xeon, 2 threads, best of 3:
+  // At strides of 3x3 and more (a product of 9 or more) the phase GEMM cuts the layer into as many phases, and
+  // where the input's pixels fit about one task's tiles it streams the weight through all of them; the columns GEMM
+  // makes one product of the whole layer. Layers drawn by bench/random_layers.py, the Intel Xeon, 2 threads, best of 3:
   // - seed 1204 (stride 3 and 4, 50 to 217 pixels, 24 to 512 input channels; 9 layers), where the rule was found:
   //   the columns 1.5 to 2.5 times faster on six, about as fast on two, 0.83 times as fast on one (2x96x8x8, k3 s3);
   // - seed 1205, unseen until the rule was written (14 layers, 16 to 256 pixels): 0.99 to 1.87 times as fast.
   // Longer K blocks for the streaming GEMM did not close the gap.
   constexpr int64_t kManyPhases = 9;
-  return params.stride.h * params.stride.w >= kManyPhases && z.total_pixels <= kMaxTilesPerTask * kernel.nr &&
+  const int64_t phases = std::min(params.stride.h, kManyPhases) * std::min(params.stride.w, kManyPhases);
+  return kernel.columns_for_many_phases && phases >= kManyPhases && z.total_pixels <= kMaxTilesPerTask * kernel.nr &&
          !use_thin_path(g.in_channels_per_group, g.out_channels_per_group);
 }
 

@@ -18,8 +18,8 @@ namespace convt::cpu {
 bool use_columns_path(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params);
 
 // Whether the forward takes the columns: as use_columns_path, or when the input has so few pixels that the columns
-// GEMM beats the phase GEMM on this microkernel (MicroKernel::columns_forward_pixels), or when a stride of 3 or more
-// would cut a layer whose pixels fit one streaming task into 9 or more phases.
+// GEMM beats the phase GEMM on this microkernel (MicroKernel::columns_forward_pixels), or when strides whose product
+// is 9 or more meet few pixels (MicroKernel::columns_for_many_phases).
 bool use_columns_forward(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params);
 
 // The passes, for a layer use_columns_path (the forward: use_columns_forward) accepts; each writes every element of

@@ -428,7 +428,9 @@ MicroKernel kernel_of(const MicroKernel* narrow, const MicroKernel* tall) {
                      tall,
                      kStreamedChannels,
                      kColumnsForwardPixels,
-                     kScatterInPerOut};
+                     kScatterInPerOut,
+                     true,
+                     true};
 }
 
 }  // namespace

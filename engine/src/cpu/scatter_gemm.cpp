@@ -410,7 +410,8 @@ bool use_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvTranspose2dPar
   // 1.16 to 1.92 times as fast as the in-place GEMM on eight such layers of 2 to 16 images, 0.96 on one; but on
   // single images 0.55 to 0.69 on three of five (with one image its tasks split only the output channels, and each
   // packs every pixel).
-  return phase_gemm == PhaseGemmInput::InPlace && 2 * g.out_channels_per_group <= kernel.nr && g.batch >= 2;
+  return kernel.scatter_for_empty_lanes && phase_gemm == PhaseGemmInput::InPlace &&
+         2 * g.out_channels_per_group <= kernel.nr && g.batch >= 2;
 }
 
 void conv_transpose2d_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params,

@@ -15,10 +15,11 @@
 
 namespace convt::cpu {
 
-// Whether conv_transpose2d's forward takes this path (or a test forced it): at stride > 1, with at least as many
-// input as output channels per group (MicroKernel::scatter_in_per_out), and not for thin groups (`thin`: the direct
-// kernels), where the phase GEMM would pack its input, or read it in place with half of its tiles' output channels
-// or more left empty on a batch of several images (`phase_gemm`, as strided_correlation.h's phase_gemm_input says).
+// Whether conv_transpose2d's forward takes this path (or a test forced it): at stride > 1, with at least
+// MicroKernel::scatter_in_per_out times as many input as output channels per group, and not for thin groups (`thin`:
+// the direct kernels), where the phase GEMM would pack its input, or read it in place with half of its tiles' output
+// channels or more left empty on a batch of several images (MicroKernel::scatter_for_empty_lanes; `phase_gemm` as
+// strided_correlation.h's phase_gemm_input says).
 bool use_scatter_gemm(const ConvTranspose2dGeometry& g, const ConvTranspose2dParams& params, bool thin,
                       PhaseGemmInput phase_gemm);
 

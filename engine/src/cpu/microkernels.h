@@ -178,10 +178,10 @@ struct MicroKernel {
   // goes through the scatter GEMM (scatter_gemm.h) rather than the phase GEMM, where the latter would pack its
   // input. Measured per level.
   int64_t scatter_in_per_out;
-  // Whether strides of 3 and more on few pixels go through the columns GEMM (use_columns_forward), and whether a
-  // strided forward of several images whose phase GEMM would read its input in place with half of its tiles' output
-  // channels or more empty goes through the scatter GEMM (use_scatter_gemm). Both were measured on the AVX-512
-  // level only (the Intel Xeon); the other levels keep the phase GEMM there.
+  // Whether strides whose product is 9 or more, on few pixels, go through the columns GEMM (use_columns_forward),
+  // and whether a strided forward of several images whose phase GEMM would read its input in place with half of its
+  // tiles' output channels or more empty goes through the scatter GEMM (use_scatter_gemm). Both were measured on the
+  // AVX-512 level only (the Intel Xeon); the other levels keep the phase GEMM there.
   bool columns_for_many_phases = false;
   bool scatter_for_empty_lanes = false;
 };

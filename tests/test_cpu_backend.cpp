@@ -22,6 +22,24 @@ namespace {
 
 Tensor poisoned(const Shape& shape) { return Tensor::full(shape, NAN); }
 
+// One layer's reference output and term scale, worked out once; matches() runs the fast path on its own choice of
+// path, at whatever kernel level is forced then, into a poisoned output and compares.
+struct AutomaticCheck {
+  AutomaticCheck(const Tensor& x, const Tensor& w, const Tensor* bias, const ConvTranspose2dParams& params)
+      : x(x), w(w), bias(bias), params(params), expected(conv_transpose2d_reference(x, w, bias, params)),
+        scale(testing::conv_transpose2d_term_scale(x, w, bias, params)) {}
+  ::testing::AssertionResult matches() const {
+    Tensor actual = poisoned(expected.shape());
+    cpu::conv_transpose2d_cpu_into(x, w, bias, params, actual);
+    return testing::all_close_to_scale(actual, expected, scale, 2e-6);
+  }
+  const Tensor& x;
+  const Tensor& w;
+  const Tensor* bias;
+  ConvTranspose2dParams params;
+  Tensor expected, scale;
+};
+
 using testing::KernelLevel;
 using testing::PathForced;
 using testing::Threads;
@@ -347,14 +365,10 @@ TEST(CpuBackend, LatentInputsWriteTheirColumnsIntoTheOutput) {
     for (const bool with_bias : {false, true}) {
       const Tensor x = Tensor::randn({layer.batch, 6 * layer.groups, 1, 1}, ++seed);
       const Tensor w = Tensor::randn({6 * layer.groups, 5, 4, 3}, ++seed), b = Tensor::randn({5 * layer.groups}, ++seed);
-      const Tensor* bias = with_bias ? &b : nullptr;
-      const Tensor expected = conv_transpose2d_reference(x, w, bias, layer.params);
-      const Tensor scale = testing::conv_transpose2d_term_scale(x, w, bias, layer.params);
+      const AutomaticCheck check(x, w, with_bias ? &b : nullptr, layer.params);
       for (const std::string& level : cpu::supported_kernel_levels()) {
         KernelLevel forced(level);
-        Tensor actual = poisoned(expected.shape());
-        cpu::conv_transpose2d_cpu_into(x, w, bias, layer.params, actual);
-        EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
+        EXPECT_TRUE(check.matches())
             << level << ", batch " << layer.batch << ", groups " << layer.groups << ", bias " << with_bias
             << ", stride " << to_string(layer.params.stride) << ", padding " << to_string(layer.params.padding)
             << ", output_padding " << to_string(layer.params.output_padding);
@@ -390,16 +404,12 @@ TEST(CpuBackend, ManyPhasesOfFewPixelsTakeTheColumns) {
     params.groups = layer.groups;
     const std::string name = "input " + shape_to_string(layer.input) + " stride " + to_string(params.stride);
     const ConvTranspose2dGeometry g = validate_conv_transpose2d(x.shape(), w.shape(), b.shape(), params);
-    const Tensor expected = conv_transpose2d_reference(x, w, &b, params);
+    const AutomaticCheck check(x, w, &b, params);
     for (const std::string& level : cpu::supported_kernel_levels()) {
       KernelLevel forced(level);
       EXPECT_EQ(cpu::use_columns_forward(g, params), layer.columns && cpu::active_microkernel().columns_for_many_phases)
           << level << ", " << name;
-      Tensor actual = poisoned(expected.shape());
-      cpu::conv_transpose2d_cpu_into(x, w, &b, params, actual);
-      EXPECT_TRUE(testing::all_close_to_scale(actual, expected,
-                                              testing::conv_transpose2d_term_scale(x, w, &b, params), 2e-6))
-          << level << ", " << name;
+      EXPECT_TRUE(check.matches()) << level << ", " << name;
     }
   }
 }
@@ -412,24 +422,23 @@ TEST(CpuBackend, ManyPhasesOfFewPixelsTakeTheColumns) {
 TEST(CpuBackend, FewOutputChannelsOnSeveralImagesTakeTheScatterGemm) {
   struct Layer {
     Shape input;
-    int64_t out_channels;
+    int64_t out_channels, kernel;
     ConvTranspose2dParams params;
     bool scatter;
   };
   const ConvTranspose2dParams k4s2{2, 1, 0, 1, 1}, k5s2{2, 2, 1, 1, 1}, k3s1{1, 1, 0, 1, 1};
-  const std::vector<Layer> layers{{{2, 24, 16, 16}, 6, k4s2, true},  {{3, 20, 13, 11}, 5, k5s2, true},
-                                  {{1, 24, 24, 24}, 6, k4s2, false}, {{2, 24, 16, 16}, 6, k3s1, false},
-                                  {{2, 6, 16, 16}, 8, k4s2, false},  {{2, 96, 16, 16}, 48, k4s2, false}};
+  const std::vector<Layer> layers{{{2, 24, 16, 16}, 6, 4, k4s2, true},  {{3, 20, 13, 11}, 5, 5, k5s2, true},
+                                  {{1, 24, 24, 24}, 6, 4, k4s2, false}, {{2, 24, 16, 16}, 6, 3, k3s1, false},
+                                  {{2, 6, 16, 16}, 8, 4, k4s2, false},  {{2, 96, 16, 16}, 48, 4, k4s2, false}};
   int seed = 90;
   for (const Layer& layer : layers) {
     const Tensor x = Tensor::randn(layer.input, ++seed);
-    const int64_t kernel = layer.params.padding.h == 2 ? 5 : layer.params.stride.h == 1 ? 3 : 4;
-    const Tensor w = Tensor::randn({layer.input[1], layer.out_channels, kernel, kernel}, ++seed);
+    const Tensor w = Tensor::randn({layer.input[1], layer.out_channels, layer.kernel, layer.kernel}, ++seed);
     const Tensor b = Tensor::randn({layer.out_channels}, ++seed);
     const std::string name = "input " + shape_to_string(layer.input) + ", " + std::to_string(layer.out_channels) +
                              " output channels, stride " + to_string(layer.params.stride);
     const ConvTranspose2dGeometry g = validate_conv_transpose2d(x.shape(), w.shape(), b.shape(), layer.params);
-    const Tensor expected = conv_transpose2d_reference(x, w, &b, layer.params);
+    const AutomaticCheck check(x, w, &b, layer.params);
     for (const std::string& level : cpu::supported_kernel_levels()) {
       KernelLevel forced(level);
       const bool scatter = layer.scatter && cpu::active_microkernel().scatter_for_empty_lanes;
@@ -438,11 +447,7 @@ TEST(CpuBackend, FewOutputChannelsOnSeveralImagesTakeTheScatterGemm) {
       EXPECT_FALSE(cpu::use_scatter_gemm(g, layer.params, true, cpu::PhaseGemmInput::InPlace)) << level << ", thin";
       EXPECT_FALSE(cpu::use_scatter_gemm(g, layer.params, false, cpu::PhaseGemmInput::Streamed))
           << level << ", streamed";
-      Tensor actual = poisoned(expected.shape());
-      cpu::conv_transpose2d_cpu_into(x, w, &b, layer.params, actual);
-      EXPECT_TRUE(testing::all_close_to_scale(actual, expected,
-                                              testing::conv_transpose2d_term_scale(x, w, &b, layer.params), 2e-6))
-          << level << ", " << name;
+      EXPECT_TRUE(check.matches()) << level << ", " << name;
     }
   }
 }

@@ -6,6 +6,7 @@
 #include "../engine/src/cpu/columns.h"
 #include "../engine/src/cpu/microkernels.h"
 #include "../engine/src/cpu/scatter_gemm.h"
+#include "../engine/src/cpu/strided_correlation.h"
 
 #include <convt/backend.h>
 #include <convt/cpu.h>
@@ -342,6 +343,35 @@ TEST(CpuBackend, GemmsWithManyRowsTakeTallTiles) {
       EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6))
           << setting << ", weight " << shape_to_string(w.shape());
     });
+  }
+}
+
+// Streaming takes the level's narrow tiles only where they leave far fewer tile pixels empty: 4x4 phases of one
+// image (16 pixels, half of a wide tile), not 48 pixels a phase (three such images) nor four 5x5 images, whose
+// narrow tiles save a quarter or less of the pixels and cost more per pixel. The three layers, taken automatically
+// at every level and thread count, match the reference.
+TEST(CpuBackend, StreamingTakesNarrowTilesOnlyWhereTheyHalveThePixels) {
+  const std::vector<std::pair<std::vector<int64_t>, bool>> pixel_counts{
+      {{16, 16, 16, 16}, true}, {{9, 6, 6, 4}, true},       {{16, 16, 16, 40}, true},
+      {{48, 48, 48, 48}, false}, {{36, 36, 36, 36}, false}, {{100, 100, 100, 100}, false}};
+  for (const std::string& level : cpu::supported_kernel_levels()) {
+    KernelLevel forced(level);
+    const cpu::MicroKernel& kernel = cpu::active_microkernel();
+    for (const auto& [pixels, narrow] : pixel_counts)
+      EXPECT_EQ(cpu::takes_narrow_tiles(pixels, kernel), narrow && kernel.narrow != nullptr)
+          << level << ", " << ::testing::PrintToString(pixels) << " pixels";
+  }
+  const std::vector<std::pair<Shape, ConvTranspose2dParams>> layers{
+      {{1, 40, 4, 4}, ConvTranspose2dParams{2, 1, 0, 1, 1}},
+      {{3, 32, 4, 4}, ConvTranspose2dParams{2, 1, 0, 1, 1}},
+      {{4, 40, 5, 5}, ConvTranspose2dParams{2, 1, 1, 1, 1}}};
+  uint64_t seed = 90;
+  for (const auto& [input, params] : layers) {
+    const Tensor x = Tensor::randn(input, ++seed), w = Tensor::randn({input[1], 24, 4, 4}, ++seed);
+    const Tensor b = Tensor::randn({24}, ++seed);
+    const AutomaticCheck check(x, w, &b, params);
+    testing::each_level_and_thread_count(
+        [&](const std::string& setting) { EXPECT_TRUE(check.matches()) << setting << ", " << shape_to_string(input); });
   }
 }
 

@@ -421,9 +421,9 @@ bool streams_weight(const std::vector<CorrelationPlan>& plans, const ConvShape& 
          forced_kernel_path() != KernelPath::GemmInPlace;
 }
 
-// The active kernel, or its narrow shape (MicroKernel::narrow) when streaming with it leaves fewer tile pixels empty:
-// a batch-1 layer's 4x4 phases fill half of AVX-512's 32-pixel tiles, or its tall shape (kernel_for_rows) when both
-// operands are packed, the weight into panels (neither it nor the input read in place) for many output channels.
+// The active kernel, or its narrow shape (MicroKernel::narrow) when streaming with it pays (takes_narrow_tiles), or
+// its tall shape (kernel_for_rows) when both operands are packed, the weight into panels (neither it nor the input
+// read in place) for many output channels.
 const MicroKernel& kernel_for_call(const std::vector<CorrelationPlan>& plans, const ConvShape& shape,
                                    WeightLayout layout) {
   const MicroKernel& wide = active_microkernel();
@@ -432,13 +432,9 @@ const MicroKernel& kernel_for_call(const std::vector<CorrelationPlan>& plans, co
                ? kernel_for_rows(wide, shape.out_per_group)
                : wide;
   if (wide.narrow == nullptr || !streams_weight(plans, shape, *wide.narrow)) return wide;
-  int64_t wide_pixels = 0, narrow_pixels = 0;
-  for (const CorrelationPlan& plan : plans) {
-    const int64_t pixels = shape.batch * plan.y.count * plan.x.count;
-    wide_pixels += round_up(pixels, wide.nr);
-    narrow_pixels += round_up(pixels, wide.narrow->nr);
-  }
-  return narrow_pixels < wide_pixels ? *wide.narrow : wide;
+  std::vector<int64_t> plan_pixels;
+  for (const CorrelationPlan& plan : plans) plan_pixels.push_back(shape.batch * plan.y.count * plan.x.count);
+  return takes_narrow_tiles(plan_pixels, wide) ? *wide.narrow : wide;
 }
 
 // The narrowest left phase whose short partner is widened: the stand-in column adds 1 / (2 * width) to the products.
@@ -656,6 +652,21 @@ void run_all(const std::vector<CorrelationPlan>& given_plans, const ConvShape& s
 }
 
 }  // namespace
+
+bool takes_narrow_tiles(const std::vector<int64_t>& plan_pixels, const MicroKernel& kernel) {
+  if (kernel.narrow == nullptr) return false;
+  int64_t wide_pixels = 0, narrow_pixels = 0;
+  for (int64_t pixels : plan_pixels) {
+    wide_pixels += round_up(pixels, kernel.nr);
+    narrow_pixels += round_up(pixels, kernel.narrow->nr);
+  }
+  // A narrow tile's k step loads one vector of B for every 8 broadcasts of the weight, the wide tile's two: per
+  // pixel the narrow tile cost 1.25 to 1.5 times as much (the Intel Xeon). It wins where it halves the pixels (16
+  // pixels a phase: latency's grad_input 1.6 times faster than with wide tiles) and lost wherever it saved less: at
+  // 48 pixels a phase against 64 (three 4x4 images) the forward ran 0.73 times as fast, at 7 tiles against 4 (four
+  // 5x5 images) 0.76 to 0.81, the grad_input 0.77 to 0.87.
+  return 3 * narrow_pixels < 2 * wide_pixels;
+}
 
 void check_output_shape(const char* what, const Shape& output, const Shape& expected) {
   if (output != expected)

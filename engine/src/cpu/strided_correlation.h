@@ -60,6 +60,11 @@ enum class PhaseGemmInput { Streamed, InPlace, Packed };
 PhaseGemmInput phase_gemm_input(const std::vector<CorrelationPlan>& plans, const ConvShape& shape);
 bool packs_input(const std::vector<CorrelationPlan>& plans, const ConvShape& shape);  // phase_gemm_input: Packed
 
+// Whether a streaming call whose plans have these pixel counts (batch included) takes the kernel's narrow tiles
+// (MicroKernel::narrow) rather than its own: only where they leave far fewer tile pixels empty. False for a kernel
+// with no narrow shape.
+bool takes_narrow_tiles(const std::vector<int64_t>& plan_pixels, const MicroKernel& kernel);
+
 // Weights rearranged for the microkernel, one panel per (plan, group), each [blocks][K][width]: blocks of
 // kernel->mr output channels, or of kernel->nr when the input is read in place. Panels depend on the plans' taps
 // only, not on their output ranges, so they serve any input size with the same parameters.

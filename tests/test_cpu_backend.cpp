@@ -375,6 +375,38 @@ TEST(CpuBackend, StreamingTakesNarrowTilesOnlyWhereTheyHalveThePixels) {
   }
 }
 
+// Streaming splits its tiles among the threads, each task packing its own tiles' B, whenever they go evenly round,
+// and unevenly for fewer than 128 output channels. Single images of 80 and 144 pixels a phase take 3 and 5 tiles of
+// 32 pixels (5 and 9 of 16 at the narrower levels, where 9 no longer streams), so the last task holds fewer tiles
+// than the others: at every level and thread count the forward, and a stride-1 conv2d (grad_input's GEMM), match
+// the reference.
+TEST(CpuBackend, StreamingSplitsOddTilesForFewOutputChannels) {
+  EXPECT_TRUE(cpu::splits_streamed_tiles(4, 2, 512));
+  EXPECT_TRUE(cpu::splits_streamed_tiles(5, 2, 96));
+  EXPECT_TRUE(cpu::splits_streamed_tiles(5, 3, 64));
+  EXPECT_FALSE(cpu::splits_streamed_tiles(5, 2, 128));
+  EXPECT_FALSE(cpu::splits_streamed_tiles(1, 2, 64));
+  const std::vector<std::pair<Shape, int64_t>> inputs{{{1, 48, 5, 16}, 40}, {{1, 40, 12, 12}, 24}};
+  const ConvTranspose2dParams k4s2{2, 1, 0, 1, 1};
+  const Conv2dParams k3s1{IntPair(1), IntPair(1), IntPair(1), 1};
+  uint64_t seed = 110;
+  for (const auto& [input, out_channels] : inputs) {
+    const Tensor x = Tensor::randn(input, ++seed), b = Tensor::randn({out_channels}, ++seed);
+    const Tensor transposed_w = Tensor::randn({input[1], out_channels, 4, 4}, ++seed);
+    const Tensor conv_w = Tensor::randn({out_channels, input[1], 3, 3}, ++seed);
+    const AutomaticCheck check(x, transposed_w, &b, k4s2);
+    const Tensor conv_expected = conv2d_reference(x, conv_w, &b, k3s1);
+    const Tensor conv_scale = testing::conv2d_term_scale(x, conv_w, &b, k3s1);
+    testing::each_level_and_thread_count([&](const std::string& setting) {
+      EXPECT_TRUE(check.matches()) << setting << ", transposed " << shape_to_string(input);
+      Tensor actual = poisoned(conv_expected.shape());
+      cpu::conv2d_cpu_into(x, conv_w, &b, k3s1, actual);
+      EXPECT_TRUE(testing::all_close_to_scale(actual, conv_expected, conv_scale, 2e-6))
+          << setting << ", conv2d " << shape_to_string(input);
+    });
+  }
+}
+
 // A generator's first layer (a 1x1 latent, no padding, the output exactly the kernel) writes its columns straight
 // into the output when groups or images are one. Batches below and above the microkernel's tile (its two ways of
 // computing columns), with groups, with and without bias, and layers just off that shape (padding, output_padding,

@@ -37,7 +37,8 @@ struct Blocking {
   // packing every tile's B before the tasks, for all of them to share:
   // - when the tiles go evenly round the threads, each task (one per thread) takes its own tiles and reads the
   //   whole weight, which L3 then serves to every thread: no B is shared between cores, and no pass over B comes
-  //   before the tasks (b1_mid's forward, 4 tiles on 2 threads: 1.3 times faster);
+  //   before the tasks (b1_mid's forward, 4 tiles on 2 threads: 1.3 times faster); unevenly too (5 tiles on 2
+  //   threads) for fewer than 128 output channels, whose tasks' rows would be too few to repay sharing every tile;
   // - with fewer tiles than threads, when packing is copying contiguous runs (a transposed conv's phases), each
   //   task (one per thread) takes every tile and packs its own copy, which stays in L1 (latency's forward 1.25
   //   times faster, gen_first's 1.15). At stride 2 (grad_input) packing twice costs what it saves.

@@ -60,6 +60,10 @@ enum class PhaseGemmInput { Streamed, InPlace, Packed };
 PhaseGemmInput phase_gemm_input(const std::vector<CorrelationPlan>& plans, const ConvShape& shape);
 bool packs_input(const std::vector<CorrelationPlan>& plans, const ConvShape& shape);  // phase_gemm_input: Packed
 
+// Whether a streaming call's tasks, one per thread, split its tiles among them, each packing its own tiles' B
+// (Blocking::own_b), rather than share every tile's B and split the output channels.
+bool splits_streamed_tiles(int64_t tiles, int threads, int64_t out_per_group);
+
 // Whether a streaming call whose plans have these pixel counts (batch included) takes the kernel's narrow tiles
 // (MicroKernel::narrow) rather than its own: only where they leave far fewer tile pixels empty. False for a kernel
 // with no narrow shape.

@@ -346,11 +346,12 @@ TEST(CpuBackend, GemmsWithManyRowsTakeTallTiles) {
   }
 }
 
-// Streaming takes the level's narrow tiles only where they leave far fewer tile pixels empty: 4x4 phases of one
-// image (16 pixels, half of a wide tile), not 48 pixels a phase (three such images) nor four 5x5 images, whose
-// narrow tiles save a quarter or less of the pixels and cost more per pixel. The three layers, taken automatically
-// at every level and thread count, match the reference.
-TEST(CpuBackend, StreamingTakesNarrowTilesOnlyWhereTheyHalveThePixels) {
+// Streaming takes the level's narrow tiles only where they save a third of the tile pixels or more: 4x4 phases of
+// one image (16 pixels, half of a wide tile), not 48 pixels (three such images) nor 100 (four 5x5 images), whose
+// narrow tiles save a quarter or less and cost more per pixel. The forward's inputs that small take the columns
+// GEMM, so the layers are stride-2 conv2d's (grad_input's GEMM), with 4 MFLOP or more so that they run threaded:
+// taken automatically at every level and thread count, each matches the reference.
+TEST(CpuBackend, StreamingTakesNarrowTilesOnlyWhereTheySaveAThird) {
   const std::vector<std::pair<std::vector<int64_t>, bool>> pixel_counts{
       {{16, 16, 16, 16}, true}, {{9, 6, 6, 4}, true},       {{16, 16, 16, 40}, true},
       {{48, 48, 48, 48}, false}, {{36, 36, 36, 36}, false}, {{100, 100, 100, 100}, false}};
@@ -361,48 +362,58 @@ TEST(CpuBackend, StreamingTakesNarrowTilesOnlyWhereTheyHalveThePixels) {
       EXPECT_EQ(cpu::takes_narrow_tiles(pixels, kernel), narrow && kernel.narrow != nullptr)
           << level << ", " << ::testing::PrintToString(pixels) << " pixels";
   }
-  const std::vector<std::pair<Shape, ConvTranspose2dParams>> layers{
-      {{1, 40, 4, 4}, ConvTranspose2dParams{2, 1, 0, 1, 1}},
-      {{3, 32, 4, 4}, ConvTranspose2dParams{2, 1, 0, 1, 1}},
-      {{4, 40, 5, 5}, ConvTranspose2dParams{2, 1, 1, 1, 1}}};
+  const std::vector<std::pair<Shape, int64_t>> layers{{{1, 128, 8, 8}, 4}, {{3, 128, 8, 8}, 4}, {{4, 128, 10, 10}, 3}};
+  const Conv2dParams stride2{IntPair(2), IntPair(1), IntPair(1), 1};
   uint64_t seed = 90;
-  for (const auto& [input, params] : layers) {
-    const Tensor x = Tensor::randn(input, ++seed), w = Tensor::randn({input[1], 24, 4, 4}, ++seed);
-    const Tensor b = Tensor::randn({24}, ++seed);
-    const AutomaticCheck check(x, w, &b, params);
-    testing::each_level_and_thread_count(
-        [&](const std::string& setting) { EXPECT_TRUE(check.matches()) << setting << ", " << shape_to_string(input); });
+  for (const auto& [input, kernel] : layers) {
+    const Tensor x = Tensor::randn(input, ++seed), w = Tensor::randn({64, input[1], kernel, kernel}, ++seed);
+    const Tensor b = Tensor::randn({64}, ++seed);
+    const Tensor expected = conv2d_reference(x, w, &b, stride2);
+    const Tensor scale = testing::conv2d_term_scale(x, w, &b, stride2);
+    testing::each_level_and_thread_count([&](const std::string& setting) {
+      Tensor actual = poisoned(expected.shape());
+      cpu::conv2d_cpu_into(x, w, &b, stride2, actual);
+      EXPECT_TRUE(testing::all_close_to_scale(actual, expected, scale, 2e-6)) << setting << ", " << shape_to_string(input);
+    });
   }
 }
 
-// Streaming splits its tiles among the threads, each task packing its own tiles' B, whenever they go evenly round,
-// and unevenly for fewer than 128 output channels. Single images of 80 and 144 pixels a phase take 3 and 5 tiles of
-// 32 pixels (5 and 9 of 16 at the narrower levels, where 9 no longer streams), so the last task holds fewer tiles
-// than the others: at every level and thread count the forward, and a stride-1 conv2d (grad_input's GEMM), match
-// the reference.
+// Streaming splits its tiles among the threads, one task each, each packing its own tiles' B, whenever they go
+// evenly round, and unevenly for fewer than 128 output channels where every thread still gets tiles (5 on 3 threads,
+// not 4). Single images of 80 and 144 pixels a phase take 3 and 5 tiles of 32 pixels (5 and 9 of 16 at the narrower
+// levels, where 9 no longer streams), so the last task holds fewer tiles than the others; the second layer has two
+// groups. At every level and thread count the forward, and a stride-1 conv2d (grad_input's GEMM), match the
+// reference; all run threaded (over 4 MFLOP).
 TEST(CpuBackend, StreamingSplitsOddTilesForFewOutputChannels) {
   EXPECT_TRUE(cpu::splits_streamed_tiles(4, 2, 512));
   EXPECT_TRUE(cpu::splits_streamed_tiles(5, 2, 96));
   EXPECT_TRUE(cpu::splits_streamed_tiles(5, 3, 64));
+  EXPECT_FALSE(cpu::splits_streamed_tiles(4, 3, 64));
   EXPECT_FALSE(cpu::splits_streamed_tiles(5, 2, 128));
   EXPECT_FALSE(cpu::splits_streamed_tiles(1, 2, 64));
-  const std::vector<std::pair<Shape, int64_t>> inputs{{{1, 48, 5, 16}, 40}, {{1, 40, 12, 12}, 24}};
-  const ConvTranspose2dParams k4s2{2, 1, 0, 1, 1};
-  const Conv2dParams k3s1{IntPair(1), IntPair(1), IntPair(1), 1};
+  struct Layer {
+    Shape input;
+    int64_t out_channels, groups;
+  };
+  const std::vector<Layer> layers{{{1, 96, 5, 16}, 40, 1}, {{1, 96, 12, 12}, 48, 2}};
   uint64_t seed = 110;
-  for (const auto& [input, out_channels] : inputs) {
-    const Tensor x = Tensor::randn(input, ++seed), b = Tensor::randn({out_channels}, ++seed);
-    const Tensor transposed_w = Tensor::randn({input[1], out_channels, 4, 4}, ++seed);
-    const Tensor conv_w = Tensor::randn({out_channels, input[1], 3, 3}, ++seed);
+  for (const Layer& layer : layers) {
+    const int64_t in_channels = layer.input[1], groups = layer.groups;
+    ConvTranspose2dParams k4s2{2, 1, 0, 1, 1};
+    k4s2.groups = groups;
+    const Conv2dParams k3s1{IntPair(1), IntPair(1), IntPair(1), groups};
+    const Tensor x = Tensor::randn(layer.input, ++seed), b = Tensor::randn({layer.out_channels}, ++seed);
+    const Tensor transposed_w = Tensor::randn({in_channels, layer.out_channels / groups, 4, 4}, ++seed);
+    const Tensor conv_w = Tensor::randn({layer.out_channels, in_channels / groups, 3, 3}, ++seed);
     const AutomaticCheck check(x, transposed_w, &b, k4s2);
     const Tensor conv_expected = conv2d_reference(x, conv_w, &b, k3s1);
     const Tensor conv_scale = testing::conv2d_term_scale(x, conv_w, &b, k3s1);
     testing::each_level_and_thread_count([&](const std::string& setting) {
-      EXPECT_TRUE(check.matches()) << setting << ", transposed " << shape_to_string(input);
+      EXPECT_TRUE(check.matches()) << setting << ", transposed " << shape_to_string(layer.input);
       Tensor actual = poisoned(conv_expected.shape());
       cpu::conv2d_cpu_into(x, conv_w, &b, k3s1, actual);
       EXPECT_TRUE(testing::all_close_to_scale(actual, conv_expected, conv_scale, 2e-6))
-          << setting << ", conv2d " << shape_to_string(input);
+          << setting << ", conv2d " << shape_to_string(layer.input);
     });
   }
 }

@@ -61,7 +61,8 @@ PhaseGemmInput phase_gemm_input(const std::vector<CorrelationPlan>& plans, const
 bool packs_input(const std::vector<CorrelationPlan>& plans, const ConvShape& shape);  // phase_gemm_input: Packed
 
 // Whether a streaming call's tasks, one per thread, split its tiles among them, each packing its own tiles' B
-// (Blocking::own_b), rather than share every tile's B and split the output channels.
+// (Blocking::own_b), rather than share every tile's B and split the output channels. (With fewer tiles than
+// threads, the caller may still give each task its own copy of every tile's B.)
 bool splits_streamed_tiles(int64_t tiles, int threads, int64_t out_per_group);
 
 // Whether a streaming call whose plans have these pixel counts (batch included) takes the kernel's narrow tiles

@@ -675,9 +675,9 @@ bool takes_narrow_tiles(const std::vector<int64_t>& plan_pixels, const MicroKern
   }
   // A narrow tile's k step loads one vector of B for every 8 broadcasts of the weight, the wide tile's two: per
   // pixel the narrow tile cost 1.25 to 1.5 times as much (the Intel Xeon). It wins where it halves the pixels (16
-  // pixels a phase: latency's grad_input 1.6 times faster than with wide tiles) and lost wherever it saved less: at
-  // 48 pixels a phase against 64 (three 4x4 images) the forward ran 0.73 times as fast, at 7 tiles against 4 (four
-  // 5x5 images) 0.76 to 0.81, the grad_input 0.77 to 0.87.
+  // pixels a phase: latency's grad_input 1.6 times faster than with wide tiles) and lost where it saved a quarter or
+  // less: at 48 pixels a phase against 64 (three 4x4 images) the forward ran 0.73 times as fast, at 7 tiles against
+  // 4 (four 5x5 images) 0.76 to 0.81, the grad_input 0.77 to 0.87. So it must save more than a third.
   return 3 * narrow_pixels < 2 * wide_pixels;
 }
 
